@@ -1,0 +1,87 @@
+/*
+ * arch.h - the contract portable code (lib, sched, timer, rt, shell) calls.
+ *
+ * Two implementations link against the same portable objects:
+ *   arch/x86_64/  the kernel: a core is a processor, per-core data hangs off
+ *                 GS base, waiting is `sti; hlt`, waking is an IPI;
+ *   arch/host/    tests and benchmarks: a core is a pthread, per-core data
+ *                 is thread-local, waiting sleeps on a futex until woken.
+ * Portable code never uses inline assembly or #ifdef on the target; it
+ * reaches the machine only through these functions.
+ */
+#ifndef HYPHAE_ARCH_H
+#define HYPHAE_ARCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct clock;
+
+/* ---- per-core data ------------------------------------------------------ */
+
+/*
+ * The calling core's private pointer (the runtime stores its struct
+ * rt_core here).  NULL until set.  Any context, including interrupts.
+ */
+void *arch_cpu_local(void);
+void arch_set_cpu_local(void *p);
+
+/*
+ * Tell the arch layer that the calling core now owns runtime slot `index`,
+ * so arch_wake(index) reaches it.  Called once per core by rt.
+ */
+void arch_cpu_bind(unsigned index);
+
+/* Hardware id of the calling core (APIC id; host: thread number). */
+uint32_t arch_cpu_hwid(void);
+
+/* ---- interrupts --------------------------------------------------------- */
+
+/* Disable interrupts on this core and return the previous state. */
+unsigned long arch_irq_save(void);
+/* Restore the state returned by arch_irq_save(). */
+void arch_irq_restore(unsigned long flags);
+void arch_irq_disable(void);
+void arch_irq_enable(void);
+
+/* ---- idle and wakeup ---------------------------------------------------- */
+
+/*
+ * Sleep until an interrupt or arch_wake() for this core.  Call with
+ * interrupts disabled; returns with interrupts enabled.  Enabling and
+ * sleeping is one step (`sti; hlt`), so a wakeup sent after the caller's
+ * last check of its queues is not lost.  On the host a wakeup sent at any
+ * time since the last return is remembered (one pending flag).
+ */
+void arch_wait_for_interrupt(void);
+
+/*
+ * Wake the core bound to runtime slot `index` from arch_wait_for_interrupt
+ * (kernel: a fixed IPI on the wakeup vector; host: futex wake).  Any core,
+ * IRQ-safe.  Callers send it only to cores they saw idle.
+ */
+void arch_wake(unsigned index);
+
+/*
+ * Arm this core's one-shot timer to interrupt at `deadline`, in ticks of
+ * arch_clock(); UINT64_MAX disarms.  A deadline in the past fires at once.
+ * Used by an idle core so it sleeps exactly until the next timer deadline.
+ */
+void arch_timer_arm(uint64_t deadline);
+
+/* Spin-wait hint (`pause`). */
+void arch_cpu_relax(void);
+
+/* ---- time, randomness, console ----------------------------------------- */
+
+/* The monotonic clock the global timer runs on (TSC; host: CLOCK_MONOTONIC). */
+const struct clock *arch_clock(void);
+
+/* 64 bits for seeding per-core PRNGs (RDRAND, else TSC mixed with the core). */
+uint64_t arch_random_seed(void);
+
+/* Write bytes to the console (serial; host: stdout).  Any core. */
+void arch_console_write(const char *s, size_t n);
+
+#endif /* HYPHAE_ARCH_H */

@@ -1,0 +1,28 @@
+/*
+ * errno.h - error codes for expected failures.
+ *
+ * Functions that can fail for a reason the caller must handle return 0 (or
+ * a count) on success and one of these, negated, on failure: -EINVAL for
+ * bad input, -ENOMEM when an allocation failed, and so on.  The values
+ * match Linux's so a reader knows them; hyphae_strerror() names them.
+ */
+#ifndef HYPHAE_ERRNO_H
+#define HYPHAE_ERRNO_H
+
+#define EPERM		1	/* not allowed in this state */
+#define ENOENT		2	/* no such entry (command, core, ...) */
+#define EIO		5	/* hardware did not answer */
+#define EAGAIN		11	/* try again: resource busy or empty */
+#define ENOMEM		12	/* out of memory */
+#define EBUSY		16	/* already taken / already set */
+#define EEXIST		17	/* already exists */
+#define EINVAL		22	/* invalid argument */
+#define ENOSPC		28	/* no room left */
+#define ERANGE		34	/* value out of range / would overflow */
+#define ENAMETOOLONG	36	/* input line or name too long */
+#define ENOSYS		38	/* not implemented on this target */
+#define ECANCELED	125	/* operation was cancelled */
+#define ETIMEDOUT	110	/* deadline passed */
+#define EOVERFLOW	75	/* result does not fit */
+
+#endif /* HYPHAE_ERRNO_H */

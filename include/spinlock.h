@@ -1,0 +1,74 @@
+/*
+ * spinlock.h - a test-and-test-and-set spin lock, with a try-lock.
+ *
+ * Used where a critical section is a handful of instructions (the timer
+ * wheel, the heap's size classes).  Paths that must never spin (an
+ * interrupt handler, a core turning the timer) use spin_trylock().
+ * Interrupt handlers that share a lock with task code need the _irqsave
+ * forms on the task side.
+ */
+#ifndef HYPHAE_SPINLOCK_H
+#define HYPHAE_SPINLOCK_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+
+#include "arch.h"
+#include "compiler.h"
+
+struct spinlock {
+	atomic_bool locked;
+};
+
+#define SPINLOCK_INIT	{ false }
+
+static inline void spin_init(struct spinlock *l)
+{
+	atomic_init(&l->locked, false);
+}
+
+/* True if the lock was taken. Never spins. */
+static inline bool __must_check spin_trylock(struct spinlock *l)
+{
+	/* relaxed pre-check keeps a contended line shared instead of bouncing. */
+	if (atomic_load_explicit(&l->locked, memory_order_relaxed))
+		return false;
+	/* acquire: pairs with the release store in spin_unlock(). */
+	return !atomic_exchange_explicit(&l->locked, true, memory_order_acquire);
+}
+
+static inline void spin_lock(struct spinlock *l)
+{
+	while (!spin_trylock(l)) {
+		while (atomic_load_explicit(&l->locked, memory_order_relaxed))
+			arch_cpu_relax();
+	}
+}
+
+static inline void spin_unlock(struct spinlock *l)
+{
+	/* release: publishes the critical section; pairs with spin_trylock(). */
+	atomic_store_explicit(&l->locked, false, memory_order_release);
+}
+
+static inline bool spin_is_locked(struct spinlock *l)
+{
+	return atomic_load_explicit(&l->locked, memory_order_relaxed);
+}
+
+static inline unsigned long spin_lock_irqsave(struct spinlock *l)
+{
+	unsigned long flags = arch_irq_save();
+
+	spin_lock(l);
+	return flags;
+}
+
+static inline void spin_unlock_irqrestore(struct spinlock *l,
+					  unsigned long flags)
+{
+	spin_unlock(l);
+	arch_irq_restore(flags);
+}
+
+#endif /* HYPHAE_SPINLOCK_H */
