@@ -28,6 +28,9 @@ PORTABLE_SRCS	:= $(sort $(wildcard $(addsuffix /*.c,$(PORTABLE_DIRS))))
 HOST_ARCH_SRCS	:= $(sort $(wildcard arch/host/*.c))
 # Pure-C files from arch/ that host tests exercise (mk/*.mk append).
 HOST_EXTRA_SRCS	:=
+# Portable files the host build must not contain (e.g. lib/string.c, whose
+# memcpy & co. would replace the C library's under the sanitizers).
+HOST_EXCLUDE_SRCS :=
 
 COMMON_CFLAGS	:= -std=c11 -g -Wall -Wextra -Werror -Wshadow \
 		   -Wstrict-prototypes -Wmissing-prototypes -Wno-missing-field-initializers \
@@ -56,7 +59,8 @@ $(BUILD)/.deps-%: tools/deps
 -include $(sort $(wildcard mk/*.mk))
 
 # ---- host builds: asan (unit tests), tsan (stress tests), rel (bench) ----
-HOST_SRCS	:= $(PORTABLE_SRCS) $(HOST_ARCH_SRCS) $(HOST_EXTRA_SRCS)
+HOST_SRCS	:= $(filter-out $(HOST_EXCLUDE_SRCS),$(PORTABLE_SRCS)) \
+		   $(HOST_ARCH_SRCS) $(HOST_EXTRA_SRCS)
 
 define host_variant
 $(BUILD)/host/$(1)/%.o: %.c | $(DEPS_HOST)

@@ -33,6 +33,9 @@ void arch_set_cpu_local(void *p);
  */
 void arch_cpu_bind(unsigned index);
 
+/* The runtime slot index given to arch_cpu_bind(); 0 before binding. */
+unsigned arch_cpu_index(void);
+
 /* Hardware id of the calling core (APIC id; host: thread number). */
 uint32_t arch_cpu_hwid(void);
 

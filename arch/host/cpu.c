@@ -58,6 +58,11 @@ void arch_cpu_bind(unsigned index)
 	timer_deadline = UINT64_MAX;
 }
 
+unsigned arch_cpu_index(void)
+{
+	return bound_index < 0 ? 0 : (unsigned)bound_index;
+}
+
 uint32_t arch_cpu_hwid(void)
 {
 	if (hwid == UINT32_MAX)
