@@ -1,0 +1,211 @@
+/*
+ * test_log.c - lib/log.c: the line format, truncation, levels.
+ *
+ * log_format() is pure, so the line layout is checked byte for byte for
+ * chosen times, cores and levels.  log_msg() is checked end to end by
+ * redirecting stdout (where the host's arch_console_write() goes) into a
+ * temporary file: one line per call, dropped below the current level, and
+ * a timestamp that is plausible for CLOCK_MONOTONIC.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "errno.h"
+#include "lib/log.h"
+
+static size_t __printf(6, 7) fmt_line(char *buf, size_t n, enum log_level lvl,
+				      uint64_t ns, unsigned cpu, const char *fmt, ...)
+{
+	va_list ap;
+	size_t len;
+
+	va_start(ap, fmt);
+	len = log_format(buf, n, lvl, ns, cpu, fmt, ap);
+	va_end(ap);
+	return len;
+}
+
+static void test_format_line(void **state)
+{
+	char buf[LOG_LINE_MAX];
+	size_t len;
+
+	(void)state;
+	len = fmt_line(buf, sizeof(buf), LOG_INFO, 12345678, 0,
+		       "mm: %d MiB usable", 126);
+	assert_string_equal(buf, "[    0.012345] cpu0 INFO  mm: 126 MiB usable\n");
+	assert_int_equal(len, strlen(buf));
+
+	fmt_line(buf, sizeof(buf), LOG_ERROR, 98765ull * 1000000000 + 999999999,
+		 17, "x");
+	assert_string_equal(buf, "[98765.999999] cpu17 ERROR x\n");
+	fmt_line(buf, sizeof(buf), LOG_WARN, 3000000000ull, 2, "%s", "");
+	assert_string_equal(buf, "[    3.000000] cpu2 WARN  \n");
+	fmt_line(buf, sizeof(buf), LOG_DEBUG, 999, 511, "d");
+	assert_string_equal(buf, "[    0.000000] cpu511 DEBUG d\n");
+	/* More than five digits of seconds widen the field, never cut it. */
+	fmt_line(buf, sizeof(buf), LOG_INFO, UINT64_MAX, 1, "m");
+	assert_string_equal(buf, "[18446744073.709551] cpu1 INFO  m\n");
+}
+
+static void test_format_truncates(void **state)
+{
+	char buf[LOG_LINE_MIN + 16];
+	char msg[200];
+	size_t len;
+
+	(void)state;
+	memset(msg, 'm', sizeof(msg) - 1);
+	msg[sizeof(msg) - 1] = '\0';
+	memset(buf, 'z', sizeof(buf));
+	len = fmt_line(buf, sizeof(buf), LOG_INFO, 0, 0, "%s", msg);
+	assert_int_equal(len, sizeof(buf) - 1);
+	assert_int_equal(strlen(buf), len);
+	assert_memory_equal(buf + len - 4, "...\n", 4);
+	assert_memory_equal(buf, "[    0.000000] cpu0 INFO  mmm", 29);
+
+	/* A message that exactly fits (newline and NUL included) is whole. */
+	{
+		size_t prefix = strlen("[    0.000000] cpu0 INFO  ");
+		size_t room = sizeof(buf) - prefix - 2;
+
+		msg[room] = '\0';
+		len = fmt_line(buf, sizeof(buf), LOG_INFO, 0, 0, "%s", msg);
+		assert_int_equal(len, sizeof(buf) - 1);
+		assert_int_equal(buf[len - 1], '\n');
+		assert_int_equal(buf[len - 2], 'm');
+		msg[room] = 'm';
+		msg[room + 1] = '\0';
+		len = fmt_line(buf, sizeof(buf), LOG_INFO, 0, 0, "%s", msg);
+		assert_memory_equal(buf + len - 4, "...\n", 4);
+	}
+}
+
+static void test_parse_level(void **state)
+{
+	enum log_level lvl = LOG_ERROR;
+
+	(void)state;
+	assert_int_equal(log_parse_level("debug", &lvl), 0);
+	assert_int_equal(lvl, LOG_DEBUG);
+	assert_int_equal(log_parse_level("INFO", &lvl), 0);
+	assert_int_equal(lvl, LOG_INFO);
+	assert_int_equal(log_parse_level("Warn", &lvl), 0);
+	assert_int_equal(lvl, LOG_WARN);
+	assert_int_equal(log_parse_level("warning", &lvl), 0);
+	assert_int_equal(lvl, LOG_WARN);
+	assert_int_equal(log_parse_level("error", &lvl), 0);
+	assert_int_equal(lvl, LOG_ERROR);
+	lvl = LOG_INFO;
+	assert_int_equal(log_parse_level("err", &lvl), -EINVAL);
+	assert_int_equal(log_parse_level("errors", &lvl), -EINVAL);
+	assert_int_equal(log_parse_level("", &lvl), -EINVAL);
+	assert_int_equal(log_parse_level(NULL, &lvl), -EINVAL);
+	assert_int_equal(lvl, LOG_INFO);
+	assert_string_equal(log_level_name(LOG_WARN), "WARN");
+	assert_string_equal(log_level_name((enum log_level)42), "?");
+}
+
+/* Run fn with stdout redirected into a temporary file; return its text. */
+static size_t capture_stdout(void (*fn)(void), char *out, size_t cap)
+{
+	FILE *tmp = tmpfile();
+	int saved;
+	size_t n;
+
+	assert_non_null(tmp);
+	fflush(stdout);
+	saved = dup(STDOUT_FILENO);
+	assert_true(saved >= 0);
+	assert_true(dup2(fileno(tmp), STDOUT_FILENO) >= 0);
+	fn();
+	fflush(stdout);
+	assert_true(dup2(saved, STDOUT_FILENO) >= 0);
+	close(saved);
+	rewind(tmp);
+	n = fread(out, 1, cap - 1, tmp);
+	out[n] = '\0';
+	fclose(tmp);
+	return n;
+}
+
+static void emit_all_levels(void)
+{
+	log_debug("d%d", 1);
+	log_info("i%d", 2);
+	log_warn("w%d", 3);
+	log_error("e%d", 4);
+}
+
+static void test_levels_filter(void **state)
+{
+	char out[4 * LOG_LINE_MAX];
+
+	(void)state;
+	assert_int_equal(log_get_level(), LOG_INFO);	/* the default */
+	capture_stdout(emit_all_levels, out, sizeof(out));
+	assert_null(strstr(out, "DEBUG"));
+	assert_non_null(strstr(out, "cpu0 INFO  i2\n"));
+	assert_non_null(strstr(out, "cpu0 WARN  w3\n"));
+	assert_non_null(strstr(out, "cpu0 ERROR e4\n"));
+
+	log_set_level(LOG_ERROR);
+	assert_int_equal(log_get_level(), LOG_ERROR);
+	capture_stdout(emit_all_levels, out, sizeof(out));
+	assert_null(strstr(out, "INFO"));
+	assert_null(strstr(out, "WARN"));
+	assert_non_null(strstr(out, " ERROR e4\n"));
+
+	log_set_level(LOG_DEBUG);
+	capture_stdout(emit_all_levels, out, sizeof(out));
+	assert_non_null(strstr(out, "cpu0 DEBUG d1\n"));
+	log_set_level(LOG_INFO);
+}
+
+static void emit_one(void)
+{
+	log_info("clock: %s", "tsc");
+}
+
+static void test_timestamp(void **state)
+{
+	char out[LOG_LINE_MAX];
+	struct timespec ts;
+	unsigned long long sec, usec;
+	unsigned cpu;
+	char rest[64];
+
+	(void)state;
+	capture_stdout(emit_one, out, sizeof(out));
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	assert_int_equal(sscanf(out, "[%llu.%6llu] cpu%u INFO  %63[^\n]",
+				&sec, &usec, &cpu, rest), 4);
+	assert_string_equal(rest, "clock: tsc");
+	assert_int_equal(out[strlen(out) - 1], '\n');
+	/* The stamp is CLOCK_MONOTONIC, taken just before ts. */
+	assert_true(sec <= (unsigned long long)ts.tv_sec);
+	assert_true(sec + 1 >= (unsigned long long)ts.tv_sec);
+	assert_true(usec < 1000000);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_format_line),
+		cmocka_unit_test(test_format_truncates),
+		cmocka_unit_test(test_parse_level),
+		cmocka_unit_test(test_levels_filter),
+		cmocka_unit_test(test_timestamp),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
