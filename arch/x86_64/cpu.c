@@ -1,0 +1,244 @@
+/*
+ * cpu.c - per-core blocks and the per-core part of the arch.h contract.
+ *
+ * Each core's struct cpu is reached through IA32_GS_BASE (see cpu.h).  The
+ * boot core's block and its IST stacks are static; APs get theirs from the
+ * SMP bring-up.  Interrupt state is RFLAGS.IF (pushfq/cli), waiting is
+ * `sti; hlt` (STI delays interrupts by one instruction, so no interrupt
+ * can slip in between the two), random seeds come from RDRAND.
+ *
+ * Not yet (single core): there is no LAPIC driver, so arch_wake() to
+ * another core panics and arch_timer_arm() only records the deadline; the
+ * LAPIC/SMP issue replaces both.  Reference: Intel SDM vol. 3 section 6.8.3
+ * (STI shadow), vol. 1 section 7.3.17 (RDRAND).
+ */
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "arch.h"
+#include "arch/x86_64/cpu.h"
+#include "arch/x86_64/mm.h"
+#include "arch/x86_64/x86.h"
+#include "panic.h"
+
+_Static_assert(offsetof(struct cpu, self) == 0, "gs:0 is self");
+_Static_assert(offsetof(struct cpu, local) == 8, "gs:8 is local");
+_Static_assert(offsetof(struct cpu, index) == 16, "gs:16 is index");
+_Static_assert(sizeof(struct tss) == 104, "64-bit TSS is 104 bytes");
+
+#define CPU_OFF_LOCAL	"8"
+#define CPU_OFF_INDEX	"16"
+
+/* RDRAND may transiently fail; Intel recommends 10 retries. */
+#define RDRAND_RETRIES	10
+
+/* A static stack in .bss.kstacks: guard page (unmapped by paging.c) + stack. */
+struct kstack_static {
+	uint8_t guard[PAGE_SIZE];
+	uint8_t stack[KSTACK_SIZE];
+};
+
+static struct cpu boot_cpu;
+static struct kstack_static boot_ist_stacks[IST_COUNT]
+	__section(".bss.kstacks") __aligned(PAGE_SIZE);
+
+/* Defined in boot/boot.asm. */
+extern uint8_t boot_stack_guard[], boot_stack_top[];
+
+static bool have_rdrand;
+static bool have_nx;
+
+bool cpu_has_rdrand(void)
+{
+	return have_rdrand;
+}
+
+bool cpu_has_nx(void)
+{
+	return have_nx;
+}
+
+static uint32_t read_apic_id(void)
+{
+	/* CPUID.1:EBX[31:24] is the initial (x)APIC id, up to 255. */
+	return cpuid(1, 0).ebx >> 24;
+}
+
+static void cpu_setup(struct cpu *c, unsigned number, struct cpu_stack stack,
+		      const struct cpu_stack ist[IST_COUNT])
+{
+	c->self = c;
+	c->local = NULL;
+	c->index = 0;
+	c->number = number;
+	c->hwid = read_apic_id();
+	c->stack = stack;
+	for (unsigned i = 0; i < IST_COUNT; i++)
+		c->ist[i] = ist[i];
+	c->timer_deadline = UINT64_MAX;
+	c->fault_depth = 0;
+	/* First: the console and the fault path read the block via GS. */
+	wrmsr(MSR_GS_BASE, (uint64_t)(uintptr_t)c);
+	wrmsr(MSR_KERNEL_GS_BASE, 0);
+	if (number == 0)
+		idt_init();
+	gdt_init_cpu(c);
+	idt_load();
+}
+
+void cpu_init_boot(void)
+{
+	struct cpu_stack stack = {
+		.bottom = (uintptr_t)boot_stack_guard + PAGE_SIZE,
+		.top = (uintptr_t)boot_stack_top,
+	};
+	struct cpu_stack ist[IST_COUNT];
+	struct cpuid_regs r = cpuid(1, 0);
+
+	have_rdrand = r.ecx & CPUID_1_ECX_RDRAND;
+	if (cpuid_max_ext() >= 0x80000001u)
+		have_nx = cpuid(0x80000001u, 0).edx & CPUID_80000001_EDX_NX;
+	for (unsigned i = 0; i < IST_COUNT; i++) {
+		ist[i].bottom = (uintptr_t)boot_ist_stacks[i].stack;
+		ist[i].top = ist[i].bottom + KSTACK_SIZE;
+	}
+	cpu_setup(&boot_cpu, 0, stack, ist);
+}
+
+void cpu_init_ap(struct cpu *c, unsigned number, struct cpu_stack stack,
+		 const struct cpu_stack ist[IST_COUNT])
+{
+	cpu_setup(c, number, stack, ist);
+}
+
+bool cpu_on_stack(const struct cpu *c, uintptr_t addr, size_t len)
+{
+	uintptr_t end = addr + len;
+
+	if (end < addr)
+		return false;
+	if (addr >= c->stack.bottom && end <= c->stack.top)
+		return true;
+	for (unsigned i = 0; i < IST_COUNT; i++)
+		if (addr >= c->ist[i].bottom && end <= c->ist[i].top)
+			return true;
+	return false;
+}
+
+/* ---- arch.h: per-core data ---------------------------------------------- */
+
+void *arch_cpu_local(void)
+{
+	void *p;
+
+	__asm__ volatile("mov %%gs:" CPU_OFF_LOCAL ", %0" : "=r"(p));
+	return p;
+}
+
+void arch_set_cpu_local(void *p)
+{
+	__asm__ volatile("mov %0, %%gs:" CPU_OFF_LOCAL : : "r"(p) : "memory");
+}
+
+void arch_cpu_bind(unsigned index)
+{
+	__asm__ volatile("movl %0, %%gs:" CPU_OFF_INDEX : : "r"(index) : "memory");
+}
+
+unsigned arch_cpu_index(void)
+{
+	unsigned i;
+
+	__asm__ volatile("movl %%gs:" CPU_OFF_INDEX ", %0" : "=r"(i));
+	return i;
+}
+
+uint32_t arch_cpu_hwid(void)
+{
+	return this_cpu()->hwid;
+}
+
+/* ---- arch.h: interrupts ------------------------------------------------- */
+
+unsigned long arch_irq_save(void)
+{
+	unsigned long flags = read_rflags();
+
+	cli();
+	return flags & RFLAGS_IF;
+}
+
+void arch_irq_restore(unsigned long flags)
+{
+	if (flags & RFLAGS_IF)
+		sti();
+}
+
+void arch_irq_disable(void)
+{
+	cli();
+}
+
+void arch_irq_enable(void)
+{
+	sti();
+}
+
+/* ---- arch.h: idle and wakeup -------------------------------------------- */
+
+void arch_wait_for_interrupt(void)
+{
+	/* The STI shadow covers HLT: an interrupt pending at the STI is taken
+	 * after HLT starts, so it wakes us instead of being lost. */
+	__asm__ volatile("sti; hlt" : : : "memory");
+}
+
+void arch_wake(unsigned index)
+{
+	/*
+	 * Not yet: no LAPIC, so no IPIs.  Waking the calling core needs
+	 * nothing: it is running (or an interrupt already ended its HLT).
+	 * Anything else is a core that cannot exist before SMP bring-up.
+	 */
+	if (index == arch_cpu_index())
+		return;
+	panic("arch_wake: core %u: no IPIs before the LAPIC driver (single core)",
+	      index);
+}
+
+void arch_timer_arm(uint64_t deadline)
+{
+	/* Not yet: recorded only; the LAPIC timer issue programs it. */
+	this_cpu()->timer_deadline = deadline;
+}
+
+void arch_cpu_relax(void)
+{
+	__builtin_ia32_pause();
+}
+
+/* ---- arch.h: randomness ------------------------------------------------- */
+
+/* splitmix64's finaliser: spreads a weak seed over all 64 bits. */
+static uint64_t mix64(uint64_t z)
+{
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+uint64_t arch_random_seed(void)
+{
+	static atomic_ullong counter;
+	uint64_t v;
+
+	if (have_rdrand)
+		for (int i = 0; i < RDRAND_RETRIES; i++)
+			if (rdrand64(&v))
+				return v;
+	/* relaxed: only makes two calls in the same TSC tick differ. */
+	v = atomic_fetch_add_explicit(&counter, 0x9e3779b97f4a7c15ull,
+				      memory_order_relaxed);
+	return mix64(rdtsc() ^ v ^ ((uint64_t)arch_cpu_hwid() << 32));
+}

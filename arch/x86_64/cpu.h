@@ -1,0 +1,112 @@
+/*
+ * cpu.h - the per-core block every x86_64 core reaches through GS base.
+ *
+ * IA32_GS_BASE points at the core's struct cpu, whose first field points
+ * at itself, so `mov %gs:0, reg` yields it in one instruction from any
+ * context (interrupts included).  The block also holds the core's GDT and
+ * TSS (whose IST slots give #DF, NMI and #MC their own stacks) and the
+ * bounds of its stacks, which the backtrace uses to stay on valid memory.
+ * SMP bring-up (a later issue) allocates one per AP and calls
+ * cpu_init_ap() on it.  Reference: Intel SDM vol. 3 sections 3.4-3.5
+ * (GDT), 7.7 (64-bit TSS), 6.14.5 (IST).
+ */
+#ifndef HYPHAE_X86_64_CPU_H
+#define HYPHAE_X86_64_CPU_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "compiler.h"
+
+/* GDT layout, the same on every core; boot.asm uses the same selectors. */
+#define GDT_NULL	0
+#define GDT_KCODE	1
+#define GDT_KDATA	2
+#define GDT_TSS		3	/* a 16-byte descriptor: two slots */
+#define GDT_ENTRIES	5
+#define SEL_KCODE	(GDT_KCODE * 8)
+#define SEL_KDATA	(GDT_KDATA * 8)
+#define SEL_TSS		(GDT_TSS * 8)
+
+/* Interrupt stack table slots (1-based, as the IDT gate encodes them). */
+#define IST_DF		1	/* double fault: the stack may be the problem */
+#define IST_NMI		2
+#define IST_MC		3	/* machine check */
+#define IST_COUNT	3
+
+/* The 64-bit TSS: only the stack pointers matter in long mode. */
+struct tss {
+	uint32_t reserved0;
+	uint64_t rsp[3];
+	uint64_t reserved1;
+	uint64_t ist[7];
+	uint64_t reserved2;
+	uint16_t reserved3;
+	uint16_t iomap_base;
+} __packed;
+
+/* A stack: [bottom, top), with an unmapped guard page just below bottom. */
+struct cpu_stack {
+	uintptr_t bottom;
+	uintptr_t top;
+};
+
+struct cpu {
+	/* Read through %gs by any code on this core: offsets are ABI
+	 * (static asserts in cpu.c). */
+	struct cpu *self;		/* gs:0 */
+	void *local;			/* gs:8, arch_cpu_local() */
+	unsigned index;			/* gs:16, runtime slot (arch_cpu_bind) */
+	uint32_t hwid;			/* APIC id */
+
+	/* Written once by the core itself at bring-up. */
+	unsigned number;		/* bring-up order: 0 is the boot core */
+	struct cpu_stack stack;		/* the kernel stack it runs on */
+	struct cpu_stack ist[IST_COUNT];	/* ist[IST_DF - 1] ... */
+	uint64_t gdt[GDT_ENTRIES] __aligned(16);
+	struct tss tss __aligned(16);
+
+	/* Owner core only. */
+	uint64_t timer_deadline;	/* arch_timer_arm(); UINT64_MAX: off */
+	unsigned fault_depth;		/* >0 while a fault report is printed */
+};
+
+/* The calling core's block.  Any context, after cpu_init_*(). */
+static __always_inline struct cpu *this_cpu(void)
+{
+	struct cpu *c;
+
+	__asm__ volatile("mov %%gs:0, %0" : "=r"(c));
+	return c;
+}
+
+/*
+ * Set up the boot core: its block, GS base, GDT, TSS with static IST
+ * stacks (guarded), and load the IDT.  Boot core, first thing in kmain,
+ * interrupts disabled.
+ */
+void cpu_init_boot(void);
+
+/*
+ * Set up another core's block with the given stacks (each with a guard
+ * page below) and load GDT/TSS/IDT/GS base.  Called on that core, once.
+ */
+void cpu_init_ap(struct cpu *c, unsigned number, struct cpu_stack stack,
+		 const struct cpu_stack ist[IST_COUNT]);
+
+/* True if [addr, addr+len) lies inside one of this core's stacks. */
+bool cpu_on_stack(const struct cpu *c, uintptr_t addr, size_t len);
+
+/* Load c's GDT and TSS on the calling core (gdt.c). */
+void gdt_init_cpu(struct cpu *c);
+
+/* Build the IDT once (idt.c); idt_load() on every core. */
+void idt_init(void);
+void idt_load(void);
+
+/* True when the CPU has RDRAND / NX / invariant TSC (cached at boot). */
+bool cpu_has_rdrand(void);
+bool cpu_has_nx(void);
+
+#endif /* HYPHAE_X86_64_CPU_H */

@@ -1,0 +1,202 @@
+/*
+ * fault.c - the CPU exception report, and backtraces.
+ *
+ * Any exception (vectors 0-31) prints one report on serial: a header line
+ * "FAULT: <name> (vector N) on cpuI", the error code (decoded for #PF),
+ * RIP with its symbol, RSP, RFLAGS, CR2 for #PF and #DF, all general
+ * registers, the core, a frame-pointer backtrace, and halts: it never
+ * returns to the faulting code and never reboots.  A #DF whose CR2 lies in
+ * a stack's guard page is called what it almost always is, a kernel stack
+ * overflow.  The report runs on the faulting core with the console lock
+ * bypassed (the faulting code may hold it); a fault inside the report is
+ * detected and only announced.  In the test kernel, ktest_on_fault() may
+ * resume the harness instead of halting (trap.h).
+ */
+#include <stdint.h>
+
+#include "arch/x86_64/cpu.h"
+#include "arch/x86_64/ksyms.h"
+#include "arch/x86_64/mm.h"
+#include "arch/x86_64/serial.h"
+#include "arch/x86_64/trap.h"
+#include "arch/x86_64/x86.h"
+#include "lib/fmt.h"
+
+/* Frames printed before the backtrace gives up (recursion can be deep). */
+#define BACKTRACE_MAX	24
+
+static const char *const exception_names[TRAP_EXCEPTIONS] = {
+	[TRAP_DE] = "#DE divide error",
+	[TRAP_DB] = "#DB debug",
+	[TRAP_NMI] = "NMI non-maskable interrupt",
+	[TRAP_BP] = "#BP breakpoint",
+	[TRAP_OF] = "#OF overflow",
+	[TRAP_BR] = "#BR bound range exceeded",
+	[TRAP_UD] = "#UD invalid opcode",
+	[TRAP_NM] = "#NM device not available",
+	[TRAP_DF] = "#DF double fault",
+	[9] = "coprocessor segment overrun",
+	[TRAP_TS] = "#TS invalid TSS",
+	[TRAP_NP] = "#NP segment not present",
+	[TRAP_SS] = "#SS stack-segment fault",
+	[TRAP_GP] = "#GP general protection",
+	[TRAP_PF] = "#PF page fault",
+	[TRAP_MF] = "#MF x87 floating-point error",
+	[TRAP_AC] = "#AC alignment check",
+	[TRAP_MC] = "#MC machine check",
+	[TRAP_XM] = "#XM SIMD floating-point error",
+	[TRAP_VE] = "#VE virtualization exception",
+	[TRAP_CP] = "#CP control protection",
+	[28] = "#HV hypervisor injection",
+	[29] = "#VC VMM communication",
+	[30] = "#SX security exception",
+};
+
+const char *trap_name(unsigned vector)
+{
+	if (vector < TRAP_EXCEPTIONS && exception_names[vector])
+		return exception_names[vector];
+	return vector < TRAP_EXCEPTIONS ? "reserved exception" : "interrupt";
+}
+
+static void print_symbol(const char *label, uint64_t addr)
+{
+	const char *name;
+	uint64_t off;
+
+	if (ksyms_lookup(addr, &name, &off))
+		kprintf("%s0x%016llx <%s+0x%llx>\n", label,
+			(unsigned long long)addr, name, (unsigned long long)off);
+	else
+		kprintf("%s0x%016llx\n", label, (unsigned long long)addr);
+}
+
+void backtrace_print(uint64_t rip, uint64_t rbp)
+{
+	const struct cpu *c = this_cpu();
+	unsigned depth = 0;
+
+	kprintf("backtrace:\n");
+	print_symbol("  #0  ", rip);
+	/*
+	 * Each frame is {saved rbp, return address}.  Frames only go up the
+	 * stack, and only within this core's stacks, so a corrupt chain ends
+	 * the walk instead of faulting.
+	 */
+	while (rbp && !(rbp & 7) && cpu_on_stack(c, rbp, 2 * sizeof(uint64_t))) {
+		const uint64_t *frame = (const uint64_t *)(uintptr_t)rbp;
+		char label[16];
+
+		if (++depth >= BACKTRACE_MAX) {
+			kprintf("  ... (deeper frames not shown)\n");
+			return;
+		}
+		if (frame[1] == 0)
+			break;
+		ksnprintf(label, sizeof(label), "  #%-2u ", depth);
+		/* A return address points after the call: show the call. */
+		print_symbol(label, frame[1] - 1);
+		if (frame[0] <= rbp)
+			break;
+		rbp = frame[0];
+	}
+}
+
+static void print_pf_error(uint64_t err)
+{
+	kprintf("error  0x%llx (%s, %s, %s%s)\n", (unsigned long long)err,
+		err & PF_PRESENT ? "protection violation" : "page not present",
+		err & PF_FETCH ? "instruction fetch" :
+			err & PF_WRITE ? "write" : "read",
+		err & PF_USER ? "user" : "kernel",
+		err & PF_RSVD ? ", reserved bit set" : "");
+}
+
+/* Name the stack whose guard page holds addr, if any. */
+static void explain_guard_hit(const struct cpu *c, uint64_t addr)
+{
+	if (addr >= c->stack.bottom - PAGE_SIZE && addr < c->stack.bottom) {
+		kprintf("cause  kernel stack overflow: 0x%llx is in the guard page "
+			"below the stack [0x%llx, 0x%llx)\n",
+			(unsigned long long)addr,
+			(unsigned long long)c->stack.bottom,
+			(unsigned long long)c->stack.top);
+		return;
+	}
+	for (unsigned i = 0; i < IST_COUNT; i++)
+		if (addr >= c->ist[i].bottom - PAGE_SIZE && addr < c->ist[i].bottom)
+			kprintf("cause  IST%u stack overflow (guard page hit)\n", i + 1);
+}
+
+static void fault_report(const struct trap_frame *f)
+{
+	const struct cpu *c = this_cpu();
+	uint64_t cr2 = read_cr2();
+
+	kprintf("\n======== FAULT: %s (vector %llu) on cpu%u (apic %u) ========\n",
+		trap_name((unsigned)f->vector), (unsigned long long)f->vector,
+		c->index, c->hwid);
+	if (f->vector == TRAP_PF)
+		print_pf_error(f->error);
+	else
+		kprintf("error  0x%llx\n", (unsigned long long)f->error);
+	print_symbol("RIP    ", f->rip);
+	kprintf("RSP    0x%016llx  RFLAGS 0x%016llx  CS 0x%llx  SS 0x%llx\n",
+		(unsigned long long)f->rsp, (unsigned long long)f->rflags,
+		(unsigned long long)f->cs, (unsigned long long)f->ss);
+	if (f->vector == TRAP_PF || f->vector == TRAP_DF) {
+		kprintf("CR2    0x%016llx%s\n", (unsigned long long)cr2,
+			f->vector == TRAP_DF ? " (from the fault that caused it)" : "");
+		explain_guard_hit(c, cr2);
+	}
+	kprintf("RAX 0x%016llx  RBX 0x%016llx  RCX 0x%016llx\n",
+		(unsigned long long)f->rax, (unsigned long long)f->rbx,
+		(unsigned long long)f->rcx);
+	kprintf("RDX 0x%016llx  RSI 0x%016llx  RDI 0x%016llx\n",
+		(unsigned long long)f->rdx, (unsigned long long)f->rsi,
+		(unsigned long long)f->rdi);
+	kprintf("RBP 0x%016llx  R8  0x%016llx  R9  0x%016llx\n",
+		(unsigned long long)f->rbp, (unsigned long long)f->r8,
+		(unsigned long long)f->r9);
+	kprintf("R10 0x%016llx  R11 0x%016llx  R12 0x%016llx\n",
+		(unsigned long long)f->r10, (unsigned long long)f->r11,
+		(unsigned long long)f->r12);
+	kprintf("R13 0x%016llx  R14 0x%016llx  R15 0x%016llx\n",
+		(unsigned long long)f->r13, (unsigned long long)f->r14,
+		(unsigned long long)f->r15);
+	kprintf("CR0 0x%016llx  CR3 0x%016llx  CR4 0x%016llx\n",
+		(unsigned long long)read_cr0(), (unsigned long long)read_cr3(),
+		(unsigned long long)read_cr4());
+	backtrace_print(f->rip, f->rbp);
+	kprintf("======== end of fault report ========\n");
+}
+
+/* Minimal output for a fault inside the report: no formatting, no lock. */
+static void raw_puts(const char *s)
+{
+	while (*s) {
+		if (*s == '\n')
+			serial_putc('\r');
+		serial_putc(*s++);
+	}
+}
+
+void fault_handle(struct trap_frame *f)
+{
+	struct cpu *c = this_cpu();
+
+	if (c->fault_depth++ > 0) {
+		raw_puts("\nFAULT: another fault while reporting a fault; halting\n");
+		halt_forever();
+	}
+	fault_report(f);
+	if (ktest_on_fault && ktest_on_fault(f))
+		return;
+	kprintf("cpu%u halted.\n", c->index);
+	halt_forever();
+}
+
+void fault_recovered(void)
+{
+	this_cpu()->fault_depth = 0;
+}

@@ -1,0 +1,108 @@
+/*
+ * panic.c - panic(), kassert() and the stack protector, for the kernel.
+ *
+ * panic_at() disables interrupts, prints "PANIC on cpuN: <message>", the
+ * source location and a backtrace, and halts the core.  Stopping the other
+ * cores (an NMI IPI) comes with SMP bring-up; until then only the boot
+ * core runs.  In the test kernel ktest_on_panic() may resume the harness.
+ *
+ * -fstack-protector-strong -mstack-protector-guard=global makes protected
+ * functions compare a copy of __stack_chk_guard on return and call
+ * __stack_chk_fail() on a mismatch.  The guard is chosen once at boot by
+ * stack_protector_init(), called from boot.asm before any protected frame
+ * exists (functions live across the change would fail their check).
+ */
+#include <stdarg.h>
+#include <stdint.h>
+
+#include "arch/x86_64/cpu.h"
+#include "arch/x86_64/ksyms.h"
+#include "arch/x86_64/trap.h"
+#include "arch/x86_64/x86.h"
+#include "lib/fmt.h"
+#include "panic.h"
+
+/* A fixed value until stack_protector_init() replaces it. */
+uintptr_t __stack_chk_guard = 0x595e9fbd94fda766ull;
+
+#define NO_STACK_PROTECTOR __attribute__((no_stack_protector, noinline))
+
+/* Low byte zero: a string overflow (strcpy & co.) cannot forge it. */
+#define CANARY_TERMINATOR_MASK	(~(uintptr_t)0xff)
+
+NO_STACK_PROTECTOR void stack_protector_init(void);
+
+/* Boot core, from boot.asm only: runs before C has any protected frame. */
+NO_STACK_PROTECTOR void stack_protector_init(void)
+{
+	uint64_t v = 0;
+	bool got = false;
+
+	if (cpuid(1, 0).ecx & CPUID_1_ECX_RDRAND)
+		for (int i = 0; i < 10 && !got; i++)
+			got = rdrand64(&v);
+	if (!got) {
+		/* No RDRAND: the TSC at boot, spread over 64 bits. */
+		v = rdtsc() * 0x9e3779b97f4a7c15ull;
+		v ^= v >> 29;
+		v *= 0xbf58476d1ce4e5b9ull;
+		v ^= v >> 32;
+	}
+	__stack_chk_guard = (uintptr_t)v & CANARY_TERMINATOR_MASK;
+}
+
+static void panic_enter(void)
+{
+	cli();
+	/* Bypass the console lock: the code we interrupt may hold it. */
+	this_cpu()->fault_depth++;
+}
+
+/* Backtrace from the caller of the function whose frame is fp, then halt. */
+static _Noreturn void panic_finish(const uint64_t *fp)
+{
+	/* fp[0] is the caller's saved rbp, fp[1] the return address into it. */
+	backtrace_print(fp[1] - 1, fp[0]);
+	kprintf("======== end of panic report; cpu%u halted ========\n",
+		this_cpu()->index);
+	if (ktest_on_panic)
+		ktest_on_panic();
+	halt_forever();
+}
+
+void panic_at(const char *file, int line, const char *fmt, ...)
+{
+	va_list ap;
+
+	panic_enter();
+	kprintf("\n======== PANIC on cpu%u: ", this_cpu()->index);
+	va_start(ap, fmt);
+	kvprintf(fmt, ap);
+	va_end(ap);
+	kprintf("\n  at %s:%d\n", file, line);
+	panic_finish(__builtin_frame_address(0));
+}
+
+void kassert_fail(const char *expr, const char *func, const char *file,
+		  int line)
+{
+	panic_enter();
+	kprintf("\n======== PANIC on cpu%u: %s: assertion failed: %s\n  at %s:%d\n",
+		this_cpu()->index, func, expr, file, line);
+	panic_finish(__builtin_frame_address(0));
+}
+
+_Noreturn void __stack_chk_fail(void);
+
+void __stack_chk_fail(void)
+{
+	/* The return address lies in the function whose canary died. */
+	uint64_t ra = (uint64_t)(uintptr_t)__builtin_return_address(0);
+	const char *name = "?";
+	uint64_t off = 0;
+
+	if (!ksyms_lookup(ra, &name, &off))
+		name = "(unknown function)";
+	panic("__stack_chk_fail: stack smashed in %s (at 0x%llx, %s+0x%llx)",
+	      name, (unsigned long long)ra, name, (unsigned long long)off);
+}

@@ -1,0 +1,97 @@
+/*
+ * trap.h - CPU exceptions and interrupt vectors.
+ *
+ * Every one of the 256 vectors has an assembly stub (isr.asm) that saves
+ * all general registers into a struct trap_frame and calls
+ * trap_dispatch().  Vectors 0-31 are CPU exceptions: they print the fault
+ * report (fault.c) and halt.  Vectors 32-255 call the handler registered
+ * with trap_set_handler() (the LAPIC timer, IPIs and the serial IRQ come
+ * with later issues); an unregistered one is logged and ignored.  #DF, NMI
+ * and #MC run on their own IST stacks.  Reference: Intel SDM vol. 3
+ * chapter 6 (interrupt and exception handling).
+ */
+#ifndef HYPHAE_X86_64_TRAP_H
+#define HYPHAE_X86_64_TRAP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define TRAP_DE		0	/* divide error */
+#define TRAP_DB		1	/* debug */
+#define TRAP_NMI	2
+#define TRAP_BP		3	/* breakpoint (int3) */
+#define TRAP_OF		4
+#define TRAP_BR		5
+#define TRAP_UD		6	/* invalid opcode */
+#define TRAP_NM		7
+#define TRAP_DF		8	/* double fault */
+#define TRAP_TS		10
+#define TRAP_NP		11
+#define TRAP_SS		12
+#define TRAP_GP		13	/* general protection */
+#define TRAP_PF		14	/* page fault */
+#define TRAP_MF		16
+#define TRAP_AC		17
+#define TRAP_MC		18	/* machine check */
+#define TRAP_XM		19
+#define TRAP_VE		20
+#define TRAP_CP		21
+#define TRAP_EXCEPTIONS	32	/* vectors below this are CPU exceptions */
+#define TRAP_VECTORS	256
+
+/* Page-fault error code bits. */
+#define PF_PRESENT	(1u << 0)	/* 0: page not present */
+#define PF_WRITE	(1u << 1)
+#define PF_USER		(1u << 2)
+#define PF_RSVD		(1u << 3)	/* reserved bit set in a paging entry */
+#define PF_FETCH	(1u << 4)	/* instruction fetch (NX) */
+
+/* Saved by isr.asm, lowest address first; the CPU pushed rip..ss. */
+struct trap_frame {
+	uint64_t r15, r14, r13, r12, r11, r10, r9, r8;
+	uint64_t rbp, rdi, rsi, rdx, rcx, rbx, rax;
+	uint64_t vector, error;
+	uint64_t rip, cs, rflags, rsp, ss;
+};
+
+/*
+ * Handle vector (32..255) with fn, called with interrupts disabled on the
+ * interrupt's stack; fn sends any EOI itself.  Boot core, before the
+ * vector can fire.  Returns 0, or -EINVAL for an exception vector.
+ */
+int trap_set_handler(unsigned vector, void (*fn)(struct trap_frame *f));
+
+/* Called by isr.asm for every vector. */
+void trap_dispatch(struct trap_frame *f);
+
+/* The CPU exception path (fault.c): report, then halt. */
+void fault_handle(struct trap_frame *f);
+
+/* Short name of an exception vector ("#PF page fault"); "?" if unknown. */
+const char *trap_name(unsigned vector);
+
+/*
+ * Print a frame-pointer backtrace starting at (rip, rbp), following frames
+ * only while they lie on the calling core's known stacks.  Any context.
+ */
+void backtrace_print(uint64_t rip, uint64_t rbp);
+
+/*
+ * Hooks of the test kernel (tests/kernel/ktest.c).  They are weak: the
+ * normal kernel has none, and fault_handle()/panic_at() just halt.
+ *   ktest_on_fault: after an exception's report; returns true when it
+ *     rewrote *f to resume the test harness (the iretq then goes there).
+ *   ktest_on_panic: after a panic's report; does not return if it resumes
+ *     the harness.
+ * Either calls fault_recovered() before resuming.
+ */
+bool ktest_on_fault(struct trap_frame *f) __attribute__((weak));
+void ktest_on_panic(void) __attribute__((weak));
+
+/* Leave the fault/panic state (console bypass) on this core. */
+void fault_recovered(void);
+
+/* Mask the legacy 8259 PICs after moving them off the exception vectors. */
+void pic_disable(void);
+
+#endif /* HYPHAE_X86_64_TRAP_H */

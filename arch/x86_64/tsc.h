@@ -1,0 +1,23 @@
+/*
+ * tsc.h - the TSC as the kernel's clock (arch_clock()).
+ *
+ * tsc_init() measures the TSC rate once against PIT channel 2; from then
+ * on arch_clock()->now() is nanoseconds since tsc_init() (tick_ns = 1).
+ * Before it, now() reads 0.  A later issue makes this robust (CPUID leaf
+ * 0x15, invariant-TSC checks, cross-core synchronisation).
+ */
+#ifndef HYPHAE_X86_64_TSC_H
+#define HYPHAE_X86_64_TSC_H
+
+#include <stdint.h>
+
+/* Calibrate and start the clock.  Boot core, once, interrupts off. */
+void tsc_init(void);
+
+/* Measured TSC frequency in Hz (0 before tsc_init()). */
+uint64_t tsc_hz(void);
+
+/* Convert a TSC delta to nanoseconds with the calibrated rate. */
+uint64_t tsc_to_ns(uint64_t ticks);
+
+#endif /* HYPHAE_X86_64_TSC_H */

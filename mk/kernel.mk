@@ -1,0 +1,134 @@
+# mk/kernel.mk - the kernel: objects, the two-pass link, ISOs, QEMU targets
+# and the in-kernel tests.
+#
+#   $(BUILD)/hyphae.elf        the kernel (portable dirs + arch/x86_64 + boot)
+#   $(BUILD)/hyphae.iso        GRUB rescue ISO booting it (serial console)
+#   $(BUILD)/hyphae-test.elf   the same objects + tests/kernel/*.c (KTEST()s)
+#   $(BUILD)/hyphae-test.iso   ... booted by tests/kernel/run-ktests in `make test`
+#
+# The kernel is identity-mapped at 1 MiB and built with -mcmodel=small: all
+# code and data sit below 2 GiB at their physical addresses (why identity
+# and not higher-half: boot/boot.asm).  Each image is linked twice: the
+# first link's text symbols become the .ksyms table (gen-ksyms.sh), placed
+# last by linker.ld so the second link moves nothing; the rule checks that.
+
+KERNEL_CC	?= gcc
+NASM		?= nasm
+OBJCOPY		?= objcopy
+NM		?= nm
+GRUB_MKRESCUE	?= grub-mkrescue
+QEMU_MEM	?= 128M
+# Extra multiboot2 command line for the ISOs, e.g. KCMDLINE="ktest=heap_load".
+KCMDLINE	?=
+KTEST_TIMEOUT	?= 60
+
+KDIR		:= $(BUILD)/kernel
+HYPHAE_VERSION	:= $(shell git describe --always --dirty 2>/dev/null || echo unknown)
+
+KERNEL_CFLAGS	:= $(COMMON_CFLAGS) -O2 -ffreestanding -nostdlib -fno-pic -fno-pie \
+		   -mno-red-zone -mgeneral-regs-only -mcmodel=small \
+		   -fno-omit-frame-pointer -mno-omit-leaf-frame-pointer \
+		   -fstack-protector-strong -mstack-protector-guard=global \
+		   -fno-asynchronous-unwind-tables -fno-unwind-tables
+KERNEL_LDFLAGS	:= -nostdlib -static -no-pie -Wl,--build-id=none \
+		   -Wl,-z,max-page-size=0x1000 -Wl,-z,noexecstack -Wl,-T,linker.ld
+NASMFLAGS	:= -f elf64 -g -F dwarf -w+all
+
+KERNEL_SRCS	:= $(PORTABLE_SRCS) $(sort $(wildcard arch/x86_64/*.c)) \
+		   $(sort $(wildcard boot/*.asm arch/x86_64/*.asm))
+# In-kernel tests: not named test_*.c, which the host build claims.
+KTEST_SRCS	:= $(sort $(wildcard tests/kernel/*.c tests/kernel/*.asm))
+
+kernel_objs	= $(patsubst %.c,$(KDIR)/%.o,$(filter %.c,$(1))) \
+		  $(patsubst %.asm,$(KDIR)/%.asm.o,$(filter %.asm,$(1)))
+KERNEL_OBJS	:= $(call kernel_objs,$(KERNEL_SRCS))
+KTEST_OBJS	:= $(call kernel_objs,$(KTEST_SRCS))
+
+# Pure-C parsers that host tests exercise (tests/arch/).
+HOST_EXTRA_SRCS	+= $(wildcard arch/x86_64/multiboot2.c arch/x86_64/frame.c)
+
+$(KDIR)/%.o: %.c | $(DEPS_KERNEL)
+	@mkdir -p $(@D)
+	$(KERNEL_CC) $(KERNEL_CFLAGS) -c $< -o $@
+
+$(KDIR)/%.asm.o: %.asm | $(DEPS_KERNEL)
+	@mkdir -p $(@D)
+	$(NASM) $(NASMFLAGS) -MD $(@:.o=.d) -MP -o $@ $<
+
+# Only kmain.o sees the version, and only rebuilds when it changes.
+$(KDIR)/version.txt: FORCE
+	@mkdir -p $(@D)
+	@echo '$(HYPHAE_VERSION)' | cmp -s - $@ || echo '$(HYPHAE_VERSION)' > $@
+$(KDIR)/arch/x86_64/kmain.o: $(KDIR)/version.txt
+$(KDIR)/arch/x86_64/kmain.o: KERNEL_CFLAGS += -DHYPHAE_VERSION='"$(HYPHAE_VERSION)"'
+
+.PHONY: FORCE
+FORCE:
+
+# kernel_image NAME OBJECTS CMDLINE: NAME.elf (two links) and NAME.iso.
+define kernel_image
+$(KDIR)/$(1).pass1.elf: $(2) linker.ld
+	$(KERNEL_CC) $(KERNEL_LDFLAGS) -o $$@ $(2)
+
+$(KDIR)/$(1).ksyms.S: $(KDIR)/$(1).pass1.elf arch/x86_64/gen-ksyms.sh
+	NM=$(NM) arch/x86_64/gen-ksyms.sh $$< > $$@
+
+$(KDIR)/$(1).ksyms.o: $(KDIR)/$(1).ksyms.S
+	$(KERNEL_CC) -c $$< -o $$@
+
+$(BUILD)/$(1).elf: $(KDIR)/$(1).pass1.elf $(KDIR)/$(1).ksyms.o
+	$(KERNEL_CC) $(KERNEL_LDFLAGS) -o $$@ $(2) $(KDIR)/$(1).ksyms.o
+	@$(NM) -n $(KDIR)/$(1).pass1.elf | grep ' [tT] ' > $(KDIR)/$(1).syms1
+	@$(NM) -n $$@ | grep ' [tT] ' > $(KDIR)/$(1).syms2
+	@cmp -s $(KDIR)/$(1).syms1 $(KDIR)/$(1).syms2 || \
+		{ echo "kernel.mk: adding .ksyms moved text symbols in $$@"; rm -f $$@; exit 1; }
+	@grub-file --is-x86-multiboot2 $$@ || \
+		{ echo "kernel.mk: $$@ has no valid multiboot2 header"; rm -f $$@; exit 1; }
+
+$(BUILD)/$(1).iso: $(BUILD)/$(1).elf boot/grub.cfg.in
+	@rm -rf $(KDIR)/iso-$(1)
+	@mkdir -p $(KDIR)/iso-$(1)/boot/grub
+	$(OBJCOPY) --strip-debug $$< $(KDIR)/iso-$(1)/boot/hyphae.elf
+	sed 's|@CMDLINE@|$(3)|' boot/grub.cfg.in > $(KDIR)/iso-$(1)/boot/grub/grub.cfg
+	$(GRUB_MKRESCUE) -o $$@ $(KDIR)/iso-$(1) > $(KDIR)/$(1).mkrescue.log 2>&1 || \
+		{ cat $(KDIR)/$(1).mkrescue.log; exit 1; }
+endef
+$(eval $(call kernel_image,hyphae,$(KERNEL_OBJS),$(KCMDLINE)))
+$(eval $(call kernel_image,hyphae-test,$(KERNEL_OBJS) $(KTEST_OBJS),$(KCMDLINE)))
+
+-include $(shell find $(KDIR) -name '*.d' 2>/dev/null)
+
+# ---- QEMU -------------------------------------------------------------------
+QEMU_ACCEL	?= $(if $(filter 1,$(CPUS)),-accel tcg,-accel tcg$(comma)thread=multi)
+comma		:= ,
+QEMU_FLAGS	:= -M pc -cpu max -m $(QEMU_MEM) -smp $(CPUS) $(QEMU_ACCEL) \
+		   -display none -no-reboot -boot d \
+		   -device isa-debug-exit,iobase=0xf4,iosize=0x04
+
+.PHONY: kernel iso run debug ktest
+kernel: $(BUILD)/hyphae.elf
+iso: $(BUILD)/hyphae.iso
+
+run: $(BUILD)/hyphae.iso | $(DEPS_KERNEL)
+	$(QEMU) $(QEMU_FLAGS) -serial mon:stdio -cdrom $<
+
+$(BUILD)/gdbinit: FORCE
+	@mkdir -p $(@D)
+	@printf '%s\n' 'set architecture i386:x86-64' \
+		'file $(abspath $(BUILD)/hyphae.elf)' \
+		'target remote localhost:1234' \
+		'break kmain' > $@
+
+debug: $(BUILD)/hyphae.iso $(BUILD)/gdbinit | $(DEPS_KERNEL)
+	@echo "QEMU is waiting for gdb: run  gdb -x $(BUILD)/gdbinit  in another terminal"
+	$(QEMU) $(QEMU_FLAGS) -serial mon:stdio -cdrom $< -s -S
+
+# Boot the test kernel by hand (make ktest KCMDLINE=ktest=NAME for one test).
+ktest: $(BUILD)/hyphae-test.iso | $(DEPS_KERNEL)
+	QEMU="$(QEMU)" CPUS=$(CPUS) tests/kernel/run-ktests --timeout $(KTEST_TIMEOUT) $<
+
+# `make test` boots the test kernel under TCG (see tests/kernel/README).
+ifneq ($(wildcard tests/kernel/run-ktests),)
+TEST_DEPS	+= $(BUILD)/hyphae-test.iso
+TEST_CMDS	+= 'QEMU="$(QEMU)" tests/kernel/run-ktests --timeout $(KTEST_TIMEOUT) $(BUILD)/hyphae-test.iso'
+endif
