@@ -1,0 +1,109 @@
+/*
+ * mpsc.c - Vyukov's intrusive MPSC queue with a stub node and a consumer
+ * try-lock.
+ *
+ * Producers exchange `head` and then link the previous head to the new
+ * node; the consumer follows `next` pointers from `tail`.  When the queue
+ * runs down to its last real node, the consumer re-enqueues the stub so it
+ * can hand that node out without racing a producer appending to it.
+ * Reference: D. Vyukov, 1024cores.net, "Intrusive MPSC node-based queue".
+ */
+#include "sched/mpsc.h"
+
+void mpsc_init(struct mpsc_queue *q, struct mpsc_node *stub)
+{
+	atomic_init(&stub->next, NULL);
+	atomic_init(&q->head, stub);
+	q->tail = stub;
+	q->stub = stub;
+	atomic_init(&q->consumer_locked, false);
+}
+
+void mpsc_enqueue(struct mpsc_queue *q, struct mpsc_node *n)
+{
+	struct mpsc_node *prev;
+
+	atomic_store_explicit(&n->next, NULL, memory_order_relaxed);
+	/*
+	 * acq_rel: release orders the NULL store above before whoever links a
+	 * node behind `n` (their acquire of this exchange); acquire orders our
+	 * store into prev->next after prev's own NULL store.
+	 */
+	prev = atomic_exchange_explicit(&q->head, n, memory_order_acq_rel);
+	/* release: publishes `n`; pairs with the acquire loads of ->next in
+	 * mpsc_dequeue_locked(). */
+	atomic_store_explicit(&prev->next, n, memory_order_release);
+}
+
+bool mpsc_consumer_trylock(struct mpsc_queue *q)
+{
+	/* Relaxed pre-check: a thief probing a busy queue keeps the line shared. */
+	if (atomic_load_explicit(&q->consumer_locked, memory_order_relaxed))
+		return false;
+	/* acquire: pairs with the release in mpsc_consumer_unlock(), so the
+	 * previous consumer's writes to tail are visible. */
+	return !atomic_exchange_explicit(&q->consumer_locked, true,
+					 memory_order_acquire);
+}
+
+void mpsc_consumer_unlock(struct mpsc_queue *q)
+{
+	/* release: publishes tail; pairs with mpsc_consumer_trylock(). */
+	atomic_store_explicit(&q->consumer_locked, false, memory_order_release);
+}
+
+/* Acquire load of n->next: pairs with the release store in mpsc_enqueue(). */
+static inline struct mpsc_node *next_of(struct mpsc_node *n)
+{
+	return atomic_load_explicit(&n->next, memory_order_acquire);
+}
+
+/* A relaxed look at head is enough: it only decides EMPTY vs INCONSISTENT,
+ * and every node we hand out was reached through an acquire of ->next. */
+static inline struct mpsc_node *head_of(struct mpsc_queue *q)
+{
+	return atomic_load_explicit(&q->head, memory_order_relaxed);
+}
+
+enum mpsc_result mpsc_dequeue_locked(struct mpsc_queue *q,
+				     struct mpsc_node **out)
+{
+	struct mpsc_node *tail = q->tail;
+	struct mpsc_node *next = next_of(tail);
+
+	if (tail == q->stub) {
+		if (next == NULL)
+			return head_of(q) == tail ? MPSC_EMPTY : MPSC_INCONSISTENT;
+		/* Skip the stub. */
+		q->tail = next;
+		tail = next;
+		next = next_of(next);
+	}
+	if (next != NULL) {
+		q->tail = next;
+		*out = tail;
+		return MPSC_ITEM;
+	}
+	/* `tail` is the last node we can see; is it the last one queued? */
+	if (head_of(q) != tail)
+		return MPSC_INCONSISTENT;
+	/* Put the stub behind it so `tail` can leave without a race. */
+	mpsc_enqueue(q, q->stub);
+	next = next_of(tail);
+	if (next == NULL)
+		return MPSC_INCONSISTENT;
+	q->tail = next;
+	*out = tail;
+	return MPSC_ITEM;
+}
+
+enum mpsc_result mpsc_try_dequeue(struct mpsc_queue *q, struct mpsc_node **out)
+{
+	enum mpsc_result r;
+
+	if (!mpsc_consumer_trylock(q))
+		return MPSC_BUSY;
+	r = mpsc_dequeue_locked(q, out);
+	mpsc_consumer_unlock(q);
+	return r;
+}

@@ -1,0 +1,99 @@
+/*
+ * mpsc.h - intrusive multi-producer single-consumer queue (Vyukov).
+ *
+ * Properties: any number of producers (any core, interrupt handlers), one
+ * consumer at a time; intrusive (the caller embeds struct mpsc_node, the
+ * queue never allocates); unbounded; FIFO per producer.  A stub node, which
+ * may be static, lets the queue start and end empty without an allocator,
+ * so a queue can be a static initialiser (MPSC_QUEUE_INIT).
+ *
+ * The queue keeps no count (an exact one would cost every enqueue a second
+ * contended atomic); its owners (scheduler, injector) count what they put in.
+ *
+ * The consumer side is guarded by a try-lock (mpsc_consumer_trylock): the
+ * owner and a work-stealing thief take turns; nobody ever spins on it.
+ *
+ * Which calls may run concurrently with which (llist.h style):
+ *
+ *                        | enqueue | try_dequeue | dequeue_locked | trylock
+ *   mpsc_enqueue         |   yes   |     yes     |      yes       |   yes
+ *   mpsc_try_dequeue     |   yes   |  yes (BUSY) |   yes (BUSY)   |   yes
+ *   mpsc_dequeue_locked  |   yes   |  yes (BUSY) | no: lock holder|   yes
+ *                        |         |             |  only, 1 thread|
+ *
+ * Progress: enqueue is wait-free (one exchange, one store).  Dequeue is
+ * lock-free except for one window: a producer preempted between its
+ * exchange and its store blocks the consumer from the nodes behind it; the
+ * consumer sees MPSC_INCONSISTENT and retries later (it never spins here).
+ *
+ * Observable results of a dequeue: MPSC_ITEM, MPSC_EMPTY, MPSC_INCONSISTENT
+ * (a producer is between its exchange and its store; try again soon),
+ * MPSC_BUSY (another consumer holds the consumer lock).
+ *
+ * Reference: D. Vyukov, "Intrusive MPSC node-based queue", 1024cores.net;
+ * Open vSwitch lib/mpsc-queue.h for the explicit INCONSISTENT result;
+ * Mycelium cordyceps::MpscQueue for the consumer lock.
+ */
+#ifndef HYPHAE_SCHED_MPSC_H
+#define HYPHAE_SCHED_MPSC_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "compiler.h"
+
+struct mpsc_node {
+	_Atomic(struct mpsc_node *) next;
+};
+
+struct mpsc_queue {
+	/* Producers: exchanged by every enqueue; its own cache line. */
+	_Atomic(struct mpsc_node *) head __cacheline_aligned;
+
+	/* Consumer: only the holder of consumer_locked touches tail. */
+	struct mpsc_node *tail __cacheline_aligned;
+	struct mpsc_node *stub;		/* constant after init */
+	atomic_bool consumer_locked;
+};
+
+enum mpsc_result {
+	MPSC_ITEM = 0,		/* *out is the dequeued node */
+	MPSC_EMPTY,		/* nothing queued */
+	MPSC_INCONSISTENT,	/* a producer is mid-enqueue; retry later */
+	MPSC_BUSY,		/* another consumer holds the queue */
+};
+
+/*
+ * Static initialiser: `static struct mpsc_queue q = MPSC_QUEUE_INIT(q, &stub);`
+ * `stub_ptr` is a node owned by this queue alone for the queue's lifetime.
+ */
+#define MPSC_QUEUE_INIT(name, stub_ptr) {			\
+	.head = (stub_ptr),					\
+	.tail = (stub_ptr),					\
+	.stub = (stub_ptr),					\
+	.consumer_locked = false,				\
+}
+
+/* Initialise `q` with `stub` (caller storage, used by this queue only). */
+void mpsc_init(struct mpsc_queue *q, struct mpsc_node *stub);
+
+/* Append `n` (not in any queue).  Any context, IRQ-safe, wait-free. */
+void mpsc_enqueue(struct mpsc_queue *q, struct mpsc_node *n);
+
+/*
+ * Take the consumer lock; false if another consumer holds it.  Never spins.
+ * The holder may call mpsc_dequeue_locked() until mpsc_consumer_unlock().
+ */
+bool __must_check mpsc_consumer_trylock(struct mpsc_queue *q);
+void mpsc_consumer_unlock(struct mpsc_queue *q);
+
+/* Dequeue one node; caller holds the consumer lock.  Never MPSC_BUSY. */
+enum mpsc_result __must_check mpsc_dequeue_locked(struct mpsc_queue *q,
+						  struct mpsc_node **out);
+
+/* Trylock + dequeue_locked + unlock.  Any thread; MPSC_BUSY if held. */
+enum mpsc_result __must_check mpsc_try_dequeue(struct mpsc_queue *q,
+					       struct mpsc_node **out);
+
+#endif /* HYPHAE_SCHED_MPSC_H */

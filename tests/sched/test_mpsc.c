@@ -1,0 +1,184 @@
+/*
+ * test_mpsc.c - unit tests for the intrusive MPSC queue (sched/mpsc.h).
+ *
+ * Single-threaded: FIFO order, the stub being recycled, a static queue,
+ * the consumer lock (BUSY), and the INCONSISTENT window, which is produced
+ * by doing a producer's exchange by hand and completing its store later.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "sched/mpsc.h"
+
+struct item {
+	struct mpsc_node node;
+	int value;
+};
+
+#define N_ITEMS 100
+
+static struct mpsc_node static_stub;
+static struct mpsc_queue static_q = MPSC_QUEUE_INIT(static_q, &static_stub);
+
+static int pop(struct mpsc_queue *q, enum mpsc_result *res)
+{
+	struct mpsc_node *n = NULL;
+
+	*res = mpsc_try_dequeue(q, &n);
+	if (*res != MPSC_ITEM)
+		return -1;
+	return container_of(n, struct item, node)->value;
+}
+
+static void test_empty(void **state)
+{
+	struct mpsc_node stub;
+	struct mpsc_queue q;
+	enum mpsc_result r;
+
+	(void)state;
+	mpsc_init(&q, &stub);
+	assert_int_equal(pop(&q, &r), -1);
+	assert_int_equal(r, MPSC_EMPTY);
+	assert_int_equal(pop(&static_q, &r), -1);
+	assert_int_equal(r, MPSC_EMPTY);
+}
+
+static void fifo_rounds(struct mpsc_queue *q)
+{
+	struct item items[N_ITEMS];
+	enum mpsc_result r;
+
+	/* Several rounds, varying lengths, so the stub is recycled each time
+	 * the queue drains and the single-item path is taken too. */
+	for (int round = 1; round <= 5; round++) {
+		int len = round == 1 ? 1 : N_ITEMS / round;
+
+		for (int i = 0; i < len; i++) {
+			items[i].value = round * 1000 + i;
+			mpsc_enqueue(q, &items[i].node);
+		}
+		for (int i = 0; i < len; i++)
+			assert_int_equal(pop(q, &r), round * 1000 + i);
+		assert_int_equal(pop(q, &r), -1);
+		assert_int_equal(r, MPSC_EMPTY);
+	}
+}
+
+static void test_fifo(void **state)
+{
+	struct mpsc_node stub;
+	struct mpsc_queue q;
+
+	(void)state;
+	mpsc_init(&q, &stub);
+	fifo_rounds(&q);
+	fifo_rounds(&static_q);
+}
+
+static void test_interleaved(void **state)
+{
+	struct item items[N_ITEMS];
+	struct mpsc_node stub;
+	struct mpsc_queue q;
+	enum mpsc_result r;
+	int next_in = 0, next_out = 0;
+
+	(void)state;
+	mpsc_init(&q, &stub);
+	/* Push two, pop one, repeatedly: the queue never fully drains until
+	 * the end, then drains. */
+	while (next_in < N_ITEMS) {
+		for (int k = 0; k < 2 && next_in < N_ITEMS; k++) {
+			items[next_in].value = next_in;
+			mpsc_enqueue(&q, &items[next_in].node);
+			next_in++;
+		}
+		assert_int_equal(pop(&q, &r), next_out++);
+	}
+	while (next_out < N_ITEMS)
+		assert_int_equal(pop(&q, &r), next_out++);
+	assert_int_equal(pop(&q, &r), -1);
+	assert_int_equal(r, MPSC_EMPTY);
+}
+
+static void test_busy(void **state)
+{
+	struct mpsc_node stub;
+	struct mpsc_queue q;
+	struct item a = { .value = 7 };
+	struct mpsc_node *n;
+	enum mpsc_result r;
+
+	(void)state;
+	mpsc_init(&q, &stub);
+	mpsc_enqueue(&q, &a.node);
+	assert_true(mpsc_consumer_trylock(&q));
+	assert_false(mpsc_consumer_trylock(&q));
+	assert_int_equal(pop(&q, &r), -1);
+	assert_int_equal(r, MPSC_BUSY);
+	/* The holder still dequeues. */
+	assert_int_equal(mpsc_dequeue_locked(&q, &n), MPSC_ITEM);
+	assert_ptr_equal(n, &a.node);
+	assert_int_equal(mpsc_dequeue_locked(&q, &n), MPSC_EMPTY);
+	mpsc_consumer_unlock(&q);
+	assert_true(mpsc_consumer_trylock(&q));
+	mpsc_consumer_unlock(&q);
+}
+
+/* A producer stopped between its exchange and its store. */
+static struct mpsc_node *half_enqueue(struct mpsc_queue *q, struct mpsc_node *n)
+{
+	atomic_store_explicit(&n->next, NULL, memory_order_relaxed);
+	return atomic_exchange_explicit(&q->head, n, memory_order_acq_rel);
+}
+
+static void finish_enqueue(struct mpsc_node *prev, struct mpsc_node *n)
+{
+	atomic_store_explicit(&prev->next, n, memory_order_release);
+}
+
+static void test_inconsistent(void **state)
+{
+	struct mpsc_node stub, *prev;
+	struct mpsc_queue q;
+	struct item a = { .value = 1 }, b = { .value = 2 };
+	enum mpsc_result r;
+
+	(void)state;
+	mpsc_init(&q, &stub);
+
+	/* Empty queue, producer mid-enqueue: stub has no next, head moved. */
+	prev = half_enqueue(&q, &a.node);
+	assert_int_equal(pop(&q, &r), -1);
+	assert_int_equal(r, MPSC_INCONSISTENT);
+	finish_enqueue(prev, &a.node);
+	assert_int_equal(pop(&q, &r), 1);
+
+	/* One item visible, the next producer mid-enqueue behind it. */
+	mpsc_enqueue(&q, &a.node);
+	prev = half_enqueue(&q, &b.node);
+	assert_int_equal(pop(&q, &r), -1);
+	assert_int_equal(r, MPSC_INCONSISTENT);
+	finish_enqueue(prev, &b.node);
+	assert_int_equal(pop(&q, &r), 1);
+	assert_int_equal(pop(&q, &r), 2);
+	assert_int_equal(pop(&q, &r), -1);
+	assert_int_equal(r, MPSC_EMPTY);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_empty),
+		cmocka_unit_test(test_fifo),
+		cmocka_unit_test(test_interleaved),
+		cmocka_unit_test(test_busy),
+		cmocka_unit_test(test_inconsistent),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
