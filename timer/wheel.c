@@ -1,0 +1,398 @@
+/*
+ * wheel.c - the hierarchical timer wheel (see wheel.h for the design and
+ * the level table).
+ *
+ * Placement is relative to the wheel's `now`: level = where the deadline's
+ * bits first differ from now's (6 bits per level, capped at the top
+ * level), slot = the deadline's 6 bits at that level.  Below the top level
+ * a slot's start tick is in now's current rotation of the next level up,
+ * after now; on the top level slot indices at or before now's wrap to the
+ * next 2^36-tick rotation, which is where deadlines beyond the range wait.
+ * Turning processes occupied slots in order of their start tick: entries
+ * due at that tick go to the expired list, the rest are re-placed against
+ * the new now (always on a lower level, or a later top-level slot).
+ */
+#include "errno.h"
+#include "panic.h"
+#include "timer/wheel.h"
+
+#define SLOT_MASK	((ticks_t)WHEEL_SLOTS - 1)
+#define TOP_LEVEL	(WHEEL_LEVELS - 1)
+
+static inline unsigned level_shift(unsigned level)
+{
+	return level * WHEEL_SLOT_BITS;
+}
+
+/* The level on which now and key first differ, uncapped (0..10). */
+static inline unsigned raw_level(ticks_t now, ticks_t key)
+{
+	/* OR with the slot mask so the argument is non-zero and equal values
+	 * (or values differing only in level 0) land on level 0. */
+	unsigned bit = 63 - (unsigned)__builtin_clzll((now ^ key) | SLOT_MASK);
+
+	return bit / WHEEL_SLOT_BITS;
+}
+
+static inline unsigned slot_of(ticks_t key, unsigned level)
+{
+	return (unsigned)((key >> level_shift(level)) & SLOT_MASK);
+}
+
+/*
+ * The start tick of slot `s` on `level`: the first such tick after now.
+ * Below the top level it is in now's rotation of level + 1 (the wheel's
+ * invariants guarantee it is after now); on the top level a slot whose
+ * start in this rotation is not after now means the next rotation.
+ */
+static inline ticks_t slot_start(ticks_t now, unsigned level, unsigned s)
+{
+	unsigned rot_shift = level_shift(level + 1);
+	ticks_t rotation = rot_shift >= 64 ? 0 : now & ~(((ticks_t)1 << rot_shift) - 1);
+	ticks_t start = rotation + ((ticks_t)s << level_shift(level));
+
+	if (level == TOP_LEVEL && start <= now)
+		start += WHEEL_RANGE;
+	return start;
+}
+
+/* The occupied slot of `level` whose start comes first after now. */
+static inline unsigned next_slot(const struct timer_wheel *w, unsigned level)
+{
+	uint64_t occ = w->occupied[level];
+
+	if (level == TOP_LEVEL) {
+		/* Slots after now's index start in this rotation; the others
+		 * (including now's own, whose start has passed) in the next. */
+		unsigned first = slot_of(w->now, level) + 1;
+		uint64_t later = first >= WHEEL_SLOTS ? 0 : occ & (~(uint64_t)0 << first);
+
+		if (later)
+			occ = later;
+	}
+	return (unsigned)__builtin_ctzll(occ);
+}
+
+static inline void hlist_push(struct timer_entry **head, struct timer_entry *e)
+{
+	struct timer_entry *first = *head;
+
+	e->next = first;
+	if (first)
+		first->pprev = &e->next;
+	*head = e;
+	e->pprev = head;
+}
+
+/* Put a not-yet-due entry (deadline > now) on its level and slot. */
+static void wheel_place(struct timer_wheel *w, struct timer_entry *e)
+{
+	ticks_t key = e->deadline;
+	unsigned level, s;
+
+	/* Too far: wait for the furthest tick the top level can name. */
+	if (key - w->now >= WHEEL_RANGE)
+		key = w->now + WHEEL_RANGE - 1;
+	level = raw_level(w->now, key);
+	if (level > TOP_LEVEL)
+		level = TOP_LEVEL;
+	s = slot_of(key, level);
+	hlist_push(&w->slots[level][s], e);
+	w->occupied[level] |= (uint64_t)1 << s;
+	w->pending[level]++;
+	e->slot = (uint16_t)(level * WHEEL_SLOTS + s);
+}
+
+static void expired_append(struct timer_wheel *w, struct timer_entry *e)
+{
+	e->next = NULL;
+	e->pprev = w->expired_tail;
+	*w->expired_tail = e;
+	w->expired_tail = &e->next;
+	w->expired_count++;
+	e->slot = WHEEL_SLOT_EXPIRED;
+}
+
+/* Take `e` out of whatever list holds it and fix bitmap and counts. */
+static void wheel_unlink(struct timer_wheel *w, struct timer_entry *e)
+{
+	*e->pprev = e->next;
+	if (e->next)
+		e->next->pprev = e->pprev;
+	if (e->slot == WHEEL_SLOT_EXPIRED) {
+		if (!e->next)
+			w->expired_tail = e->pprev;
+		w->expired_count--;
+	} else {
+		unsigned level = e->slot / WHEEL_SLOTS, s = e->slot % WHEEL_SLOTS;
+
+		if (!w->slots[level][s])
+			w->occupied[level] &= ~((uint64_t)1 << s);
+		w->pending[level]--;
+	}
+	e->next = NULL;
+	e->pprev = NULL;
+	e->slot = WHEEL_SLOT_NONE;
+}
+
+void timer_entry_init(struct timer_entry *e)
+{
+	e->next = NULL;
+	e->pprev = NULL;
+	e->deadline = 0;
+	e->action.waker = WAKER_NONE;
+	e->slot = WHEEL_SLOT_NONE;
+	e->kind = TIMER_ENTRY_WAKER;
+	atomic_init(&e->state, TIMER_ENTRY_IDLE);
+}
+
+void timer_entry_init_callback(struct timer_entry *e, timer_callback_fn fn,
+			       void *arg)
+{
+	timer_entry_init(e);
+	e->kind = TIMER_ENTRY_CALLBACK;
+	e->action.callback.fn = fn;
+	e->action.callback.arg = arg;
+}
+
+void timer_wheel_init(struct timer_wheel *w, ticks_t now)
+{
+	unsigned level, s;
+
+	w->now = now;
+	for (level = 0; level < WHEEL_LEVELS; level++) {
+		w->occupied[level] = 0;
+		w->pending[level] = 0;
+		for (s = 0; s < WHEEL_SLOTS; s++)
+			w->slots[level][s] = NULL;
+	}
+	w->expired = NULL;
+	w->expired_tail = &w->expired;
+	w->expired_count = 0;
+}
+
+int timer_wheel_insert(struct timer_wheel *w, struct timer_entry *e,
+		       ticks_t deadline)
+{
+	/* relaxed: the state is only written under the caller's lock. */
+	if (atomic_load_explicit(&e->state, memory_order_relaxed) ==
+	    TIMER_ENTRY_PENDING)
+		panic("timer_wheel_insert: entry %p is already pending", (void *)e);
+	if (deadline <= w->now)
+		return -ETIMEDOUT;
+	e->deadline = deadline;
+	wheel_place(w, e);
+	/* relaxed: PENDING publishes nothing to lock-free readers, who only
+	 * act on FIRED. */
+	atomic_store_explicit(&e->state, TIMER_ENTRY_PENDING, memory_order_relaxed);
+	return 0;
+}
+
+bool timer_wheel_cancel(struct timer_wheel *w, struct timer_entry *e)
+{
+	/* relaxed: written only under the caller's lock. */
+	if (atomic_load_explicit(&e->state, memory_order_relaxed) !=
+	    TIMER_ENTRY_PENDING)
+		return false;
+	wheel_unlink(w, e);
+	/* relaxed: IDLE is only acted on under the lock. */
+	atomic_store_explicit(&e->state, TIMER_ENTRY_IDLE, memory_order_relaxed);
+	return true;
+}
+
+/* First occupied level, or WHEEL_LEVELS if the wheel has no waiting entry. */
+static inline unsigned first_level(const struct timer_wheel *w)
+{
+	unsigned level;
+
+	for (level = 0; level < WHEEL_LEVELS; level++)
+		if (w->occupied[level])
+			break;
+	return level;
+}
+
+ticks_t timer_wheel_next_deadline(const struct timer_wheel *w)
+{
+	unsigned level;
+
+	if (w->expired)
+		return w->expired->deadline;
+	level = first_level(w);
+	if (level == WHEEL_LEVELS)
+		return TIMER_NO_DEADLINE;
+	/* Each level's slots all start before any slot of the level above
+	 * (they lie in now's current slot of that level), so the first
+	 * occupied level holds the earliest start. */
+	return slot_start(w->now, level, next_slot(w, level));
+}
+
+/* Move every entry whose slot starts by `target` to expired or lower. */
+static void wheel_cascade(struct timer_wheel *w, ticks_t target)
+{
+	unsigned level;
+
+	while ((level = first_level(w)) < WHEEL_LEVELS) {
+		unsigned s = next_slot(w, level);
+		ticks_t start = slot_start(w->now, level, s);
+		struct timer_entry *e, *next;
+
+		if (start > target)
+			break;
+		e = w->slots[level][s];
+		w->slots[level][s] = NULL;
+		w->occupied[level] &= ~((uint64_t)1 << s);
+		/* Every tick before `start` is empty now, so the wheel may
+		 * stand at `start`: entries due then expire, the rest lie
+		 * within this slot's span and go to lower levels. */
+		w->now = start;
+		for (; e; e = next) {
+			next = e->next;
+			w->pending[level]--;
+			if (e->deadline == start)
+				expired_append(w, e);
+			else
+				wheel_place(w, e);
+		}
+	}
+	w->now = target;
+}
+
+/* Fire up to `max` expired entries, oldest deadline first. */
+static size_t wheel_fire_expired(struct timer_wheel *w, size_t max,
+				 timer_fire_fn fire, void *arg)
+{
+	size_t fired = 0;
+
+	while (fired < max && w->expired) {
+		struct timer_entry *e = w->expired;
+
+		wheel_unlink(w, e);
+		fire(e, arg);
+		fired++;
+		/* release: the fire callback's reads of e (the waker it took)
+		 * happen before; pairs with the acquire load in
+		 * timer_entry_state(), after which the owner may free e. */
+		atomic_store_explicit(&e->state, TIMER_ENTRY_FIRED,
+				      memory_order_release);
+	}
+	return fired;
+}
+
+size_t timer_wheel_advance(struct timer_wheel *w, ticks_t now, size_t max,
+			   timer_fire_fn fire, void *arg)
+{
+	if (now > w->now)
+		wheel_cascade(w, now);
+	return wheel_fire_expired(w, max, fire, arg);
+}
+
+size_t timer_wheel_pending_level(const struct timer_wheel *w, unsigned level)
+{
+	if (level == WHEEL_LEVELS)
+		return w->expired_count;
+	kassert(level < WHEEL_LEVELS);
+	return w->pending[level];
+}
+
+size_t timer_wheel_pending(const struct timer_wheel *w)
+{
+	size_t n = w->expired_count;
+	unsigned level;
+
+	for (level = 0; level < WHEEL_LEVELS; level++)
+		n += w->pending[level];
+	return n;
+}
+
+/* ---- invariant checker -------------------------------------------------- */
+
+static void check_links(struct timer_entry *const *head, struct timer_entry *e,
+			uint16_t slot)
+{
+	struct timer_entry *const *pprev = head;
+
+	for (; e; pprev = &e->next, e = e->next) {
+		if (e->pprev != pprev)
+			panic("timer_wheel_check: entry %p pprev broken", (void *)e);
+		if (e->slot != slot)
+			panic("timer_wheel_check: entry %p says slot %u, is in %u",
+			      (void *)e, e->slot, slot);
+		if (atomic_load_explicit(&e->state, memory_order_relaxed) !=
+		    TIMER_ENTRY_PENDING)
+			panic("timer_wheel_check: entry %p in wheel not PENDING",
+			      (void *)e);
+	}
+}
+
+/* The entry's place is right for its deadline as seen from w->now. */
+static void check_placement(const struct timer_wheel *w,
+			    const struct timer_entry *e, unsigned level,
+			    unsigned s)
+{
+	ticks_t d = e->deadline;
+	ticks_t start = slot_start(w->now, level, s);
+
+	if (d <= w->now)
+		panic("timer_wheel_check: deadline %llu waiting at now %llu",
+		      (unsigned long long)d, (unsigned long long)w->now);
+	if (start <= w->now || start > d)
+		panic("timer_wheel_check: deadline %llu in L%u slot %u starting %llu (now %llu)",
+		      (unsigned long long)d, level, s, (unsigned long long)start,
+		      (unsigned long long)w->now);
+	if (level < TOP_LEVEL) {
+		/* Below the top level the place is exactly the deadline's. */
+		if (raw_level(w->now, d) != level || slot_of(d, level) != s)
+			panic("timer_wheel_check: deadline %llu belongs in L%u slot %u, is in L%u slot %u",
+			      (unsigned long long)d, raw_level(w->now, d),
+			      slot_of(d, raw_level(w->now, d)), level, s);
+	} else if (raw_level(w->now, d) < TOP_LEVEL) {
+		/* A top-level entry never belongs lower: a slot boundary
+		 * lies between now and its deadline. */
+		panic("timer_wheel_check: deadline %llu on top level, belongs on L%u",
+		      (unsigned long long)d, raw_level(w->now, d));
+	}
+}
+
+void timer_wheel_check(const struct timer_wheel *w)
+{
+	struct timer_entry *const *tail = &w->expired;
+	const struct timer_entry *e;
+	ticks_t last = 0;
+	size_t n = 0;
+	unsigned level, s;
+
+	for (level = 0; level < WHEEL_LEVELS; level++) {
+		size_t count = 0;
+
+		for (s = 0; s < WHEEL_SLOTS; s++) {
+			bool bit = (w->occupied[level] >> s) & 1;
+
+			if (bit != (w->slots[level][s] != NULL))
+				panic("timer_wheel_check: L%u slot %u bitmap %d, list %s",
+				      level, s, bit,
+				      w->slots[level][s] ? "non-empty" : "empty");
+			check_links(&w->slots[level][s], w->slots[level][s],
+				    (uint16_t)(level * WHEEL_SLOTS + s));
+			for (e = w->slots[level][s]; e; e = e->next) {
+				check_placement(w, e, level, s);
+				count++;
+			}
+		}
+		if (count != w->pending[level])
+			panic("timer_wheel_check: L%u counts %zu, holds %zu",
+			      level, w->pending[level], count);
+	}
+	check_links(&w->expired, w->expired, WHEEL_SLOT_EXPIRED);
+	for (e = w->expired; e; e = e->next) {
+		if (e->deadline > w->now || e->deadline < last)
+			panic("timer_wheel_check: expired deadline %llu out of order (now %llu)",
+			      (unsigned long long)e->deadline,
+			      (unsigned long long)w->now);
+		last = e->deadline;
+		tail = &e->next;
+		n++;
+	}
+	if (n != w->expired_count || w->expired_tail != tail)
+		panic("timer_wheel_check: expired list count %zu/%zu or tail broken",
+		      w->expired_count, n);
+}
