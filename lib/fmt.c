@@ -2,8 +2,9 @@
  * fmt.c - the formatter behind ksnprintf and kprintf.
  *
  * fmt_format() walks the format once and emits bytes into a struct
- * fmt_sink: a fixed buffer that either truncates (snprintf) or flushes to
- * the console when full (kprintf).  Each conversion is parsed into a struct
+ * fmt_sink: a fixed buffer that either truncates (snprintf) or is flushed
+ * to a writer (the console for kprintf, any callback for kvformat) when
+ * full.  Each conversion is parsed into a struct
  * fmt_spec (flags, width, precision, length) and printed by one of two
  * routines, for integers and for strings, following the C99 rules for
  * padding, precision and the 0 flag (ISO C 7.19.6.1).  Integers are
@@ -24,6 +25,8 @@ struct fmt_sink {
 	size_t pos;		/* bytes held in buf */
 	size_t total;		/* bytes produced so far, held or not */
 	void (*flush)(struct fmt_sink *s);	/* NULL: drop what does not fit */
+	void (*write)(void *ctx, const char *s, size_t n);	/* for kvformat */
+	void *ctx;
 };
 
 /* One conversion specification, e.g. "%-08.3llx". */
@@ -357,25 +360,39 @@ int ksnprintf(char *buf, size_t size, const char *fmt, ...)
 	return n;
 }
 
-static void console_flush(struct fmt_sink *s)
+static void callback_flush(struct fmt_sink *s)
 {
-	arch_console_write(s->buf, s->pos);
+	s->write(s->ctx, s->buf, s->pos);
 	s->pos = 0;
 }
 
-int kvprintf(const char *fmt, va_list ap)
+int kvformat(void (*write)(void *ctx, const char *s, size_t n), void *ctx,
+	     const char *fmt, va_list ap)
 {
 	char buf[KPRINTF_CHUNK];
 	struct fmt_sink s = {
 		.buf = buf,
 		.cap = sizeof(buf),
-		.flush = console_flush,
+		.flush = callback_flush,
+		.write = write,
+		.ctx = ctx,
 	};
 	size_t total = fmt_format(&s, fmt, ap);
 
 	if (s.pos > 0)
-		console_flush(&s);
+		callback_flush(&s);
 	return fmt_result(total);
+}
+
+static void console_write(void *ctx, const char *s, size_t n)
+{
+	(void)ctx;
+	arch_console_write(s, n);
+}
+
+int kvprintf(const char *fmt, va_list ap)
+{
+	return kvformat(console_write, NULL, fmt, ap);
 }
 
 int kprintf(const char *fmt, ...)

@@ -39,6 +39,14 @@ int ksnprintf(char *buf, size_t size, const char *fmt, ...) __printf(3, 4);
 int kvprintf(const char *fmt, va_list ap);
 int kprintf(const char *fmt, ...) __printf(1, 2);
 
+/*
+ * Format and pass the output to write(ctx, bytes, n): one call when it fits
+ * in KPRINTF_CHUNK bytes, else consecutive chunks of that size.  Returns
+ * the length of the output.  For sinks such as the shell's output.
+ */
+int kvformat(void (*write)(void *ctx, const char *s, size_t n), void *ctx,
+	     const char *fmt, va_list ap);
+
 /* Size of kprintf's stack buffer: the longest message written at once. */
 #define KPRINTF_CHUNK	256
 

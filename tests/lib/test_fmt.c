@@ -362,6 +362,61 @@ static void test_kprintf(void **state)
 	assert_string_equal(out + 3 * KPRINTF_CHUNK + 17, "|-9>");
 }
 
+/* ---- kvformat ------------------------------------------------------------ */
+
+struct collect {
+	char buf[4 * KPRINTF_CHUNK];
+	size_t len;
+	int calls;
+};
+
+static void collect_write(void *ctx, const char *s, size_t n)
+{
+	struct collect *c = ctx;
+
+	assert_true(n > 0 && n <= KPRINTF_CHUNK);
+	assert_true(c->len + n < sizeof(c->buf));
+	memcpy(c->buf + c->len, s, n);
+	c->len += n;
+	c->calls++;
+}
+
+static int __printf(2, 3) format_to(struct collect *c, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = kvformat(collect_write, c, fmt, ap);
+	va_end(ap);
+	c->buf[c->len] = '\0';
+	return n;
+}
+
+static void test_kvformat_chunks(void **state)
+{
+	static struct collect c;
+	char want[4 * KPRINTF_CHUNK];
+	char big[3 * KPRINTF_CHUNK];
+
+	(void)state;
+	assert_int_equal(format_to(&c, "%s=%d\n", "x", 5), 4);
+	assert_string_equal(c.buf, "x=5\n");
+	assert_int_equal(c.calls, 1);	/* fits: one write */
+
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(format_to(&c, "%s", ""), 0);
+	assert_int_equal(c.calls, 0);	/* nothing to write: no call */
+
+	memset(&c, 0, sizeof(c));
+	memset(big, 'b', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	snprintf(want, sizeof(want), "[%s|%08x]", big, 0xabcu);
+	assert_int_equal(format_to(&c, "[%s|%08x]", big, 0xabcu), strlen(want));
+	assert_string_equal(c.buf, want);
+	assert_int_equal(c.calls, (int)((strlen(want) + KPRINTF_CHUNK - 1) / KPRINTF_CHUNK));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -372,6 +427,7 @@ int main(void)
 		cmocka_unit_test(test_truncation),
 		cmocka_unit_test(test_random_formats),
 		cmocka_unit_test(test_kprintf),
+		cmocka_unit_test(test_kvformat_chunks),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
