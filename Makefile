@@ -22,6 +22,8 @@ endif
 MAKEFLAGS += --no-builtin-rules
 .SUFFIXES:
 .DELETE_ON_ERROR:
+# Keep intermediate objects and the deps stamps: nothing here is throwaway.
+.SECONDARY:
 
 PORTABLE_DIRS	:= lib sched timer rt shell
 PORTABLE_SRCS	:= $(sort $(wildcard $(addsuffix /*.c,$(PORTABLE_DIRS))))
@@ -88,7 +90,7 @@ STRESS_SRCS	:= $(sort $(shell find tests -name 'stress_*.c' 2>/dev/null))
 UNIT_TESTS	:= $(patsubst %.c,$(BUILD)/host/asan/%,$(UNIT_TEST_SRCS))
 STRESS_TESTS	:= $(patsubst %.c,$(BUILD)/host/asan/%,$(STRESS_SRCS)) \
 		   $(patsubst %.c,$(BUILD)/host/tsan/%,$(STRESS_SRCS))
-TSAN_OPTIONS_RUN := TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1"
+TSAN_OPTIONS_RUN := TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
 
 .PHONY: host-tests test check
 host-tests: $(UNIT_TESTS) $(STRESS_TESTS)

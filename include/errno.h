@@ -9,6 +9,15 @@
 #ifndef HYPHAE_ERRNO_H
 #define HYPHAE_ERRNO_H
 
+/*
+ * -Iinclude puts this file in front of the C library's <errno.h>; a hosted
+ * build (tests, benchmarks) takes the library's, whose values on Linux are
+ * these same numbers, and gets `errno` too.
+ */
+#if __STDC_HOSTED__
+#include_next <errno.h>
+#else
+
 #define EPERM		1	/* not allowed in this state */
 #define ENOENT		2	/* no such entry (command, core, ...) */
 #define EIO		5	/* hardware did not answer */
@@ -25,4 +34,5 @@
 #define ETIMEDOUT	110	/* deadline passed */
 #define EOVERFLOW	75	/* result does not fit */
 
+#endif /* __STDC_HOSTED__ */
 #endif /* HYPHAE_ERRNO_H */

@@ -52,9 +52,9 @@ void arch_cpu_bind(unsigned index)
 {
 	if (index >= HOST_MAX_CORES)
 		panic("arch_cpu_bind: index %u out of range", index);
+	/* A wakeup sent before binding stays pending: at worst one spurious
+	 * return from the first wait, which callers tolerate anyway. */
 	bound_index = (int)index;
-	/* A new owner of the slot starts with no stale wakeup. */
-	atomic_store_explicit(&host_cores[index].pending, 0, memory_order_relaxed);
 	timer_deadline = UINT64_MAX;
 }
 

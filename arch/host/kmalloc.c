@@ -2,6 +2,7 @@
  * kmalloc.c - the kernel heap contract on the host: the C library's
  * allocator, so AddressSanitizer tracks every task and timer object.
  */
+#define _POSIX_C_SOURCE 200809L
 #include <stdlib.h>
 #include <string.h>
 
