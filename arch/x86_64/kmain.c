@@ -13,6 +13,7 @@
 
 #include "arch.h"
 #include "arch/x86_64/cpu.h"
+#include "arch/x86_64/mm.h"
 #include "arch/x86_64/multiboot2.h"
 #include "arch/x86_64/serial.h"
 #include "arch/x86_64/tsc.h"
@@ -26,6 +27,7 @@
 #endif
 
 #define HZ_PER_MHZ	1000000u
+#define MIB_SHIFT	20
 
 _Noreturn void kmain(uint32_t magic, uint32_t info_pa);
 
@@ -86,13 +88,16 @@ void kmain(uint32_t magic, uint32_t info_pa)
 	cpu_init_boot();
 	tsc_init();
 	mb = boot_info_parse(magic, info_pa);
-	kprintf("\nhyphae %s (x86_64)\n", HYPHAE_VERSION);
 	log_info("boot: loader \"%s\", command line \"%s\"",
 		 mb->loader_name ? mb->loader_name : "?", mb->cmdline);
 	log_info("tsc: %llu.%03llu MHz (PIT calibrated)",
 		 (unsigned long long)(tsc_hz() / HZ_PER_MHZ),
 		 (unsigned long long)(tsc_hz() % HZ_PER_MHZ / 1000));
 	log_memory_map(mb);
+	mm_init(mb);
+	kprintf("\nhyphae %s (x86_64): %zu MiB usable memory, %zu MiB free\n\n",
+		HYPHAE_VERSION, mm_total_frames() * PAGE_SIZE >> MIB_SHIFT,
+		mm_free_frames_count() * PAGE_SIZE >> MIB_SHIFT);
 	if (mb->rsdp)
 		log_info("acpi: RSDP revision %u in the boot information",
 			 mb->rsdp_revision);
