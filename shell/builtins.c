@@ -1,5 +1,6 @@
 /*
- * builtins.c - echo, log, uptime, panic (see builtins.h).
+ * builtins.c - echo, log, uptime, panic, and the heap statistics table
+ * (see builtins.h).
  */
 #include "arch.h"
 #include "errno.h"
@@ -86,6 +87,31 @@ static int cmd_panic(const struct shell_cmd *cmd, int argc, char **argv,
 			len = sizeof(msg) - 1;
 	}
 	panic("shell: panic command: %s", msg);
+}
+
+#define KIB	1024u
+
+void shell_print_heap_stats(const struct shell_out *out,
+			    const struct heap_stats *st)
+{
+	shell_printf(out, "heap: %zu pages (%zu KiB) from the page source\n",
+		     st->pages, st->bytes_from_pages / KIB);
+	shell_printf(out, "  in use %zu bytes, free in slabs %zu bytes, "
+		     "large: %zu allocations in %zu pages\n",
+		     st->bytes_in_use, st->bytes_free, st->large_allocs,
+		     st->large_pages);
+	shell_printf(out, "  %5s %8s %6s %8s %8s %12s %12s\n", "class",
+		     "per-slab", "slabs", "in-use", "free", "allocs", "frees");
+	for (unsigned i = 0; i < st->nclasses && i < HEAP_NCLASSES; i++) {
+		const struct heap_class_stats *c = &st->classes[i];
+
+		if (c->slabs == 0 && c->allocs == 0)
+			continue;
+		shell_printf(out, "  %5zu %8zu %6zu %8zu %8zu %12llu %12llu\n",
+			     c->size, c->per_slab, c->slabs, c->in_use, c->free,
+			     (unsigned long long)c->allocs,
+			     (unsigned long long)c->frees);
+	}
 }
 
 static const struct shell_cmd builtins[] = {

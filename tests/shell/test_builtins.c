@@ -94,6 +94,30 @@ static void test_panic(void **state)
 	expect_assert_failure(run("panic test message"));
 }
 
+static void test_heap_stats_table(void **state)
+{
+	struct heap_stats st = {
+		.pages = 3, .bytes_from_pages = 3 * HEAP_PAGE_SIZE,
+		.bytes_in_use = 4096 + 10 * 64, .bytes_free = 52 * 64,
+		.large_allocs = 1, .large_pages = 1, .nclasses = HEAP_NCLASSES,
+	};
+
+	(void)state;
+	st.classes[3] = (struct heap_class_stats){
+		.size = 64, .per_slab = 63, .slabs = 1, .in_use = 10, .free = 53,
+		.allocs = 12, .frees = 2,
+	};
+	st.classes[5] = (struct heap_class_stats){ .size = 96, .per_slab = 42 };
+	capture_reset(&cap);
+	shell_print_heap_stats(&cap.out, &st);
+	assert_non_null(strstr(cap.buf, "heap: 3 pages (12 KiB) from the page source\n"));
+	assert_non_null(strstr(cap.buf, "large: 1 allocations in 1 pages\n"));
+	assert_non_null(strstr(cap.buf,
+		"     64       63      1       10       53           12            2\n"));
+	/* Unused classes are left out. */
+	assert_null(strstr(cap.buf, "     96 "));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -102,6 +126,7 @@ int main(void)
 		cmocka_unit_test(test_log),
 		cmocka_unit_test(test_uptime),
 		cmocka_unit_test(test_panic),
+		cmocka_unit_test(test_heap_stats_table),
 	};
 
 	shell_commands_init(&reg);
