@@ -170,8 +170,10 @@ static void *small_alloc(struct heap *h, unsigned cls)
 
 	flags = spin_lock_irqsave(&c->lock);
 	if (c->partial == NULL && c->empty != NULL) {
-		list_push(&c->partial, c->empty);
-		c->empty = NULL;
+		s = c->empty;
+		list_remove(&c->empty, s);
+		c->nempty--;
+		list_push(&c->partial, s);
 	}
 	if (c->partial != NULL) {
 		void *p = slab_take(c, c->partial);
@@ -253,8 +255,9 @@ static void small_free(struct heap *h, void *p)
 	}
 	if (s->nfree == class_capacity(s->cls)) {
 		list_remove(&c->partial, s);
-		if (c->empty == NULL) {
-			c->empty = s;
+		if (c->nempty < HEAP_EMPTY_KEEP) {
+			list_push(&c->empty, s);
+			c->nempty++;
 		} else {
 			c->nslabs--;
 			s->magic = SLAB_DEAD;
@@ -397,18 +400,22 @@ size_t heap_trim(struct heap *h)
 
 	for (unsigned cls = 0; cls < HEAP_NCLASSES; cls++) {
 		struct heap_class *c = &h->classes[cls];
-		struct heap_slab *s;
+		struct heap_slab *list;
 		unsigned long flags;
 
+		/* Detach the whole list under the lock, free it outside. */
 		flags = spin_lock_irqsave(&c->lock);
-		s = c->empty;
+		list = c->empty;
 		c->empty = NULL;
-		if (s) {
-			c->nslabs--;
+		c->nslabs -= c->nempty;
+		c->nempty = 0;
+		for (struct heap_slab *s = list; s; s = s->next)
 			s->magic = SLAB_DEAD;
-		}
 		spin_unlock_irqrestore(&c->lock, flags);
-		if (s) {
+		while (list) {
+			struct heap_slab *s = list;
+
+			list = s->next;
 			h->src.free(h->src.ctx, s, 1);
 			released++;
 		}
@@ -482,8 +489,6 @@ static int check_list(struct heap *h, unsigned cls, struct heap_slab *head,
 		    (want == SLAB_EMPTY && s->nfree != cap) ||
 		    (want == SLAB_PARTIAL && (s->nfree == 0 || s->nfree == cap)))
 			return HEAP_CHECK_BAD_LIST;
-		if (want == SLAB_EMPTY && s->next != NULL)
-			return HEAP_CHECK_BAD_LIST;
 		(*nslabs)++;
 		*used += cap - s->nfree;
 	}
@@ -493,7 +498,7 @@ static int check_list(struct heap *h, unsigned cls, struct heap_slab *head,
 static int check_class(struct heap *h, unsigned cls)
 {
 	struct heap_class *c = &h->classes[cls];
-	size_t nslabs = 0, used = 0;
+	size_t nslabs = 0, used = 0, before_empty;
 	unsigned long flags;
 	int err;
 
@@ -501,8 +506,11 @@ static int check_class(struct heap *h, unsigned cls)
 	err = check_list(h, cls, c->partial, SLAB_PARTIAL, &nslabs, &used);
 	if (!err)
 		err = check_list(h, cls, c->full, SLAB_FULL, &nslabs, &used);
-	if (!err && c->empty)
+	before_empty = nslabs;
+	if (!err)
 		err = check_list(h, cls, c->empty, SLAB_EMPTY, &nslabs, &used);
+	if (!err && (nslabs - before_empty != c->nempty || c->nempty > HEAP_EMPTY_KEEP))
+		err = HEAP_CHECK_BAD_LIST;
 	if (!err && (nslabs != c->nslabs || used != c->in_use ||
 		     c->allocs - c->frees != c->in_use))
 		err = HEAP_CHECK_BAD_TOTALS;

@@ -14,8 +14,8 @@
  *
  * Each class has its own spinlock (irqsave: an interrupt handler may
  * free).  A slab that becomes empty goes back to the page source, except
- * for one per class kept to absorb alloc/free ping-pong at a page
- * boundary; heap_trim() returns those too.
+ * for up to HEAP_EMPTY_KEEP per class kept to absorb alloc/free churn
+ * around a slab boundary; heap_trim() returns those too.
  */
 #ifndef HYPHAE_LIB_HEAP_H
 #define HYPHAE_LIB_HEAP_H
@@ -34,6 +34,8 @@
 #define HEAP_MIN_ALIGN		16
 #define HEAP_SLAB_ALIGN		64
 #define HEAP_LARGE_BUCKETS	64
+/* Empty slabs a class keeps instead of returning them at once. */
+#define HEAP_EMPTY_KEEP		4
 
 /*
  * Where the heap gets its memory.  alloc returns npages contiguous,
@@ -55,7 +57,8 @@ struct heap_class {
 	struct spinlock lock;
 	struct heap_slab *partial;	/* some objects free, some in use */
 	struct heap_slab *full;		/* no object free */
-	struct heap_slab *empty;	/* at most one cached, all objects free */
+	struct heap_slab *empty;	/* all objects free, nempty of them */
+	size_t nempty;			/* <= HEAP_EMPTY_KEEP */
 	size_t nslabs;			/* on all three lists */
 	size_t in_use;			/* objects handed out */
 	uint64_t allocs, frees;		/* since heap_init */
