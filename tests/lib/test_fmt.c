@@ -98,6 +98,8 @@ static void test_flags_width_precision(void **state)
 	     "abc", "abc");
 	same("[%5c] [%-5c]", 'x', 'y');
 	same("[%20p] [%-20p] [%20p]", (void *)0xbeef, (void *)0xbeef, NULL);
+	same("[%+p] [% p] [%020p] [%.8p] [%#p]", (void *)0x1234, (void *)0x1234,
+	     (void *)0x1234, (void *)0x1234, (void *)0x1234);
 	same("[%*d] [%-*d] [%*d]", 6, 1, 6, 2, -6, 3);
 	same("[%.*d] [%.*s] [%.*d]", 4, 7, 2, "wxyz", -1, 8);
 	same("[%*.*x]", 10, 6, 0xabcu);
