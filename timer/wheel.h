@@ -24,7 +24,9 @@
  * timers may fire late by the granularity of their level, entries are
  * cascaded to lower levels when their slot's start tick is reached, so
  * every entry fires exactly at its deadline tick (or at the first turn
- * after it).  Each entry is re-placed at most once per level.
+ * after it).  Each entry is re-placed at most once per level.  Entries due
+ * but not fired because the caller's fire budget ran out wait in a sorted
+ * expired list and fire first at the next turn.
  *
  * Not thread-safe: the caller serialises every call (struct timer wraps
  * the wheel in a spin lock).  The entry's `state` byte alone may be read
@@ -95,17 +97,25 @@ struct timer_entry {
 #define WHEEL_SLOT_EXPIRED	((uint16_t)(WHEEL_LEVELS * WHEEL_SLOTS))
 #define WHEEL_SLOT_NONE		((uint16_t)0xffff)
 
+/*
+ * Each slot is WHEEL_CHAINS independent lists, filled in turn.  Cascading
+ * walks them in lockstep, so with many entries out of cache it waits for
+ * WHEEL_CHAINS memory loads at once instead of chasing one pointer chain.
+ */
+#define WHEEL_CHAINS		4
+
 struct timer_wheel {
 	/* Every deadline <= now has been moved to `expired` or fired. */
 	ticks_t now;
-	uint64_t occupied[WHEEL_LEVELS];	/* bit s: slots[L][s] non-empty */
+	uint64_t occupied[WHEEL_LEVELS];	/* bit s: a chain of slots[L][s] non-empty */
 	size_t pending[WHEEL_LEVELS];		/* entries per level */
 	/* Due entries not fired yet (advance's budget ran out), sorted by
 	 * deadline; the tail points at the last entry's next (or at head). */
 	struct timer_entry *expired;
 	struct timer_entry **expired_tail;
 	size_t expired_count;
-	struct timer_entry *slots[WHEEL_LEVELS][WHEEL_SLOTS];
+	unsigned next_chain;			/* round robin over chains */
+	struct timer_entry *slots[WHEEL_LEVELS][WHEEL_SLOTS][WHEEL_CHAINS];
 };
 
 /*
