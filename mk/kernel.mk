@@ -62,12 +62,22 @@ $(KDIR)/version.txt: FORCE
 $(KDIR)/arch/x86_64/kmain.o: $(KDIR)/version.txt
 $(KDIR)/arch/x86_64/kmain.o: KERNEL_CFLAGS += -DHYPHAE_VERSION='"$(HYPHAE_VERSION)"'
 
+# The ISOs' command line: rebuild them when KCMDLINE changes.
+$(KDIR)/cmdline.txt: FORCE
+	@mkdir -p $(@D)
+	@echo '$(KCMDLINE)' | cmp -s - $@ || echo '$(KCMDLINE)' > $@
+
 .PHONY: FORCE
 FORCE:
 
 # kernel_image NAME OBJECTS CMDLINE: NAME.elf (two links) and NAME.iso.
 define kernel_image
-$(KDIR)/$(1).pass1.elf: $(2) linker.ld
+# The object list, so removing a source file relinks.
+$(KDIR)/$(1).objs: FORCE
+	@mkdir -p $$(@D)
+	@echo '$(2)' | cmp -s - $$@ || echo '$(2)' > $$@
+
+$(KDIR)/$(1).pass1.elf: $(2) linker.ld $(KDIR)/$(1).objs
 	$(KERNEL_CC) $(KERNEL_LDFLAGS) -o $$@ $(2)
 
 $(KDIR)/$(1).ksyms.S: $(KDIR)/$(1).pass1.elf arch/x86_64/gen-ksyms.sh
@@ -85,7 +95,7 @@ $(BUILD)/$(1).elf: $(KDIR)/$(1).pass1.elf $(KDIR)/$(1).ksyms.o
 	@grub-file --is-x86-multiboot2 $$@ || \
 		{ echo "kernel.mk: $$@ has no valid multiboot2 header"; rm -f $$@; exit 1; }
 
-$(BUILD)/$(1).iso: $(BUILD)/$(1).elf boot/grub.cfg.in
+$(BUILD)/$(1).iso: $(BUILD)/$(1).elf boot/grub.cfg.in $(KDIR)/cmdline.txt
 	@rm -rf $(KDIR)/iso-$(1)
 	@mkdir -p $(KDIR)/iso-$(1)/boot/grub
 	$(OBJCOPY) --strip-debug $$< $(KDIR)/iso-$(1)/boot/hyphae.elf
@@ -128,7 +138,5 @@ ktest: $(BUILD)/hyphae-test.iso | $(DEPS_KERNEL)
 	QEMU="$(QEMU)" CPUS=$(CPUS) tests/kernel/run-ktests --timeout $(KTEST_TIMEOUT) $<
 
 # `make test` boots the test kernel under TCG (see tests/kernel/README).
-ifneq ($(wildcard tests/kernel/run-ktests),)
 TEST_DEPS	+= $(BUILD)/hyphae-test.iso
-TEST_CMDS	+= 'QEMU="$(QEMU)" tests/kernel/run-ktests --timeout $(KTEST_TIMEOUT) $(BUILD)/hyphae-test.iso'
-endif
+TEST_CMDS	+= 'QEMU="$(QEMU)" CPUS=$(CPUS) tests/kernel/run-ktests --timeout $(KTEST_TIMEOUT) $(BUILD)/hyphae-test.iso'

@@ -22,8 +22,9 @@
 #include "arch/x86_64/x86.h"
 #include "lib/fmt.h"
 
-/* Frames printed before the backtrace gives up (recursion can be deep). */
-#define BACKTRACE_MAX	24
+/* Distinct frames printed, and frames walked, before the backtrace stops. */
+#define BACKTRACE_MAX		24
+#define BACKTRACE_WALK_MAX	4096
 
 static const char *const exception_names[TRAP_EXCEPTIONS] = {
 	[TRAP_DE] = "#DE divide error",
@@ -74,32 +75,47 @@ static void print_symbol(const char *label, uint64_t addr)
 void backtrace_print(uint64_t rip, uint64_t rbp)
 {
 	const struct cpu *c = this_cpu();
-	unsigned depth = 0;
+	unsigned depth = 0, printed = 1, repeats = 0;
+	uint64_t last = 0;
 
 	kprintf("backtrace:\n");
 	print_symbol("  #0  ", rip);
 	/*
 	 * Each frame is {saved rbp, return address}.  Frames only go up the
 	 * stack, and only within this core's stacks, so a corrupt chain ends
-	 * the walk instead of faulting.
+	 * the walk instead of faulting.  Runs of the same return address
+	 * (deep recursion) print once with a count.
 	 */
-	while (rbp && !(rbp & 7) && cpu_on_stack(c, rbp, 2 * sizeof(uint64_t))) {
+	while (rbp && !(rbp & 7) && cpu_on_stack(c, rbp, 2 * sizeof(uint64_t)) &&
+	       depth < BACKTRACE_WALK_MAX) {
 		const uint64_t *frame = (const uint64_t *)(uintptr_t)rbp;
 		char label[16];
 
-		if (++depth >= BACKTRACE_MAX) {
-			kprintf("  ... (deeper frames not shown)\n");
-			return;
-		}
+		depth++;
 		if (frame[1] == 0)
 			break;
-		ksnprintf(label, sizeof(label), "  #%-2u ", depth);
-		/* A return address points after the call: show the call. */
-		print_symbol(label, frame[1] - 1);
+		if (frame[1] == last) {
+			repeats++;
+		} else {
+			if (repeats)
+				kprintf("  ... the frame above repeats %u more times\n",
+					repeats);
+			repeats = 0;
+			if (++printed > BACKTRACE_MAX) {
+				kprintf("  ... (deeper frames not shown)\n");
+				return;
+			}
+			ksnprintf(label, sizeof(label), "  #%-2u ", depth);
+			/* A return address points after the call: show the call. */
+			print_symbol(label, frame[1] - 1);
+			last = frame[1];
+		}
 		if (frame[0] <= rbp)
 			break;
 		rbp = frame[0];
 	}
+	if (repeats)
+		kprintf("  ... the frame above repeats %u more times\n", repeats);
 }
 
 static void print_pf_error(uint64_t err)

@@ -58,6 +58,9 @@ static void panic_enter(void)
 	this_cpu()->fault_depth++;
 }
 
+/* The message of the panic in progress (one core panics at a time). */
+static char panic_msg[PANIC_MSG_MAX];
+
 /* Backtrace from the caller of the function whose frame is fp, then halt. */
 static _Noreturn void panic_finish(const uint64_t *fp)
 {
@@ -66,7 +69,7 @@ static _Noreturn void panic_finish(const uint64_t *fp)
 	kprintf("======== end of panic report; cpu%u halted ========\n",
 		this_cpu()->index);
 	if (ktest_on_panic)
-		ktest_on_panic();
+		ktest_on_panic(panic_msg);
 	halt_forever();
 }
 
@@ -75,11 +78,11 @@ void panic_at(const char *file, int line, const char *fmt, ...)
 	va_list ap;
 
 	panic_enter();
-	kprintf("\n======== PANIC on cpu%u: ", this_cpu()->index);
 	va_start(ap, fmt);
-	kvprintf(fmt, ap);
+	kvsnprintf(panic_msg, sizeof(panic_msg), fmt, ap);
 	va_end(ap);
-	kprintf("\n  at %s:%d\n", file, line);
+	kprintf("\n======== PANIC on cpu%u: %s\n  at %s:%d\n", this_cpu()->index,
+		panic_msg, file, line);
 	panic_finish(__builtin_frame_address(0));
 }
 
@@ -87,8 +90,10 @@ void kassert_fail(const char *expr, const char *func, const char *file,
 		  int line)
 {
 	panic_enter();
-	kprintf("\n======== PANIC on cpu%u: %s: assertion failed: %s\n  at %s:%d\n",
-		this_cpu()->index, func, expr, file, line);
+	ksnprintf(panic_msg, sizeof(panic_msg), "%s: assertion failed: %s",
+		  func, expr);
+	kprintf("\n======== PANIC on cpu%u: %s\n  at %s:%d\n", this_cpu()->index,
+		panic_msg, file, line);
 	panic_finish(__builtin_frame_address(0));
 }
 
@@ -96,13 +101,15 @@ _Noreturn void __stack_chk_fail(void);
 
 void __stack_chk_fail(void)
 {
-	/* The return address lies in the function whose canary died. */
+	/* The call sits in the function whose canary died; the return
+	 * address may already be past its end (the call is its last
+	 * instruction), so look up the byte before it. */
 	uint64_t ra = (uint64_t)(uintptr_t)__builtin_return_address(0);
 	const char *name = "?";
 	uint64_t off = 0;
 
-	if (!ksyms_lookup(ra, &name, &off))
+	if (!ksyms_lookup(ra - 1, &name, &off))
 		name = "(unknown function)";
-	panic("__stack_chk_fail: stack smashed in %s (at 0x%llx, %s+0x%llx)",
-	      name, (unsigned long long)ra, name, (unsigned long long)off);
+	panic("__stack_chk_fail: stack smashed in %s (call at 0x%llx, %s+0x%llx)",
+	      name, (unsigned long long)(ra - 1), name, (unsigned long long)off);
 }

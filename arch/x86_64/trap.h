@@ -81,12 +81,14 @@ void backtrace_print(uint64_t rip, uint64_t rbp);
  * normal kernel has none, and fault_handle()/panic_at() just halt.
  *   ktest_on_fault: after an exception's report; returns true when it
  *     rewrote *f to resume the test harness (the iretq then goes there).
- *   ktest_on_panic: after a panic's report; does not return if it resumes
- *     the harness.
+ *   ktest_on_panic: after a panic's report, with the formatted message
+ *     (cut at PANIC_MSG_MAX); does not return if it resumes the harness.
  * Either calls fault_recovered() before resuming.
  */
 bool ktest_on_fault(struct trap_frame *f) __attribute__((weak));
-void ktest_on_panic(void) __attribute__((weak));
+void ktest_on_panic(const char *msg) __attribute__((weak));
+
+#define PANIC_MSG_MAX	256
 
 /* Leave the fault/panic state (console bypass) on this core. */
 void fault_recovered(void);

@@ -1,0 +1,95 @@
+/*
+ * kt_arch.c - in-kernel tests of the arch.h contract on x86_64: per-core
+ * pointer, binding, interrupt state, the clock, random seeds, waiting.
+ */
+#include <stdint.h>
+
+#include "arch.h"
+#include "arch/x86_64/cpu.h"
+#include "arch/x86_64/tsc.h"
+#include "arch/x86_64/x86.h"
+#include "timer/clock.h"
+#include "tests/kernel/ktest.h"
+
+#define NS_PER_MS	1000000ull
+
+KTEST(cpu_local_and_binding)
+{
+	int marker;
+	void *old = arch_cpu_local();
+
+	arch_set_cpu_local(&marker);
+	KT_ASSERT(arch_cpu_local() == &marker);
+	arch_set_cpu_local(old);
+	KT_ASSERT(arch_cpu_local() == old);
+	KT_ASSERT_EQ(arch_cpu_index(), 0);
+	arch_cpu_bind(0);
+	KT_ASSERT_EQ(arch_cpu_index(), 0);
+	KT_ASSERT(this_cpu()->self == this_cpu());
+	KT_ASSERT_EQ(arch_cpu_hwid(), cpuid(1, 0).ebx >> 24);
+	/* Waking yourself is a no-op; there is no other core yet. */
+	arch_wake(0);
+}
+
+KTEST(irq_save_restore)
+{
+	unsigned long outer, inner;
+
+	arch_irq_enable();
+	KT_ASSERT(read_rflags() & RFLAGS_IF);
+	outer = arch_irq_save();
+	KT_ASSERT(!(read_rflags() & RFLAGS_IF));
+	inner = arch_irq_save();
+	arch_irq_restore(inner);
+	KT_ASSERT(!(read_rflags() & RFLAGS_IF));
+	arch_irq_restore(outer);
+	KT_ASSERT(read_rflags() & RFLAGS_IF);
+	arch_irq_disable();
+	KT_ASSERT(!(read_rflags() & RFLAGS_IF));
+}
+
+KTEST(clock_monotonic_and_calibrated)
+{
+	const struct clock *clk = arch_clock();
+	uint64_t t0, t1, prev;
+
+	KT_ASSERT(clk != NULL);
+	KT_ASSERT_EQ(clk->tick_ns, 1);
+	KT_ASSERT(tsc_hz() > 100 * 1000 * 1000ull);	/* > 100 MHz */
+	prev = t0 = clock_now(clk);
+	for (int i = 0; i < 100000; i++) {
+		uint64_t t = clock_now(clk);
+
+		KT_ASSERT(t >= prev);
+		prev = t;
+	}
+	t1 = clock_now(clk);
+	KT_ASSERT(t1 > t0);
+	/* 1 ms of TSC converts to 1 ms, within rounding. */
+	KT_ASSERT(tsc_to_ns(tsc_hz() / 1000) >= NS_PER_MS - 1000);
+	KT_ASSERT(tsc_to_ns(tsc_hz() / 1000) <= NS_PER_MS + 1000);
+}
+
+KTEST(random_seeds_differ)
+{
+	uint64_t a = arch_random_seed(), b = arch_random_seed();
+
+	KT_ASSERT(a != b);
+	KT_ASSERT(a != 0 || b != 0);
+}
+
+KTEST(timer_arm_is_recorded)
+{
+	arch_timer_arm(12345);
+	KT_ASSERT_EQ(this_cpu()->timer_deadline, 12345);
+	arch_timer_arm(UINT64_MAX);
+	KT_ASSERT_EQ(this_cpu()->timer_deadline, UINT64_MAX);
+}
+
+KTEST(console_write_any_length)
+{
+	static const char line[] = "ktest-console: 0123456789\n";
+
+	arch_console_write(line, sizeof(line) - 1);
+	arch_console_write("", 0);
+}
