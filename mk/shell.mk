@@ -10,7 +10,8 @@ FUZZ_RUNS	?= 200000
 FUZZ_DIR	:= $(BUILD)/host/fuzz
 FUZZ_SHELL	:= $(FUZZ_DIR)/fuzz_shell
 FUZZ_SHELL_SRCS	:= tests/fuzz/fuzz_shell.c shell/line.c shell/parse.c \
-		   shell/command.c shell/out.c lib/fmt.c lib/strlcpy.c
+		   shell/command.c shell/out.c shell/shell.c lib/fmt.c \
+		   lib/strlcpy.c
 FUZZ_CFLAGS	:= -std=c11 -g -O1 -Wall -Wextra -Werror -I. -Iinclude \
 		   -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 DEPS_FUZZ	:= $(BUILD)/.deps-fuzz
@@ -21,13 +22,16 @@ $(FUZZ_SHELL): $(FUZZ_SHELL_SRCS) $(wildcard shell/*.h lib/*.h) | $(DEPS_FUZZ)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_SHELL_SRCS) -o $@
 
+# The bounded run starts from the seeds and a fresh scratch corpus each
+# time, so its length does not creep up with a growing corpus.
+FUZZ_SCRATCH	:= $(FUZZ_DIR)/corpus-test
 TEST_DEPS	+= $(FUZZ_SHELL)
-TEST_CMDS	+= "$(FUZZ_SHELL) -runs=$(FUZZ_RUNS) -seed=1 -max_len=600 $(FUZZ_DIR)/corpus-test tests/fuzz/seeds"
+TEST_CMDS	+= "rm -rf $(FUZZ_SCRATCH) && mkdir -p $(FUZZ_SCRATCH) && \
+		   $(FUZZ_SHELL) -runs=$(FUZZ_RUNS) -max_total_time=60 -seed=1 \
+		   -max_len=600 $(FUZZ_SCRATCH) tests/fuzz/seeds"
 
-$(FUZZ_DIR)/corpus-test $(FUZZ_DIR)/corpus:
+$(FUZZ_DIR)/corpus:
 	@mkdir -p $@
-
-TEST_DEPS	+= $(FUZZ_DIR)/corpus-test
 
 .PHONY: fuzz
 fuzz: $(FUZZ_SHELL) | $(FUZZ_DIR)/corpus

@@ -1,9 +1,10 @@
 /*
  * fuzz_shell.c - libFuzzer target for the shell's input path.
  *
- * The input is fed byte by byte to the line editor, as if typed on the
- * serial console; each completed line runs through shell_exec() against a
- * small command table whose handlers use the number and duration parsers.
+ * The input is fed byte by byte to a shell session (line editor, then
+ * shell_exec() for each completed line), as if typed on the serial
+ * console, against a small command table whose handlers use the number
+ * and duration parsers.
  * The raw input is also tokenized directly (it need not come through the
  * editor's filter) and every word is parsed as a number and a duration.
  * Invariants checked after every byte: the edit buffer stays within
@@ -20,6 +21,7 @@
 #include "shell/command.h"
 #include "shell/line.h"
 #include "shell/parse.h"
+#include "shell/shell.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -94,15 +96,17 @@ static const struct shell_cmd cmds[] = {
 };
 
 static struct shell_commands reg;
-static struct shell_line ed;
+static struct shell sh;
 
 static void check_editor(void)
 {
-	if (ed.len > SHELL_LINE_MAX || ed.buf[ed.len] != '\0' ||
-	    strlen(ed.buf) != ed.len)
+	const struct shell_line *ed = &sh.ed;
+
+	if (ed->len > SHELL_LINE_MAX || ed->buf[ed->len] != '\0' ||
+	    strlen(ed->buf) != ed->len)
 		abort();
-	for (size_t i = 0; i < ed.len; i++) {
-		if (ed.buf[i] < 0x20 || ed.buf[i] > 0x7e)
+	for (size_t i = 0; i < ed->len; i++) {
+		if (ed->buf[i] < 0x20 || ed->buf[i] > 0x7e)
 			abort();
 	}
 }
@@ -148,19 +152,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		initialized = 1;
 	}
-	shell_line_init(&ed, "hyphae> ");
+	shell_init(&sh, &reg, &out);
 	for (size_t i = 0; i < size; i++) {
-		enum shell_line_event ev = shell_line_feed(&ed, data[i], &out);
+		enum shell_line_event ev = shell_feed(&sh, data[i]);
 
 		check_editor();
-		if (ev == SHELL_LINE_READY) {
-			char line[SHELL_LINE_MAX + 1];
-
-			if (strlen(shell_line_text(&ed)) > SHELL_LINE_MAX)
-				abort();
-			strcpy(line, shell_line_text(&ed));
-			(void)shell_exec(&reg, line, &out);
-		}
+		if (ev == SHELL_LINE_READY &&
+		    strlen(shell_line_text(&sh.ed)) > SHELL_LINE_MAX)
+			abort();
 	}
 	check_words(data, size);
 	return 0;
