@@ -7,12 +7,14 @@
  * the clock (log timestamps), the multiboot2 information, memory.  The
  * end of boot is kernel_main_loop(): weak here (idle in `sti; hlt`), for
  * the runtime (rt/) to replace; the test kernel defines ktest_main() and
- * runs its tests instead.
+ * runs its tests instead.  Command line: `log=LEVEL` sets the log level,
+ * `ktest=NAME` (test kernel) runs one test.
  */
 #include <stdint.h>
 
 #include "arch.h"
 #include "arch/x86_64/cpu.h"
+#include "arch/x86_64/kmain.h"
 #include "arch/x86_64/mm.h"
 #include "arch/x86_64/multiboot2.h"
 #include "arch/x86_64/serial.h"
@@ -31,19 +33,15 @@
 
 _Noreturn void kmain(uint32_t magic, uint32_t info_pa);
 
-/* The test kernel's entry (tests/kernel/ktest.c); absent in the normal one. */
-_Noreturn void ktest_main(const struct mb2_info *mb) __attribute__((weak));
-
 /*
- * What the boot core does once the machine is up.  The runtime (rt/)
- * provides the strong definition: start the per-core scheduler loop.
- * Called with interrupts disabled; must not return.
+ * What the boot core does once the machine is up: the hook for the
+ * runtime.  rt/ (or an arch glue file) provides the strong definition,
+ * which starts the scheduler loop on this core.  Called on the boot core
+ * with interrupts disabled, after memory, the heap and the clock work;
+ * must not return.  The weak default idles in `sti; hlt`.
  */
-__attribute__((weak)) _Noreturn void kernel_main_loop(const struct mb2_info *mb);
-
-__attribute__((weak)) void kernel_main_loop(const struct mb2_info *mb)
+__attribute__((weak)) void kernel_main_loop(void)
 {
-	(void)mb;
 	log_info("boot: no runtime linked; cpu%u idles", arch_cpu_index());
 	for (;;) {
 		arch_irq_disable();
@@ -51,21 +49,18 @@ __attribute__((weak)) void kernel_main_loop(const struct mb2_info *mb)
 	}
 }
 
-static const struct mb2_info *boot_info_parse(uint32_t magic, uint32_t info_pa)
+/* `log=debug|info|warn|error` on the command line sets the log level. */
+static void apply_log_level(const char *cmdline)
 {
-	static struct mb2_info mb;
-	const void *info = (const void *)(uintptr_t)info_pa;
-	uint32_t total;
+	char name[16];
+	enum log_level lvl;
 
-	if (magic != MB2_BOOTLOADER_MAGIC)
-		panic("kmain: bad multiboot2 magic 0x%x", magic);
-	/* The block's own size is all we know; mb2_parse checks the rest. */
-	total = *(const uint32_t *)info;
-	if (mb2_parse(info, total < MB2_INFO_MAX ? total : MB2_INFO_MAX, &mb) != 0)
-		panic("kmain: malformed multiboot2 information at 0x%x: %s "
-		      "(tag type %u at offset %zu)", info_pa, mb.error,
-		      mb.error_tag, mb.error_offset);
-	return &mb;
+	if (cmdline_get(cmdline, "log", name, sizeof(name)) < 0)
+		return;
+	if (log_parse_level(name, &lvl) == 0)
+		log_set_level(lvl);
+	else
+		log_warn("boot: unknown log level \"%s\" on the command line", name);
 }
 
 static void log_memory_map(const struct mb2_info *mb)
@@ -80,6 +75,14 @@ static void log_memory_map(const struct mb2_info *mb)
 	}
 }
 
+/* The parsed boot information; points into GRUB's block (kept reserved). */
+static struct mb2_info boot_info;
+
+const char *kernel_cmdline(void)
+{
+	return boot_info.cmdline ? boot_info.cmdline : "";
+}
+
 void kmain(uint32_t magic, uint32_t info_pa)
 {
 	const struct mb2_info *mb;
@@ -87,7 +90,10 @@ void kmain(uint32_t magic, uint32_t info_pa)
 	serial_init();
 	cpu_init_boot();
 	tsc_init();
-	mb = boot_info_parse(magic, info_pa);
+	if (magic != MB2_BOOTLOADER_MAGIC)
+		panic("kmain: bad multiboot2 magic 0x%x", magic);
+	mb = mb2_parse_or_panic((const void *)(uintptr_t)info_pa, &boot_info);
+	apply_log_level(mb->cmdline);
 	log_info("boot: loader \"%s\", command line \"%s\"",
 		 mb->loader_name ? mb->loader_name : "?", mb->cmdline);
 	log_info("tsc: %llu.%03llu MHz (PIT calibrated)",
@@ -105,5 +111,5 @@ void kmain(uint32_t magic, uint32_t info_pa)
 		log_warn("acpi: no RSDP tag in the boot information");
 	if (ktest_main)
 		ktest_main(mb);
-	kernel_main_loop(mb);
+	kernel_main_loop();
 }

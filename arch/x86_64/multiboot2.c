@@ -14,6 +14,7 @@
 #include "arch/x86_64/multiboot2.h"
 #include "errno.h"
 #include "lib/string.h"
+#include "panic.h"
 
 #define RSDP_SIGNATURE		"RSD PTR "
 #define RSDP_SIGNATURE_LEN	8
@@ -171,6 +172,20 @@ int mb2_parse(const void *info, size_t avail, struct mb2_info *out)
 		off += ((size_t)size + MB2_TAG_ALIGN - 1) & ~(size_t)(MB2_TAG_ALIGN - 1);
 	}
 	return fail(out, "no end tag before total_size", off, 0);
+}
+
+const struct mb2_info *mb2_parse_or_panic(const void *info, struct mb2_info *out)
+{
+	uint32_t total = 0;
+
+	/* Only read total_size from a pointer mb2_parse() would accept. */
+	if (info && !((uintptr_t)info & (MB2_TAG_ALIGN - 1)))
+		total = rd32(info);
+	if (mb2_parse(info, total < MB2_INFO_MAX ? total : MB2_INFO_MAX, out) != 0)
+		panic("mb2_parse: malformed multiboot2 information at %p: %s "
+		      "(tag type %u at offset %zu)", info, out->error,
+		      (unsigned)out->error_tag, out->error_offset);
+	return out;
 }
 
 struct mb2_mmap_entry mb2_mmap_get(const struct mb2_info *mb, size_t i)

@@ -83,6 +83,14 @@ struct mb2_info {
  */
 int __must_check mb2_parse(const void *info, size_t avail, struct mb2_info *out);
 
+/*
+ * The kernel's entry point to the parser: the block's size is only known
+ * from its own total_size field (bounded by MB2_INFO_MAX), and a block
+ * that does not parse is a panic naming the reason and the offending tag.
+ * Returns out.  Boot core.
+ */
+const struct mb2_info *mb2_parse_or_panic(const void *info, struct mb2_info *out);
+
 /* Entry i (< mmap_count) of the memory map, copied out (no alignment needs). */
 struct mb2_mmap_entry mb2_mmap_get(const struct mb2_info *mb, size_t i);
 

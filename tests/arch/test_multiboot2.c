@@ -427,6 +427,21 @@ static void test_random_corruption(void **state)
 	assert_true(bad > 0);
 }
 
+static void test_parse_or_panic(void **state)
+{
+	struct builder b;
+	struct mb2_info mb;
+	(void)state;
+
+	build_valid(&b, 0);
+	assert_ptr_equal(mb2_parse_or_panic(b.buf, &mb), &mb);
+	assert_int_equal(mb.mmap_count, 4);
+	put32(&b, 12, 4);	/* first tag smaller than its header */
+	expect_assert_failure(mb2_parse_or_panic(b.buf, &mb));
+	expect_assert_failure(mb2_parse_or_panic(b.buf + 4, &mb));
+	expect_assert_failure(mb2_parse_or_panic(NULL, &mb));
+}
+
 static void test_cmdline_get(void **state)
 {
 	char buf[16];
@@ -467,6 +482,7 @@ int main(void)
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_misaligned_and_null),
 		cmocka_unit_test(test_random_corruption),
+		cmocka_unit_test(test_parse_or_panic),
 		cmocka_unit_test(test_cmdline_get),
 		cmocka_unit_test(test_mem_type_names),
 	};

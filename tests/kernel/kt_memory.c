@@ -221,3 +221,19 @@ KTEST(boot_info_memory_map)
 	/* QEMU's firmware provides an RSDP, which GRUB passes on. */
 	KT_ASSERT(mb->rsdp != NULL);
 }
+
+KTEST(malformed_boot_info_panics)
+{
+	const struct mb2_info *mb = ktest_boot_info();
+	static struct mb2_info copy_info;
+	uint32_t *copy = kmalloc(mb->total_size);
+
+	KT_ASSERT(copy != NULL);
+	memcpy(copy, mb->base, mb->total_size);
+	KT_ASSERT(mb2_parse_or_panic(copy, &copy_info) == &copy_info);
+	KT_ASSERT_EQ(copy_info.mmap_count, mb->mmap_count);
+	/* Make the first tag overrun the block. */
+	copy[3] = mb->total_size;
+	ktest_expect_panic("malformed multiboot2 information");
+	(void)mb2_parse_or_panic(copy, &copy_info);
+}

@@ -13,6 +13,7 @@
 
 #include "arch.h"
 #include "arch/x86_64/cpu.h"
+#include "arch/x86_64/kmain.h"
 #include "arch/x86_64/multiboot2.h"
 #include "arch/x86_64/trap.h"
 #include "arch/x86_64/x86.h"
@@ -29,7 +30,6 @@ struct ktest_jmp {
 
 int ktest_setjmp(struct ktest_jmp *buf) __attribute__((returns_twice));
 _Noreturn void ktest_longjmp(struct ktest_jmp *buf, int val);
-_Noreturn void ktest_main(const struct mb2_info *mb);
 
 enum expect_kind { EXPECT_NOTHING, EXPECT_FAULT, EXPECT_PANIC };
 
