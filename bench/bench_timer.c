@@ -345,6 +345,39 @@ static void timer_insert_cancel(size_t n, enum dist d, double *ins, double *can)
 	free(dl);
 }
 
+static void noop_callback(void *arg)
+{
+	(void)arg;
+}
+
+/* timer_turn() on a locked timer with n pending, the clock one tick on
+ * per turn: the main loop's cost when (almost) nothing is due. */
+static double timer_turn_idle(size_t n, enum dist d)
+{
+	ticks_t *dl = make_deadlines(n, d);
+	struct timer_entry *e = malloc(n * sizeof(*e));
+	double t0, t1;
+
+	if (!e)
+		abort();
+	mock_clock_init(&mclk, "bench", 1, 0);
+	timer_init(&tmr, &mclk.clock);
+	for (size_t i = 0; i < n; i++) {
+		timer_entry_init_callback(&e[i], noop_callback, NULL);
+		if (timer_insert(&tmr, &e[i], dl[i]))
+			abort();
+	}
+	t0 = now_ns();
+	for (size_t t = 0; t < IDLE_TURNS; t++) {
+		mock_clock_advance(&mclk, 1);
+		sink += timer_turn(&tmr).next_deadline;
+	}
+	t1 = now_ns();
+	free(e);
+	free(dl);
+	return (t1 - t0) / (double)IDLE_TURNS;
+}
+
 int main(void)
 {
 	static const size_t sizes[] = { 1000, 1000000 };
@@ -362,7 +395,7 @@ int main(void)
 			double wi[BENCH_REPS], wc[BENCH_REPS], hi[BENCH_REPS],
 			       hc[BENCH_REPS], ti[BENCH_REPS], tc[BENCH_REPS];
 			double wf[BENCH_REPS], hf[BENCH_REPS], wt[BENCH_REPS],
-			       ht[BENCH_REPS];
+			       ht[BENCH_REPS], tt[BENCH_REPS];
 
 			for (int r = 0; r < BENCH_REPS; r++) {
 				wheel_insert_cancel(n, d, &wi[r], &wc[r]);
@@ -372,6 +405,7 @@ int main(void)
 				hf[r] = heap_fire(n, d);
 				wt[r] = wheel_turn(n, d);
 				ht[r] = heap_turn(n, d);
+				tt[r] = timer_turn_idle(n, d);
 			}
 			report("wheel_insert", n, d, wi);
 			report("heap_insert", n, d, hi);
@@ -383,6 +417,7 @@ int main(void)
 			report("heap_fire", n, d, hf);
 			report("wheel_turn_1tick", n, d, wt);
 			report("heap_turn_1tick", n, d, ht);
+			report("timer_turn_idle", n, d, tt);
 		}
 	}
 	return 0;

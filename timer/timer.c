@@ -73,6 +73,15 @@ struct timer_turn timer_turn(struct timer *t)
 {
 	struct timer_turn r = { 0, 0, TIMER_NO_DEADLINE, false };
 
+	/* Nothing can be due before the hint: skip the lock, so idle loops
+	 * on every core do not bounce its cache line.  relaxed: a stale
+	 * (later) hint can only come from an insert on another core, whose
+	 * own next turn reads its fresh value and fires it. */
+	r.now = timer_clock_now(t);
+	r.next_deadline = atomic_load_explicit(&t->next_hint, memory_order_relaxed);
+	if (r.now < r.next_deadline)
+		return r;
+
 	for (;;) {
 		struct timer_batch b;
 		ticks_t now, next;
@@ -80,8 +89,6 @@ struct timer_turn timer_turn(struct timer *t)
 		if (!spin_trylock(&t->lock)) {
 			/* Someone else is turning; it fires what is due. */
 			r.busy = true;
-			if (!r.fired)
-				r.now = timer_clock_now(t);
 			/* relaxed: a hint; see struct timer. */
 			r.next_deadline = atomic_load_explicit(&t->next_hint,
 							       memory_order_relaxed);

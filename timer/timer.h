@@ -37,8 +37,10 @@ struct timer {
 	struct spinlock lock;
 	/* `lock` must be held to touch the wheel and its entries. */
 	struct timer_wheel wheel;
-	/* The wheel's next deadline as of the last unlock, for callers that
-	 * found the lock busy.  Relaxed: it is a hint, never a guarantee. */
+	/* The wheel's next deadline as of the last unlock (never later than
+	 * the true one once that unlock is seen): timer_turn() returns at once
+	 * while the clock is before it, and reports it when the lock is busy.
+	 * Relaxed: see timer_turn(). */
 	atomic_uint_least64_t next_hint;
 };
 
@@ -68,8 +70,9 @@ void timer_init(struct timer *t, const struct clock *clock);
 /*
  * Fire everything due on `t`: try-lock, advance to the clock, wake what
  * expired outside the lock, repeat while more is due (the batch filled or
- * the clock passed the next deadline meanwhile).  Never spins; any core,
- * IRQ-safe (wakers' wake must be IRQ-safe too).
+ * the clock passed the next deadline meanwhile).  Returns without the lock
+ * while the clock is before the published next deadline.  Never spins; any
+ * core, IRQ-safe (wakers' wake must be IRQ-safe too).
  */
 struct timer_turn timer_turn(struct timer *t);
 

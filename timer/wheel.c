@@ -104,6 +104,9 @@ static void wheel_place(struct timer_wheel *w, struct timer_entry *e)
 	w->occupied[level] |= (uint64_t)1 << s;
 	w->pending[level]++;
 	e->slot = (uint16_t)(level * WHEEL_SLOTS + s);
+	key = slot_start(w->now, level, s);
+	if (key < w->next_start)
+		w->next_start = key;
 }
 
 static void expired_append(struct timer_wheel *w, struct timer_entry *e)
@@ -173,6 +176,7 @@ void timer_wheel_init(struct timer_wheel *w, ticks_t now)
 
 	w->now = now;
 	w->next_chain = 0;
+	w->next_start = TIMER_NO_DEADLINE;
 	for (level = 0; level < WHEEL_LEVELS; level++) {
 		w->occupied[level] = 0;
 		w->pending[level] = 0;
@@ -323,6 +327,9 @@ static size_t wheel_cascade(struct timer_wheel *w, ticks_t target, size_t max,
 		}
 	}
 	w->now = target;
+	level = first_level(w);
+	w->next_start = level == WHEEL_LEVELS ? TIMER_NO_DEADLINE :
+			slot_start(w->now, level, next_slot(w, level));
 	return fired;
 }
 
@@ -330,10 +337,14 @@ size_t timer_wheel_advance(struct timer_wheel *w, ticks_t now, size_t max,
 			   timer_fire_fn fire, void *arg)
 {
 	/* Older expired entries first, then what the turn brings. */
-	size_t fired = wheel_fire_expired(w, max, fire, arg);
+	size_t fired = 0;
 
-	if (now > w->now)
+	if (w->expired)
+		fired = wheel_fire_expired(w, max, fire, arg);
+	if (now >= w->next_start)
 		fired += wheel_cascade(w, now, max - fired, fire, arg);
+	else if (now > w->now)
+		w->now = now;	/* no slot starts by `now`: nothing moves */
 	return fired;
 }
 
@@ -436,6 +447,11 @@ void timer_wheel_check(const struct timer_wheel *w)
 			panic("timer_wheel_check: L%u counts %zu, holds %zu",
 			      level, w->pending[level], count);
 	}
+	if (first_level(w) < WHEEL_LEVELS &&
+	    w->next_start > slot_start(w->now, first_level(w),
+				       next_slot(w, first_level(w))))
+		panic("timer_wheel_check: next_start %llu after the first slot",
+		      (unsigned long long)w->next_start);
 	check_links(&w->expired, w->expired, WHEEL_SLOT_EXPIRED);
 	for (e = w->expired; e; e = e->next) {
 		if (e->deadline > w->now || e->deadline < last)

@@ -115,6 +115,9 @@ struct timer_wheel {
 	struct timer_entry **expired_tail;
 	size_t expired_count;
 	unsigned next_chain;			/* round robin over chains */
+	/* No slot starts before this (exact after a turn, lowered by
+	 * inserts, left low by cancels): lets an idle turn return at once. */
+	ticks_t next_start;
 	struct timer_entry *slots[WHEEL_LEVELS][WHEEL_SLOTS][WHEEL_CHAINS];
 };
 

@@ -227,8 +227,14 @@ static void test_turn_never_spins_on_busy_lock(void **state)
 	(void)state;
 	sleep_init_deadline(&s, &tmr, START + 2);
 	assert_int_equal(sleep_poll(&s, &cx), POLL_PENDING);
-	mock_clock_advance(&mclk, 5);
+	/* Nothing due yet: the turn does not even look at the lock. */
 	spin_lock(&tmr.lock);
+	r = timer_turn(&tmr);
+	assert_false(r.busy);
+	assert_int_equal(r.now, START);
+	assert_int_equal(r.next_deadline, START + 2);
+	/* Due, lock taken: gives up at once. */
+	mock_clock_advance(&mclk, 5);
 	r = timer_turn(&tmr);
 	spin_unlock(&tmr.lock);
 	assert_true(r.busy);
