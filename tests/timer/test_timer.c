@@ -13,6 +13,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "arch.h"
 #include "errno.h"
 #include "timer/sleep.h"
 #include "timer/timer.h"
@@ -344,6 +345,34 @@ static void test_timeout_tie_goes_to_the_awaitable(void **state)
 	timeout_drop(&to);
 }
 
+/* On the host's real CLOCK_MONOTONIC clock: a 2 ms sleep, turned in a
+ * loop, is woken once and never before 2 ms have passed. */
+static void test_sleep_on_host_clock(void **state)
+{
+	const struct clock *host = arch_clock();
+	static struct timer real;
+	struct sleep s;
+	ticks_t start;
+	uint64_t ns = 0;
+
+	(void)state;
+	timer_init(&real, host);
+	cnt.timer = &real;
+	start = clock_now(host);
+	assert_int_equal(sleep_init_duration(&s, &real, 2000000), 0);
+	assert_int_equal(sleep_poll(&s, &cx), POLL_PENDING);
+	while (atomic_load(&cnt.wakes) == 0) {
+		struct timer_turn r = timer_turn(&real);
+
+		assert_true(r.fired == 1 || r.next_deadline <= sleep_deadline(&s));
+	}
+	assert_int_equal(clock_ticks_to_ns(host, clock_now(host) - start, &ns), 0);
+	assert_true(ns >= 2000000);
+	assert_int_equal(sleep_poll(&s, &cx), POLL_READY);
+	assert_int_equal(atomic_load(&cnt.wakes), 1);
+	sleep_drop(&s);
+}
+
 /* ---- global timer and helpers ------------------------------------------- */
 
 static void test_global_timer(void **state)
@@ -414,6 +443,7 @@ int main(void)
 		T(test_timeout_completed),
 		T(test_timeout_elapsed),
 		T(test_timeout_tie_goes_to_the_awaitable),
+		T(test_sleep_on_host_clock),
 		T(test_global_timer),
 		T(test_dump),
 #undef T
