@@ -105,7 +105,7 @@ void gdt_init_cpu(struct cpu *c);
 void idt_init(void);
 void idt_load(void);
 
-/* True when the CPU has RDRAND / NX / invariant TSC (cached at boot). */
+/* True when the CPU has RDRAND / NX (CPUID, cached by cpu_init_boot()). */
 bool cpu_has_rdrand(void);
 bool cpu_has_nx(void);
 

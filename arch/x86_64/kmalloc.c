@@ -20,9 +20,6 @@ _Static_assert(HEAP_PAGE_SIZE == PAGE_SIZE, "heap pages are frames");
 /* The one kernel heap; mm.c calls kmalloc_init(). */
 static struct heap kheap;
 
-void kmalloc_init(void);
-struct heap *kmalloc_heap(void);
-
 static void *pages_alloc(void *ctx, size_t npages)
 {
 	(void)ctx;
@@ -35,7 +32,6 @@ static void pages_free(void *ctx, void *p, size_t npages)
 	mm_free_frames((uint64_t)(uintptr_t)p, npages);
 }
 
-/* Boot core, once, from mm_init(). */
 void kmalloc_init(void)
 {
 	static const struct heap_pages src = {
@@ -46,7 +42,6 @@ void kmalloc_init(void)
 	heap_init(&kheap, &src);
 }
 
-/* The heap behind kmalloc, for statistics and checks (tests, shell). */
 struct heap *kmalloc_heap(void)
 {
 	return &kheap;

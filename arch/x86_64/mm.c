@@ -27,9 +27,6 @@
 
 extern uint8_t _kernel_start[], _kernel_end[];
 
-/* Defined in kmalloc.c. */
-void kmalloc_init(void);
-
 static struct frame_alloc frames;
 
 static uint64_t align_up(uint64_t v, uint64_t a)

@@ -28,6 +28,7 @@
 
 struct mb2_info;
 struct cpu_stack;
+struct heap;
 
 /*
  * Set up the frame allocator, the kernel page tables with their
@@ -54,5 +55,11 @@ size_t mm_free_frames_count(void);
  */
 int __must_check kstack_alloc(struct cpu_stack *s);
 void kstack_free(const struct cpu_stack *s);
+
+/* Set up the kernel heap (kmalloc.c) over the frames.  From mm_init(). */
+void kmalloc_init(void);
+
+/* The heap behind kmalloc(), for statistics and checks (tests, shell). */
+struct heap *kmalloc_heap(void);
 
 #endif /* HYPHAE_X86_64_MM_H */

@@ -22,7 +22,6 @@
 #define FRAME_RUNS		64
 
 extern uint8_t _kernel_start[], _kernel_end[];
-struct heap *kmalloc_heap(void);
 
 static uint64_t rng = 0x2545f4914f6cdd1dull;
 
