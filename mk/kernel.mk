@@ -127,10 +127,10 @@ $(BUILD)/gdbinit: FORCE
 	@printf '%s\n' 'set architecture i386:x86-64' \
 		'file $(abspath $(BUILD)/hyphae.elf)' \
 		'target remote localhost:1234' \
-		'break kmain' > $@
+		'hbreak kmain' 'continue' > $@
 
 debug: $(BUILD)/hyphae.iso $(BUILD)/gdbinit | $(DEPS_KERNEL)
-	@echo "QEMU is waiting for gdb: run  gdb -x $(BUILD)/gdbinit  in another terminal"
+	@echo "QEMU is waiting for gdb: run  gdb -x $(BUILD)/gdbinit  in another terminal (stops at kmain)"
 	$(QEMU) $(QEMU_FLAGS) -serial mon:stdio -cdrom $< -s -S
 
 # Boot the test kernel by hand (make ktest KCMDLINE=ktest=NAME for one test).

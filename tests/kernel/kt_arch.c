@@ -1,13 +1,16 @@
 /*
  * kt_arch.c - in-kernel tests of the arch.h contract on x86_64: per-core
- * pointer, binding, interrupt state, the clock, random seeds, waiting.
+ * pointer, binding, interrupt state, the clock, random seeds, the timer
+ * deadline, the console, and the interrupt path for vectors >= 32.
  */
 #include <stdint.h>
 
 #include "arch.h"
 #include "arch/x86_64/cpu.h"
+#include "arch/x86_64/trap.h"
 #include "arch/x86_64/tsc.h"
 #include "arch/x86_64/x86.h"
+#include "errno.h"
 #include "timer/clock.h"
 #include "tests/kernel/ktest.h"
 
@@ -92,4 +95,36 @@ KTEST(console_write_any_length)
 
 	arch_console_write(line, sizeof(line) - 1);
 	arch_console_write("", 0);
+}
+
+#define KT_VECTOR	0x40
+
+static volatile unsigned handler_calls;
+static volatile uint64_t handler_vector;
+
+static void count_interrupt(struct trap_frame *f)
+{
+	handler_calls++;
+	handler_vector = f->vector;
+}
+
+KTEST(interrupt_handler_runs_and_returns)
+{
+	uint64_t before = 0x1122334455667788ull, after;
+
+	KT_ASSERT_EQ(trap_set_handler(TRAP_PF, count_interrupt), -EINVAL);
+	KT_ASSERT_EQ(trap_set_handler(TRAP_VECTORS, count_interrupt), -EINVAL);
+	KT_ASSERT_EQ(trap_set_handler(KT_VECTOR, count_interrupt), 0);
+	/* A value in a register the stub must save and restore. */
+	__asm__ volatile("mov %1, %%r11\n\t"
+			 "int %2\n\t"
+			 "mov %%r11, %0"
+			 : "=r"(after) : "r"(before), "i"(KT_VECTOR) : "r11", "memory");
+	KT_ASSERT_EQ(after, before);
+	KT_ASSERT_EQ(handler_calls, 1);
+	KT_ASSERT_EQ(handler_vector, KT_VECTOR);
+	KT_ASSERT_EQ(trap_set_handler(KT_VECTOR, NULL), 0);
+	/* Unregistered: logged and ignored, execution goes on. */
+	__asm__ volatile("int %0" : : "i"(KT_VECTOR) : "memory");
+	KT_ASSERT_EQ(handler_calls, 1);
 }
