@@ -89,8 +89,11 @@ static __always_inline struct cpu *this_cpu(void)
 void cpu_init_boot(void);
 
 /*
- * Set up another core's block with the given stacks (each with a guard
- * page below) and load GDT/TSS/IDT/GS base.  Called on that core, once.
+ * Set up another core's block with the given stacks (each from
+ * kstack_alloc(), so guarded) and load GS base, GDT/TSS and the IDT.
+ * Called on that core, once, interrupts off, already in long mode on the
+ * kernel page tables (paging_load()) with EFER.NXE and CR0.WP set as
+ * boot.asm sets them for the boot core.
  */
 void cpu_init_ap(struct cpu *c, unsigned number, struct cpu_stack stack,
 		 const struct cpu_stack ist[IST_COUNT]);

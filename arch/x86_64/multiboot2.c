@@ -20,6 +20,10 @@
 #define RSDP_SIGNATURE_LEN	8
 #define RSDP_LENGTH_OFFSET	20	/* XSDP: u32 length of the structure */
 #define MEMINFO_TAG_SIZE	16
+#define MEMINFO_LOWER_OFF	8	/* u32 KiB below 1 MiB */
+#define MEMINFO_UPPER_OFF	12	/* u32 KiB above 1 MiB */
+#define MMAP_ENTRY_SIZE_OFF	8	/* u32, then u32 entry_version */
+#define TAG_SIZE_OFF		4	/* u32 type at 0, u32 size at 4 */
 
 static uint32_t rd32(const uint8_t *p)
 {
@@ -104,16 +108,16 @@ static int parse_tag(struct mb2_info *out, const uint8_t *tag, uint32_t type,
 		if (size < MEMINFO_TAG_SIZE)
 			return fail(out, "basic meminfo tag too small", off, type);
 		out->has_meminfo = true;
-		out->mem_lower_kib = rd32(tag + 8);
-		out->mem_upper_kib = rd32(tag + 12);
+		out->mem_lower_kib = rd32(tag + MEMINFO_LOWER_OFF);
+		out->mem_upper_kib = rd32(tag + MEMINFO_UPPER_OFF);
 		return 0;
 	case MB2_TAG_MMAP: {
 		uint32_t esize;
 
 		if (size < MB2_MMAP_HEADER_SIZE)
 			return fail(out, "memory map tag too small", off, type);
-		esize = rd32(tag + 8);
-		if (esize < MB2_MMAP_ENTRY_MIN || esize % 8 != 0)
+		esize = rd32(tag + MMAP_ENTRY_SIZE_OFF);
+		if (esize < MB2_MMAP_ENTRY_MIN || esize % MB2_TAG_ALIGN != 0)
 			return fail(out, "memory map entry size invalid", off, type);
 		if ((size - MB2_MMAP_HEADER_SIZE) % esize != 0)
 			return fail(out, "memory map tag size is not a whole number of entries",
@@ -152,7 +156,7 @@ int mb2_parse(const void *info, size_t avail, struct mb2_info *out)
 	off = MB2_INFO_HEADER_SIZE;
 	while (off + MB2_TAG_HEADER_SIZE <= total) {
 		const uint8_t *tag = base + off;
-		uint32_t type = rd32(tag), size = rd32(tag + 4);
+		uint32_t type = rd32(tag), size = rd32(tag + TAG_SIZE_OFF);
 		int err;
 
 		if (size < MB2_TAG_HEADER_SIZE)
