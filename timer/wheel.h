@@ -131,7 +131,12 @@ typedef void (*timer_fire_fn)(struct timer_entry *e, void *arg);
 
 /* A new entry that wakes a waker (set action.waker before inserting). */
 void timer_entry_init(struct timer_entry *e);
-/* A new entry that calls fn(arg) when it fires. */
+/*
+ * A new entry that calls fn(arg) when it fires.  Under struct timer, fn
+ * runs on the turning core after the lock is dropped (IRQ context if the
+ * turn is), when the entry may already be re-armed or freed: fn gets only
+ * arg, which must outlive the entry's last firing.
+ */
 void timer_entry_init_callback(struct timer_entry *e, timer_callback_fn fn,
 			       void *arg);
 
