@@ -8,8 +8,9 @@
  * can slip in between the two), random seeds come from RDRAND.
  *
  * Not yet (single core): there is no LAPIC driver, so arch_wake() to
- * another core panics and arch_timer_arm() only records the deadline; the
- * LAPIC/SMP issue replaces both.  Reference: Intel SDM vol. 3 section 6.8.3
+ * another core panics, and an armed timer deadline is waited for by
+ * polling the TSC clock in arch_wait_for_interrupt() instead of a LAPIC
+ * one-shot interrupt; the LAPIC/SMP issue replaces both.  Reference: Intel SDM vol. 3 section 6.8.3
  * (STI shadow), vol. 1 section 7.3.17 (RDRAND).
  */
 #include <stdatomic.h>
@@ -21,6 +22,7 @@
 #include "arch/x86_64/mm.h"
 #include "arch/x86_64/x86.h"
 #include "panic.h"
+#include "timer/clock.h"
 
 _Static_assert(offsetof(struct cpu, self) == 0, "gs:0 is self");
 _Static_assert(offsetof(struct cpu, local) == 8, "gs:8 is local");
@@ -189,9 +191,29 @@ void arch_irq_enable(void)
 
 void arch_wait_for_interrupt(void)
 {
-	/* The STI shadow covers HLT: an interrupt pending at the STI is taken
-	 * after HLT starts, so it wakes us instead of being lost. */
-	__asm__ volatile("sti; hlt" : : : "memory");
+	struct cpu *c = this_cpu();
+	uint64_t deadline = c->timer_deadline, seen = c->interrupts;
+	const struct clock *clk = arch_clock();
+
+	if (deadline == UINT64_MAX) {
+		/* The STI shadow covers HLT: an interrupt pending at the STI
+		 * is taken after HLT starts, so it wakes us, not lost. */
+		__asm__ volatile("sti; hlt" : : : "memory");
+		return;
+	}
+	/*
+	 * Not yet: no LAPIC timer to end a HLT at the deadline.  Until the
+	 * LAPIC issue lands, an armed deadline is waited for by polling the
+	 * clock with interrupts enabled; it "fires" like a one-shot timer
+	 * (disarmed on return).  Any interrupt ends the wait early, as it
+	 * would end HLT.
+	 */
+	sti();
+	while (clock_now(clk) < deadline && c->interrupts == seen &&
+	       c->timer_deadline == deadline)
+		__builtin_ia32_pause();
+	if (clock_now(clk) >= deadline && c->timer_deadline == deadline)
+		c->timer_deadline = UINT64_MAX;
 }
 
 void arch_wake(unsigned index)
@@ -209,7 +231,8 @@ void arch_wake(unsigned index)
 
 void arch_timer_arm(uint64_t deadline)
 {
-	/* Not yet: recorded only; the LAPIC timer issue programs it. */
+	/* Not yet: recorded for arch_wait_for_interrupt() to poll; the LAPIC
+	 * timer issue programs the hardware here. */
 	this_cpu()->timer_deadline = deadline;
 }
 

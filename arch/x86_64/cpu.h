@@ -70,6 +70,7 @@ struct cpu {
 	/* Owner core only. */
 	uint64_t timer_deadline;	/* arch_timer_arm(); UINT64_MAX: off */
 	unsigned fault_depth;		/* >0 while a fault report is printed */
+	uint64_t interrupts;		/* vectors >= 32 taken (trap_dispatch) */
 };
 
 /* The calling core's block.  Any context, after cpu_init_*(). */

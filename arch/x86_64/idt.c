@@ -85,6 +85,8 @@ void trap_dispatch(struct trap_frame *f)
 		fault_handle(f);
 		return;
 	}
+	/* Ends an interim timer poll in arch_wait_for_interrupt(). */
+	this_cpu()->interrupts++;
 	fn = handlers[f->vector];
 	if (fn) {
 		fn(f);

@@ -128,3 +128,23 @@ KTEST(interrupt_handler_runs_and_returns)
 	__asm__ volatile("int %0" : : "i"(KT_VECTOR) : "memory");
 	KT_ASSERT_EQ(handler_calls, 1);
 }
+
+KTEST(wait_for_interrupt_until_deadline)
+{
+	const struct clock *clk = arch_clock();
+	uint64_t deadline = clock_now(clk) + 2 * NS_PER_MS;
+
+	arch_timer_arm(deadline);
+	arch_irq_disable();
+	arch_wait_for_interrupt();
+	/* Returns with interrupts on, not before the deadline, disarmed. */
+	KT_ASSERT(read_rflags() & RFLAGS_IF);
+	arch_irq_disable();
+	KT_ASSERT(clock_now(clk) >= deadline);
+	KT_ASSERT_EQ(this_cpu()->timer_deadline, UINT64_MAX);
+	/* A deadline in the past returns at once. */
+	arch_timer_arm(0);
+	arch_wait_for_interrupt();
+	arch_irq_disable();
+	KT_ASSERT_EQ(this_cpu()->timer_deadline, UINT64_MAX);
+}
