@@ -1,0 +1,42 @@
+/*
+ * sched_internal.h - private glue between task.c and scheduler.c.
+ *
+ * Not part of the sched/ API: only files in sched/ include it.  task.c owns
+ * the state word; scheduler.c owns the queues and counters; these are the
+ * calls each makes into the other.
+ */
+#ifndef HYPHAE_SCHED_INTERNAL_H
+#define HYPHAE_SCHED_INTERNAL_H
+
+#include <stdint.h>
+
+#include "sched/scheduler.h"
+#include "sched/task.h"
+
+/* What task_run() did with the run-queue reference it was given. */
+enum task_run_result {
+	TASK_RUN_PENDING,	/* polled, not woken: reference dropped */
+	TASK_RUN_REQUEUE,	/* polled and woken meanwhile: caller enqueues */
+	TASK_RUN_DONE,		/* polled, now COMPLETED: reference dropped */
+	TASK_RUN_RETIRED,	/* was CANCELED: completed unpolled, dropped */
+};
+
+/* Header setup before first enqueue: WOKEN, refs = run queue (+ handle). */
+void task_prepare(struct task *t, const struct task_vtable *vt, uint64_t id,
+		  struct scheduler *s, bool heap, struct join_handle *jh);
+
+/* Poll a task just dequeued (caller holds its run-queue reference). */
+enum task_run_result task_run(struct task *t);
+
+/* A task just dequeued by a thief: if CANCELED, complete it unpolled and
+ * drop the run-queue reference (true); else leave it (false). */
+bool task_retire_if_cancelled(struct task *t);
+
+/* Make `t` (WOKEN, not queued) runnable on `s`, passing its run-queue
+ * reference; counts the wake and calls the notify hook.  Any context. */
+void sched_enqueue_woken(struct scheduler *s, struct task *t);
+
+/* A wake that found the task POLLING on `s` (it re-runs after the poll). */
+void sched_count_wake(struct scheduler *s);
+
+#endif /* HYPHAE_SCHED_INTERNAL_H */

@@ -1,0 +1,339 @@
+/*
+ * scheduler.c - per-core run queues, ticks, the injector and the stealer.
+ *
+ * A queued task carries one reference owned by the queue.  sched_tick()
+ * dequeues with a try-lock per task so a thief can slip in between polls;
+ * a BUSY queue ends the tick.  Counters are relaxed atomics: those written
+ * by one owner use load+store (no locked instruction), shared ones
+ * fetch_add.  Stealing takes the victim's consumer lock, dequeues at most
+ * the asked number of tasks, completes cancelled ones instead of moving
+ * them, and rebinds the rest to the thief before enqueueing them there.
+ * Reference: Mycelium maitake scheduler.rs, scheduler/steal.rs.
+ */
+#include <string.h>
+
+#include "arch.h"
+#include "errno.h"
+#include "kmalloc.h"
+#include "panic.h"
+#include "sched/sched_internal.h"
+
+/* A counter only one thread writes: no read-modify-write needed. */
+static inline void owner_add(_Atomic uint64_t *c, uint64_t n)
+{
+	atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + n,
+			      memory_order_relaxed);
+}
+
+static inline void shared_add(_Atomic uint64_t *c, uint64_t n)
+{
+	atomic_fetch_add_explicit(c, n, memory_order_relaxed);
+}
+
+static inline uint64_t counter(_Atomic uint64_t *c)
+{
+	return atomic_load_explicit(c, memory_order_relaxed);
+}
+
+void sched_init(struct scheduler *s, unsigned index,
+		const struct sched_hooks *hooks)
+{
+	mpsc_init(&s->queue, &s->stub);
+	atomic_init(&s->queued, 0);
+	atomic_init(&s->spawned, 0);
+	atomic_init(&s->woken_external, 0);
+	atomic_init(&s->stolen_out, 0);
+	atomic_init(&s->next_seq, 0);
+	atomic_init(&s->polled, 0);
+	atomic_init(&s->completed, 0);
+	atomic_init(&s->woken_internal, 0);
+	atomic_init(&s->stolen_in, 0);
+	atomic_init(&s->current_task, 0);
+	s->hooks = hooks ? *hooks : (struct sched_hooks){ 0 };
+	s->index = index;
+}
+
+/* Queue `t` on `s`; its run-queue reference moves into the queue. */
+static void sched_push(struct scheduler *s, struct task *t)
+{
+	/* Count first, so `queued` never goes below the real length. */
+	atomic_fetch_add_explicit(&s->queued, 1, memory_order_relaxed);
+	mpsc_enqueue(&s->queue, &t->run_node);
+}
+
+static void sched_notify(struct scheduler *s)
+{
+	if (s->hooks.notify)
+		s->hooks.notify(s->hooks.arg);
+}
+
+void sched_count_wake(struct scheduler *s)
+{
+	if (s->hooks.on_owner && s->hooks.on_owner(s->hooks.arg))
+		owner_add(&s->woken_internal, 1);
+	else
+		shared_add(&s->woken_external, 1);
+}
+
+void sched_enqueue_woken(struct scheduler *s, struct task *t)
+{
+	if (s == NULL)
+		panic("sched_enqueue_woken: task %llu is bound to no scheduler",
+		      (unsigned long long)t->id);
+	sched_count_wake(s);
+	sched_push(s, t);
+	sched_notify(s);
+}
+
+static uint64_t sched_next_id(struct scheduler *s)
+{
+	uint64_t seq = atomic_fetch_add_explicit(&s->next_seq, 1,
+						 memory_order_relaxed);
+
+	return ((uint64_t)(s->index + 1) << SCHED_ID_SHIFT) | (seq + 1);
+}
+
+static void sched_spawn_task(struct scheduler *s, struct task *t,
+			     const struct task_vtable *vt, bool heap,
+			     struct join_handle *jh)
+{
+	task_prepare(t, vt, sched_next_id(s), s, heap, jh);
+	shared_add(&s->spawned, 1);
+	sched_push(s, t);
+	sched_notify(s);
+}
+
+/* A zeroed or `init`-copied heap task of `size` bytes, or NULL. */
+static struct task *task_alloc(const void *init, size_t size)
+{
+	struct task *t;
+
+	if (size < sizeof(struct task))
+		panic("task_alloc: size %zu smaller than the task header", size);
+	t = kmalloc_aligned(size, CACHE_LINE);
+	if (t == NULL)
+		return NULL;
+	if (init)
+		memcpy(t, init, size);
+	else
+		memset(t, 0, size);
+	return t;
+}
+
+int sched_spawn(struct scheduler *s, const struct task_vtable *vt,
+		const void *init, size_t size, struct join_handle *jh)
+{
+	struct task *t = task_alloc(init, size);
+
+	if (t == NULL)
+		return -ENOMEM;
+	sched_spawn_task(s, t, vt, true, jh);
+	return 0;
+}
+
+void sched_spawn_allocated(struct scheduler *s, struct task *t,
+			   const struct task_vtable *vt, struct join_handle *jh)
+{
+	sched_spawn_task(s, t, vt, false, jh);
+}
+
+struct sched_tick sched_tick(struct scheduler *s)
+{
+	struct sched_tick tick = { 0 };
+	uint64_t spawned0 = counter(&s->spawned);
+	uint64_t external0 = counter(&s->woken_external);
+	uint64_t internal0 = counter(&s->woken_internal);
+	unsigned retries = 0;
+	struct mpsc_node *n;
+
+	while (tick.polled < SCHED_TICK_BUDGET) {
+		enum mpsc_result r = mpsc_try_dequeue(&s->queue, &n);
+		struct task *t;
+
+		if (r == MPSC_INCONSISTENT) {
+			/* Not a poll: does not count against the budget. */
+			if (++retries > SCHED_INCONSISTENT_RETRIES)
+				break;
+			arch_cpu_relax();
+			continue;
+		}
+		if (r != MPSC_ITEM)
+			break;	/* EMPTY, or BUSY: a thief has the queue */
+		retries = 0;
+		atomic_fetch_sub_explicit(&s->queued, 1, memory_order_relaxed);
+		t = container_of(n, struct task, run_node);
+		atomic_store_explicit(&s->current_task, t->id, memory_order_relaxed);
+		switch (task_run(t)) {
+		case TASK_RUN_RETIRED:
+			tick.completed++;
+			break;
+		case TASK_RUN_DONE:
+			tick.completed++;
+			tick.polled++;
+			break;
+		case TASK_RUN_REQUEUE:
+			/* Woken during its poll (or yielded): to the tail. */
+			sched_push(s, t);
+			tick.polled++;
+			break;
+		case TASK_RUN_PENDING:
+			tick.polled++;
+			break;
+		}
+	}
+	atomic_store_explicit(&s->current_task, 0, memory_order_relaxed);
+	owner_add(&s->polled, tick.polled);
+	owner_add(&s->completed, tick.completed);
+	tick.spawned = (unsigned)(counter(&s->spawned) - spawned0);
+	tick.woken_external = (unsigned)(counter(&s->woken_external) - external0);
+	tick.woken_internal = (unsigned)(counter(&s->woken_internal) - internal0);
+	tick.has_remaining = sched_queued(s) > 0;
+	return tick;
+}
+
+/* ---- injector ----------------------------------------------------------- */
+
+void injector_init(struct injector *inj)
+{
+	mpsc_init(&inj->queue, &inj->stub);
+	atomic_init(&inj->queued, 0);
+	atomic_init(&inj->injected, 0);
+	atomic_init(&inj->next_seq, 0);
+	inj->notify = NULL;
+	inj->notify_arg = NULL;
+}
+
+void injector_set_notify(struct injector *inj, void (*fn)(void *arg),
+			 void *arg)
+{
+	inj->notify = fn;
+	inj->notify_arg = arg;
+}
+
+static void injector_push(struct injector *inj, struct task *t,
+			  const struct task_vtable *vt, bool heap,
+			  struct join_handle *jh)
+{
+	uint64_t seq = atomic_fetch_add_explicit(&inj->next_seq, 1,
+						 memory_order_relaxed);
+
+	/* Unbound (sched NULL) until a thief moves it: it stays WOKEN while
+	 * queued, so no wake needs a scheduler before then. */
+	task_prepare(t, vt, seq + 1, NULL, heap, jh);
+	atomic_fetch_add_explicit(&inj->queued, 1, memory_order_relaxed);
+	shared_add(&inj->injected, 1);
+	mpsc_enqueue(&inj->queue, &t->run_node);
+	if (inj->notify)
+		inj->notify(inj->notify_arg);
+}
+
+int injector_spawn(struct injector *inj, const struct task_vtable *vt,
+		   const void *init, size_t size, struct join_handle *jh)
+{
+	struct task *t = task_alloc(init, size);
+
+	if (t == NULL)
+		return -ENOMEM;
+	injector_push(inj, t, vt, true, jh);
+	return 0;
+}
+
+void injector_spawn_allocated(struct injector *inj, struct task *t,
+			      const struct task_vtable *vt,
+			      struct join_handle *jh)
+{
+	injector_push(inj, t, vt, false, jh);
+}
+
+/* ---- stealing ----------------------------------------------------------- */
+
+static enum steal_result steal_begin(struct stealer *st, struct mpsc_queue *q,
+				     _Atomic size_t *queued,
+				     _Atomic uint64_t *stolen_out)
+{
+	size_t count = atomic_load_explicit(queued, memory_order_relaxed);
+
+	if (count == 0)
+		return STEAL_EMPTY;
+	if (!mpsc_consumer_trylock(q))
+		return STEAL_BUSY;
+	st->queue = q;
+	st->queued = queued;
+	st->stolen_out = stolen_out;
+	st->initial_task_count = count;
+	st->moved = 0;
+	st->released = 0;
+	return STEAL_OK;
+}
+
+enum steal_result sched_try_steal(struct scheduler *victim, struct stealer *st)
+{
+	return steal_begin(st, &victim->queue, &victim->queued,
+			   &victim->stolen_out);
+}
+
+enum steal_result injector_try_steal(struct injector *inj, struct stealer *st)
+{
+	return steal_begin(st, &inj->queue, &inj->queued, NULL);
+}
+
+/* Dequeue one task under the held lock; NULL if none (soon). */
+static struct task *steal_dequeue(struct stealer *st)
+{
+	unsigned retries = 0;
+	struct mpsc_node *n;
+
+	for (;;) {
+		enum mpsc_result r = mpsc_dequeue_locked(st->queue, &n);
+
+		if (r == MPSC_ITEM)
+			break;
+		if (r != MPSC_INCONSISTENT || ++retries > SCHED_INCONSISTENT_RETRIES)
+			return NULL;
+		arch_cpu_relax();
+	}
+	atomic_fetch_sub_explicit(st->queued, 1, memory_order_relaxed);
+	return container_of(n, struct task, run_node);
+}
+
+bool stealer_spawn_one(struct stealer *st, struct scheduler *thief)
+{
+	struct task *t;
+
+	if (st->queue == &thief->queue)
+		panic("stealer_spawn_one: scheduler %u stealing from itself",
+		      thief->index);
+	for (;;) {
+		t = steal_dequeue(st);
+		if (t == NULL)
+			return false;
+		if (!task_retire_if_cancelled(t))
+			break;
+		st->released++;
+	}
+	/* release: the new binding is visible to wakers that acquire-load
+	 * t->sched (bound_sched() in task.c) once the task runs on thief. */
+	atomic_store_explicit(&t->sched, thief, memory_order_release);
+	sched_push(thief, t);
+	owner_add(&thief->stolen_in, 1);
+	if (st->stolen_out)
+		shared_add(st->stolen_out, 1);
+	st->moved++;
+	return true;
+}
+
+size_t stealer_spawn_n(struct stealer *st, struct scheduler *thief, size_t max)
+{
+	size_t moved = 0;
+
+	/* Check the bound before taking a task, so max + 1 never moves. */
+	while (moved < max && stealer_spawn_one(st, thief))
+		moved++;
+	return moved;
+}
+
+void stealer_release(struct stealer *st)
+{
+	mpsc_consumer_unlock(st->queue);
+	st->queue = NULL;
+}

@@ -1,0 +1,450 @@
+/*
+ * task.c - the task state machine: wakes, polls, completion, cancellation,
+ * join handles and references, all as transitions of one atomic word.
+ *
+ * Every transition is a CAS loop over t->state (transition() below) except
+ * taking a reference (fetch_add) and dropping one (fetch_sub), which touch
+ * only the count.  The run queue owns one reference while a task is queued
+ * or being polled; each waker and the join handle own one more.  The
+ * JOIN_WAKER bits hand the t->join_waker field back and forth between the
+ * joiner and the completing scheduler without a lock.
+ * Reference: Mycelium maitake task/state.rs.
+ */
+#include <string.h>
+
+#include "kmalloc.h"
+#include "panic.h"
+#include "sched/sched_internal.h"
+
+_Static_assert(sizeof(struct task) <= CACHE_LINE,
+	       "struct task must fit one cache line");
+
+static inline uint64_t load_state(struct task *t)
+{
+	/* acquire: pairs with the acq_rel CAS of the last transition. */
+	return atomic_load_explicit(&t->state, memory_order_acquire);
+}
+
+/*
+ * One CAS of a transition loop.  acq_rel on success: release publishes what
+ * this side wrote first (the poll's output, a stored join waker), acquire
+ * sees what the previous transition published; pairs with every other
+ * transition of the same word.  On failure *old is reloaded (acquire).
+ */
+static inline bool transition(struct task *t, uint64_t *old, uint64_t new)
+{
+	return atomic_compare_exchange_weak_explicit(&t->state, old, new,
+						     memory_order_acq_rel,
+						     memory_order_acquire);
+}
+
+static struct scheduler *bound_sched(struct task *t)
+{
+	/* acquire: pairs with the release store of a thief's rebind in
+	 * stealer_spawn_one(); also ordered by the state CAS chain. */
+	return atomic_load_explicit(&t->sched, memory_order_acquire);
+}
+
+static void task_deallocate(struct task *t)
+{
+	uint64_t state = atomic_load_explicit(&t->state, memory_order_relaxed);
+	const struct task_vtable *vt = t->vtable;
+
+	if (waker_is_some(&t->join_waker))
+		panic("task_deallocate: task %llu still holds a join waker",
+		      (unsigned long long)t->id);
+	if (vt->deallocate)
+		vt->deallocate(t);
+	if (state & TASK_HEAP)
+		kfree(t);
+}
+
+void task_ref(struct task *t)
+{
+	/* relaxed: a new reference is made from an existing one, which keeps
+	 * the task alive; handing it to another thread synchronises itself. */
+	uint64_t old = atomic_fetch_add_explicit(&t->state, TASK_REF_ONE,
+						 memory_order_relaxed);
+
+	if (task_state_refs(old) >= TASK_REF_MAX)
+		panic("task_ref: task %llu reference count overflow",
+		      (unsigned long long)t->id);
+}
+
+void task_unref(struct task *t)
+{
+	/* release: our uses of the task happen before its deallocation;
+	 * pairs with the acquire fence below on the thread that frees it. */
+	uint64_t old = atomic_fetch_sub_explicit(&t->state, TASK_REF_ONE,
+						 memory_order_release);
+
+	if (task_state_refs(old) == 0)
+		panic("task_unref: task %llu has no references",
+		      (unsigned long long)t->id);
+	if (task_state_refs(old) > 1)
+		return;
+	/* acquire: pairs with the release decrements of every other owner. */
+	atomic_thread_fence(memory_order_acquire);
+	task_deallocate(t);
+}
+
+void task_prepare(struct task *t, const struct task_vtable *vt, uint64_t id,
+		  struct scheduler *s, bool heap, struct join_handle *jh)
+{
+	uint64_t state = TASK_WOKEN | TASK_REF_ONE;
+
+	if (vt == NULL || vt->poll == NULL)
+		panic("task_prepare: task %llu has no poll function",
+		      (unsigned long long)id);
+	if (heap)
+		state |= TASK_HEAP;
+	if (jh) {
+		state |= TASK_HAS_JOIN_HANDLE;
+		state += TASK_REF_ONE;
+		jh->task = t;
+		jh->result = JOIN_OK;
+	}
+	/* Plain initialisation: the enqueue that follows publishes it. */
+	atomic_init(&t->run_node.next, NULL);
+	atomic_init(&t->state, state);
+	atomic_init(&t->sched, s);
+	t->vtable = vt;
+	t->id = id;
+	t->join_waker = WAKER_NONE;
+}
+
+/* ---- wakes ------------------------------------------------------------- */
+
+/*
+ * wake by value (consumes the waker's reference):
+ *   COMPLETED or WOKEN -> refs-1 (nothing to do; may free)
+ *   POLLING            -> WOKEN, refs-1 (the scheduler re-enqueues it)
+ *   idle               -> WOKEN, the reference passes to the run queue
+ */
+static void task_wake(struct task *t)
+{
+	uint64_t old = load_state(t), new;
+	struct scheduler *s;
+
+	for (;;) {
+		/* Read before the CAS: once a POLLING task's reference is
+		 * dropped, the poll may finish and free it. */
+		s = bound_sched(t);
+		if (old & (TASK_COMPLETED | TASK_WOKEN)) {
+			task_unref(t);
+			return;
+		}
+		new = old | TASK_WOKEN;
+		if (old & TASK_POLLING) {
+			if (task_state_refs(old) < 2)
+				panic("task_wake: task %llu polling with %llu refs",
+				      (unsigned long long)t->id,
+				      (unsigned long long)task_state_refs(old));
+			new -= TASK_REF_ONE;
+		}
+		if (transition(t, &old, new))
+			break;
+	}
+	if (old & TASK_POLLING)
+		sched_count_wake(s);
+	else
+		sched_enqueue_woken(bound_sched(t), t);
+}
+
+/*
+ * wake by reference:
+ *   COMPLETED or WOKEN -> nothing
+ *   POLLING            -> WOKEN
+ *   idle               -> WOKEN, refs+1 for the run queue
+ */
+void task_wake_by_ref(struct task *t)
+{
+	uint64_t old = load_state(t), new;
+
+	for (;;) {
+		if (old & (TASK_COMPLETED | TASK_WOKEN))
+			return;
+		new = old | TASK_WOKEN;
+		if (!(old & TASK_POLLING))
+			new += TASK_REF_ONE;
+		if (transition(t, &old, new))
+			break;
+	}
+	if (old & TASK_POLLING)
+		sched_count_wake(bound_sched(t));
+	else
+		sched_enqueue_woken(bound_sched(t), t);
+}
+
+static void vt_wake(const void *data)
+{
+	task_wake((struct task *)data);
+}
+
+static void vt_wake_by_ref(const void *data)
+{
+	task_wake_by_ref((struct task *)data);
+}
+
+static const void *vt_clone(const void *data)
+{
+	task_ref((struct task *)data);
+	return data;
+}
+
+static void vt_drop(const void *data)
+{
+	task_unref((struct task *)data);
+}
+
+const struct waker_vtable task_waker_vtable = {
+	.wake = vt_wake,
+	.wake_by_ref = vt_wake_by_ref,
+	.clone = vt_clone,
+	.drop = vt_drop,
+};
+
+struct waker task_waker(struct task *t)
+{
+	task_ref(t);
+	return (struct waker){ &task_waker_vtable, t };
+}
+
+/* ---- polling and completion -------------------------------------------- */
+
+/*
+ * The COMPLETED state from `old` (POLLING already cleared): clears WOKEN,
+ * sets HAS_OUTPUT if the poll returned READY, and claims a waiting join
+ * waker (WAITING -> WOKEN) for the caller to wake after the CAS.
+ */
+static uint64_t completed_state(uint64_t old, bool output, bool *wake_joiner)
+{
+	uint64_t new = (old & ~(TASK_WOKEN | TASK_POLLING)) | TASK_COMPLETED;
+
+	if (output)
+		new |= TASK_HAS_OUTPUT;
+	*wake_joiner = (old & TASK_JOIN_WAKER_MASK) == TASK_JW_WAITING;
+	if (*wake_joiner)
+		new = (new & ~TASK_JOIN_WAKER_MASK) | TASK_JW_WOKEN;
+	return new;
+}
+
+/* After a transition claimed JW_WOKEN, the field is ours alone. */
+static void wake_joiner(struct task *t)
+{
+	struct waker w = t->join_waker;
+
+	t->join_waker = WAKER_NONE;
+	waker_wake(&w);
+}
+
+/* Complete a queued, CANCELED task without polling it; drops the run-queue
+ * reference.  False if it is not cancelled. */
+static bool retire_cancelled(struct task *t, uint64_t old)
+{
+	bool joiner;
+	uint64_t new;
+
+	for (;;) {
+		if (!(old & TASK_CANCELED))
+			return false;
+		new = completed_state(old, false, &joiner);
+		if (transition(t, &old, new))
+			break;
+	}
+	if (joiner)
+		wake_joiner(t);
+	task_unref(t);
+	return true;
+}
+
+bool task_retire_if_cancelled(struct task *t)
+{
+	return retire_cancelled(t, load_state(t));
+}
+
+enum task_run_result task_run(struct task *t)
+{
+	uint64_t old = load_state(t), new;
+	struct waker self = { &task_waker_vtable, t };
+	struct context cx = { &self };
+	enum task_run_result res;
+	enum poll p;
+	bool joiner = false;
+
+	/* start: WOKEN -> POLLING, or CANCELED -> COMPLETED unpolled. */
+	for (;;) {
+		if ((old & (TASK_POLLING | TASK_COMPLETED)) || !(old & TASK_WOKEN))
+			panic("task_run: task %llu dequeued in state %#llx",
+			      (unsigned long long)t->id, (unsigned long long)old);
+		if (old & TASK_CANCELED) {
+			if (retire_cancelled(t, old))
+				return TASK_RUN_RETIRED;
+			continue;
+		}
+		new = (old & ~TASK_WOKEN) | TASK_POLLING;
+		if (transition(t, &old, new))
+			break;
+	}
+
+	/* The queue's reference keeps `self` valid during the poll. */
+	p = t->vtable->poll(t, &cx);
+
+	/* end: READY or CANCELED -> COMPLETED; woken meanwhile -> requeue. */
+	old = load_state(t);
+	for (;;) {
+		if (!(old & TASK_POLLING))
+			panic("task_run: task %llu not POLLING after poll",
+			      (unsigned long long)t->id);
+		if (p == POLL_READY || (old & TASK_CANCELED)) {
+			new = completed_state(old, p == POLL_READY, &joiner);
+			res = TASK_RUN_DONE;
+		} else if (old & TASK_WOKEN) {
+			new = old & ~TASK_POLLING;
+			res = TASK_RUN_REQUEUE;
+		} else {
+			new = old & ~TASK_POLLING;
+			res = TASK_RUN_PENDING;
+		}
+		if (transition(t, &old, new))
+			break;
+	}
+	if (joiner)
+		wake_joiner(t);
+	if (res != TASK_RUN_REQUEUE)
+		task_unref(t);
+	return res;
+}
+
+/* ---- cancellation and join handles ------------------------------------- */
+
+/*
+ * cancel: COMPLETED or CANCELED -> nothing (false); else CANCELED + WOKEN;
+ * an idle task also gets refs+1 and is enqueued so its scheduler retires it.
+ */
+static bool task_cancel(struct task *t)
+{
+	uint64_t old = load_state(t), new;
+
+	for (;;) {
+		if (old & (TASK_COMPLETED | TASK_CANCELED))
+			return false;
+		new = old | TASK_CANCELED | TASK_WOKEN;
+		if (!(old & (TASK_POLLING | TASK_WOKEN)))
+			new += TASK_REF_ONE;
+		if (transition(t, &old, new))
+			break;
+	}
+	if (!(old & (TASK_POLLING | TASK_WOKEN)))
+		sched_enqueue_woken(bound_sched(t), t);
+	return true;
+}
+
+bool join_cancel(struct join_handle *jh)
+{
+	return jh->task ? task_cancel(jh->task) : false;
+}
+
+bool join_is_finished(const struct join_handle *jh)
+{
+	return jh->task == NULL || (task_state_load(jh->task) & TASK_COMPLETED);
+}
+
+/*
+ * Drop the handle: clear HAS_JOIN_HANDLE; a stored join waker (WAITING)
+ * becomes ours again (-> EMPTY) and is dropped; under WOKEN the completing
+ * scheduler owns it.
+ */
+void join_drop(struct join_handle *jh)
+{
+	struct task *t = jh->task;
+	uint64_t old, new;
+	bool took;
+
+	if (t == NULL)
+		return;
+	old = load_state(t);
+	for (;;) {
+		if (!(old & TASK_HAS_JOIN_HANDLE))
+			panic("join_drop: task %llu has no join handle",
+			      (unsigned long long)t->id);
+		new = old & ~TASK_HAS_JOIN_HANDLE;
+		took = (old & TASK_JOIN_WAKER_MASK) == TASK_JW_WAITING;
+		if (took)
+			new = (new & ~TASK_JOIN_WAKER_MASK) | TASK_JW_EMPTY;
+		if (transition(t, &old, new))
+			break;
+	}
+	if (took)
+		waker_drop(&t->join_waker);
+	jh->task = NULL;
+	task_unref(t);
+}
+
+/* The task is COMPLETED (seen with acquire): copy out and release. */
+static enum poll join_finish(struct join_handle *jh, uint64_t state,
+			     void *out, size_t size)
+{
+	struct task *t = jh->task;
+	const struct task_vtable *vt = t->vtable;
+
+	if (state & TASK_HAS_OUTPUT) {
+		if (out != NULL) {
+			if (size != vt->output_size)
+				panic("join_poll: task %llu output is %zu bytes, not %zu",
+				      (unsigned long long)t->id, vt->output_size, size);
+			memcpy(out, (char *)t + vt->output_offset, size);
+		}
+		jh->result = JOIN_OK;
+	} else {
+		jh->result = JOIN_CANCELLED;
+	}
+	join_drop(jh);
+	return POLL_READY;
+}
+
+/*
+ * Register: JW EMPTY/WAITING -> REGISTERING (we own the field), store the
+ * waker, then REGISTERING -> WAITING.  If the task completed in between,
+ * completion left REGISTERING alone: we set EMPTY, drop the waker, finish.
+ */
+enum poll join_poll(struct join_handle *jh, struct context *cx, void *out,
+		    size_t size)
+{
+	struct task *t = jh->task;
+	uint64_t old, new;
+
+	if (t == NULL)
+		return POLL_READY;
+	old = load_state(t);
+	for (;;) {
+		if (old & TASK_COMPLETED)
+			return join_finish(jh, old, out, size);
+		if (cx->waker == NULL)
+			return POLL_PENDING;	/* a check, nothing to register */
+		if ((old & TASK_JOIN_WAKER_MASK) == TASK_JW_REGISTERING ||
+		    (old & TASK_JOIN_WAKER_MASK) == TASK_JW_WOKEN)
+			panic("join_poll: task %llu join waker state %#llx",
+			      (unsigned long long)t->id, (unsigned long long)old);
+		new = (old & ~TASK_JOIN_WAKER_MASK) | TASK_JW_REGISTERING;
+		if (transition(t, &old, new))
+			break;
+	}
+	if (!waker_will_wake(&t->join_waker, cx->waker)) {
+		waker_drop(&t->join_waker);
+		t->join_waker = waker_clone(cx->waker);
+	}
+	old = new;
+	for (;;) {
+		if (old & TASK_COMPLETED) {
+			new = (old & ~TASK_JOIN_WAKER_MASK) | TASK_JW_EMPTY;
+			if (!transition(t, &old, new))
+				continue;
+			waker_drop(&t->join_waker);
+			return join_finish(jh, new, out, size);
+		}
+		new = (old & ~TASK_JOIN_WAKER_MASK) | TASK_JW_WAITING;
+		if (transition(t, &old, new))
+			return POLL_PENDING;
+	}
+}

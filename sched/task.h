@@ -1,0 +1,235 @@
+/*
+ * task.h - tasks: a header embedded first in the caller's struct, one
+ * atomic state word, wakers and join handles.
+ *
+ * A task is a poll function plus whatever state the caller keeps in its
+ * struct.  The scheduler polls it when it is woken; the poll returns
+ * POLL_PENDING (call me again when woken) or POLL_READY (done, output
+ * written).  All lifetime and wakeup rules live in one atomic 64-bit state
+ * word (flags below, reference count in the high bits), changed only by
+ * compare-and-swap loops documented in task.c; the last reference frees the
+ * task through its vtable.  Storage is the heap (sched_spawn) or the
+ * caller's (sched_spawn_allocated).
+ *
+ * Reference: Mycelium maitake task/state.rs (state word, join-waker
+ * states); Rust's RawWaker; Dunkels' protothreads for the macros.
+ */
+#ifndef HYPHAE_SCHED_TASK_H
+#define HYPHAE_SCHED_TASK_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "compiler.h"
+#include "errno.h"
+#include "sched/mpsc.h"
+#include "sched/waker.h"
+
+struct task;
+struct scheduler;
+
+/*
+ * The state word.  Flags:
+ *   POLLING          the scheduler is inside vtable->poll right now
+ *   WOKEN            runnable: in a run queue, or woken while POLLING (the
+ *                    scheduler re-enqueues it after the poll)
+ *   COMPLETED        will never be polled again (returned READY, or was
+ *                    cancelled and retired by the scheduler)
+ *   CANCELED         join_cancel() asked it to stop; its poll is not called
+ *                    again
+ *   HAS_JOIN_HANDLE  a struct join_handle refers to it
+ *   JOIN_WAKER       2 bits: EMPTY, REGISTERING (the joiner is writing its
+ *                    waker), WAITING (a waker is stored), WOKEN (completion
+ *                    took the waker and wakes it)
+ *   HAS_OUTPUT       completed by returning READY: output may be copied
+ *   HEAP             constant: storage came from kmalloc (sched_spawn)
+ *   refs             bits 16..63: references (run queue, wakers, join handle)
+ */
+#define TASK_POLLING		(1ULL << 0)
+#define TASK_WOKEN		(1ULL << 1)
+#define TASK_COMPLETED		(1ULL << 2)
+#define TASK_CANCELED		(1ULL << 3)
+#define TASK_HAS_JOIN_HANDLE	(1ULL << 4)
+#define TASK_JOIN_WAKER_SHIFT	5
+#define TASK_JOIN_WAKER_MASK	(3ULL << TASK_JOIN_WAKER_SHIFT)
+#define  TASK_JW_EMPTY		(0ULL << TASK_JOIN_WAKER_SHIFT)
+#define  TASK_JW_REGISTERING	(1ULL << TASK_JOIN_WAKER_SHIFT)
+#define  TASK_JW_WAITING	(2ULL << TASK_JOIN_WAKER_SHIFT)
+#define  TASK_JW_WOKEN		(3ULL << TASK_JOIN_WAKER_SHIFT)
+#define TASK_HAS_OUTPUT		(1ULL << 7)
+#define TASK_HEAP		(1ULL << 8)
+#define TASK_REF_SHIFT		16
+#define TASK_REF_ONE		(1ULL << TASK_REF_SHIFT)
+#define TASK_REF_MAX		((1ULL << 47) - 1)
+
+static inline uint64_t task_state_refs(uint64_t state)
+{
+	return state >> TASK_REF_SHIFT;
+}
+
+/*
+ * What a kind of task does.  poll: see above; called by one scheduler at a
+ * time, never after COMPLETED or CANCELED.  deallocate: called once, after
+ * the last reference is gone; for caller storage (sched_spawn_allocated) it
+ * releases the storage (may be NULL: nothing to do); for heap tasks it is an
+ * optional destructor run before kfree.  Output: a READY poll leaves its
+ * result of output_size bytes at output_offset in the caller's struct
+ * (TASK_OUTPUT() fills both); join_poll() copies it out.
+ */
+struct task_vtable {
+	enum poll (*poll)(struct task *t, struct context *cx);
+	void (*deallocate)(struct task *t);
+	size_t output_offset;
+	size_t output_size;
+	const char *name;
+};
+
+#define TASK_OUTPUT(type, member) \
+	.output_offset = offsetof(type, member), \
+	.output_size = sizeof(((type *)0)->member)
+
+/*
+ * The header; the caller's struct starts with it.  56 bytes, one cache line
+ * with 64-byte alignment (checked in task.c).
+ */
+struct task {
+	/* Run-queue link: owned by the queue holding the run-queue reference. */
+	struct mpsc_node run_node;
+	_Atomic uint64_t state;
+	/* The scheduler whose queue wakes go to; a thief rebinds it while
+	 * wakers on other cores read it. */
+	_Atomic(struct scheduler *) sched;
+	const struct task_vtable *vtable;	/* constant */
+	uint64_t id;				/* constant; 0 = not spawned */
+	/* The joiner's waker; access is granted by the JOIN_WAKER bits. */
+	struct waker join_waker;
+};
+
+/*
+ * A join handle owns one reference to its task until join_poll() returns
+ * READY or the handle is dropped/detached.  Not shared between threads
+ * without external synchronisation (like any plain struct).
+ */
+enum join_result {
+	JOIN_OK = 0,			/* output copied */
+	JOIN_CANCELLED = -ECANCELED,	/* cancelled: no output */
+};
+
+struct join_handle {
+	struct task *task;	/* NULL once finished or dropped */
+	enum join_result result;	/* valid after join_poll() READY */
+};
+
+#define JOIN_HANDLE_NONE ((struct join_handle){ NULL, JOIN_OK })
+
+/*
+ * Wait for the task: PENDING (cx's waker is woken when it completes) or
+ * READY with jh->result JOIN_OK (output copied to out, size must equal the
+ * vtable's output_size unless out is NULL) or JOIN_CANCELLED.  READY
+ * releases the handle's reference; later calls return READY again.  A
+ * context whose waker is NULL only checks.  Task context (one joiner).
+ */
+enum poll join_poll(struct join_handle *jh, struct context *cx, void *out,
+		    size_t size);
+
+/*
+ * Ask the task to stop: if it has not completed, sets CANCELED + WOKEN and
+ * makes it runnable; its poll is not called again and join returns
+ * JOIN_CANCELLED (unless a poll already running returns READY).  True if
+ * this call cancelled it.  Keeps the handle.  Any context.
+ */
+bool join_cancel(struct join_handle *jh);
+
+/* Drop the handle; the task runs on (detached).  Empty handles: no-op. */
+void join_drop(struct join_handle *jh);
+#define join_detach(jh) join_drop(jh)
+
+/* True if the handle's task has completed (READY would not block). */
+bool join_is_finished(const struct join_handle *jh);
+
+/* ---- wakers and references --------------------------------------------- */
+
+/* A waker for `t` that takes a new reference. */
+struct waker task_waker(struct task *t);
+void task_ref(struct task *t);
+/* Drop a reference; the last one deallocates the task. */
+void task_unref(struct task *t);
+/* Wake as a waker_wake_by_ref() of its waker would. */
+void task_wake_by_ref(struct task *t);
+
+static inline uint64_t task_state_load(const struct task *t)
+{
+	return atomic_load_explicit(&((struct task *)t)->state, memory_order_acquire);
+}
+
+extern const struct waker_vtable task_waker_vtable;
+
+/* ---- protothread-style task bodies ------------------------------------- */
+
+/*
+ * A poll function reads top to bottom with these (Duff's device, as in
+ * protothreads).  Rules: the poll's context parameter must be named `cx`;
+ * locals do not survive a yield or an await (keep them in the task's
+ * struct); at most one macro per source line; no `switch` around them.
+ *
+ *   struct counter {
+ *           struct task task;        // first
+ *           unsigned pt;             // protothread state, starts at 0
+ *           int i;
+ *           struct join_handle child;
+ *           int child_out, out;
+ *   };
+ *
+ *   static enum poll counter_poll(struct task *t, struct context *cx)
+ *   {
+ *           struct counter *c = container_of(t, struct counter, task);
+ *
+ *           TASK_BEGIN(c->pt);
+ *           for (c->i = 0; c->i < 3; c->i++)
+ *                   TASK_YIELD();            // back of the run queue
+ *           TASK_AWAIT(join_poll(&c->child, cx, &c->child_out, sizeof(int)));
+ *           c->out = c->child_out + c->i;
+ *           TASK_END;                        // READY
+ *   }
+ *
+ *   static const struct task_vtable counter_vt = {
+ *           .poll = counter_poll, TASK_OUTPUT(struct counter, out),
+ *   };
+ */
+#define TASK_PT_DONE	1U
+
+#define TASK_BEGIN(state)						\
+	unsigned *task_pt_ = &(state);					\
+	switch (*task_pt_) {						\
+	case 0:
+
+/* Wake this task by reference and return PENDING: it goes to the tail. */
+#define TASK_YIELD()							\
+	do {								\
+		*task_pt_ = __LINE__;					\
+		waker_wake_by_ref(cx->waker);				\
+		return POLL_PENDING;					\
+	case __LINE__:;							\
+	} while (0)
+
+/* Re-evaluate `expr` (an enum poll) on every poll until it is READY. */
+#define TASK_AWAIT(expr)						\
+	do {								\
+		*task_pt_ = __LINE__;					\
+		__attribute__((fallthrough));				\
+	case __LINE__:							\
+		if ((expr) == POLL_PENDING)				\
+			return POLL_PENDING;				\
+	} while (0)
+
+#define TASK_END							\
+		__attribute__((fallthrough));				\
+	default:							\
+		break;							\
+	}								\
+	*task_pt_ = TASK_PT_DONE;					\
+	return POLL_READY
+
+#endif /* HYPHAE_SCHED_TASK_H */

@@ -1,0 +1,156 @@
+/*
+ * task_util.h - a scripted test task and a counting waker for sched/ tests.
+ *
+ * struct ttask follows a per-poll script (complete, stay pending, yield,
+ * save a waker for the test to wake later) and logs each poll.  `live`
+ * counts tasks between spawn and deallocate, so a test proves no leak (it
+ * returns to 0) and no double free (ASan, and the count never goes
+ * negative).  struct cwaker is a waker that only counts what is done to it.
+ */
+#ifndef HYPHAE_TESTS_SCHED_TASK_UTIL_H
+#define HYPHAE_TESTS_SCHED_TASK_UTIL_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "sched/scheduler.h"
+#include "sched/task.h"
+
+enum tstep {
+	TS_READY = 0,	/* return READY (output = 100 + polls) */
+	TS_PENDING,	/* return PENDING, keep nothing */
+	TS_SAVE,	/* save a clone of the waker in ->saved, PENDING */
+	TS_YIELD,	/* wake by ref, PENDING */
+	TS_WAKE_VAL,	/* clone the waker and wake it by value, PENDING */
+};
+
+#define TT_MAX_STEPS	8
+#define TT_LOG_MAX	64
+
+struct ttask {
+	struct task task;
+	enum tstep script[TT_MAX_STEPS];	/* step i used at poll i; last repeats */
+	unsigned nsteps;
+	unsigned polls;
+	int tag;
+	struct waker saved;
+	int out;
+};
+
+static atomic_int live;
+static int poll_log[TT_LOG_MAX];
+static unsigned poll_log_len;
+
+static void tt_log_reset(void)
+{
+	poll_log_len = 0;
+}
+
+static enum poll tt_poll(struct task *t, struct context *cx)
+{
+	struct ttask *tt = container_of(t, struct ttask, task);
+	unsigned i = tt->polls < tt->nsteps ? tt->polls : tt->nsteps - 1;
+	struct waker w;
+
+	tt->polls++;
+	if (poll_log_len < TT_LOG_MAX)
+		poll_log[poll_log_len++] = tt->tag;
+	switch (tt->script[i]) {
+	case TS_READY:
+		tt->out = 100 + (int)tt->polls;
+		return POLL_READY;
+	case TS_PENDING:
+		return POLL_PENDING;
+	case TS_SAVE:
+		waker_drop(&tt->saved);
+		tt->saved = waker_clone(cx->waker);
+		return POLL_PENDING;
+	case TS_YIELD:
+		waker_wake_by_ref(cx->waker);
+		return POLL_PENDING;
+	case TS_WAKE_VAL:
+		w = waker_clone(cx->waker);
+		waker_wake(&w);
+		return POLL_PENDING;
+	}
+	return POLL_PENDING;
+}
+
+static void tt_dealloc(struct task *t)
+{
+	struct ttask *tt = container_of(t, struct ttask, task);
+
+	/* A saved waker would be a reference: the task cannot be freed
+	 * while it exists. */
+	if (waker_is_some(&tt->saved))
+		abort();
+	atomic_fetch_sub(&live, 1);
+}
+
+static const struct task_vtable tt_vt = {
+	.poll = tt_poll,
+	.deallocate = tt_dealloc,
+	TASK_OUTPUT(struct ttask, out),
+	.name = "ttask",
+};
+
+/* Heap-spawn a scripted task on `s`. */
+static int tt_spawn(struct scheduler *s, int tag, const enum tstep *script,
+		    unsigned n, struct join_handle *jh)
+{
+	struct ttask init;
+
+	memset(&init, 0, sizeof(init));
+	memcpy(init.script, script, n * sizeof(*script));
+	init.nsteps = n;
+	init.tag = tag;
+	init.saved = WAKER_NONE;
+	atomic_fetch_add(&live, 1);
+	if (sched_spawn(s, &tt_vt, &init, sizeof(init), jh) != 0) {
+		atomic_fetch_sub(&live, 1);
+		return -1;
+	}
+	return 0;
+}
+
+/* A waker that counts. */
+struct cwaker {
+	int refs;	/* clones alive */
+	int woken;
+};
+
+static void cw_wake(const void *d)
+{
+	struct cwaker *c = (struct cwaker *)d;
+
+	c->woken++;
+	c->refs--;
+}
+
+static void cw_wake_by_ref(const void *d)
+{
+	((struct cwaker *)d)->woken++;
+}
+
+static const void *cw_clone(const void *d)
+{
+	((struct cwaker *)d)->refs++;
+	return d;
+}
+
+static void cw_drop(const void *d)
+{
+	((struct cwaker *)d)->refs--;
+}
+
+static const struct waker_vtable cw_vt = {
+	cw_wake, cw_wake_by_ref, cw_clone, cw_drop,
+};
+
+static inline struct waker cw_waker(struct cwaker *c)
+{
+	return (struct waker){ &cw_vt, c };
+}
+
+#endif /* HYPHAE_TESTS_SCHED_TASK_UTIL_H */

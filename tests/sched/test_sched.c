@@ -1,0 +1,417 @@
+/*
+ * test_sched.c - the scheduler's tick (budget, fields, BUSY), its hooks,
+ * the TASK_* macros, the injector and the stealer's counts.
+ *
+ * Single-threaded; the "other core" of the hooks is simulated by flipping
+ * what the on_owner hook answers.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <cmocka.h>
+
+#include "task_util.h"
+
+static struct scheduler sched, thief;
+static int notified, notified_thief;
+static bool on_owner_answer;
+
+static void notify(void *arg)
+{
+	(*(int *)arg)++;
+}
+
+static bool on_owner(void *arg)
+{
+	(void)arg;
+	return on_owner_answer;
+}
+
+static int setup(void **state)
+{
+	struct sched_hooks h = { notify, on_owner, &notified };
+	struct sched_hooks ht = { notify, NULL, &notified_thief };
+
+	(void)state;
+	sched_init(&sched, 0, &h);
+	sched_init(&thief, 1, &ht);
+	notified = notified_thief = 0;
+	on_owner_answer = false;
+	atomic_store(&live, 0);
+	tt_log_reset();
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	assert_int_equal(sched_queued(&sched), 0);
+	assert_int_equal(sched_queued(&thief), 0);
+	assert_int_equal(atomic_load(&live), 0);
+	return 0;
+}
+
+static void test_budget(void **st)
+{
+	enum tstep r[] = { TS_READY };
+	const unsigned extra = 44;
+	struct sched_tick t;
+
+	(void)st;
+	for (unsigned i = 0; i < SCHED_TICK_BUDGET + extra; i++)
+		assert_int_equal(tt_spawn(&sched, (int)i, r, 1, NULL), 0);
+	assert_int_equal(notified, SCHED_TICK_BUDGET + extra);
+	t = sched_tick(&sched);
+	assert_int_equal(t.polled, SCHED_TICK_BUDGET);
+	assert_int_equal(t.completed, SCHED_TICK_BUDGET);
+	assert_true(t.has_remaining);
+	assert_int_equal(sched_queued(&sched), extra);
+	t = sched_tick(&sched);
+	assert_int_equal(t.polled, extra);
+	assert_false(t.has_remaining);
+	t = sched_tick(&sched);
+	assert_int_equal(t.polled, 0);
+	assert_false(t.has_remaining);
+}
+
+static void test_yield_budget(void **st)
+{
+	/* One task yielding forever: each tick polls it exactly budget
+	 * times, then reports work remaining. */
+	enum tstep y[] = { TS_YIELD };
+	struct join_handle jh;
+	struct sched_tick t;
+
+	(void)st;
+	assert_int_equal(tt_spawn(&sched, 1, y, 1, &jh), 0);
+	t = sched_tick(&sched);
+	assert_int_equal(t.polled, SCHED_TICK_BUDGET);
+	assert_int_equal(t.completed, 0);
+	assert_true(t.has_remaining);
+	assert_true(join_cancel(&jh));
+	t = sched_tick(&sched);
+	assert_int_equal(t.polled, 0);
+	assert_int_equal(t.completed, 1);
+	join_drop(&jh);
+}
+
+static void test_busy_ends_tick(void **st)
+{
+	enum tstep r[] = { TS_READY };
+	struct sched_tick t;
+
+	(void)st;
+	assert_int_equal(tt_spawn(&sched, 1, r, 1, NULL), 0);
+	assert_true(mpsc_consumer_trylock(&sched.queue));
+	t = sched_tick(&sched);
+	assert_int_equal(t.polled, 0);
+	assert_true(t.has_remaining);
+	mpsc_consumer_unlock(&sched.queue);
+	assert_int_equal(sched_tick(&sched).polled, 1);
+}
+
+static void test_tick_fields(void **st)
+{
+	enum tstep s[] = { TS_SAVE, TS_READY };
+	enum tstep r[] = { TS_READY };
+	struct join_handle a, b;
+	struct sched_tick t;
+
+	(void)st;
+	assert_int_equal(tt_spawn(&sched, 1, s, 2, &a), 0);
+	assert_int_equal(tt_spawn(&sched, 2, s, 2, &b), 0);
+	t = sched_tick(&sched);
+	/* spawned counts spawns during the tick only. */
+	assert_int_equal(t.spawned, 0);
+	assert_int_equal(t.polled, 2);
+	notified = 0;
+	/* One wake "from another core", one "from the owner". */
+	on_owner_answer = false;
+	waker_wake(&container_of(a.task, struct ttask, task)->saved);
+	on_owner_answer = true;
+	waker_wake(&container_of(b.task, struct ttask, task)->saved);
+	assert_int_equal(notified, 2);
+	assert_int_equal(atomic_load(&sched.woken_external), 1);
+	assert_int_equal(atomic_load(&sched.woken_internal), 1);
+	/* Wakes between ticks show up in the next tick? No: the tick reports
+	 * what happened during it.  Spawn from a poll-free point here too. */
+	t = sched_tick(&sched);
+	assert_int_equal(t.polled, 2);
+	assert_int_equal(t.completed, 2);
+	assert_int_equal(t.woken_external + t.woken_internal, 0);
+	join_drop(&a);
+	join_drop(&b);
+	(void)r;
+}
+
+/* A task that spawns a child onto its own scheduler and wakes a peer. */
+struct spawner {
+	struct task task;
+	struct waker *peer;
+};
+
+static enum poll spawner_poll(struct task *t, struct context *cx)
+{
+	enum tstep r[] = { TS_READY };
+
+	(void)t;
+	(void)cx;
+	if (tt_spawn(&sched, 9, r, 1, NULL) != 0)
+		abort();
+	return POLL_READY;
+}
+
+static void spawner_dealloc(struct task *t)
+{
+	(void)t;
+	atomic_fetch_sub(&live, 1);
+}
+
+static void test_tick_counts_spawns(void **st)
+{
+	static const struct task_vtable vt = {
+		.poll = spawner_poll, .deallocate = spawner_dealloc,
+	};
+	struct spawner init = { .peer = NULL };
+	struct sched_tick t;
+
+	(void)st;
+	atomic_fetch_add(&live, 1);
+	assert_int_equal(sched_spawn(&sched, &vt, &init, sizeof(init), NULL), 0);
+	t = sched_tick(&sched);
+	/* The child spawned during the tick ran in the same tick. */
+	assert_int_equal(t.spawned, 1);
+	assert_int_equal(t.polled, 2);
+	assert_int_equal(t.completed, 2);
+	assert_int_equal(atomic_load(&sched.spawned), 2);
+}
+
+/* ---- the TASK_* macros: the example from task.h -------------------------- */
+
+struct counter {
+	struct task task;
+	unsigned pt;
+	int i;
+	struct join_handle child;
+	int child_out, out;
+};
+
+static enum poll counter_poll(struct task *t, struct context *cx)
+{
+	struct counter *c = container_of(t, struct counter, task);
+
+	TASK_BEGIN(c->pt);
+	for (c->i = 0; c->i < 3; c->i++)
+		TASK_YIELD();
+	TASK_AWAIT(join_poll(&c->child, cx, &c->child_out, sizeof(int)));
+	c->out = c->child_out + c->i;
+	TASK_END;
+}
+
+static void counter_dealloc(struct task *t)
+{
+	(void)t;
+	atomic_fetch_sub(&live, 1);
+}
+
+static const struct task_vtable counter_vt = {
+	.poll = counter_poll, .deallocate = counter_dealloc,
+	TASK_OUTPUT(struct counter, out),
+};
+
+static void test_macros(void **st)
+{
+	enum tstep child[] = { TS_SAVE, TS_READY };
+	struct counter init = { .pt = 0 };
+	struct join_handle jh, *cjh = &init.child;
+	struct context none = { NULL };
+	struct ttask *ct;
+	int out = 0;
+
+	(void)st;
+	/* Spawn the child first with its handle stored in the parent. */
+	assert_int_equal(tt_spawn(&sched, 2, child, 2, cjh), 0);
+	ct = container_of(cjh->task, struct ttask, task);
+	atomic_fetch_add(&live, 1);
+	assert_int_equal(sched_spawn(&sched, &counter_vt, &init, sizeof(init), &jh), 0);
+	/* Child saves its waker; parent yields 3 times then awaits. */
+	sched_tick(&sched);
+	assert_int_equal(join_poll(&jh, &none, &out, sizeof(out)), POLL_PENDING);
+	assert_int_equal(sched_queued(&sched), 0);
+	waker_wake(&ct->saved);
+	sched_tick(&sched);	/* child completes, wakes parent, parent ends */
+	assert_int_equal(join_poll(&jh, &none, &out, sizeof(out)), POLL_READY);
+	assert_int_equal(out, 102 + 3);
+}
+
+/* ---- injector and stealer ------------------------------------------------ */
+
+static struct injector inj = INJECTOR_INIT(inj);
+
+static void test_injector(void **st)
+{
+	enum tstep r[] = { TS_READY };
+	struct ttask init = { .nsteps = 1, .script = { TS_READY } };
+	struct stealer s;
+	int inj_notified = 0;
+
+	(void)st;
+	(void)r;
+	injector_set_notify(&inj, notify, &inj_notified);
+	assert_int_equal(injector_try_steal(&inj, &s), STEAL_EMPTY);
+	for (int i = 0; i < 5; i++) {
+		atomic_fetch_add(&live, 1);
+		assert_int_equal(injector_spawn(&inj, &tt_vt, &init, sizeof(init), NULL), 0);
+	}
+	assert_int_equal(inj_notified, 5);
+	assert_int_equal(injector_queued(&inj), 5);
+	assert_int_equal(atomic_load(&inj.injected), 5);
+	assert_int_equal(injector_try_steal(&inj, &s), STEAL_OK);
+	assert_int_equal(s.initial_task_count, 5);
+	/* A second thief meets BUSY while the first holds it. */
+	{
+		struct stealer s2;
+
+		assert_int_equal(injector_try_steal(&inj, &s2), STEAL_BUSY);
+	}
+	assert_int_equal(stealer_spawn_n(&s, &thief, 3), 3);
+	stealer_release(&s);
+	assert_int_equal(injector_queued(&inj), 2);
+	assert_int_equal(sched_queued(&thief), 3);
+	assert_int_equal(atomic_load(&thief.stolen_in), 3);
+	assert_int_equal(sched_tick(&thief).completed, 3);
+	assert_int_equal(injector_try_steal(&inj, &s), STEAL_OK);
+	assert_int_equal(stealer_spawn_n(&s, &thief, 100), 2);
+	stealer_release(&s);
+	assert_int_equal(sched_tick(&thief).completed, 2);
+	injector_set_notify(&inj, NULL, NULL);
+}
+
+static void test_steal_counts(void **st)
+{
+	enum tstep r[] = { TS_READY };
+	const size_t avail = 10;
+
+	(void)st;
+	/* Asking for n moves exactly min(n, available), never n + 1. */
+	for (size_t n = 0; n <= avail + 2; n++) {
+		struct stealer s;
+		size_t want = MIN(n, avail);
+
+		for (size_t i = 0; i < avail; i++)
+			assert_int_equal(tt_spawn(&sched, (int)i, r, 1, NULL), 0);
+		assert_int_equal(sched_try_steal(&sched, &s), STEAL_OK);
+		assert_int_equal(s.initial_task_count, avail);
+		assert_int_equal(stealer_spawn_n(&s, &thief, n), want);
+		assert_int_equal(s.moved, want);
+		stealer_release(&s);
+		assert_int_equal(sched_queued(&sched), avail - want);
+		assert_int_equal(sched_queued(&thief), want);
+		assert_int_equal(sched_tick(&thief).completed, want);
+		assert_int_equal(sched_tick(&sched).completed, avail - want);
+	}
+	assert_int_equal(atomic_load(&sched.stolen_out), atomic_load(&thief.stolen_in));
+	{
+		struct stealer s;
+
+		assert_int_equal(sched_try_steal(&sched, &s), STEAL_EMPTY);
+		assert_true(mpsc_consumer_trylock(&sched.queue));
+		assert_int_equal(tt_spawn(&sched, 0, r, 1, NULL), 0);
+		assert_int_equal(sched_try_steal(&sched, &s), STEAL_BUSY);
+		mpsc_consumer_unlock(&sched.queue);
+		assert_int_equal(sched_tick(&sched).completed, 1);
+	}
+}
+
+static void test_steal_skips_cancelled(void **st)
+{
+	enum tstep r[] = { TS_READY };
+	struct join_handle jh[4];
+	struct stealer s;
+
+	(void)st;
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(tt_spawn(&sched, i, r, 1, &jh[i]), 0);
+	assert_true(join_cancel(&jh[0]));
+	assert_true(join_cancel(&jh[2]));
+	assert_int_equal(sched_try_steal(&sched, &s), STEAL_OK);
+	/* Two asked: task 1 and task 3 move; 0 and 2 are released. */
+	assert_int_equal(stealer_spawn_n(&s, &thief, 2), 2);
+	assert_int_equal(s.released, 2);
+	stealer_release(&s);
+	assert_int_equal(sched_queued(&sched), 0);
+	assert_int_equal(sched_queued(&thief), 2);
+	for (int i = 0; i < 4; i += 2) {
+		assert_true(join_is_finished(&jh[i]));
+		assert_int_equal(join_poll(&jh[i], &(struct context){ NULL }, NULL, 0),
+				 POLL_READY);
+		assert_int_equal(jh[i].result, JOIN_CANCELLED);
+	}
+	sched_tick(&thief);
+	for (int i = 1; i < 4; i += 2) {
+		assert_int_equal(join_poll(&jh[i], &(struct context){ NULL }, NULL, 0),
+				 POLL_READY);
+		assert_int_equal(jh[i].result, JOIN_OK);
+	}
+	assert_int_equal(poll_log_len, 2);
+}
+
+static void test_steal_rebinds(void **st)
+{
+	enum tstep s[] = { TS_SAVE, TS_READY };
+	struct join_handle jh;
+	struct stealer stl;
+
+	(void)st;
+	assert_int_equal(tt_spawn(&sched, 1, s, 2, &jh), 0);
+	assert_int_equal(sched_try_steal(&sched, &stl), STEAL_OK);
+	assert_true(stealer_spawn_one(&stl, &thief));
+	assert_false(stealer_spawn_one(&stl, &thief));
+	stealer_release(&stl);
+	assert_ptr_equal(atomic_load(&jh.task->sched), &thief);
+	sched_tick(&thief);
+	/* Its next wake goes to the thief, and notifies the thief. */
+	notified = notified_thief = 0;
+	waker_wake(&container_of(jh.task, struct ttask, task)->saved);
+	assert_int_equal(sched_queued(&thief), 1);
+	assert_int_equal(sched_queued(&sched), 0);
+	assert_int_equal(notified_thief, 1);
+	assert_int_equal(notified, 0);
+	assert_int_equal(sched_tick(&thief).completed, 1);
+	join_drop(&jh);
+}
+
+static void test_steal_from_self(void **st)
+{
+	enum tstep r[] = { TS_READY };
+	struct stealer s;
+
+	(void)st;
+	assert_int_equal(tt_spawn(&sched, 1, r, 1, NULL), 0);
+	assert_int_equal(sched_try_steal(&sched, &s), STEAL_OK);
+	expect_assert_failure(stealer_spawn_one(&s, &sched));
+	stealer_release(&s);
+	assert_int_equal(sched_tick(&sched).completed, 1);
+}
+
+int main(void)
+{
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+	const struct CMUnitTest tests[] = {
+		T(test_budget),
+		T(test_yield_budget),
+		T(test_busy_ends_tick),
+		T(test_tick_fields),
+		T(test_tick_counts_spawns),
+		T(test_macros),
+		T(test_injector),
+		T(test_steal_counts),
+		T(test_steal_skips_cancelled),
+		T(test_steal_rebinds),
+		T(test_steal_from_self),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
