@@ -12,6 +12,7 @@
 #include "arch.h"
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/serial.h"
+#include "arch/x86_64/trap.h"
 #include "spinlock.h"
 
 static struct spinlock console_lock = SPINLOCK_INIT;
@@ -31,4 +32,13 @@ void arch_console_write(const char *s, size_t n)
 	if (!bypass)
 		spin_unlock(&console_lock);
 	arch_irq_restore(flags);
+}
+
+void console_emergency_puts(const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '\n')
+			serial_putc('\r');
+		serial_putc(*s);
+	}
 }

@@ -17,7 +17,6 @@
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/ksyms.h"
 #include "arch/x86_64/mm.h"
-#include "arch/x86_64/serial.h"
 #include "arch/x86_64/trap.h"
 #include "arch/x86_64/x86.h"
 #include "lib/fmt.h"
@@ -187,22 +186,13 @@ static void fault_report(const struct trap_frame *f)
 	kprintf("======== end of fault report ========\n");
 }
 
-/* Minimal output for a fault inside the report: no formatting, no lock. */
-static void raw_puts(const char *s)
-{
-	while (*s) {
-		if (*s == '\n')
-			serial_putc('\r');
-		serial_putc(*s++);
-	}
-}
-
 void fault_handle(struct trap_frame *f)
 {
 	struct cpu *c = this_cpu();
 
 	if (c->fault_depth++ > 0) {
-		raw_puts("\nFAULT: another fault while reporting a fault; halting\n");
+		console_emergency_puts("\nFAULT: another fault while reporting a "
+				       "fault or panic; halting\n");
 		halt_forever();
 	}
 	fault_report(f);

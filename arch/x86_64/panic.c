@@ -51,11 +51,17 @@ NO_STACK_PROTECTOR void stack_protector_init(void)
 	__stack_chk_guard = (uintptr_t)v & CANARY_TERMINATOR_MASK;
 }
 
-static void panic_enter(void)
+/* Interrupts off, console lock bypassed; a nested panic stops here. */
+static void panic_enter(const char *what)
 {
 	cli();
 	/* Bypass the console lock: the code we interrupt may hold it. */
-	this_cpu()->fault_depth++;
+	if (this_cpu()->fault_depth++ > 0) {
+		console_emergency_puts("\nPANIC while reporting a fault or panic: ");
+		console_emergency_puts(what);
+		console_emergency_puts("\nhalting\n");
+		halt_forever();
+	}
 }
 
 /* The message of the panic in progress (one core panics at a time). */
@@ -77,7 +83,7 @@ void panic_at(const char *file, int line, const char *fmt, ...)
 {
 	va_list ap;
 
-	panic_enter();
+	panic_enter(fmt);
 	va_start(ap, fmt);
 	kvsnprintf(panic_msg, sizeof(panic_msg), fmt, ap);
 	va_end(ap);
@@ -89,7 +95,7 @@ void panic_at(const char *file, int line, const char *fmt, ...)
 void kassert_fail(const char *expr, const char *func, const char *file,
 		  int line)
 {
-	panic_enter();
+	panic_enter(expr);
 	ksnprintf(panic_msg, sizeof(panic_msg), "%s: assertion failed: %s",
 		  func, expr);
 	kprintf("\n======== PANIC on cpu%u: %s\n  at %s:%d\n", this_cpu()->index,

@@ -93,6 +93,12 @@ void ktest_on_panic(const char *msg) __attribute__((weak));
 /* Leave the fault/panic state (console bypass) on this core. */
 void fault_recovered(void);
 
+/*
+ * Write a string straight to the serial port: no lock, no formatting.
+ * For a fault or panic inside a fault or panic report (console.c).
+ */
+void console_emergency_puts(const char *s);
+
 /* Mask the legacy 8259 PICs after moving them off the exception vectors. */
 void pic_disable(void);
 

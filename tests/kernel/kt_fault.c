@@ -238,3 +238,11 @@ KTEST(ksyms_names_functions)
 	KT_ASSERT_EQ(ksyms_address("ktest_boot_info"), addr);
 	KT_ASSERT(!ksyms_lookup(0x1000, &name, &off));
 }
+
+KTEST(fault_state_cleared_after_recovery)
+{
+	/* Runs after the fault and panic tests above: each resumption must
+	 * have left the fault state, or the console would stay unlocked. */
+	KT_ASSERT_EQ(this_cpu()->fault_depth, 0);
+	KT_ASSERT(!(read_rflags() & RFLAGS_IF));
+}
