@@ -17,6 +17,7 @@
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/ksyms.h"
 #include "arch/x86_64/mm.h"
+#include "arch/x86_64/paging.h"
 #include "arch/x86_64/trap.h"
 #include "arch/x86_64/x86.h"
 #include "lib/fmt.h"
@@ -143,6 +144,22 @@ static void explain_guard_hit(const struct cpu *c, uint64_t addr)
 			kprintf("cause  IST%u stack overflow (guard page hit)\n", i + 1);
 }
 
+/* How the kernel page tables map addr (what a #PF ran into). */
+static void print_mapping(uint64_t addr)
+{
+	uint64_t e;
+	size_t size;
+
+	if (!paging_lookup((uintptr_t)addr, &e, &size)) {
+		kprintf("page   not mapped\n");
+		return;
+	}
+	kprintf("page   %zu KiB at 0x%llx, %s%s%s (entry 0x%llx)\n", size >> 10,
+		(unsigned long long)(addr & ~(uint64_t)(size - 1)), "r",
+		e & PTE_WRITE ? "w" : "-", e & PTE_NX ? "-" : "x",
+		(unsigned long long)e);
+}
+
 static void fault_report(const struct trap_frame *f)
 {
 	const struct cpu *c = this_cpu();
@@ -163,6 +180,7 @@ static void fault_report(const struct trap_frame *f)
 		kprintf("CR2    0x%016llx%s\n", (unsigned long long)cr2,
 			f->vector == TRAP_DF ? " (from the fault that caused it)" : "");
 		explain_guard_hit(c, cr2);
+		print_mapping(cr2);
 	}
 	kprintf("RAX 0x%016llx  RBX 0x%016llx  RCX 0x%016llx\n",
 		(unsigned long long)f->rax, (unsigned long long)f->rbx,

@@ -166,6 +166,10 @@ bool paging_lookup(uintptr_t va, uint64_t *entry, size_t *page_size)
 {
 	uint64_t *t = pml4;
 
+	/* Before paging_init() (an early fault report): nothing to say. */
+	if (!t)
+		return false;
+
 	for (int l = 3; l >= 0; l--) {
 		uint64_t e = t[INDEX(va, l)];
 
