@@ -229,6 +229,12 @@ static uint64_t completed_state(uint64_t old, bool output, bool *wake_joiner)
 	return new;
 }
 
+static void drop_state(struct task *t)
+{
+	if (t->vtable->drop_state)
+		t->vtable->drop_state(t);
+}
+
 /* After a transition claimed JW_WOKEN, the field is ours alone. */
 static void wake_joiner(struct task *t)
 {
@@ -242,12 +248,19 @@ static void wake_joiner(struct task *t)
  * reference.  False if it is not cancelled. */
 static bool retire_cancelled(struct task *t, uint64_t old)
 {
-	bool joiner;
+	bool joiner, dropped = false;
 	uint64_t new;
 
 	for (;;) {
 		if (!(old & TASK_CANCELED))
 			return false;
+		/* CANCELED is final and the task is ours (dequeued, not
+		 * polled): release its poll state before anyone sees it
+		 * COMPLETED. */
+		if (!dropped) {
+			drop_state(t);
+			dropped = true;
+		}
 		new = completed_state(old, false, &joiner);
 		if (transition(t, &old, new))
 			break;
@@ -270,7 +283,7 @@ enum task_run_result task_run(struct task *t)
 	struct context cx = { &self };
 	enum task_run_result res;
 	enum poll p;
-	bool joiner = false;
+	bool joiner = false, dropped = false;
 
 	/* start: WOKEN -> POLLING, or CANCELED -> COMPLETED unpolled. */
 	for (;;) {
@@ -297,6 +310,11 @@ enum task_run_result task_run(struct task *t)
 			panic("task_run: task %llu not POLLING after poll",
 			      (unsigned long long)t->id);
 		if (p == POLL_READY || (old & TASK_CANCELED)) {
+			/* Completion is now certain (both are final). */
+			if (!dropped) {
+				drop_state(t);
+				dropped = true;
+			}
 			new = completed_state(old, p == POLL_READY, &joiner);
 			res = TASK_RUN_DONE;
 		} else if (old & TASK_WOKEN) {

@@ -74,13 +74,19 @@ static inline uint64_t task_state_refs(uint64_t state)
  * time, never after COMPLETED or CANCELED.  deallocate: called once, after
  * the last reference is gone; for caller storage (sched_spawn_allocated) it
  * releases the storage (may be NULL: nothing to do); for heap tasks it is an
- * optional destructor run before kfree.  Output: a READY poll leaves its
- * result of output_size bytes at output_offset in the caller's struct
- * (TASK_OUTPUT() fills both); join_poll() copies it out.
+ * optional destructor run before kfree.  drop_state (may be NULL): called
+ * once when the task completes (its poll returned READY, or it was
+ * cancelled), by the scheduler, with the task to itself: it releases what
+ * the poll state holds (wait entries, wakers, child join handles) - which,
+ * for a cancelled task, may be references to the task itself that would
+ * otherwise keep it alive.  It must not touch the output.  Output: a READY
+ * poll leaves its result of output_size bytes at output_offset in the
+ * caller's struct (TASK_OUTPUT() fills both); join_poll() copies it out.
  */
 struct task_vtable {
 	enum poll (*poll)(struct task *t, struct context *cx);
 	void (*deallocate)(struct task *t);
+	void (*drop_state)(struct task *t);
 	size_t output_offset;
 	size_t output_size;
 	const char *name;

@@ -35,19 +35,20 @@ struct ttask {
 	unsigned polls;
 	int tag;
 	struct waker saved;
+	int states_dropped;	/* drop_state calls: 1 iff completed */
 	int out;
 };
 
-static atomic_int live;
-static int poll_log[TT_LOG_MAX];
-static unsigned poll_log_len;
+static atomic_int live __unused;
+static int poll_log[TT_LOG_MAX] __unused;
+static unsigned poll_log_len __unused;
 
-static void tt_log_reset(void)
+static inline void tt_log_reset(void)
 {
 	poll_log_len = 0;
 }
 
-static enum poll tt_poll(struct task *t, struct context *cx)
+static inline enum poll tt_poll(struct task *t, struct context *cx)
 {
 	struct ttask *tt = container_of(t, struct ttask, task);
 	unsigned i = tt->polls < tt->nsteps ? tt->polls : tt->nsteps - 1;
@@ -77,9 +78,19 @@ static enum poll tt_poll(struct task *t, struct context *cx)
 	return POLL_PENDING;
 }
 
-static void tt_dealloc(struct task *t)
+static inline void tt_drop_state(struct task *t)
+{
+	container_of(t, struct ttask, task)->states_dropped++;
+}
+
+static inline void tt_dealloc(struct task *t)
 {
 	struct ttask *tt = container_of(t, struct ttask, task);
+	bool completed = task_state_load(t) & TASK_COMPLETED;
+
+	/* drop_state ran exactly once if the task completed, else never. */
+	if (tt->states_dropped != (completed ? 1 : 0))
+		abort();
 
 	/* A saved waker would be a reference: the task cannot be freed
 	 * while it exists. */
@@ -88,15 +99,16 @@ static void tt_dealloc(struct task *t)
 	atomic_fetch_sub(&live, 1);
 }
 
-static const struct task_vtable tt_vt = {
+static const struct task_vtable tt_vt __unused = {
 	.poll = tt_poll,
 	.deallocate = tt_dealloc,
+	.drop_state = tt_drop_state,
 	TASK_OUTPUT(struct ttask, out),
 	.name = "ttask",
 };
 
 /* Heap-spawn a scripted task on `s`. */
-static int tt_spawn(struct scheduler *s, int tag, const enum tstep *script,
+static inline int tt_spawn(struct scheduler *s, int tag, const enum tstep *script,
 		    unsigned n, struct join_handle *jh)
 {
 	struct ttask init;
@@ -120,7 +132,7 @@ struct cwaker {
 	int woken;
 };
 
-static void cw_wake(const void *d)
+static inline void cw_wake(const void *d)
 {
 	struct cwaker *c = (struct cwaker *)d;
 
@@ -128,23 +140,23 @@ static void cw_wake(const void *d)
 	c->refs--;
 }
 
-static void cw_wake_by_ref(const void *d)
+static inline void cw_wake_by_ref(const void *d)
 {
 	((struct cwaker *)d)->woken++;
 }
 
-static const void *cw_clone(const void *d)
+static inline const void *cw_clone(const void *d)
 {
 	((struct cwaker *)d)->refs++;
 	return d;
 }
 
-static void cw_drop(const void *d)
+static inline void cw_drop(const void *d)
 {
 	((struct cwaker *)d)->refs--;
 }
 
-static const struct waker_vtable cw_vt = {
+static const struct waker_vtable cw_vt __unused = {
 	cw_wake, cw_wake_by_ref, cw_clone, cw_drop,
 };
 
