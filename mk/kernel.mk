@@ -18,7 +18,7 @@ OBJCOPY		?= objcopy
 NM		?= nm
 GRUB_MKRESCUE	?= grub-mkrescue
 QEMU_MEM	?= 128M
-# Extra multiboot2 command line for the ISOs, e.g. KCMDLINE="ktest=heap_load".
+# Extra multiboot2 command line for the ISOs, e.g. KCMDLINE="ktest=heap_under_load log=debug".
 KCMDLINE	?=
 KTEST_TIMEOUT	?= 60
 
@@ -135,7 +135,7 @@ debug: $(BUILD)/hyphae.iso $(BUILD)/gdbinit | $(DEPS_KERNEL)
 
 # Boot the test kernel by hand (make ktest KCMDLINE=ktest=NAME for one test).
 ktest: $(BUILD)/hyphae-test.iso | $(DEPS_KERNEL)
-	QEMU="$(QEMU)" CPUS=$(CPUS) tests/kernel/run-ktests --timeout $(KTEST_TIMEOUT) $<
+	QEMU="$(QEMU)" CPUS=$(CPUS) QEMU_MEM=$(QEMU_MEM) tests/kernel/run-ktests --timeout $(KTEST_TIMEOUT) $<
 
 # `make test` boots the test kernel under TCG (see tests/kernel/README).
 TEST_DEPS	+= $(BUILD)/hyphae-test.iso
