@@ -17,7 +17,8 @@
 
 void panic_at(const char *file, int line, const char *fmt, ...)
 {
-	char msg[512];
+	/* cmocka keeps the pointer and prints it after the longjmp. */
+	static _Thread_local char msg[512];
 	va_list ap;
 
 	va_start(ap, fmt);
@@ -30,7 +31,8 @@ void panic_at(const char *file, int line, const char *fmt, ...)
 void kassert_fail(const char *expr, const char *func, const char *file,
 		  int line)
 {
-	char msg[512];
+	/* cmocka keeps the pointer and prints it after the longjmp. */
+	static _Thread_local char msg[512];
 
 	snprintf(msg, sizeof(msg), "%s: assertion failed: %s", func, expr);
 	mock_assert(0, msg, file, line);
