@@ -247,6 +247,53 @@ bool frame_is_free(struct frame_alloc *fa, uint64_t pa)
 	return r;
 }
 
+/* Bits set in x.  Not __builtin_popcountll: without -mpopcnt that is a
+ * libgcc call, and the kernel links no libgcc. */
+static size_t popcount64(uint64_t x)
+{
+	x = x - ((x >> 1) & 0x5555555555555555ull);
+	x = (x & 0x3333333333333333ull) + ((x >> 2) & 0x3333333333333333ull);
+	x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0full;
+	return (size_t)((x * 0x0101010101010101ull) >> 56);
+}
+
+static int check_locked(const struct frame_alloc *fa)
+{
+	size_t words = words_for(fa->nframes), clear = 0, managed = 0;
+
+	/* Bits past nframes in the last word stay set (never managed). */
+	if (fa->nframes % FRAME_BITS_PER_WORD) {
+		uint64_t tail = ~0ull << (fa->nframes % FRAME_BITS_PER_WORD);
+
+		if ((fa->bitmap[words - 1] & tail) != tail)
+			return FRAME_CHECK_TAIL;
+	}
+	for (size_t w = 0; w < words; w++) {
+		uint64_t used = fa->bitmap[w], man = fa->managed[w];
+
+		if (~used & ~man)
+			return FRAME_CHECK_UNMANAGED_FREE;
+		if (w < fa->hint && used != WORD_FULL)
+			return FRAME_CHECK_HINT;
+		clear += popcount64(~used);
+		managed += popcount64(man);
+	}
+	if (clear != fa->free)
+		return FRAME_CHECK_FREE_COUNT;
+	if (managed != fa->total)
+		return FRAME_CHECK_TOTAL_COUNT;
+	return FRAME_CHECK_OK;
+}
+
+int frame_alloc_check(struct frame_alloc *fa)
+{
+	unsigned long flags = spin_lock_irqsave(&fa->lock);
+	int r = check_locked(fa);
+
+	spin_unlock_irqrestore(&fa->lock, flags);
+	return r;
+}
+
 size_t frame_free_count(struct frame_alloc *fa)
 {
 	return fa->free;

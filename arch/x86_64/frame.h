@@ -78,6 +78,22 @@ void frame_free(struct frame_alloc *fa, uint64_t pa, size_t n);
 /* True if the frame containing pa is available.  For tests and checks. */
 bool frame_is_free(struct frame_alloc *fa, uint64_t pa);
 
+/* Broken invariants found by frame_alloc_check(). */
+enum frame_check_error {
+	FRAME_CHECK_OK = 0,
+	FRAME_CHECK_FREE_COUNT = -1,	/* free != clear bits in the bitmap */
+	FRAME_CHECK_TOTAL_COUNT = -2,	/* total != managed frames */
+	FRAME_CHECK_UNMANAGED_FREE = -3, /* a free frame that is not managed */
+	FRAME_CHECK_HINT = -4,		/* a free frame below the hint */
+	FRAME_CHECK_TAIL = -5,		/* a free bit past nframes */
+};
+
+/*
+ * Walk the whole bitmap under the lock and check the counters and the
+ * hint; FRAME_CHECK_OK or the first broken invariant.  Slow; for tests.
+ */
+int frame_alloc_check(struct frame_alloc *fa);
+
 /* Frames free now / usable in total. */
 size_t frame_free_count(struct frame_alloc *fa);
 size_t frame_total_count(struct frame_alloc *fa);

@@ -133,6 +133,11 @@ void mm_free_frames(uint64_t pa, size_t n)
 	frame_free(&frames, pa, n);
 }
 
+int mm_frames_check(void)
+{
+	return frame_alloc_check(&frames);
+}
+
 size_t mm_total_frames(void)
 {
 	return frame_total_count(&frames);

@@ -45,6 +45,9 @@ uint64_t __must_check mm_alloc_frames(size_t n);
 /* Return frames from mm_alloc_frames(); n must match.  Any core. */
 void mm_free_frames(uint64_t pa, size_t n);
 
+/* frame_alloc_check() on the kernel's frames: 0 or a negative code. */
+int mm_frames_check(void);
+
 /* Frames managed / free right now (for the banner, tests, `mem`). */
 size_t mm_total_frames(void);
 size_t mm_free_frames_count(void);

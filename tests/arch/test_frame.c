@@ -86,6 +86,7 @@ static size_t model_count(const struct fixture *f, uint8_t st)
 
 static void check_counts(struct fixture *f)
 {
+	assert_int_equal(frame_alloc_check(&f->fa), FRAME_CHECK_OK);
 	assert_int_equal(frame_free_count(&f->fa), model_count(f, M_FREE));
 	assert_int_equal(frame_total_count(&f->fa),
 			 model_count(f, M_FREE) + model_count(f, M_USED));
@@ -192,7 +193,7 @@ static void test_random_against_model(void **state)
 			give(f, live[k].pa, live[k].n);
 			live[k] = live[--nlive];
 		}
-		if (step % 997 == 0)
+		if (step % 97 == 0)
 			check_counts(f);
 	}
 	while (nlive) {
@@ -249,6 +250,35 @@ static void test_bad_frees_panic(void **state)
 	free(f);
 }
 
+/* The checker notices each kind of damage (so check_counts() can fail). */
+static void test_checker_catches_damage(void **state)
+{
+	struct fixture *f = setup_layout();
+	uint64_t pa;
+	size_t i;
+	(void)state;
+
+	assert_int_equal(frame_alloc_check(&f->fa), FRAME_CHECK_OK);
+	pa = take(f, 1);
+	i = (pa - LO) / FRAME_SIZE;
+	f->bitmap[i / 64] &= ~(1ull << (i % 64));	/* lost allocation */
+	assert_int_equal(frame_alloc_check(&f->fa), FRAME_CHECK_FREE_COUNT);
+	f->bitmap[i / 64] |= 1ull << (i % 64);
+	f->fa.total++;
+	assert_int_equal(frame_alloc_check(&f->fa), FRAME_CHECK_TOTAL_COUNT);
+	f->fa.total--;
+	f->bitmap[0] &= ~1ull;				/* reserved frame freed */
+	assert_int_equal(frame_alloc_check(&f->fa), FRAME_CHECK_UNMANAGED_FREE);
+	f->bitmap[0] |= 1ull;
+	f->fa.hint = (NFRAMES / 64);			/* hint past free frames */
+	assert_int_equal(frame_alloc_check(&f->fa), FRAME_CHECK_HINT);
+	f->fa.hint = 0;
+	f->bitmap[(NFRAMES - 1) / 64] &= ~(1ull << 63);	/* free bit past the end */
+	assert_int_equal(frame_alloc_check(&f->fa), FRAME_CHECK_TAIL);
+	free(f->bitmap);
+	free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -257,6 +287,7 @@ int main(void)
 		cmocka_unit_test(test_random_against_model),
 		cmocka_unit_test(test_exhaustion),
 		cmocka_unit_test(test_bad_frees_panic),
+		cmocka_unit_test(test_checker_catches_damage),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

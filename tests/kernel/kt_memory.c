@@ -63,6 +63,7 @@ KTEST(frames_distinct_writable_returned)
 
 	KT_ASSERT(mm_total_frames() > 0);
 	KT_ASSERT(before <= mm_total_frames());
+	KT_ASSERT_EQ(mm_frames_check(), 0);
 	for (size_t i = 0; i < FRAME_RUNS; i++) {
 		size_t n = 1 + next_rand() % 8;
 		uint64_t pa = mm_alloc_frames(n);
@@ -99,6 +100,7 @@ KTEST(frames_exhaust_and_refill)
 	}
 	KT_ASSERT_EQ(got, before);
 	KT_ASSERT_EQ(mm_free_frames_count(), 0);
+	KT_ASSERT_EQ(mm_frames_check(), 0);
 	KT_ASSERT_EQ(mm_alloc_frames(1), 0);
 	while (head) {
 		uint64_t next = *(uint64_t *)(uintptr_t)head;
@@ -107,6 +109,7 @@ KTEST(frames_exhaust_and_refill)
 		head = next;
 	}
 	KT_ASSERT_EQ(mm_free_frames_count(), before);
+	KT_ASSERT_EQ(mm_frames_check(), 0);
 }
 
 KTEST(heap_under_load)
