@@ -1,0 +1,160 @@
+/*
+ * rt.h - the runtime: one scheduler per core, a global injector, a global
+ * timer, work stealing, and idle cores that sleep until woken.
+ *
+ * A runtime holds a static array of RT_MAX_CORES slots.  A core joins by
+ * claiming the next slot with an atomic counter (rt_core_new); the slot's
+ * scheduler is initialised once, by its claimer.  Each core then runs the
+ * loop of DESIGN.md (rt_core_run): tick its own scheduler, turn the global
+ * timer, steal when dry (injector first, then random peers drawn with its
+ * xoroshiro128++), and sleep in arch_wait_for_interrupt() when nothing is
+ * left.  A core marks itself in the idle bitmap before it sleeps; whoever
+ * makes work runnable for it (or pushes into the injector while any core
+ * sleeps) clears the bit and sends one arch_wake(): one wakeup per sleep,
+ * however many tasks arrive.
+ *
+ * The kernel has one runtime (rt_global); host tests make as many as they
+ * like, each a plain struct.  Reference: Mycelium src/rt.rs (Core,
+ * try_steal), maitake's scheduler and steal modules.
+ */
+#ifndef HYPHAE_RT_RT_H
+#define HYPHAE_RT_RT_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "compiler.h"
+#include "lib/random.h"
+#include "sched/scheduler.h"
+#include "timer/timer.h"
+
+#define RT_MAX_CORES		512
+#define RT_IDLE_WORDS		(RT_MAX_CORES / 64)
+/* Most tasks one steal moves (from the injector or from a peer). */
+#define RT_MAX_STEAL		256
+/* Random peers tried per try_steal before giving up. */
+#define RT_STEAL_ATTEMPTS	16
+
+enum rt_core_state {
+	RT_CORE_UNCLAIMED = 0,
+	RT_CORE_RUNNING,	/* in its loop, ticking or stealing */
+	RT_CORE_IDLE,		/* asleep in arch_wait_for_interrupt() */
+	RT_CORE_STOPPED,	/* left its loop; its queue is stolen by others */
+};
+
+/*
+ * One slot of the array.  The scheduler is touched by any core (wakes,
+ * thieves); the counters are written by the owning core (relaxed atomics
+ * so the `rt` dump may read them from anywhere).
+ */
+struct rt_slot {
+	struct scheduler sched;
+	struct runtime *rt;		/* constant once claimed */
+	unsigned index;			/* constant */
+	uint32_t hwid;			/* APIC id of the owning core */
+	_Atomic int state;		/* enum rt_core_state */
+	atomic_bool initialised;	/* release: publishes sched; see rt_core_new */
+
+	/* Owner writes, anyone reads (relaxed): for the dump. */
+	atomic_uint_least64_t timer_turns;
+	atomic_uint_least64_t idle_ticks;	/* clock ticks spent asleep */
+	atomic_uint_least64_t wakeups;		/* arch_wake()s sent to this core */
+	atomic_uint_least64_t run_ticks_start;	/* clock at rt_core_run() entry */
+};
+
+struct runtime {
+	struct rt_slot slots[RT_MAX_CORES];
+	/* Next slot to claim; may exceed RT_MAX_CORES (the claim then panics). */
+	atomic_uint next_slot;
+	/* Slots whose scheduler is initialised: peers are drawn below this. */
+	atomic_uint active;
+	/* Bit i set: slot i is (about to be) asleep and needs arch_wake(). */
+	atomic_uint_least64_t idle[RT_IDLE_WORDS];
+	atomic_uint idle_count;
+	struct injector injector;
+	struct timer timer;
+	const struct clock *clock;
+};
+
+/*
+ * A core's handle on its slot, kept by the loop that runs it (on its
+ * stack): the per-core PRNG and the running flag.
+ */
+struct rt_core {
+	struct rt_slot *slot;
+	struct runtime *rt;
+	struct xoroshiro128pp rng;	/* owner only */
+	atomic_bool running;		/* cleared by rt_core_stop(), any core */
+};
+
+/*
+ * Initialise `rt` on `clock`: an empty slot array, the injector and the
+ * timer.  Logs the clock's name, tick and longest duration.  Once per
+ * runtime, before any core joins.
+ */
+void rt_init(struct runtime *rt, const struct clock *clock);
+
+/*
+ * Make `rt` the global runtime (rt_spawn's target from interrupt handlers
+ * and boot code) and its timer the global timer.  Returns -EBUSY if a
+ * global runtime is already set.  Boot core, once.
+ */
+int __must_check rt_set_global(struct runtime *rt);
+struct runtime *rt_global(void);
+
+/*
+ * Claim the next slot of `rt` for the calling core and bind it
+ * (arch_cpu_bind, arch_set_cpu_local).  The 513th claim panics.  Each core,
+ * once, before rt_core_run().
+ */
+void rt_core_new(struct rt_core *core, struct runtime *rt);
+
+/* One pass: tick the core's scheduler, then turn the timer.  Owner only. */
+struct sched_tick rt_core_tick(struct rt_core *core);
+
+/*
+ * Steal work for this core: the injector, then up to RT_STEAL_ATTEMPTS
+ * random peers, then the injector again.  Returns tasks moved.  Owner only.
+ */
+size_t rt_core_try_steal(struct rt_core *core);
+
+/*
+ * The main loop (DESIGN.md): returns once rt_core_stop() was called and the
+ * core has run out of local work.  Owner only.
+ */
+void rt_core_run(struct rt_core *core);
+
+/* Ask `core` to leave rt_core_run() (and wake it if asleep).  Any core. */
+void rt_core_stop(struct rt_core *core);
+bool rt_core_is_running(const struct rt_core *core);
+
+/*
+ * The calling core's struct rt_core, or NULL if this core runs no runtime
+ * loop (boot code before rt_core_new, interrupt-only contexts).
+ */
+struct rt_core *rt_current_core(void);
+
+/*
+ * Spawn onto the current core's scheduler when the caller runs a loop of
+ * `rt`, else into the injector (boot code, interrupt handlers, foreign
+ * threads); the notify hooks wake a sleeping core.  Arguments and result as
+ * sched_spawn() / sched_spawn_allocated().
+ */
+int __must_check rt_spawn(struct runtime *rt, const struct task_vtable *vt,
+			  const void *init, size_t size,
+			  struct join_handle *jh);
+void rt_spawn_allocated(struct runtime *rt, struct task *t,
+			const struct task_vtable *vt, struct join_handle *jh);
+
+/* Number of claimed and initialised slots. */
+unsigned rt_active_cores(const struct runtime *rt);
+
+/*
+ * Print the runtime (the shell's `rt`): active cores, the injector, one row
+ * per core, the timer.  Any core, task context.
+ */
+void rt_dump(struct runtime *rt, void (*out)(const char *s, size_t n));
+
+#endif /* HYPHAE_RT_RT_H */
