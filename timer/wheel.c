@@ -50,8 +50,7 @@ static inline unsigned slot_of(ticks_t key, unsigned level)
  */
 static inline ticks_t slot_start(ticks_t now, unsigned level, unsigned s)
 {
-	unsigned rot_shift = level_shift(level + 1);
-	ticks_t rotation = rot_shift >= 64 ? 0 : now & ~(((ticks_t)1 << rot_shift) - 1);
+	ticks_t rotation = now & ~(((ticks_t)1 << level_shift(level + 1)) - 1);
 	ticks_t start = rotation + ((ticks_t)s << level_shift(level));
 
 	if (level == TOP_LEVEL && start <= now)
@@ -90,7 +89,7 @@ static inline void hlist_push(struct timer_entry **head, struct timer_entry *e)
 /* Put a not-yet-due entry (deadline > now) on its level and slot. */
 static void wheel_place(struct timer_wheel *w, struct timer_entry *e)
 {
-	ticks_t key = e->deadline;
+	ticks_t key = e->deadline, start;
 	unsigned level, s;
 
 	/* Too far: wait for the furthest tick the top level can name. */
@@ -104,9 +103,9 @@ static void wheel_place(struct timer_wheel *w, struct timer_entry *e)
 	w->occupied[level] |= (uint64_t)1 << s;
 	w->pending[level]++;
 	e->slot = (uint16_t)(level * WHEEL_SLOTS + s);
-	key = slot_start(w->now, level, s);
-	if (key < w->next_start)
-		w->next_start = key;
+	start = slot_start(w->now, level, s);
+	if (start < w->next_start)
+		w->next_start = start;
 }
 
 static void expired_append(struct timer_wheel *w, struct timer_entry *e)
