@@ -43,7 +43,6 @@ void sched_init(struct scheduler *s, unsigned index,
 	atomic_init(&s->spawned, 0);
 	atomic_init(&s->woken_external, 0);
 	atomic_init(&s->stolen_out, 0);
-	atomic_init(&s->next_seq, 0);
 	atomic_init(&s->polled, 0);
 	atomic_init(&s->completed, 0);
 	atomic_init(&s->woken_internal, 0);
@@ -85,20 +84,16 @@ void sched_enqueue_woken(struct scheduler *s, struct task *t)
 	sched_notify(s);
 }
 
-static uint64_t sched_next_id(struct scheduler *s)
-{
-	uint64_t seq = atomic_fetch_add_explicit(&s->next_seq, 1,
-						 memory_order_relaxed);
-
-	return ((uint64_t)(s->index + 1) << SCHED_ID_SHIFT) | (seq + 1);
-}
-
 static void sched_spawn_task(struct scheduler *s, struct task *t,
 			     const struct task_vtable *vt, bool heap,
 			     struct join_handle *jh)
 {
-	task_prepare(t, vt, sched_next_id(s), s, heap, jh);
-	shared_add(&s->spawned, 1);
+	/* The spawn counter doubles as the id sequence (one atomic less). */
+	uint64_t seq = atomic_fetch_add_explicit(&s->spawned, 1,
+						 memory_order_relaxed);
+	uint64_t id = ((uint64_t)(s->index + 1) << SCHED_ID_SHIFT) | (seq + 1);
+
+	task_prepare(t, vt, id, s, heap, jh);
 	sched_push(s, t);
 	sched_notify(s);
 }

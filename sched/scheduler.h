@@ -73,10 +73,9 @@ struct scheduler {
 
 	/* Written by any thread: spawners, wakers, thieves. */
 	_Atomic size_t queued __cacheline_aligned;
-	_Atomic uint64_t spawned;
+	_Atomic uint64_t spawned;	/* also the task id sequence */
 	_Atomic uint64_t woken_external;
 	_Atomic uint64_t stolen_out;
-	_Atomic uint64_t next_seq;
 
 	/* Written only by the owner (the thread ticking it, or stealing into
 	 * it); read by anyone. */

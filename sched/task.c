@@ -328,13 +328,24 @@ enum task_run_result task_run(struct task *t)
 			new = old & ~TASK_POLLING;
 			res = TASK_RUN_PENDING;
 		}
+		/*
+		 * Drop the run queue's reference in the same CAS (one atomic
+		 * less per poll), unless a joiner must still be woken: the
+		 * join waker is read after the CAS, and the joiner may drop
+		 * the last other reference as soon as it sees COMPLETED.
+		 */
+		if (res != TASK_RUN_REQUEUE && !joiner)
+			new -= TASK_REF_ONE;
 		if (transition(t, &old, new))
 			break;
 	}
-	if (joiner)
+	if (joiner) {
 		wake_joiner(t);
-	if (res != TASK_RUN_REQUEUE)
 		task_unref(t);
+	} else if (res != TASK_RUN_REQUEUE && task_state_refs(new) == 0) {
+		/* The acq_rel CAS ordered every other owner's release. */
+		task_deallocate(t);
+	}
 	return res;
 }
 
