@@ -44,6 +44,7 @@ HOST_CFLAGS_tsan := $(HOST_CFLAGS) -O2 -fsanitize=thread
 HOST_CFLAGS_rel  := $(COMMON_CFLAGS) -O2 -fno-omit-frame-pointer -pthread -DNDEBUG
 HOST_LDLIBS	:= -lcmocka -pthread -lm
 
+TSAN_OPTIONS_RUN := TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
 # Targets and commands that `make test` builds and runs (mk/*.mk append).
 TEST_DEPS	:=
 TEST_CMDS	:=
@@ -90,7 +91,6 @@ STRESS_SRCS	:= $(sort $(shell find tests -name 'stress_*.c' 2>/dev/null))
 UNIT_TESTS	:= $(patsubst %.c,$(BUILD)/host/asan/%,$(UNIT_TEST_SRCS))
 STRESS_TESTS	:= $(patsubst %.c,$(BUILD)/host/asan/%,$(STRESS_SRCS)) \
 		   $(patsubst %.c,$(BUILD)/host/tsan/%,$(STRESS_SRCS))
-TSAN_OPTIONS_RUN := TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
 
 .PHONY: host-tests test check
 host-tests: $(UNIT_TESTS) $(STRESS_TESTS)

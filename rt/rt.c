@@ -3,19 +3,26 @@
  *
  * The idle protocol (no work may sit runnable while every core sleeps):
  *
- *   sleeper (core i)                     waker (spawn/wake onto core i,
- *                                               or an injector push)
- *   irq off                              enqueue the task (acq_rel xchg)
- *   set idle bit i     (seq_cst RMW)     fence (seq_cst)
- *   re-check queue i and the injector    test-and-clear idle bit i (RMW)
- *   empty: sti; hlt (one step)           it was set: arch_wake(i)
+ *   sleeper (core i)                     waker (a task made runnable on
+ *                                        core i from elsewhere)
+ *   irq off                              enqueue the task
+ *   idle_count++          (acq_rel RMW)  fetch_and(word(i), ~bit(i))
+ *   fetch_or(word(i), bit(i)) (acq_rel)                (acq_rel RMW)
+ *   re-check queue i and the injector    bit was set: arch_wake(i)
+ *   empty: sti; hlt (one step)
  *
- * Both sides do a store then a load of the other's variable, separated by
- * sequentially consistent operations, so at least one sees the other: the
- * sleeper sees the task (and does not sleep), or the waker sees the bit
- * (and wakes it).  Clearing the bit with an RMW makes exactly one waker
- * send the wakeup, however many tasks arrive meanwhile.  On the kernel,
- * `sti; hlt` takes an IPI that arrives between the check and the hlt.
+ * Both sides end with an RMW on the same bitmap word, and RMWs on one word
+ * are totally ordered.  If the waker's comes later it sees the bit and
+ * wakes the core; if it comes first, the sleeper's RMW acquires it, so the
+ * sleeper's re-check sees the task and it does not sleep.  No fences (so
+ * ThreadSanitizer can check it), and exactly one waker owns each wakeup:
+ * the one whose fetch_and cleared the bit.  An injector push wakes any
+ * idle core the same way (rt_wake_any: an RMW on idle_count, which the
+ * sleeper raises before setting its bit, then on the bitmap words).  On
+ * the kernel `sti; hlt` takes an IPI that arrives between check and hlt.
+ * A core that stops does an RMW on its word after marking itself STOPPED,
+ * so a waker either sees STOPPED (and wakes a peer to steal) or the
+ * stopping core sees the task (and does).
  */
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -31,76 +38,73 @@ static _Atomic(struct runtime *) global_rt;
 
 /* ---- idle bitmap -------------------------------------------------------- */
 
+/* Slots claimed so far (some may still be initialising). */
+static unsigned rt_claimed(const struct runtime *rt)
+{
+	unsigned n = atomic_load_explicit(&((struct runtime *)rt)->next_slot,
+					  memory_order_relaxed);
+
+	return n < RT_MAX_CORES ? n : RT_MAX_CORES;
+}
+
+static uint64_t idle_bit(unsigned i)
+{
+	return 1ull << (i % 64);
+}
+
 /*
- * Mark slot i asleep.  The count goes up first so that a waker that sees
- * idle_count == 0 after its fence may skip the bitmap scan (rt_wake_any).
- * seq_cst: the store half of the protocol above.
+ * Mark slot i asleep: the count first, so a waker that reads idle_count
+ * == 0 may skip the bitmap (rt_wake_any).  acq_rel RMWs: the sleeper half
+ * of the protocol in the header.
  */
 static void idle_set(struct runtime *rt, unsigned i)
 {
-	atomic_fetch_add_explicit(&rt->idle_count, 1, memory_order_seq_cst);
-	atomic_fetch_or_explicit(&rt->idle[i / 64], 1ull << (i % 64),
-				 memory_order_seq_cst);
+	atomic_fetch_add_explicit(&rt->idle_count, 1, memory_order_acq_rel);
+	atomic_fetch_or_explicit(&rt->idle[i / 64], idle_bit(i),
+				 memory_order_acq_rel);
 }
 
-/* Clear slot i's bit; true if this call cleared it (the caller owns the
- * wakeup).  acq_rel: pairs with idle_set()'s seq_cst RMW. */
+/*
+ * Clear slot i's bit; true if this call cleared it (the caller owns the
+ * wakeup).  acq_rel: the waker half; pairs with idle_set()'s RMWs.
+ */
 static bool idle_test_and_clear(struct runtime *rt, unsigned i)
 {
-	uint64_t bit = 1ull << (i % 64);
-	uint64_t old = atomic_fetch_and_explicit(&rt->idle[i / 64], ~bit,
+	uint64_t old = atomic_fetch_and_explicit(&rt->idle[i / 64], ~idle_bit(i),
 						 memory_order_acq_rel);
 
-	if (!(old & bit))
+	if (!(old & idle_bit(i)))
 		return false;
 	atomic_fetch_sub_explicit(&rt->idle_count, 1, memory_order_relaxed);
 	return true;
 }
 
-/*
- * Wake slot i if it is asleep; at most one wakeup per sleep.  True if slot
- * i was asleep (this call or a racing one woke it).
- */
-static bool rt_wake_slot(struct runtime *rt, unsigned i)
+static void rt_send_wake(struct runtime *rt, unsigned i)
 {
-	struct rt_core *cur;
-
-	/* seq_cst: orders the caller's enqueue before the idle-bit load; the
-	 * load half of the protocol (pairs with the fence in rt_core_idle()). */
-	atomic_thread_fence(memory_order_seq_cst);
-	if (!(atomic_load_explicit(&rt->idle[i / 64], memory_order_relaxed) &
-	      (1ull << (i % 64))))
-		return false;
-	if (!idle_test_and_clear(rt, i))
-		return true;
 	atomic_fetch_add_explicit(&rt->slots[i].wakeups, 1, memory_order_relaxed);
-	/* An interrupt handler on core i itself needs no IPI: hlt returns. */
-	cur = rt_current_core();
-	if (cur && cur->rt == rt && cur->slot->index == i)
-		return true;
 	arch_wake(i);
-	return true;
 }
 
 /* Wake any one sleeping core of rt (injector pushes, load sharing). */
 static void rt_wake_any(struct runtime *rt)
 {
-	/* seq_cst: as in rt_wake_slot(); idle_count is raised before a bit
-	 * is set (idle_set), so 0 here means no core is past its re-check. */
-	atomic_thread_fence(memory_order_seq_cst);
-	if (atomic_load_explicit(&rt->idle_count, memory_order_relaxed) == 0)
+	unsigned words = (rt_claimed(rt) + 63) / 64;
+
+	/* acq_rel RMW (not a load): if it reads 0, every sleeper's later
+	 * idle_count++ acquires it and its re-check sees our task. */
+	if (atomic_fetch_add_explicit(&rt->idle_count, 0,
+				      memory_order_acq_rel) == 0)
 		return;
-	for (unsigned w = 0; w < RT_IDLE_WORDS; w++) {
-		uint64_t word = atomic_load_explicit(&rt->idle[w],
-						     memory_order_relaxed);
+	for (unsigned w = 0; w < words; w++) {
+		/* An RMW for the same reason: pairs with idle_set()'s fetch_or. */
+		uint64_t word = atomic_fetch_or_explicit(&rt->idle[w], 0,
+							 memory_order_acq_rel);
 
 		while (word) {
 			unsigned i = w * 64 + (unsigned)__builtin_ctzll(word);
 
 			if (idle_test_and_clear(rt, i)) {
-				atomic_fetch_add_explicit(&rt->slots[i].wakeups, 1,
-							  memory_order_relaxed);
-				arch_wake(i);
+				rt_send_wake(rt, i);
 				return;
 			}
 			word &= word - 1;
@@ -109,23 +113,44 @@ static void rt_wake_any(struct runtime *rt)
 }
 
 /*
- * Notify hook of slot i's scheduler: a task became runnable there.  Wake
- * the owner if it sleeps; if it is busy and has more queued than it can
- * start now, wake an idle peer to steal (tasks spawned on one core reach
- * every core); if it stopped, a peer must take the task.
+ * Make sure slot i notices work just queued on it: wake it if it sleeps,
+ * or a peer if it stopped.  The caller is not slot i's own core.
+ */
+static void rt_wake_slot(struct runtime *rt, unsigned i)
+{
+	struct rt_slot *slot = &rt->slots[i];
+
+	if (idle_test_and_clear(rt, i)) {
+		rt_send_wake(rt, i);
+		return;
+	}
+	/* Our RMW on the word ordered us against rt_core_run()'s RMW after
+	 * its STOPPED store: if we do not see STOPPED, it sees our task. */
+	if (atomic_load_explicit(&slot->state, memory_order_relaxed) ==
+	    RT_CORE_STOPPED)
+		rt_wake_any(rt);
+}
+
+/*
+ * Notify hook of slot i's scheduler: a task became runnable there.  From
+ * another core (or a thread that is no core): wake the owner if it sleeps.
+ * On the owner itself nothing is needed (it is running, or this is an
+ * interrupt that ends its hlt) unless it has more queued than it can start
+ * now: then wake an idle peer to steal, so work spawned on one core reaches
+ * every core.  That last check is a relaxed hint, not part of the protocol.
  */
 static void rt_slot_notify(void *arg)
 {
 	struct rt_slot *slot = arg;
 	struct runtime *rt = slot->rt;
+	struct rt_core *cur = rt_current_core();
 
-	/* seq_cst (inside rt_wake_slot): the caller's enqueue is ordered
-	 * before the state and idle-bit loads; pairs with the fences in
-	 * rt_core_idle() and after the STOPPED store in rt_core_run(). */
-	if (rt_wake_slot(rt, slot->index))
+	if (cur == NULL || cur->slot != slot) {
+		rt_wake_slot(rt, slot->index);
 		return;
-	if (atomic_load_explicit(&slot->state, memory_order_relaxed) ==
-	    RT_CORE_STOPPED || sched_queued(&slot->sched) > 1)
+	}
+	if (sched_queued(&slot->sched) > 1 &&
+	    atomic_load_explicit(&rt->idle_count, memory_order_relaxed) > 0)
 		rt_wake_any(rt);
 }
 
@@ -251,14 +276,6 @@ struct sched_tick rt_core_tick(struct rt_core *core)
 	return tick;
 }
 
-static unsigned rt_claimed(const struct runtime *rt)
-{
-	unsigned n = atomic_load_explicit(&((struct runtime *)rt)->next_slot,
-					  memory_order_relaxed);
-
-	return n < RT_MAX_CORES ? n : RT_MAX_CORES;
-}
-
 static size_t rt_steal_injector(struct rt_core *core)
 {
 	struct stealer st;
@@ -268,6 +285,8 @@ static size_t rt_steal_injector(struct rt_core *core)
 		return 0;
 	got = stealer_spawn_n(&st, &core->slot->sched, RT_MAX_STEAL);
 	stealer_release(&st);
+	atomic_fetch_add_explicit(&core->slot->from_injector, got,
+				  memory_order_relaxed);
 	return got;
 }
 
@@ -319,14 +338,13 @@ static void rt_core_idle(struct rt_core *core)
 
 	arch_irq_disable();
 	idle_set(rt, i);
-	/* seq_cst: the idle bit is visible before we look at the queues;
-	 * pairs with the fence in rt_wake_slot()/rt_wake_any(). */
-	atomic_thread_fence(memory_order_seq_cst);
+	/* Relaxed loads suffice: idle_set()'s RMWs ordered us against every
+	 * waker (see the header). */
 	if (sched_queued(&slot->sched) > 0 || injector_queued(&rt->injector) > 0 ||
 	    !atomic_load_explicit(&core->running, memory_order_acquire)) {
-		if (idle_test_and_clear(rt, i)) {
-			/* We took our own bit back: no wakeup is in flight. */
-		}
+		/* Take our bit back; if a waker beat us to it, its arch_wake()
+		 * is in flight and only costs one spurious return later. */
+		(void)idle_test_and_clear(rt, i);
 		arch_irq_enable();
 		return;
 	}
@@ -358,18 +376,22 @@ void rt_core_run(struct rt_core *core)
 	}
 	atomic_store_explicit(&core->slot->state, RT_CORE_STOPPED,
 			      memory_order_relaxed);
-	/* From now on tasks woken onto this core wake a peer instead
-	 * (rt_slot_notify); the ones already queued need one too. */
-	atomic_thread_fence(memory_order_seq_cst);
+	/* acq_rel RMW on our idle word: orders the STOPPED store against
+	 * wakers (rt_wake_slot); then the tasks already queued need a peer. */
+	atomic_fetch_or_explicit(&core->rt->idle[core->slot->index / 64], 0,
+				 memory_order_acq_rel);
 	if (sched_queued(&core->slot->sched) > 0)
 		rt_wake_any(core->rt);
 }
 
 void rt_core_stop(struct rt_core *core)
 {
+	struct rt_core *cur = rt_current_core();
+
 	/* release: pairs with the acquire loads in rt_core_run()/idle. */
 	atomic_store_explicit(&core->running, false, memory_order_release);
-	rt_wake_slot(core->rt, core->slot->index);
+	if (cur != core)
+		rt_wake_slot(core->rt, core->slot->index);
 }
 
 bool rt_core_is_running(const struct rt_core *core)

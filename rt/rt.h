@@ -61,6 +61,7 @@ struct rt_slot {
 	atomic_uint_least64_t timer_turns;
 	atomic_uint_least64_t idle_ticks;	/* clock ticks spent asleep */
 	atomic_uint_least64_t wakeups;		/* arch_wake()s sent to this core */
+	atomic_uint_least64_t from_injector;	/* tasks it took from the injector */
 	atomic_uint_least64_t run_ticks_start;	/* clock at rt_core_run() entry */
 };
 

@@ -1,0 +1,366 @@
+/*
+ * test_rt.c - the runtime on 1, 2, 4 and 16 host cores (pthreads): every
+ * task completes exactly once whether spawned from a core or through the
+ * injector, work reaches every core, the steal books balance, a stopped
+ * core's tasks finish elsewhere, timers fire, the 513th core panics.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "rt_harness.h"
+#include "sched/task.h"
+#include "timer/sleep.h"
+
+#define NTASKS	100000
+
+static atomic_uchar *done;		/* done[i]: times task i ran to READY */
+static atomic_uint completed;
+static atomic_uint errors;		/* broken expectations on core threads */
+static atomic_uint ran_on[RT_MAX_CORES];
+
+struct count_task {
+	struct task task;
+	unsigned idx;
+	unsigned yields;
+	unsigned pt;
+};
+
+static void record_core(void)
+{
+	struct rt_core *cur = rt_current_core();
+
+	if (!cur) {
+		atomic_fetch_add(&errors, 1);
+		return;
+	}
+	atomic_fetch_add_explicit(&ran_on[cur->slot->index], 1,
+				  memory_order_relaxed);
+}
+
+static enum poll count_poll(struct task *t, struct context *cx)
+{
+	struct count_task *c = container_of(t, struct count_task, task);
+
+	TASK_BEGIN(c->pt);
+	while (c->yields > 0) {
+		c->yields--;
+		TASK_YIELD();
+	}
+	if (atomic_fetch_add(&done[c->idx], 1) != 0)
+		atomic_fetch_add(&errors, 1);
+	record_core();
+	atomic_fetch_add(&completed, 1);
+	TASK_END;
+}
+
+static const struct task_vtable count_vt = {
+	.poll = count_poll,
+	.name = "count",
+};
+
+static void reset_counters(void)
+{
+	free(done);
+	done = calloc(NTASKS, 1);
+	atomic_store(&completed, 0);
+	atomic_store(&errors, 0);
+	for (unsigned i = 0; i < RT_MAX_CORES; i++)
+		atomic_store(&ran_on[i], 0);
+}
+
+static void check_all_done_once(unsigned n)
+{
+	assert_int_equal(atomic_load(&errors), 0);
+	for (unsigned i = 0; i < n; i++)
+		assert_int_equal(atomic_load(&done[i]), 1);
+}
+
+/* Σ stolen in = Σ stolen out + what cores took from the injector. */
+static void check_steal_books(struct harness *h)
+{
+	uint64_t in = 0, out = 0, inj = 0;
+
+	for (unsigned i = 0; i < h->n; i++) {
+		in += atomic_load(&h->rt->slots[i].sched.stolen_in);
+		out += atomic_load(&h->rt->slots[i].sched.stolen_out);
+		inj += atomic_load(&h->rt->slots[i].from_injector);
+	}
+	assert_int_equal(in, out + inj);
+}
+
+/* A task that spawns `count` tasks with rt_spawn from inside a core. */
+struct spawner_task {
+	struct task task;
+	struct runtime *rt;
+	unsigned count;
+};
+
+static enum poll spawner_poll(struct task *t, struct context *cx)
+{
+	struct spawner_task *s = container_of(t, struct spawner_task, task);
+
+	(void)cx;
+	for (unsigned i = 0; i < s->count; i++) {
+		struct count_task init = { .idx = i };
+
+		if (rt_spawn(s->rt, &count_vt, &init, sizeof(init), NULL))
+			atomic_fetch_add(&errors, 1);
+	}
+	return POLL_READY;
+}
+
+static const struct task_vtable spawner_vt = { .poll = spawner_poll };
+
+static void run_from_core(unsigned ncores)
+{
+	struct harness h;
+	struct spawner_task sp;
+
+	reset_counters();
+	h_start(&h, ncores);
+	sp = (struct spawner_task){ .rt = h.rt, .count = NTASKS };
+	assert_int_equal(rt_spawn(h.rt, &spawner_vt, &sp, sizeof(sp), NULL), 0);
+	assert_true(h_wait_for(&completed, NTASKS, 60000));
+	h_stop(&h);
+	check_all_done_once(NTASKS);
+	check_steal_books(&h);
+	for (unsigned i = 0; i < ncores; i++) {
+		if (atomic_load(&ran_on[i]) == 0)
+			fail_msg("core %u of %u ran no task", i, ncores);
+	}
+	assert_int_equal(injector_queued(&h.rt->injector), 0);
+	h_free(&h);
+}
+
+static void run_from_injector(unsigned ncores)
+{
+	struct harness h;
+
+	reset_counters();
+	h_start(&h, ncores);
+	/* This thread is no core: every spawn goes through the injector. */
+	for (unsigned i = 0; i < NTASKS; i++) {
+		struct count_task init = { .idx = i, .yields = i % 3 };
+
+		assert_int_equal(rt_spawn(h.rt, &count_vt, &init, sizeof(init),
+					  NULL), 0);
+	}
+	assert_true(h_wait_for(&completed, NTASKS, 60000));
+	h_stop(&h);
+	check_all_done_once(NTASKS);
+	check_steal_books(&h);
+	assert_int_equal(atomic_load(&h.rt->injector.injected), NTASKS + 0);
+	assert_int_equal(H_SUM(&h, from_injector) + 0, NTASKS);
+	h_free(&h);
+}
+
+static void test_from_core_1(void **s) { (void)s; run_from_core(1); }
+static void test_from_core_2(void **s) { (void)s; run_from_core(2); }
+static void test_from_core_4(void **s) { (void)s; run_from_core(4); }
+static void test_from_core_16(void **s) { (void)s; run_from_core(16); }
+static void test_from_injector_1(void **s) { (void)s; run_from_injector(1); }
+static void test_from_injector_2(void **s) { (void)s; run_from_injector(2); }
+static void test_from_injector_4(void **s) { (void)s; run_from_injector(4); }
+static void test_from_injector_16(void **s) { (void)s; run_from_injector(16); }
+
+/* ---- a stopped core's tasks finish on the others ------------------------- */
+
+static void test_stopped_core_tasks_finish_elsewhere(void **state)
+{
+	struct harness h;
+	struct scheduler *victim;
+	const unsigned n = 1000;
+
+	(void)state;
+	reset_counters();
+	h_start(&h, 3);
+	/* Stop core 0 first, then queue work on its scheduler directly (as a
+	 * wake of tasks bound to it would): the others must take it all. */
+	rt_core_stop(&h.cores[0].core);
+	pthread_join(h.cores[0].thread, NULL);
+	assert_int_equal(atomic_load(&h.rt->slots[0].state), RT_CORE_STOPPED);
+	victim = &h.rt->slots[0].sched;
+	for (unsigned i = 0; i < n; i++) {
+		struct count_task init = { .idx = i, .yields = 2 };
+
+		assert_int_equal(sched_spawn(victim, &count_vt, &init,
+					     sizeof(init), NULL), 0);
+	}
+	assert_true(h_wait_for(&completed, n, 30000));
+	assert_int_equal(atomic_load(&ran_on[0]), 0);
+	assert_int_equal(atomic_load(&ran_on[1]) + atomic_load(&ran_on[2]), n);
+	for (unsigned i = 1; i < 3; i++)
+		rt_core_stop(&h.cores[i].core);
+	for (unsigned i = 1; i < 3; i++)
+		pthread_join(h.cores[i].thread, NULL);
+	check_all_done_once(n);
+	assert_int_equal(sched_queued(victim), 0);
+	h_free(&h);
+}
+
+/* ---- timers fire on a runtime of 4 cores --------------------------------- */
+
+struct sleeper_task {
+	struct task task;
+	struct runtime *rt;
+	struct sleep sleep;
+	uint64_t ns;
+	ticks_t start;
+	unsigned pt;
+	bool armed;
+};
+
+static atomic_uint early;
+
+static enum poll sleeper_poll(struct task *t, struct context *cx)
+{
+	struct sleeper_task *s = container_of(t, struct sleeper_task, task);
+
+	TASK_BEGIN(s->pt);
+	s->start = clock_now(s->rt->clock);
+	if (sleep_init_duration(&s->sleep, &s->rt->timer, s->ns))
+		atomic_fetch_add(&errors, 1);
+	s->armed = true;
+	TASK_AWAIT(sleep_poll(&s->sleep, cx));
+	if (clock_now(s->rt->clock) - s->start < s->ns)
+		atomic_fetch_add(&early, 1);
+	sleep_drop(&s->sleep);
+	s->armed = false;
+	atomic_fetch_add(&completed, 1);
+	TASK_END;
+}
+
+static void sleeper_drop_state(struct task *t)
+{
+	struct sleeper_task *s = container_of(t, struct sleeper_task, task);
+
+	if (s->armed)
+		sleep_drop(&s->sleep);
+}
+
+static const struct task_vtable sleeper_vt = {
+	.poll = sleeper_poll,
+	.drop_state = sleeper_drop_state,
+};
+
+static void test_timers_fire_on_4_cores(void **state)
+{
+	struct harness h;
+	const unsigned n = 2000;
+
+	(void)state;
+	reset_counters();
+	atomic_store(&early, 0);
+	h_start(&h, 4);
+	for (unsigned i = 0; i < n; i++) {
+		struct sleeper_task init = {
+			.rt = h.rt,
+			.ns = 1000000ull * (1 + i % 20),	/* 1..20 ms */
+		};
+
+		assert_int_equal(rt_spawn(h.rt, &sleeper_vt, &init,
+					  sizeof(init), NULL), 0);
+	}
+	assert_true(h_wait_for(&completed, n, 30000));
+	h_stop(&h);
+	assert_int_equal(atomic_load(&errors), 0);
+	assert_int_equal(atomic_load(&early), 0);
+	assert_true(H_SUM(&h, timer_turns) > 0);
+	h_free(&h);
+}
+
+/* ---- slot claims ---------------------------------------------------------- */
+
+static void test_513th_core_panics(void **state)
+{
+	struct runtime *rt = h_runtime_new();
+	static struct rt_core cores[RT_MAX_CORES + 1];
+
+	(void)state;
+	for (unsigned i = 0; i < RT_MAX_CORES; i++)
+		rt_core_new(&cores[i], rt);
+	assert_int_equal(rt_active_cores(rt), RT_MAX_CORES);
+	expect_assert_failure(rt_core_new(&cores[RT_MAX_CORES], rt));
+	/* Nothing past the array was touched and the count stays. */
+	assert_int_equal(rt_active_cores(rt), RT_MAX_CORES);
+	assert_null(cores[RT_MAX_CORES].slot);
+	for (unsigned i = 0; i < RT_MAX_CORES; i++)
+		assert_int_equal(rt->slots[i].index, i);
+	arch_set_cpu_local(NULL);
+	kfree(rt);
+}
+
+static void test_global_runtime_set_once(void **state)
+{
+	struct runtime *a = h_runtime_new(), *b = h_runtime_new();
+
+	(void)state;
+	assert_int_equal(rt_set_global(a), 0);
+	assert_ptr_equal(rt_global(), a);
+	assert_int_equal(rt_set_global(b), -EBUSY);
+	assert_ptr_equal(rt_global(), a);
+	kfree(b);
+	/* `a` stays the global runtime for the rest of this process. */
+}
+
+static char dump_text[16384];
+static size_t dump_len;
+
+static void dump_out(const char *s, size_t n)
+{
+	if (dump_len + n < sizeof(dump_text)) {
+		memcpy(dump_text + dump_len, s, n);
+		dump_len += n;
+		dump_text[dump_len] = 0;
+	}
+}
+
+static void test_dump_shows_every_core(void **state)
+{
+	struct harness h;
+	struct spawner_task sp;
+
+	(void)state;
+	reset_counters();
+	h_start(&h, 4);
+	sp = (struct spawner_task){ .rt = h.rt, .count = 1000 };
+	assert_int_equal(rt_spawn(h.rt, &spawner_vt, &sp, sizeof(sp), NULL), 0);
+	assert_true(h_wait_for(&completed, 1000, 30000));
+	dump_len = 0;
+	rt_dump(h.rt, dump_out);
+	h_stop(&h);
+	assert_non_null(strstr(dump_text, "cores: 4/512 active"));
+	assert_non_null(strstr(dump_text, "injector: 0 queued, 1 injected"));
+	for (unsigned i = 0; i < 4; i++) {
+		char row[16];
+
+		snprintf(row, sizeof(row), "\n%4u ", i);
+		assert_non_null(strstr(dump_text, row));
+	}
+	assert_null(strstr(dump_text, "\n   4 "));
+	h_free(&h);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_from_core_1),
+		cmocka_unit_test(test_from_core_2),
+		cmocka_unit_test(test_from_core_4),
+		cmocka_unit_test(test_from_core_16),
+		cmocka_unit_test(test_from_injector_1),
+		cmocka_unit_test(test_from_injector_2),
+		cmocka_unit_test(test_from_injector_4),
+		cmocka_unit_test(test_from_injector_16),
+		cmocka_unit_test(test_stopped_core_tasks_finish_elsewhere),
+		cmocka_unit_test(test_timers_fire_on_4_cores),
+		cmocka_unit_test(test_513th_core_panics),
+		cmocka_unit_test(test_global_runtime_set_once),
+		cmocka_unit_test(test_dump_shows_every_core),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
