@@ -89,7 +89,7 @@ static inline void hlist_push(struct timer_entry **head, struct timer_entry *e)
 /* Put a not-yet-due entry (deadline > now) on its level and slot. */
 static void wheel_place(struct timer_wheel *w, struct timer_entry *e)
 {
-	ticks_t key = e->deadline, start;
+	ticks_t key = e->deadline;
 	unsigned level, s;
 
 	/* Too far: wait for the furthest tick the top level can name. */
@@ -103,9 +103,6 @@ static void wheel_place(struct timer_wheel *w, struct timer_entry *e)
 	w->occupied[level] |= (uint64_t)1 << s;
 	w->pending[level]++;
 	e->slot = (uint16_t)(level * WHEEL_SLOTS + s);
-	start = slot_start(w->now, level, s);
-	if (start < w->next_start)
-		w->next_start = start;
 }
 
 static void expired_append(struct timer_wheel *w, struct timer_entry *e)
@@ -191,6 +188,8 @@ void timer_wheel_init(struct timer_wheel *w, ticks_t now)
 int timer_wheel_insert(struct timer_wheel *w, struct timer_entry *e,
 		       ticks_t deadline)
 {
+	ticks_t start;
+
 	/* relaxed: the state is only written under the caller's lock. */
 	if (atomic_load_explicit(&e->state, memory_order_relaxed) ==
 	    TIMER_ENTRY_PENDING)
@@ -199,6 +198,9 @@ int timer_wheel_insert(struct timer_wheel *w, struct timer_entry *e,
 		return -ETIMEDOUT;
 	e->deadline = deadline;
 	wheel_place(w, e);
+	start = slot_start(w->now, e->slot / WHEEL_SLOTS, e->slot % WHEEL_SLOTS);
+	if (start < w->next_start)
+		w->next_start = start;
 	/* relaxed: PENDING publishes nothing to lock-free readers, who only
 	 * act on FIRED. */
 	atomic_store_explicit(&e->state, TIMER_ENTRY_PENDING, memory_order_relaxed);
@@ -289,12 +291,13 @@ static size_t wheel_cascade(struct timer_wheel *w, ticks_t target, size_t max,
 		unsigned s = next_slot(w, level);
 		ticks_t start = slot_start(w->now, level, s);
 		struct timer_entry *chain[WHEEL_CHAINS];
-		bool more = true;
+		unsigned n = 0;
 
 		if (start > target)
 			break;
 		for (unsigned k = 0; k < WHEEL_CHAINS; k++) {
-			chain[k] = w->slots[level][s][k];
+			if (w->slots[level][s][k])
+				chain[n++] = w->slots[level][s][k];
 			w->slots[level][s][k] = NULL;
 		}
 		w->occupied[level] &= ~((uint64_t)1 << s);
@@ -302,17 +305,16 @@ static size_t wheel_cascade(struct timer_wheel *w, ticks_t target, size_t max,
 		 * stand at `start`: entries due then expire, the rest lie
 		 * within this slot's span and go to lower levels. */
 		w->now = start;
-		while (more) {
-			more = false;
+		while (n) {
 			/* One entry from each chain per round: their loads
 			 * are independent, so cache misses overlap. */
-			for (unsigned k = 0; k < WHEEL_CHAINS; k++) {
+			for (unsigned k = 0; k < n;) {
 				struct timer_entry *e = chain[k];
 
-				if (!e)
-					continue;
-				more = true;
-				chain[k] = e->next;
+				if (e->next)
+					chain[k++] = e->next;
+				else
+					chain[k] = chain[--n];
 				w->pending[level]--;
 				if (e->deadline != start) {
 					wheel_place(w, e);
