@@ -1,0 +1,65 @@
+/*
+ * kernel_rt.c - the kernel's runtime: one struct runtime for the machine,
+ * its clock the calibrated TSC, and every core's way into rt_core_run().
+ *
+ * The boot core gets here last in kmain() (kernel_main_loop, interrupts
+ * off): it initialises the runtime, installs it (and its timer) as the
+ * global one, claims slot 0, lets the rest of the kernel spawn its first
+ * tasks (kernel_spawn_initial_tasks: the shell), and runs its loop.  Each
+ * application processor, once its own per-core state is up, calls
+ * ap_main_loop(): it waits for the boot core to publish the runtime, claims
+ * the next slot and runs the same loop.  Neither ever returns.
+ */
+#include <stdatomic.h>
+
+#include "arch.h"
+#include "arch/x86_64/kmain.h"
+#include "arch/x86_64/kernel_rt.h"
+#include "lib/log.h"
+#include "panic.h"
+#include "rt/rt.h"
+
+/* Static: the 512-slot array must exist before any allocator does. */
+static struct runtime kernel_rt;
+static struct rt_core boot_core;
+
+struct runtime *kernel_runtime(void)
+{
+	return rt_global();
+}
+
+/* Weak: the shell (or a test kernel) spawns the first tasks. */
+__attribute__((weak)) void kernel_spawn_initial_tasks(struct runtime *rt)
+{
+	(void)rt;
+	log_info("rt: no initial tasks; the boot core idles in its loop");
+}
+
+void kernel_main_loop(void)
+{
+	rt_init(&kernel_rt, arch_clock());
+	if (rt_set_global(&kernel_rt))
+		panic("kernel_main_loop: a global runtime or timer is already set");
+	rt_core_new(&boot_core, &kernel_rt);
+	log_info("rt: cpu%u (apic %u) runs slot %u", arch_cpu_index(),
+		 (unsigned)arch_cpu_hwid(), boot_core.slot->index);
+	kernel_spawn_initial_tasks(&kernel_rt);
+	rt_core_run(&boot_core);
+	panic("kernel_main_loop: the boot core left its run loop");
+}
+
+void ap_main_loop(void)
+{
+	struct rt_core core;
+	struct runtime *rt;
+
+	/* The boot core publishes the runtime with a release CAS
+	 * (rt_set_global); rt_global() is the acquire that pairs with it. */
+	while ((rt = rt_global()) == NULL)
+		arch_cpu_relax();
+	rt_core_new(&core, rt);
+	log_info("rt: cpu%u (apic %u) joins the runtime", core.slot->index,
+		 (unsigned)arch_cpu_hwid());
+	rt_core_run(&core);
+	panic("ap_main_loop: cpu%u left its run loop", core.slot->index);
+}
