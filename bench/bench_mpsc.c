@@ -6,6 +6,7 @@
  * them all.  Reported: wall time / total items = ns per enqueue+dequeue
  * pair under that much producer contention (pairs/s = 1e9 / ns).
  */
+#define _POSIX_C_SOURCE 200809L
 #include <pthread.h>
 #include <stdatomic.h>
 

@@ -7,6 +7,7 @@
  *   sched_yield          a task yielding YIELDS times: ns per yield
  *   task_bytes           sizeof(struct task) and a heap task's footprint
  */
+#define _POSIX_C_SOURCE 200809L
 #include "bench_util.h"
 #include "sched/scheduler.h"
 

@@ -157,6 +157,15 @@ bool join_is_finished(const struct join_handle *jh);
 
 /* ---- wakers and references --------------------------------------------- */
 
+/*
+ * Whoever drops the last reference deallocates the task, in its own
+ * context: for heap tasks that is kfree().  An interrupt handler that
+ * wakes by value or drops a waker can be that last owner if every other
+ * reference (queue, join handle) is gone; the kernel's kfree must then be
+ * callable with interrupts disabled, or such handlers keep wakers of
+ * tasks that outlive them.
+ */
+
 /* A waker for `t` that takes a new reference. */
 struct waker task_waker(struct task *t);
 void task_ref(struct task *t);
@@ -165,8 +174,11 @@ void task_unref(struct task *t);
 /* Wake as a waker_wake_by_ref() of its waker would. */
 void task_wake_by_ref(struct task *t);
 
+/* A snapshot of the state word (tests, the `rt` dump). */
 static inline uint64_t task_state_load(const struct task *t)
 {
+	/* acquire: pairs with the acq_rel transitions in task.c, so a reader
+	 * that sees COMPLETED also sees the output. */
 	return atomic_load_explicit(&((struct task *)t)->state, memory_order_acquire);
 }
 
