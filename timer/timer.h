@@ -28,7 +28,8 @@
 #include "timer/clock.h"
 #include "timer/wheel.h"
 
-/* Wakers taken per lock hold; more due entries mean more rounds. */
+/* Wakers taken per lock hold; more due entries mean more rounds.  The
+ * batch lives on the turning core's stack: 32 x 24 bytes. */
 #define TIMER_WAKE_BATCH	32
 
 struct timer {
@@ -75,6 +76,19 @@ void timer_init(struct timer *t, const struct clock *clock);
  * core, IRQ-safe (wakers' wake must be IRQ-safe too).
  */
 struct timer_turn timer_turn(struct timer *t);
+
+/*
+ * The next deadline as last published (TIMER_NO_DEADLINE: none), without
+ * the lock: what an idle core arms its one-shot timer for.  Never later
+ * than the true next deadline once this core has seen the unlock that
+ * published it (the turn or insert it did itself, at least).  Any context.
+ */
+static inline ticks_t timer_next_hint(const struct timer *t)
+{
+	/* relaxed: a hint; see timer_turn(). */
+	return atomic_load_explicit(&((struct timer *)t)->next_hint,
+				    memory_order_relaxed);
+}
 
 /*
  * Arm entry `e` (IDLE or FIRED) for `deadline`.  Returns 0, or -ETIMEDOUT

@@ -76,6 +76,7 @@ static void test_sleep_fires_exactly_at_deadline(void **state)
 	assert_int_equal(r.now, START + 2);
 	assert_int_equal(r.fired, 1);
 	assert_int_equal(r.next_deadline, TIMER_NO_DEADLINE);
+	assert_int_equal(timer_next_hint(&tmr), TIMER_NO_DEADLINE);
 	assert_int_equal(atomic_load(&cnt.wakes), 1);
 	assert_int_equal(sleep_poll(&s, &cx), POLL_READY);
 	assert_int_equal(sleep_poll(&s, &cx), POLL_READY);
@@ -228,6 +229,7 @@ static void test_turn_never_spins_on_busy_lock(void **state)
 	(void)state;
 	sleep_init_deadline(&s, &tmr, START + 2);
 	assert_int_equal(sleep_poll(&s, &cx), POLL_PENDING);
+	assert_int_equal(timer_next_hint(&tmr), START + 2);
 	/* Nothing due yet: the turn does not even look at the lock. */
 	spin_lock(&tmr.lock);
 	r = timer_turn(&tmr);
