@@ -101,6 +101,13 @@ test: $(UNIT_TESTS) $(STRESS_TESTS) $(TEST_DEPS)
 		$(TEST_CMDS)
 check: test
 
+# Long runs of every stress test (ASan and TSan builds), for after a change
+# to lock-free code; not part of `make test`.
+.PHONY: soak
+soak: $(STRESS_TESTS)
+	@TEST_TIMEOUT=3600 tools/run-tests $(BUILD)/soak-logs \
+		$(foreach t,$(STRESS_TESTS),"HYPHAE_SOAK=1 $(TSAN_OPTIONS_RUN) $(t)")
+
 .PHONY: clean
 clean:
 	rm -rf $(BUILD)
