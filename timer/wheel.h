@@ -9,7 +9,7 @@
  * differs from the wheel's `now` (6 bits per level) and in the slot named
  * by d's 6 bits at that level:
  *
- *   level  slot granularity   holds deadlines up to (ticks after now)
+ *   level  slot granularity   reaches (ticks after now, at most)
  *     0    1                  63               (1 ns ticks: 63 ns)
  *     1    64                 4 095            (~4.1 us)
  *     2    4 096              262 143          (~262 us)
@@ -24,9 +24,11 @@
  * timers may fire late by the granularity of their level, entries are
  * cascaded to lower levels when their slot's start tick is reached, so
  * every entry fires exactly at its deadline tick (or at the first turn
- * after it).  Each entry is re-placed at most once per level.  Entries due
- * but not fired because the caller's fire budget ran out wait in a sorted
- * expired list and fire first at the next turn.
+ * after it).  Each entry is re-placed at most once per level, plus once
+ * per 2^36 ticks it waits beyond the range.  Entries due but not fired
+ * because the caller's fire budget ran out wait in a sorted expired list
+ * and fire first at the next turn.  A slot is WHEEL_CHAINS lists so that
+ * cascading many out-of-cache entries overlaps their cache misses.
  *
  * Not thread-safe: the caller serialises every call (struct timer wraps
  * the wheel in a spin lock).  The entry's `state` byte alone may be read
