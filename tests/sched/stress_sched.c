@@ -9,12 +9,15 @@
  * outside while the task may still be polling.  Checks: nothing is polled
  * concurrently with itself; every task completes exactly once (drop_state
  * count) and is freed (live count); no poll starts after a successful
- * cancel; join results match whether the task returned READY.
+ * cancel; a join waker registered (and sometimes replaced) while the task
+ * completes on another thread is woken exactly when join becomes READY,
+ * and join results match whether the task returned READY.
  */
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "sched/scheduler.h"
 #include "stress_util.h"
@@ -46,7 +49,7 @@ static struct scheduler scheds[NSCHED];
 static pthread_t owners[NSCHED];
 static struct injector inj = INJECTOR_INIT(inj);
 static _Atomic(struct task *) mailbox[MAILBOX];
-static atomic_long live, completed, notifies, mbox_wakes;
+static atomic_long live, completed, notifies, mbox_wakes, join_waits;
 static atomic_int stop, start;
 static unsigned long n_tasks;
 
@@ -139,6 +142,61 @@ static bool on_owner(void *arg)
 	return pthread_equal(pthread_self(), *(pthread_t *)arg);
 }
 
+/* A waker that raises a flag: what a joiner on another core would get. */
+struct fwaker {
+	atomic_int woken;
+	atomic_int refs;
+};
+
+static void fw_wake(const void *d)
+{
+	struct fwaker *f = (struct fwaker *)d;
+
+	atomic_store(&f->woken, 1);
+	atomic_fetch_sub(&f->refs, 1);
+}
+
+static void fw_wake_by_ref(const void *d)
+{
+	atomic_store(&((struct fwaker *)d)->woken, 1);
+}
+
+static const void *fw_clone(const void *d)
+{
+	atomic_fetch_add(&((struct fwaker *)d)->refs, 1);
+	return d;
+}
+
+static void fw_drop(const void *d)
+{
+	atomic_fetch_sub(&((struct fwaker *)d)->refs, 1);
+}
+
+static const struct waker_vtable fw_vt = { fw_wake, fw_wake_by_ref, fw_clone, fw_drop };
+
+#define JOIN_WAIT_NS	(20ull * 1000 * 1000 * 1000)
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * Join handle k: poll with waker `fw[k][0]`, sometimes re-poll with
+ * `fw[k][1]` (replacing it) while the task runs elsewhere.  Returns true
+ * when READY.  `which` is the waker last registered.
+ */
+static bool join_step(struct join_handle *jh, struct fwaker *fw, int which)
+{
+	struct waker w = { &fw_vt, &fw[which] };
+	struct context cx = { &w };
+
+	return join_poll(jh, &cx, NULL, 0) == POLL_READY;
+}
+
 static void *producer(void *arg)
 {
 	unsigned p = (unsigned)(uintptr_t)arg;
@@ -146,9 +204,13 @@ static void *producer(void *arg)
 	struct join_handle *handles = calloc(nh, sizeof(*handles));
 	struct stask **tasks = calloc(nh, sizeof(*tasks));
 	int *cancelled = calloc(nh, sizeof(int));
+	struct fwaker (*fw)[2] = calloc(nh, sizeof(*fw));
+	int *which = calloc(nh, sizeof(int));
+	bool *done = calloc(nh, sizeof(bool));
 	uint32_t rng = 0x9e3779b9u * (p + 1);
 
-	STRESS_CHECK(handles && tasks && cancelled, "out of memory");
+	STRESS_CHECK(handles && tasks && cancelled && fw && which && done,
+		     "out of memory");
 	for (unsigned long i = 0; i < n_tasks; i++) {
 		struct stask init = { .target = 1 + (int)(xorshift(&rng) % MAX_POLLS),
 				      .rng = xorshift(&rng) | 1 };
@@ -171,22 +233,46 @@ static void *producer(void *arg)
 				if (cancelled[h])
 					atomic_store(&tasks[h]->cancel_done, 1);
 			}
+			/* Register a join waker while the task races to
+			 * completion on another thread; sometimes replace it. */
+			done[h] = join_step(jh, fw[h], 0);
+			if (!done[h] && (i & 2)) {
+				which[h] = 1;
+				done[h] = join_step(jh, fw[h], 1);
+			}
 			h++;
 		}
 	}
-	/* Wait for every kept task; results must match what happened. */
+	/*
+	 * Wait for every kept task: the registered waker must be woken (no
+	 * lost wakeup), after which join is READY; the result must match
+	 * what happened; every stored waker clone is released.
+	 */
 	for (unsigned long k = 0; k < h; k++) {
-		struct context none = { NULL };
-		int ready;
+		uint64_t deadline = now_ns() + JOIN_WAIT_NS;
 
-		while (join_poll(&handles[k], &none, NULL, 0) == POLL_PENDING)
-			sched_yield();
-		/* The handle was the last thing we touch; `tasks[k]` may be
-		 * freed now, so `ready` is read before the final poll in
-		 * the OK case only through the result. */
-		ready = handles[k].result == JOIN_OK;
-		STRESS_CHECK(cancelled[k] || ready, "uncancelled task %lu not OK", k);
+		if (!done[k]) {
+			atomic_fetch_add(&join_waits, 1);
+			while (!atomic_load(&fw[k][which[k]].woken)) {
+				STRESS_CHECK(now_ns() < deadline,
+					     "join waker %lu never woken", k);
+				sched_yield();
+			}
+			STRESS_CHECK(join_step(&handles[k], fw[k], which[k]),
+				     "join %lu woken but not ready", k);
+		}
+		STRESS_CHECK(handles[k].task == NULL, "handle %lu not released", k);
+		STRESS_CHECK(cancelled[k] || handles[k].result == JOIN_OK,
+			     "uncancelled task %lu not OK", k);
+		STRESS_CHECK(atomic_load(&fw[k][0].refs) == 0 &&
+			     atomic_load(&fw[k][1].refs) == 0,
+			     "join waker %lu leaked", k);
+		STRESS_CHECK(which[k] == 1 || !atomic_load(&fw[k][1].woken),
+			     "unregistered waker woken");
 	}
+	free(fw);
+	free(which);
+	free(done);
 	free(handles);
 	free(tasks);
 	free(cancelled);
@@ -317,10 +403,11 @@ int main(void)
 			polled += atomic_load(&scheds[i].polled);
 		}
 		printf("stress_sched: %lu tasks, %llu polls, %llu stolen in "
-		       "(%llu from peers), %ld mailbox wakes, %ld notifies\n",
+		       "(%llu from peers), %ld mailbox wakes, %ld notifies, "
+		       "%ld join waits\n",
 		       total(), (unsigned long long)polled, (unsigned long long)in,
 		       (unsigned long long)out, atomic_load(&mbox_wakes),
-		       atomic_load(&notifies));
+		       atomic_load(&notifies), atomic_load(&join_waits));
 	}
 	printf("1 passed, 0 failed\n");
 	return 0;
