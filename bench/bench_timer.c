@@ -133,8 +133,14 @@ static struct timer_entry *wheel_fill(size_t n, size_t extra, ticks_t *dl)
 	return e;
 }
 
-/* Insert k more on top of n pending, then cancel them in random order. */
-static void wheel_insert_cancel(size_t n, enum dist d, double *ins, double *can)
+/*
+ * Insert k more on top of n pending, then cancel them in random order (each
+ * cancel touches an entry and list neighbours long out of cache); and
+ * insert+cancel pairs of one entry at a time, the pattern of a timeout
+ * whose operation completes quickly (*pair, per pair).
+ */
+static void wheel_insert_cancel(size_t n, enum dist d, double *ins, double *can,
+				double *pair)
 {
 	size_t k = n / 10 > 100 ? n / 10 : 100;
 	ticks_t *dl = make_deadlines(n + k, d);
@@ -159,6 +165,13 @@ static void wheel_insert_cancel(size_t n, enum dist d, double *ins, double *can)
 	}
 	*ins = ti / (double)ops;
 	*can = tc / (double)ops;
+	ti = now_ns();
+	for (size_t i = 0; i < MIN_OPS; i++) {
+		if (timer_wheel_insert(&wheel, &x[i % k], dl[n + i % k]))
+			abort();
+		sink += timer_wheel_cancel(&wheel, &x[i % k]);
+	}
+	*pair = (now_ns() - ti) / (double)MIN_OPS;
 	free(e);
 	free(order);
 	free(dl);
@@ -229,7 +242,8 @@ static struct heap_entry *heap_fill(size_t n, size_t extra, ticks_t *dl)
 	return e;
 }
 
-static void heap_insert_cancel(size_t n, enum dist d, double *ins, double *can)
+static void heap_insert_cancel(size_t n, enum dist d, double *ins, double *can,
+			       double *pair)
 {
 	size_t k = n / 10 > 100 ? n / 10 : 100;
 	ticks_t *dl = make_deadlines(n + k, d);
@@ -254,6 +268,13 @@ static void heap_insert_cancel(size_t n, enum dist d, double *ins, double *can)
 	}
 	*ins = ti / (double)ops;
 	*can = tc / (double)ops;
+	ti = now_ns();
+	for (size_t i = 0; i < MIN_OPS; i++) {
+		if (heap_insert(&heap, &x[i % k], dl[n + i % k]))
+			abort();
+		sink += heap_cancel(&heap, &x[i % k]);
+	}
+	*pair = (now_ns() - ti) / (double)MIN_OPS;
 	heap_destroy(&heap);
 	free(e);
 	free(order);
@@ -395,11 +416,12 @@ int main(void)
 			double wi[BENCH_REPS], wc[BENCH_REPS], hi[BENCH_REPS],
 			       hc[BENCH_REPS], ti[BENCH_REPS], tc[BENCH_REPS];
 			double wf[BENCH_REPS], hf[BENCH_REPS], wt[BENCH_REPS],
-			       ht[BENCH_REPS], tt[BENCH_REPS];
+			       ht[BENCH_REPS], tt[BENCH_REPS], wp[BENCH_REPS],
+			       hp[BENCH_REPS];
 
 			for (int r = 0; r < BENCH_REPS; r++) {
-				wheel_insert_cancel(n, d, &wi[r], &wc[r]);
-				heap_insert_cancel(n, d, &hi[r], &hc[r]);
+				wheel_insert_cancel(n, d, &wi[r], &wc[r], &wp[r]);
+				heap_insert_cancel(n, d, &hi[r], &hc[r], &hp[r]);
 				timer_insert_cancel(n, d, &ti[r], &tc[r]);
 				wf[r] = wheel_fire(n, d);
 				hf[r] = heap_fire(n, d);
@@ -413,6 +435,8 @@ int main(void)
 			report("wheel_cancel", n, d, wc);
 			report("heap_cancel", n, d, hc);
 			report("timer_cancel_locked", n, d, tc);
+			report("wheel_insert_cancel_pair", n, d, wp);
+			report("heap_insert_cancel_pair", n, d, hp);
 			report("wheel_fire", n, d, wf);
 			report("heap_fire", n, d, hf);
 			report("wheel_turn_1tick", n, d, wt);
