@@ -86,8 +86,9 @@ static inline void hlist_push(struct timer_entry **head, struct timer_entry *e)
 	e->pprev = head;
 }
 
-/* Put a not-yet-due entry (deadline > now) on its level and slot. */
-static void wheel_place(struct timer_wheel *w, struct timer_entry *e)
+/* Put a not-yet-due entry (deadline > now) on its level and slot; returns
+ * the slot's start tick (the key with the bits below its level cleared). */
+static ticks_t wheel_place(struct timer_wheel *w, struct timer_entry *e)
 {
 	ticks_t key = e->deadline;
 	unsigned level, s;
@@ -103,6 +104,7 @@ static void wheel_place(struct timer_wheel *w, struct timer_entry *e)
 	w->occupied[level] |= (uint64_t)1 << s;
 	w->pending[level]++;
 	e->slot = (uint16_t)(level * WHEEL_SLOTS + s);
+	return key & ~(((ticks_t)1 << level_shift(level)) - 1);
 }
 
 static void expired_append(struct timer_wheel *w, struct timer_entry *e)
@@ -197,8 +199,7 @@ int timer_wheel_insert(struct timer_wheel *w, struct timer_entry *e,
 	if (deadline <= w->now)
 		return -ETIMEDOUT;
 	e->deadline = deadline;
-	wheel_place(w, e);
-	start = slot_start(w->now, e->slot / WHEEL_SLOTS, e->slot % WHEEL_SLOTS);
+	start = wheel_place(w, e);
 	if (start < w->next_start)
 		w->next_start = start;
 	/* relaxed: PENDING publishes nothing to lock-free readers, who only
