@@ -348,7 +348,7 @@ static void rt_core_idle(struct rt_core *core)
 		arch_irq_enable();
 		return;
 	}
-	next = atomic_load_explicit(&rt->timer.next_hint, memory_order_relaxed);
+	next = timer_next_hint(&rt->timer);
 	arch_timer_arm(next);
 	atomic_store_explicit(&slot->state, RT_CORE_IDLE, memory_order_relaxed);
 	start = clock_now(rt->clock);
