@@ -5,6 +5,7 @@
  * consumer (the main thread) dequeues with mpsc_try_dequeue() until it has
  * them all.  Reported: wall time / total items = ns per enqueue+dequeue
  * pair under that much producer contention (pairs/s = 1e9 / ns).
+ * mpsc_pair_1thread is the uncontended cost: one thread, batches of 256.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <pthread.h>
@@ -62,6 +63,24 @@ static double run(void *arg)
 	return (double)t0 / (double)want;
 }
 
+/* No contention: one thread enqueues a batch, then dequeues it. */
+static double run_single(void *arg)
+{
+	const unsigned batch = 256;
+	struct mpsc_node *n;
+	uint64_t t0 = bench_now_ns();
+
+	(void)arg;
+	for (unsigned done = 0; done < ITEMS; done += batch) {
+		for (unsigned i = 0; i < batch; i++)
+			mpsc_enqueue(&q, &nodes[i]);
+		for (unsigned i = 0; i < batch; i++)
+			if (mpsc_try_dequeue(&q, &n) != MPSC_ITEM)
+				abort();
+	}
+	return (double)(bench_now_ns() - t0) / ITEMS;
+}
+
 int main(void)
 {
 	static const unsigned ps[] = { 1, 2, 4 };
@@ -70,6 +89,7 @@ int main(void)
 	nodes = calloc((size_t)MAXP * ITEMS, sizeof(*nodes));
 	if (!nodes)
 		return 1;
+	bench_report("mpsc_pair_1thread", run_single, NULL);
 	for (unsigned i = 0; i < sizeof(ps) / sizeof(ps[0]); i++) {
 		unsigned p = ps[i];
 

@@ -64,8 +64,12 @@ struct sched_tick {
 /*
  * Counters: relaxed atomics, read by anyone (the `rt` dump) at any time.
  * `queued` is approximate: it is raised before a task is enqueued and
- * lowered after it is dequeued, so a reader can see a task counted that is
- * not yet (or no longer) in the queue; it is exact when nothing is moving.
+ * lowered after it is dequeued (by sched_tick() once per tick), so a reader
+ * can see tasks counted that are not yet (or no longer) in the queue, never
+ * fewer than are in it; it is exact between ticks when nothing is moving.
+ * "woken" for the dump is woken_internal + woken_external: wakes that made
+ * a task runnable on this scheduler (or found it polling here), sorted by
+ * the on_owner hook.
  */
 struct scheduler {
 	struct mpsc_queue queue;
