@@ -289,6 +289,34 @@ static void test_injector(void **st)
 	injector_set_notify(&inj, NULL, NULL);
 }
 
+static void test_injector_cancelled(void **st)
+{
+	struct ttask init = { .nsteps = 1, .script = { TS_READY } };
+	struct join_handle jh[2];
+	struct stealer s;
+
+	(void)st;
+	for (int i = 0; i < 2; i++) {
+		atomic_fetch_add(&live, 1);
+		assert_int_equal(injector_spawn(&inj, &tt_vt, &init, sizeof(init), &jh[i]), 0);
+	}
+	/* Queued in the injector (unbound): cancel only marks it. */
+	assert_true(join_cancel(&jh[0]));
+	assert_int_equal(injector_queued(&inj), 2);
+	assert_int_equal(injector_try_steal(&inj, &s), STEAL_OK);
+	assert_int_equal(stealer_spawn_n(&s, &thief, 2), 1);
+	assert_int_equal(s.released, 1);
+	stealer_release(&s);
+	assert_int_equal(injector_queued(&inj), 0);
+	assert_int_equal(sched_tick(&thief).completed, 1);
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(join_poll(&jh[i], &(struct context){ NULL }, NULL, 0),
+				 POLL_READY);
+		assert_int_equal(jh[i].result, i == 0 ? JOIN_CANCELLED : JOIN_OK);
+	}
+	assert_int_equal(poll_log_len, 1);
+}
+
 static void test_steal_counts(void **st)
 {
 	enum tstep r[] = { TS_READY };
@@ -407,6 +435,7 @@ int main(void)
 		T(test_tick_counts_spawns),
 		T(test_macros),
 		T(test_injector),
+		T(test_injector_cancelled),
 		T(test_steal_counts),
 		T(test_steal_skips_cancelled),
 		T(test_steal_rebinds),

@@ -263,6 +263,53 @@ static void test_join_waker_replaced(void **st)
 	assert_int_equal(a.woken + b.woken, 0);
 }
 
+/* A joiner's waker whose clone runs the scheduler: the task completes
+ * while join_poll() is in its REGISTERING window. */
+static int racing_clones, racing_drops;
+
+static const void *racing_clone(const void *d)
+{
+	racing_clones++;
+	sched_tick(&sched);
+	return d;
+}
+
+static void racing_drop(const void *d)
+{
+	(void)d;
+	racing_drops++;
+}
+
+static void racing_wake(const void *d)
+{
+	(void)d;
+	fail_msg("completion must not wake a waker still being registered");
+}
+
+static const struct waker_vtable racing_vt = {
+	racing_wake, racing_wake, racing_clone, racing_drop,
+};
+
+static void test_join_completes_while_registering(void **st)
+{
+	enum tstep s[] = { TS_READY };
+	struct waker w = { &racing_vt, &racing_clones };
+	struct context cx = { &w };
+	struct join_handle jh;
+	int out = 0;
+
+	(void)st;
+	racing_clones = racing_drops = 0;
+	assert_int_equal(tt_spawn(&sched, 1, s, 1, &jh), 0);
+	/* join_poll stores the waker (the clone completes the task), sees
+	 * COMPLETED on its way to WAITING, drops the waker and is READY. */
+	assert_int_equal(join_poll(&jh, &cx, &out, sizeof(out)), POLL_READY);
+	assert_int_equal(racing_clones, 1);
+	assert_int_equal(racing_drops, 1);
+	assert_int_equal(jh.result, JOIN_OK);
+	assert_int_equal(out, 101);
+}
+
 static void test_detach(void **st)
 {
 	enum tstep s[] = { TS_YIELD, TS_READY };
@@ -467,6 +514,7 @@ int main(void)
 		T(test_join_output),
 		T(test_join_after_completion),
 		T(test_join_waker_replaced),
+		T(test_join_completes_while_registering),
 		T(test_detach),
 		T(test_cancel_before_poll),
 		T(test_cancel_idle),
