@@ -8,6 +8,7 @@
  * can hand that node out without racing a producer appending to it.
  * Reference: D. Vyukov, 1024cores.net, "Intrusive MPSC node-based queue".
  */
+#include "panic.h"
 #include "sched/mpsc.h"
 
 void mpsc_init(struct mpsc_queue *q, struct mpsc_node *stub)
@@ -106,4 +107,29 @@ enum mpsc_result mpsc_try_dequeue(struct mpsc_queue *q, struct mpsc_node **out)
 	r = mpsc_dequeue_locked(q, out);
 	mpsc_consumer_unlock(q);
 	return r;
+}
+
+size_t mpsc_check(struct mpsc_queue *q, size_t limit,
+		  void (*visit)(struct mpsc_node *n, void *arg), void *arg)
+{
+	struct mpsc_node *head = head_of(q), *n = q->tail;
+	size_t count = 0, steps = 0;
+
+	for (;;) {
+		if (n == NULL)
+			panic("mpsc_check: link missing after %zu nodes", count);
+		if (steps++ > limit)
+			panic("mpsc_check: head not reached within %zu nodes", limit);
+		if (n != q->stub) {
+			count++;
+			if (visit)
+				visit(n, arg);
+		}
+		if (n == head)
+			break;
+		n = next_of(n);
+	}
+	if (next_of(head) != NULL)
+		panic("mpsc_check: head has a successor");
+	return count;
 }

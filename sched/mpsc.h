@@ -96,4 +96,14 @@ enum mpsc_result __must_check mpsc_dequeue_locked(struct mpsc_queue *q,
 enum mpsc_result __must_check mpsc_try_dequeue(struct mpsc_queue *q,
 					       struct mpsc_node **out);
 
+/*
+ * Checker for tests and debugging: walks the queue from tail to head,
+ * calling visit(node, arg) for each real node (not the stub), and panics if
+ * head is not reached within `limit` nodes or a link is missing.  Returns
+ * the node count.  Only when the queue is quiescent (no producer or
+ * consumer running).
+ */
+size_t mpsc_check(struct mpsc_queue *q, size_t limit,
+		  void (*visit)(struct mpsc_node *n, void *arg), void *arg);
+
 #endif /* HYPHAE_SCHED_MPSC_H */

@@ -194,6 +194,30 @@ struct sched_tick sched_tick(struct scheduler *s)
 	return tick;
 }
 
+static void check_queued_task(struct mpsc_node *n, void *arg)
+{
+	struct task *t = container_of(n, struct task, run_node);
+	uint64_t state = task_state_load(t);
+
+	if ((state & (TASK_WOKEN | TASK_POLLING | TASK_COMPLETED)) != TASK_WOKEN)
+		panic("sched_check: task %llu queued in state %#llx",
+		      (unsigned long long)t->id, (unsigned long long)state);
+	if (atomic_load_explicit(&t->sched, memory_order_relaxed) != arg)
+		panic("sched_check: task %llu queued on a scheduler it is not bound to",
+		      (unsigned long long)t->id);
+}
+
+size_t sched_check(struct scheduler *s)
+{
+	size_t n, queued = sched_queued(s);
+
+	/* A cycle would overrun any bound; twice the count is generous. */
+	n = mpsc_check(&s->queue, 2 * queued + 2, check_queued_task, s);
+	if (n != queued)
+		panic("sched_check: %zu tasks queued, counter says %zu", n, queued);
+	return n;
+}
+
 /* ---- injector ----------------------------------------------------------- */
 
 void injector_init(struct injector *inj)

@@ -126,6 +126,13 @@ void sched_spawn_allocated(struct scheduler *s, struct task *t,
  */
 struct sched_tick sched_tick(struct scheduler *s);
 
+/*
+ * Checker for tests: every queued task is WOKEN, not POLLING or COMPLETED,
+ * and bound to `s`; the count equals `queued`.  Panics otherwise; returns
+ * the count.  Only between ticks with nothing else touching `s`.
+ */
+size_t sched_check(struct scheduler *s);
+
 /* Approximate number of queued tasks (see struct scheduler). */
 static inline size_t sched_queued(const struct scheduler *s)
 {

@@ -388,7 +388,8 @@ int main(void)
 			task_unref(t);
 	}
 	for (unsigned i = 0; i < NSCHED; i++)
-		STRESS_CHECK(sched_tick(&scheds[i]).polled == 0 &&
+		STRESS_CHECK(sched_check(&scheds[i]) == 0 &&
+			     sched_tick(&scheds[i]).polled == 0 &&
 			     sched_queued(&scheds[i]) == 0, "scheduler %u not idle", i);
 	STRESS_CHECK(injector_queued(&inj) == 0, "injector not empty");
 	STRESS_CHECK(atomic_load(&live) == 0, "%ld tasks leaked", atomic_load(&live));

@@ -357,8 +357,10 @@ static void step_steal(void)
 
 static void check_all(void)
 {
-	for (int q = 0; q < 2; q++)
+	for (int q = 0; q < 2; q++) {
 		assert_int_equal(sched_queued(&sched[q]), model_len(q));
+		assert_int_equal(sched_check(&sched[q]), model_len(q));
+	}
 	for (int i = 0; i < SLOTS; i++) {
 		uint64_t s;
 

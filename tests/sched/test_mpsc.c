@@ -61,8 +61,12 @@ static void fifo_rounds(struct mpsc_queue *q)
 			items[i].value = round * 1000 + i;
 			mpsc_enqueue(q, &items[i].node);
 		}
-		for (int i = 0; i < len; i++)
+		assert_int_equal(mpsc_check(q, N_ITEMS + 1, NULL, NULL), len);
+		for (int i = 0; i < len; i++) {
 			assert_int_equal(pop(q, &r), round * 1000 + i);
+			assert_int_equal(mpsc_check(q, N_ITEMS + 1, NULL, NULL),
+					 len - i - 1);
+		}
 		assert_int_equal(pop(q, &r), -1);
 		assert_int_equal(r, MPSC_EMPTY);
 	}
@@ -170,6 +174,27 @@ static void test_inconsistent(void **state)
 	assert_int_equal(r, MPSC_EMPTY);
 }
 
+static void test_check_catches(void **state)
+{
+	struct mpsc_node stub;
+	struct mpsc_queue q;
+	struct item a, b, c;
+
+	(void)state;
+	mpsc_init(&q, &stub);
+	mpsc_enqueue(&q, &a.node);
+	mpsc_enqueue(&q, &b.node);
+	mpsc_enqueue(&q, &c.node);
+	assert_int_equal(mpsc_check(&q, 8, NULL, NULL), 3);
+	/* A cycle: c -> a.  Head (c) now has a successor / loops. */
+	atomic_store(&c.node.next, &a.node);
+	expect_assert_failure(mpsc_check(&q, 8, NULL, NULL));
+	/* A lost link: a -> NULL, head unreachable. */
+	atomic_store(&c.node.next, NULL);
+	atomic_store(&a.node.next, NULL);
+	expect_assert_failure(mpsc_check(&q, 8, NULL, NULL));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -178,6 +203,7 @@ int main(void)
 		cmocka_unit_test(test_interleaved),
 		cmocka_unit_test(test_busy),
 		cmocka_unit_test(test_inconsistent),
+		cmocka_unit_test(test_check_catches),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -47,6 +47,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	(void)state;
+	assert_int_equal(sched_check(&sched), 0);
+	assert_int_equal(sched_check(&thief), 0);
 	assert_int_equal(sched_queued(&sched), 0);
 	assert_int_equal(sched_queued(&thief), 0);
 	assert_int_equal(atomic_load(&live), 0);
@@ -63,7 +65,9 @@ static void test_budget(void **st)
 	for (unsigned i = 0; i < SCHED_TICK_BUDGET + extra; i++)
 		assert_int_equal(tt_spawn(&sched, (int)i, r, 1, NULL), 0);
 	assert_int_equal(notified, SCHED_TICK_BUDGET + extra);
+	assert_int_equal(sched_check(&sched), SCHED_TICK_BUDGET + extra);
 	t = sched_tick(&sched);
+	assert_int_equal(sched_check(&sched), extra);
 	assert_int_equal(t.polled, SCHED_TICK_BUDGET);
 	assert_int_equal(t.completed, SCHED_TICK_BUDGET);
 	assert_true(t.has_remaining);
