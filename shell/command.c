@@ -34,7 +34,8 @@ const struct shell_cmd *shell_find(const struct shell_commands *reg,
 int shell_register(struct shell_commands *reg, const struct shell_cmd *cmd)
 {
 	if (cmd == NULL || cmd->name == NULL || cmd->name[0] == '\0' ||
-	    (cmd->run == NULL && cmd->subcmds == NULL))
+	    (cmd->run == NULL && cmd->start == NULL && cmd->subcmds == NULL) ||
+	    (cmd->run != NULL && cmd->start != NULL))
 		return -EINVAL;
 	if (strcmp(cmd->name, HELP_NAME) == 0 || shell_find(reg, cmd->name))
 		return -EEXIST;
@@ -162,7 +163,8 @@ static int run_help(const struct shell_commands *reg, int argc, char **argv,
 }
 
 static int dispatch(const struct shell_cmd *cmd, int argc, char **argv,
-		    int depth, const struct shell_out *out)
+		    int depth, const struct shell_out *out,
+		    struct shell_job *job)
 {
 	/* argv[depth] is cmd's own name; the words after it are its input. */
 	int nargs = argc - depth - 1;
@@ -176,12 +178,12 @@ static int dispatch(const struct shell_cmd *cmd, int argc, char **argv,
 		const struct shell_cmd *sub = find_sub(cmd, next);
 
 		if (sub)
-			return dispatch(sub, argc, argv, depth + 1, out);
-		if (cmd->run == NULL)
+			return dispatch(sub, argc, argv, depth + 1, out, job);
+		if (cmd->run == NULL && cmd->start == NULL)
 			return path_error(out, cmd, argv, depth,
 					  "unknown subcommand '%s'", next);
 	}
-	if (cmd->run == NULL)
+	if (cmd->run == NULL && cmd->start == NULL)
 		return path_error(out, cmd, argv, depth, "missing subcommand");
 	if (nargs < cmd->min_args ||
 	    (cmd->max_args != SHELL_ARGS_ANY && nargs > cmd->max_args)) {
@@ -194,11 +196,27 @@ static int dispatch(const struct shell_cmd *cmd, int argc, char **argv,
 				  nargs < cmd->min_args ? "too few arguments (%d)" :
 				  "too many arguments (%d)", nargs);
 	}
-	return cmd->run(cmd, nargs + 1, argv + depth, out);
+	if (cmd->run)
+		return cmd->run(cmd, nargs + 1, argv + depth, out);
+	if (job == NULL) {
+		shell_puts(out, "error: ");
+		print_path(out, argv, depth);
+		shell_puts(out, ": waits, so it runs only in the shell task\n");
+		return -ENOSYS;
+	}
+	job->cmd = cmd;
+	job->jh = JOIN_HANDLE_NONE;
+	return cmd->start(cmd, nargs + 1, argv + depth, out, job);
 }
 
 int shell_exec(const struct shell_commands *reg, char *line,
 	       const struct shell_out *out)
+{
+	return shell_exec_job(reg, line, out, NULL);
+}
+
+int shell_exec_job(const struct shell_commands *reg, char *line,
+		   const struct shell_out *out, struct shell_job *job)
 {
 	char *argv[SHELL_MAX_ARGS];
 	const struct shell_cmd *cmd;
@@ -220,5 +238,5 @@ int shell_exec(const struct shell_commands *reg, char *line,
 			     argv[0]);
 		return -ENOENT;
 	}
-	return dispatch(cmd, argc, argv, 0, out);
+	return dispatch(cmd, argc, argv, 0, out, job);
 }

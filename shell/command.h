@@ -14,6 +14,12 @@
  * `help CMD [SUB]` and `CMD [SUB] help` print usage and subcommands.  Every
  * error is one line naming the problem, then the usage, and the shell goes
  * on.  All output goes through a struct shell_out, so tests capture it.
+ *
+ * Commands that wait (sleep, spawn, bench) must not block their core: they
+ * have a `start` handler instead of `run`.  It checks its arguments, spawns
+ * a task that does the waiting and fills job->jh with its join handle, and
+ * returns SHELL_PENDING; the shell task then awaits that handle (and keeps
+ * reading input, so Ctrl-C can join_cancel() it).  See shell/job.h.
  */
 #ifndef HYPHAE_SHELL_COMMAND_H
 #define HYPHAE_SHELL_COMMAND_H
@@ -24,11 +30,26 @@
 #include "compiler.h"
 #include "shell/out.h"
 #include "shell/parse.h"
+#include "sched/task.h"
 
 #define SHELL_MAX_COMMANDS	64
 #define SHELL_ARGS_ANY		(-1)	/* max_args: no upper limit */
 
+/* A start handler's result: the command goes on in job->jh's task. */
+#define SHELL_PENDING		1
+
 struct shell_cmd;
+
+/*
+ * A command that is still running: the task doing its waiting.  That
+ * task's output (TASK_OUTPUT) is an int: 0 or a negative errno code, as a
+ * handler's return value.  It prints its own results; the shell prints
+ * only "^C" notices.
+ */
+struct shell_job {
+	struct join_handle jh;
+	const struct shell_cmd *cmd;	/* set by shell_exec_job() */
+};
 
 /*
  * A command handler.  argv[0] is the command's own name (the subcommand's,
@@ -39,6 +60,14 @@ struct shell_cmd;
 typedef int (*shell_handler_fn)(const struct shell_cmd *cmd, int argc,
 				char **argv, const struct shell_out *out);
 
+/*
+ * A waiting command's handler: as shell_handler_fn, and it may spawn a task
+ * into job->jh and return SHELL_PENDING.  Task context.
+ */
+typedef int (*shell_start_fn)(const struct shell_cmd *cmd, int argc,
+			      char **argv, const struct shell_out *out,
+			      struct shell_job *job);
+
 struct shell_cmd {
 	const char *name;
 	const char *help;		/* one line, no trailing period */
@@ -48,6 +77,7 @@ struct shell_cmd {
 	int min_args, max_args;		/* words after the name; checked before run */
 	bool raw_args;			/* "CMD help" is an argument, not a help request */
 	void *data;			/* for the handler */
+	shell_start_fn start;		/* instead of run: may go on as a job */
 };
 
 struct shell_commands {
@@ -61,7 +91,7 @@ void shell_commands_init(struct shell_commands *reg);
 /*
  * Add cmd (which must outlive the registry).  0, -EEXIST (the name is
  * taken, or is "help"), -ENOSPC (table full) or -EINVAL (no name, or
- * neither a handler nor subcommands).  Boot/init time; not concurrent with
+ * neither a handler nor subcommands, or both run and start).  Boot/init time; not concurrent with
  * shell_exec().
  */
 int __must_check shell_register(struct shell_commands *reg,
@@ -79,6 +109,14 @@ const struct shell_cmd *shell_find(const struct shell_commands *reg,
  */
 int shell_exec(const struct shell_commands *reg, char *line,
 	       const struct shell_out *out);
+
+/*
+ * As shell_exec(), and a command with a start handler may return
+ * SHELL_PENDING with its task in job->jh (job->cmd names it).  With job
+ * NULL such a command is refused (-ENOSYS, "only in the shell task").
+ */
+int shell_exec_job(const struct shell_commands *reg, char *line,
+		   const struct shell_out *out, struct shell_job *job);
 
 /*
  * For handlers: print "error: NAME: <message>" and "usage: <usage>", and

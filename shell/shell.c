@@ -1,7 +1,8 @@
 /*
  * shell.c - a shell session (see shell.h): bytes in, editor, commands,
  * prompt.  The completed line is copied out of the editor before it runs,
- * because tokenizing writes into it.
+ * because tokenizing writes into it.  Awaiting a command's job is in
+ * job.c, so this file (and the fuzzer that links it) needs no scheduler.
  */
 #include "lib/string.h"
 #include "shell/shell.h"
@@ -28,8 +29,14 @@ enum shell_line_event shell_feed(struct shell *sh, uint8_t byte)
 	switch (ev) {
 	case SHELL_LINE_READY:
 		strlcpy(line, shell_line_text(&sh->ed), sizeof(line));
-		sh->last_status = shell_exec(sh->cmds, line, &sh->out);
+		sh->last_status = shell_exec_job(sh->cmds, line, &sh->out,
+						 &sh->job);
 		sh->lines++;
+		if (sh->last_status == SHELL_PENDING) {
+			sh->busy = true;
+			sh->cancel_sent = false;
+			break;
+		}
 		shell_prompt(sh);
 		break;
 	case SHELL_LINE_CANCELED:

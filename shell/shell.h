@@ -5,13 +5,16 @@
  * The serial reader task feeds it input bytes (shell_feed()); when a line
  * is complete the session runs it with shell_exec() and prints the next
  * prompt.  Nothing here waits or allocates, so the same session runs in
- * the kernel's async shell task and in host tests.  Commands that must
- * wait (sleep, spawn) are the task's business: it can stop feeding while
- * one runs and call shell_prompt() when it is done.
+ * the kernel's async shell task and in host tests.  A command that must
+ * wait (sleep, spawn, bench) leaves a job behind (command.h): the session
+ * is then busy, prints no prompt, and its owner awaits shell_job_poll()
+ * (which prints the prompt when the job ends) and may shell_job_cancel()
+ * it on Ctrl-C.  shell/task.h is that owner in the kernel.
  */
 #ifndef HYPHAE_SHELL_SHELL_H
 #define HYPHAE_SHELL_SHELL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -27,6 +30,9 @@ struct shell {
 	struct shell_out out;
 	int last_status;	/* shell_exec() result of the last line */
 	unsigned long lines;	/* lines run */
+	struct shell_job job;	/* the running command, while busy */
+	bool busy;
+	bool cancel_sent;	/* shell_job_cancel() reached the job */
 };
 
 /* Set up a session over cmds, writing to out (both must outlive it). */
@@ -38,7 +44,8 @@ void shell_prompt(struct shell *sh);
 
 /*
  * Feed one input byte.  Returns the editor's event; on SHELL_LINE_READY
- * the line has been run and the next prompt printed.  Task context.
+ * the line has been run and the next prompt printed, unless the command
+ * left a job (shell_busy()).  Not while busy.  Task context.
  */
 enum shell_line_event shell_feed(struct shell *sh, uint8_t byte);
 
@@ -47,5 +54,24 @@ enum shell_line_event shell_feed(struct shell *sh, uint8_t byte);
  * prints one line, then the prompt again.  Call once per overflow episode.
  */
 void shell_input_dropped(struct shell *sh, size_t n);
+
+/* True while a command's job runs (no prompt yet). */
+static inline bool shell_busy(const struct shell *sh)
+{
+	return sh->busy;
+}
+
+/*
+ * Await the running job (shell/job.c): PENDING (cx's waker is woken when
+ * it ends), or READY once it has ended, its status is in last_status, a
+ * "^C" notice printed if it was cancelled, and the prompt shown.  READY at
+ * once when not busy.  The session's task only.
+ */
+enum poll shell_job_poll(struct shell *sh, struct context *cx);
+
+/* Ctrl-C: cancel the running job (its task stops at its next poll and
+ * releases what it holds); shell_job_poll() then reports it.  No-op when
+ * not busy.  The session's task only. */
+void shell_job_cancel(struct shell *sh);
 
 #endif /* HYPHAE_SHELL_SHELL_H */
