@@ -7,12 +7,18 @@
  * would stay high and no further interrupt would come.  Received data
  * and the FIFO character timeout are the only sources enabled.  The
  * handler is the ring's single producer: IRQ 4 goes to one core and an
- * interrupt gate does not nest with itself.  Reference: PC16550D data
- * sheet (IER, IIR, LSR); Intel 8259A data sheet (OCW1 mask, OCW2 EOI).
+ * interrupt gate does not nest with itself.
+ *
+ * Routing: through the I/O APIC when its driver is linked and finds one
+ * (weak references, so this file builds before and after that driver
+ * lands), else through the 8259 PIC the boot code remapped and masked.
+ * Reference: PC16550D data sheet (IER, IIR, LSR); Intel 8259A data sheet
+ * (OCW1 mask, OCW2 EOI); Intel 82093AA data sheet.
  */
 #include <stdatomic.h>
 #include <stdint.h>
 
+#include "arch.h"
 #include "arch/x86_64/serial_rx.h"
 #include "arch/x86_64/trap.h"
 #include "arch/x86_64/x86.h"
@@ -38,7 +44,15 @@
 #define PIC1_DATA	0x21
 #define PIC_EOI		0x20
 
+/* The I/O APIC and LAPIC drivers, if linked (ioapic.h, lapic.h). */
+int ioapic_route_irq(unsigned irq, uint8_t vector, uint32_t dest_apic)
+	__attribute__((weak));
+void lapic_eoi(void) __attribute__((weak));
+
 static struct shell_input *rx_input;
+/* Set once by serial_rx_route_irq(), before the IRQ is unmasked. */
+static void (*rx_eoi)(void);
+static const char *rx_route = "none";
 /* Relaxed counters: statistics. */
 static atomic_uint_least64_t rx_irqs, rx_bytes;
 
@@ -67,7 +81,7 @@ static unsigned rx_drain(void)
 	return n;
 }
 
-static void serial_rx_eoi(void)
+static void pic_eoi(void)
 {
 	outb(PIC1_CMD, PIC_EOI);
 }
@@ -84,30 +98,44 @@ static void serial_rx_irq(struct trap_frame *f)
 	atomic_fetch_add_explicit(&rx_bytes, n, memory_order_relaxed);
 	if (n && rx_input)
 		shell_input_wake(rx_input);
-	serial_rx_eoi();
+	rx_eoi();
 }
 
 void serial_rx_route_irq(void)
 {
-	/* The boot helper remapped the PIC to 0x20 and masked everything;
-	 * unmask IRQ 4 only (OCW1).  With an I/O APIC this becomes
-	 * ioapic_route_irq(COM1_IRQ, SERIAL_RX_VECTOR, boot apic id) and
-	 * serial_rx_eoi() the LAPIC EOI. */
+	if (ioapic_route_irq && lapic_eoi) {
+		rx_eoi = lapic_eoi;
+		if (trap_set_handler(SERIAL_RX_VECTOR_IOAPIC, serial_rx_irq) == 0 &&
+		    ioapic_route_irq(COM1_IRQ, SERIAL_RX_VECTOR_IOAPIC,
+				     arch_cpu_hwid()) == 0) {
+			rx_route = "I/O APIC";
+			return;
+		}
+	}
+	/* The boot code remapped the PIC to 0x20 and masked everything:
+	 * unmask IRQ 4 only (OCW1). */
+	rx_eoi = pic_eoi;
+	if (trap_set_handler(SERIAL_RX_VECTOR_PIC, serial_rx_irq) != 0)
+		panic("serial_rx_route_irq: vector 0x%x refused",
+		      SERIAL_RX_VECTOR_PIC);
 	outb(PIC1_DATA, (uint8_t)(inb(PIC1_DATA) & ~(1u << COM1_IRQ)));
+	rx_route = "8259 PIC";
 }
 
 void serial_rx_init(struct shell_input *in)
 {
 	rx_input = in;
-	if (trap_set_handler(SERIAL_RX_VECTOR, serial_rx_irq) != 0)
-		panic("serial_rx_init: vector 0x%x refused", SERIAL_RX_VECTOR);
 	serial_rx_route_irq();
 	uart_out(UART_IER, IER_RX_DATA);
-	/* Bytes typed during boot: take them now, the IRQ edge is gone. */
+	/* Bytes typed during boot: take them now, their edge is gone. */
 	if (rx_drain())
 		shell_input_wake(in);
-	log_info("serial: COM1 receive on IRQ %u (8259 PIC), vector 0x%x",
-		 COM1_IRQ, SERIAL_RX_VECTOR);
+	log_info("serial: COM1 receive interrupt via the %s", rx_route);
+}
+
+const char *serial_rx_route(void)
+{
+	return rx_route;
 }
 
 uint64_t serial_rx_irqs(void)

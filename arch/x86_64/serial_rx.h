@@ -13,8 +13,10 @@
 
 struct shell_input;
 
-/* The vector COM1's IRQ is delivered on. */
-#define SERIAL_RX_VECTOR	0x24
+/* COM1's vector: through the 8259 (remapped to 0x20 + IRQ) or the I/O
+ * APIC (lapic.h's IRQ_VECTOR_BASE + IRQ). */
+#define SERIAL_RX_VECTOR_PIC	0x24
+#define SERIAL_RX_VECTOR_IOAPIC	0x34
 
 /*
  * Start receiving into `in`: install the handler, route the IRQ, enable
@@ -24,11 +26,15 @@ struct shell_input;
 void serial_rx_init(struct shell_input *in);
 
 /*
- * Route COM1's IRQ 4 to SERIAL_RX_VECTOR on the boot core.  Today through
- * the legacy 8259 PIC (unmask IRQ 4; the handler sends the PIC EOI); once
- * the I/O APIC driver is in, ioapic_route_irq() and the LAPIC EOI.
+ * Route COM1's IRQ 4 to the calling core and install the handler: through
+ * the I/O APIC (ioapic_route_irq, LAPIC EOI) when that driver is linked
+ * and has an I/O APIC, else through the 8259 PIC (unmask IRQ 4, PIC EOI).
+ * Boot core, interrupts off.
  */
 void serial_rx_route_irq(void);
+
+/* "I/O APIC", "8259 PIC" or "none": how the IRQ was routed. */
+const char *serial_rx_route(void);
 
 /* Interrupts taken and bytes received since boot (for `dump arch`). */
 uint64_t serial_rx_irqs(void);
