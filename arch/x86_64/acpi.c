@@ -274,6 +274,8 @@ static int find_madt(const struct acpi_mem *mem, const uint8_t *sdt,
 		madt = map_table(mem, pa, &len, &why);
 		if (!madt)
 			return fail(out, -EINVAL, why);
+		out->madt = madt;
+		out->madt_len = len;
 		return acpi_parse_madt(madt, len, out);
 	}
 	return fail(out, -ENOENT, "no MADT (APIC table) in the RSDT/XSDT");
@@ -288,6 +290,8 @@ int acpi_parse(const void *rsdp, size_t len, const struct acpi_mem *mem,
 	uint32_t sdt_len = 0;
 
 	out->error = NULL;
+	out->madt = NULL;
+	out->madt_len = 0;
 	out->used_xsdt = false;
 	out->ncpus = out->nioapics = out->noverrides = 0;
 	if (!r || !rsdp_valid(r, len))

@@ -78,6 +78,8 @@ struct acpi_info {
 	struct acpi_ioapic ioapics[ACPI_MAX_IOAPICS];
 	unsigned noverrides;
 	struct acpi_override overrides[ACPI_MAX_OVERRIDES];
+	const void *madt;		/* the table parsed (mapped), and its length */
+	uint32_t madt_len;
 	/* Set on failure: what was wrong, for the log line. */
 	const char *error;
 };
@@ -109,7 +111,7 @@ int __must_check acpi_parse_madt(const void *madt, size_t len,
 const struct acpi_override *acpi_irq_override(const struct acpi_info *info,
 					      unsigned irq);
 
-/* ---- kernel side (acpi_init in acpi.c; not in the host build) ---------- */
+/* ---- kernel side (acpi_boot.c; not in the host build) ------------------ */
 
 struct mb2_info;
 
@@ -123,5 +125,16 @@ void acpi_init(const struct mb2_info *mb);
 
 /* The kernel's tables (valid after acpi_init; never NULL then). */
 const struct acpi_info *acpi_get(void);
+
+/*
+ * Parse a MADT copy into *out as acpi_init does: on failure log
+ * "acpi: ...; falling back to one core" and describe only the calling
+ * core.  Returns the parser's result.  Boot core (tests re-parse corrupted
+ * copies with it).
+ */
+int acpi_load_madt(const void *madt, size_t len, struct acpi_info *out);
+
+/* Make *out describe only the calling core (no I/O APIC), logging why. */
+void acpi_fallback_one_core(struct acpi_info *out, const char *why);
 
 #endif /* HYPHAE_X86_64_ACPI_H */

@@ -220,6 +220,8 @@ static void test_valid_xsdt(void **state)
 	assert_int_equal(acpi_parse(rsdp, sizeof(rsdp), &mem, &info), 0);
 	assert_true(info.used_xsdt);
 	assert_int_equal(info.revision, 2);
+	assert_ptr_equal(info.madt, at(MADT_PA));
+	assert_int_equal(info.madt_len, madt_len);
 	check_machine();
 }
 

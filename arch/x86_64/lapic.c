@@ -1,0 +1,344 @@
+/*
+ * lapic.c - local APIC driver: enable, EOI, IPIs and the idle timer.
+ *
+ * Registers are reached through two accessors, MMIO (xAPIC: base + off)
+ * or MSR (x2APIC: 0x800 + off / 16), chosen once on the boot core; every
+ * core then runs the same mode.  IPIs in xAPIC mode write ICR high then
+ * low with interrupts off (an interrupt handler sending its own IPI
+ * between the two writes would corrupt the pair) after the previous IPI
+ * left the delivery-pending state.  The timer: TSC-deadline when the CPU
+ * has it (the deadline MSR takes the TSC value directly), else one-shot
+ * with divide-by-16, its rate measured against the TSC over
+ * LAPIC_CAL_MS on the boot core, the count clamped to 32 bits (a far
+ * deadline fires early and the idle loop re-arms).  Reference: Intel SDM
+ * vol. 3 sections 11.4-11.6, 11.5.4.1 (TSC-deadline), 11.12 (x2APIC).
+ */
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "arch.h"
+#include "arch/x86_64/cpu.h"
+#include "arch/x86_64/lapic.h"
+#include "arch/x86_64/mm.h"
+#include "arch/x86_64/paging.h"
+#include "arch/x86_64/trap.h"
+#include "arch/x86_64/tsc.h"
+#include "arch/x86_64/x86.h"
+#include "lib/log.h"
+#include "panic.h"
+#include "timer/clock.h"
+
+/* IA32_APIC_BASE and friends. */
+#define MSR_APIC_BASE		0x1bu
+#define   APIC_BASE_BSP		  (1ull << 8)
+#define   APIC_BASE_X2APIC	  (1ull << 10)
+#define   APIC_BASE_ENABLE	  (1ull << 11)
+#define   APIC_BASE_ADDR_MASK	  0x000ffffffffff000ull
+#define MSR_TSC_DEADLINE	0x6e0u
+#define MSR_X2APIC_BASE		0x800u
+#define CPUID_1_ECX_TSC_DEADLINE (1u << 24)
+
+/* Register offsets (xAPIC MMIO; x2APIC MSR = 0x800 + off >> 4). */
+#define LAPIC_ID		0x020
+#define   XAPIC_ID_SHIFT	  24
+#define LAPIC_VERSION		0x030
+#define   VERSION_MASK		  0xff
+#define LAPIC_TPR		0x080
+#define LAPIC_EOI		0x0b0
+#define LAPIC_SVR		0x0f0
+#define   SVR_ENABLE		  (1u << 8)
+#define LAPIC_ESR		0x280
+#define LAPIC_ICR_LO		0x300
+#define LAPIC_ICR_HI		0x310	/* xAPIC only: destination << 24 */
+#define   ICR_FIXED		  (0u << 8)
+#define   ICR_NMI		  (4u << 8)
+#define   ICR_INIT		  (5u << 8)
+#define   ICR_STARTUP		  (6u << 8)
+#define   ICR_PENDING		  (1u << 12)	/* xAPIC delivery status */
+#define   ICR_ASSERT		  (1u << 14)
+#define   ICR_LEVEL		  (1u << 15)
+#define   ICR_ALL_BUT_SELF	  (3u << 18)
+#define   ICR_DEST_SHIFT_XAPIC	  24
+#define LAPIC_LVT_TIMER		0x320
+#define   LVT_MASKED		  (1u << 16)
+#define   LVT_TIMER_ONESHOT	  (0u << 17)
+#define   LVT_TIMER_DEADLINE	  (2u << 17)
+#define LAPIC_LVT_LINT0		0x350
+#define LAPIC_LVT_LINT1		0x360
+#define LAPIC_LVT_ERROR		0x370
+#define LAPIC_TIMER_INIT	0x380
+#define LAPIC_TIMER_CURRENT	0x390
+#define LAPIC_TIMER_DIV		0x3e0
+#define   TIMER_DIV_16		  0x3
+
+#define MSR_REG_SHIFT		4
+#define LAPIC_CAL_MS		10
+#define MS_PER_SEC		1000u
+#define RATE_SHIFT		32	/* lapic ticks per TSC cycle, 32.32 */
+#define TIMER_COUNT_MAX		0xffffffffu
+#define NS_PER_SEC		1000000000ull
+#define NS_TSC_SHIFT		24	/* TSC cycles per ns, 40.24 */
+
+static volatile uint32_t *xapic;	/* MMIO window; NULL in x2APIC mode */
+static bool x2apic;
+static bool tsc_deadline;
+static uint64_t oneshot_rate;		/* LAPIC ticks per TSC cycle, 32.32 */
+static uint64_t ns_to_tsc_mult;		/* TSC cycles per ns, rounded up */
+static atomic_uint_least64_t timer_fired;
+
+static uint32_t rd(uint32_t off)
+{
+	if (x2apic)
+		return (uint32_t)rdmsr(MSR_X2APIC_BASE + (off >> MSR_REG_SHIFT));
+	return xapic[off / sizeof(uint32_t)];
+}
+
+static void wr(uint32_t off, uint32_t v)
+{
+	if (x2apic)
+		wrmsr(MSR_X2APIC_BASE + (off >> MSR_REG_SHIFT), v);
+	else
+		xapic[off / sizeof(uint32_t)] = v;
+}
+
+bool lapic_x2apic(void)
+{
+	return x2apic;
+}
+
+bool lapic_tsc_deadline(void)
+{
+	return tsc_deadline;
+}
+
+uint32_t lapic_id(void)
+{
+	uint32_t id = rd(LAPIC_ID);
+
+	return x2apic ? id : id >> XAPIC_ID_SHIFT;
+}
+
+void lapic_eoi(void)
+{
+	wr(LAPIC_EOI, 0);
+}
+
+/* Write the ICR: dest and the low word (vector, mode, shorthand). */
+static void send_icr(uint32_t dest, uint32_t lo)
+{
+	unsigned long flags = read_rflags();
+
+	cli();
+	if (x2apic) {
+		/* WRMSR to the ICR is not serialising: fence so the woken core
+		 * sees our earlier stores (as Linux's weak_wrmsr_fence).  One
+		 * MSR write, no pending state to wait for. */
+		__asm__ volatile("mfence; lfence" : : : "memory");
+		wrmsr(MSR_X2APIC_BASE + (LAPIC_ICR_LO >> MSR_REG_SHIFT),
+		      ((uint64_t)dest << 32) | lo);
+	} else {
+		while (rd(LAPIC_ICR_LO) & ICR_PENDING)
+			__builtin_ia32_pause();
+		wr(LAPIC_ICR_HI, dest << ICR_DEST_SHIFT_XAPIC);
+		wr(LAPIC_ICR_LO, lo);
+	}
+	if (flags & RFLAGS_IF)
+		sti();
+}
+
+void lapic_send_ipi(uint32_t apic_id, uint8_t vector)
+{
+	send_icr(apic_id, ICR_FIXED | ICR_ASSERT | vector);
+}
+
+void lapic_send_nmi_others(void)
+{
+	/* Called from panic: the MMIO window or MSRs are set up by then
+	 * whenever another core can exist. */
+	if (!x2apic && !xapic)
+		return;
+	send_icr(0, ICR_NMI | ICR_ASSERT | ICR_ALL_BUT_SELF);
+}
+
+void lapic_send_init(uint32_t apic_id)
+{
+	send_icr(apic_id, ICR_INIT | ICR_ASSERT | ICR_LEVEL);
+}
+
+void lapic_send_startup(uint32_t apic_id, uint8_t page)
+{
+	send_icr(apic_id, ICR_STARTUP | ICR_ASSERT | page);
+}
+
+/* ---- timer ----------------------------------------------------------------- */
+
+void lapic_timer_arm_tsc(uint64_t tsc)
+{
+	uint64_t now, count = 1;
+
+	if (tsc_deadline) {
+		/* 0 disarms; a value in the past fires at once (SDM 11.5.4.1). */
+		wrmsr(MSR_TSC_DEADLINE, tsc);
+		return;
+	}
+	if (tsc == 0) {
+		wr(LAPIC_TIMER_INIT, 0);	/* 0 stops the one-shot count */
+		return;
+	}
+	now = rdtsc();
+	if (tsc > now) {
+		count = (uint64_t)(((unsigned __int128)(tsc - now) * oneshot_rate)
+				   >> RATE_SHIFT);
+		if (count == 0)
+			count = 1;
+		if (count > TIMER_COUNT_MAX)
+			count = TIMER_COUNT_MAX;
+	}
+	wr(LAPIC_TIMER_INIT, (uint32_t)count);
+}
+
+void lapic_timer_arm(uint64_t deadline)
+{
+	struct cpu *c = this_cpu();
+	uint64_t now_ns, tsc, target;
+
+	c->timer_deadline = deadline;
+	if (deadline == UINT64_MAX) {
+		lapic_timer_arm_tsc(0);
+		return;
+	}
+	now_ns = clock_now(arch_clock());
+	tsc = rdtsc();
+	target = tsc;			/* in the past: fire at once */
+	if (deadline > now_ns)
+		/* Rounded up so the interrupt never comes before the
+		 * deadline (an early one would only re-arm, but costs a wakeup). */
+		target += (uint64_t)(((unsigned __int128)(deadline - now_ns) *
+				      ns_to_tsc_mult) >> NS_TSC_SHIFT) + 1;
+	lapic_timer_arm_tsc(target);
+}
+
+uint64_t lapic_timer_fired(void)
+{
+	return atomic_load_explicit(&timer_fired, memory_order_relaxed);
+}
+
+static void timer_isr(struct trap_frame *f)
+{
+	(void)f;
+	/* relaxed: a statistic for tests and the shell. */
+	atomic_fetch_add_explicit(&timer_fired, 1, memory_order_relaxed);
+	/* Whatever was armed has fired: the idle loop re-arms if needed. */
+	this_cpu()->timer_deadline = UINT64_MAX;
+	lapic_eoi();
+}
+
+static void wake_isr(struct trap_frame *f)
+{
+	/* The woken core's loop re-checks its queues after HLT returns. */
+	(void)f;
+	lapic_eoi();
+}
+
+static void spurious_isr(struct trap_frame *f)
+{
+	/* A spurious interrupt is not in service: no EOI (SDM 11.9). */
+	(void)f;
+}
+
+static void error_isr(struct trap_frame *f)
+{
+	uint32_t esr;
+
+	(void)f;
+	wr(LAPIC_ESR, 0);	/* latch the errors into the register */
+	esr = rd(LAPIC_ESR);
+	log_warn("lapic: cpu%u APIC error 0x%x", this_cpu()->index, esr);
+	lapic_eoi();
+}
+
+/* LAPIC ticks (divide by 16) per TSC cycle, 32.32, over LAPIC_CAL_MS. */
+static uint64_t measure_oneshot_rate(void)
+{
+	uint64_t cycles = tsc_hz() * LAPIC_CAL_MS / MS_PER_SEC;
+	uint64_t t0, t1;
+	uint32_t left;
+
+	wr(LAPIC_TIMER_DIV, TIMER_DIV_16);
+	wr(LAPIC_LVT_TIMER, LVT_MASKED | LVT_TIMER_ONESHOT | VECTOR_TIMER);
+	wr(LAPIC_TIMER_INIT, TIMER_COUNT_MAX);
+	t0 = rdtsc();
+	while ((t1 = rdtsc()) - t0 < cycles)
+		__builtin_ia32_pause();
+	left = rd(LAPIC_TIMER_CURRENT);
+	wr(LAPIC_TIMER_INIT, 0);
+	if (left == 0 || t1 == t0)
+		panic("lapic_init: the LAPIC timer ran out during calibration");
+	return ((uint64_t)(TIMER_COUNT_MAX - left) << RATE_SHIFT) / (t1 - t0);
+}
+
+void lapic_init_cpu(void)
+{
+	uint64_t base = rdmsr(MSR_APIC_BASE);
+
+	base |= APIC_BASE_ENABLE;
+	if (x2apic)
+		base |= APIC_BASE_X2APIC;
+	wrmsr(MSR_APIC_BASE, base);
+	wr(LAPIC_TPR, 0);
+	wr(LAPIC_LVT_LINT0, LVT_MASKED);
+	wr(LAPIC_LVT_LINT1, LVT_MASKED);
+	wr(LAPIC_LVT_ERROR, VECTOR_ERROR);
+	wr(LAPIC_ESR, 0);
+	wr(LAPIC_ESR, 0);
+	wr(LAPIC_TIMER_DIV, TIMER_DIV_16);
+	wr(LAPIC_TIMER_INIT, 0);
+	wr(LAPIC_LVT_TIMER, VECTOR_TIMER |
+	   (tsc_deadline ? LVT_TIMER_DEADLINE : LVT_TIMER_ONESHOT));
+	if (tsc_deadline)
+		wrmsr(MSR_TSC_DEADLINE, 0);
+	wr(LAPIC_SVR, SVR_ENABLE | VECTOR_SPURIOUS);
+	/* Anything left in service from the firmware. */
+	lapic_eoi();
+	this_cpu()->timer_deadline = UINT64_MAX;
+	this_cpu()->hwid = lapic_id();
+}
+
+void lapic_init(uint64_t base)
+{
+	struct cpuid_regs r = cpuid(1, 0);
+	uint64_t msr = rdmsr(MSR_APIC_BASE);
+
+	x2apic = r.ecx & CPUID_1_ECX_X2APIC;
+	tsc_deadline = r.ecx & CPUID_1_ECX_TSC_DEADLINE;
+	if (!base)
+		base = msr & APIC_BASE_ADDR_MASK;
+	if (!base)
+		base = LAPIC_DEFAULT_BASE;
+	if (!x2apic) {
+		if (paging_protect((uintptr_t)base, PAGE_SIZE,
+				   PAGE_RW | PAGE_NOCACHE) != 0)
+			panic("lapic_init: cannot map the LAPIC at 0x%llx",
+			      (unsigned long long)base);
+		xapic = (volatile uint32_t *)(uintptr_t)base;
+	}
+	if (trap_set_handler(VECTOR_TIMER, timer_isr) ||
+	    trap_set_handler(VECTOR_WAKE, wake_isr) ||
+	    trap_set_handler(VECTOR_SPURIOUS, spurious_isr) ||
+	    trap_set_handler(VECTOR_ERROR, error_isr))
+		panic("lapic_init: cannot install the LAPIC vectors");
+	ns_to_tsc_mult = ((tsc_hz() << NS_TSC_SHIFT) + NS_PER_SEC - 1) / NS_PER_SEC;
+	lapic_init_cpu();
+	if (!tsc_deadline)
+		oneshot_rate = measure_oneshot_rate();
+	/* Set up again: calibration left the timer masked. */
+	lapic_init_cpu();
+	log_info("lapic: %s at 0x%llx, id %u, version 0x%x; timer %s",
+		 x2apic ? "x2APIC" : "xAPIC", (unsigned long long)base,
+		 lapic_id(), rd(LAPIC_VERSION) & VERSION_MASK,
+		 tsc_deadline ? "TSC-deadline" : "one-shot (TSC-calibrated)");
+	if (!tsc_deadline)
+		log_info("lapic: one-shot timer at %llu kHz (divide by 16)",
+			 (unsigned long long)(((unsigned __int128)oneshot_rate *
+					      (tsc_hz() / MS_PER_SEC)) >> RATE_SHIFT));
+}

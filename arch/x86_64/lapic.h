@@ -1,0 +1,88 @@
+/*
+ * lapic.h - the local APIC of each core: EOI, IPIs, the one-shot timer.
+ *
+ * xAPIC (MMIO at the address from the MADT / IA32_APIC_BASE) or, when
+ * CPUID.1:ECX.x2APIC is set, x2APIC (MSRs 0x800+; 32-bit APIC ids).  The
+ * timer runs in TSC-deadline mode when CPUID.1:ECX[24] says so, else in
+ * one-shot mode with its rate measured against the TSC at boot.  Either
+ * way it is armed only when a core goes idle with a timer pending, so an
+ * idle machine takes no periodic interrupts.  Reference: Intel SDM vol. 3
+ * chapter 11 (APIC), 11.5.4 (APIC timer), 11.12 (x2APIC).
+ */
+#ifndef HYPHAE_X86_64_LAPIC_H
+#define HYPHAE_X86_64_LAPIC_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "compiler.h"
+
+/*
+ * Interrupt vectors.  0x20-0x2f belong to the (masked) 8259s, legacy IRQs
+ * routed through the I/O APIC use IRQ_VECTOR_BASE + irq, the LAPIC's own
+ * sources sit at the top, above every device (priority = vector >> 4).
+ */
+#define IRQ_VECTOR_BASE		0x30	/* ISA IRQ n -> vector 0x30 + n */
+#define VECTOR_TIMER		0xf0	/* LAPIC one-shot / TSC-deadline timer */
+#define VECTOR_WAKE		0xf1	/* arch_wake(): wakeup IPI */
+#define VECTOR_TEST		0xf2	/* in-kernel tests' IPI */
+#define VECTOR_ERROR		0xfe	/* APIC error */
+#define VECTOR_SPURIOUS		0xff	/* low nibble all ones (SDM 11.9) */
+
+/* Physical base of the xAPIC MMIO window when the MADT does not say. */
+#define LAPIC_DEFAULT_BASE	0xfee00000ull
+
+/*
+ * Bring up the boot core's LAPIC: choose xAPIC or x2APIC, map the MMIO
+ * window (uncached), choose the timer mode, measure the one-shot rate if
+ * needed, then lapic_init_cpu().  `base` is the MADT's LAPIC address
+ * (0: use IA32_APIC_BASE).  Boot core, once, after mm_init and tsc_init,
+ * interrupts off.
+ */
+void lapic_init(uint64_t base);
+
+/*
+ * Enable this core's LAPIC in the mode lapic_init() chose: spurious and
+ * error vectors, LINT0/1 masked, timer masked and disarmed, TPR 0.  Every
+ * core, once, interrupts off (lapic_init does it for the boot core).
+ */
+void lapic_init_cpu(void);
+
+/* This core's APIC id as the LAPIC reports it.  After lapic_init_cpu. */
+uint32_t lapic_id(void);
+
+/* Signal end of interrupt.  From an interrupt handler, interrupts off. */
+void lapic_eoi(void);
+
+/* True when running in x2APIC mode; true when the timer uses TSC-deadline. */
+bool lapic_x2apic(void);
+bool lapic_tsc_deadline(void);
+
+/* Send a fixed IPI with `vector` to one APIC id.  Any core, IRQ-safe. */
+void lapic_send_ipi(uint32_t apic_id, uint8_t vector);
+
+/* Send an NMI to every core but the caller.  Any context (panic). */
+void lapic_send_nmi_others(void);
+
+/* INIT and STARTUP (page = vector) IPIs for SMP bring-up (smp.c). */
+void lapic_send_init(uint32_t apic_id);
+void lapic_send_startup(uint32_t apic_id, uint8_t page);
+
+/*
+ * Program this core's timer to interrupt at TSC value `tsc` (one-shot
+ * mode: as close as its 32-bit counter allows; an early interrupt is
+ * harmless, the idle loop re-arms).  0 disarms.  Owner core, interrupts off.
+ */
+void lapic_timer_arm_tsc(uint64_t tsc);
+
+/*
+ * arch_timer_arm(): interrupt this core at `deadline` in arch_clock() ns;
+ * UINT64_MAX disarms, a past deadline fires at once.  Records it in
+ * this_cpu()->timer_deadline.  Owner core, interrupts off.
+ */
+void lapic_timer_arm(uint64_t deadline);
+
+/* Timer interrupts taken by this core's LAPIC timer (all cores summed). */
+uint64_t lapic_timer_fired(void);
+
+#endif /* HYPHAE_X86_64_LAPIC_H */
