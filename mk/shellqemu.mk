@@ -23,3 +23,8 @@ TEST_CMDS	+= 'QEMU="$(QEMU)" CPUS=$(CPUS) QEMU_MEM=$(QEMU_MEM) $(SHELL_TEST) \
 shell-test: $(BUILD)/hyphae.iso $(BUILD)/hyphae-shell.iso | $(DEPS_KERNEL)
 	QEMU="$(QEMU)" CPUS=$(CPUS) QEMU_MEM=$(QEMU_MEM) $(SHELL_TEST) \
 		--iso $(BUILD)/hyphae.iso --exit-iso $(BUILD)/hyphae-shell.iso
+
+# The shell task's host test also runs under ThreadSanitizer: its jobs
+# print and count from both host cores while the test thread feeds input.
+TEST_DEPS	+= $(BUILD)/host/tsan/tests/shell/test_shell_task
+TEST_CMDS	+= '$(TSAN_OPTIONS_RUN) $(BUILD)/host/tsan/tests/shell/test_shell_task'

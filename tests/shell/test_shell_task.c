@@ -1,0 +1,361 @@
+/*
+ * test_shell_task.c - the shell task (shell/task.c) on a host runtime of
+ * two cores: bytes pushed into its input as the receive interrupt would,
+ * the transcript checked as a terminal would show it.  Jobs: sleep
+ * measures at least what it was asked, spawn's per-core counts add up,
+ * Ctrl-C cancels sleep and spawn and the prompt comes back, lines pasted
+ * during a job run after it, input lost to a full ring is reported once.
+ * Also: spawn's argument parser, and jobs refused outside the shell task.
+ */
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <cmocka.h>
+
+#include "arch.h"
+#include "errno.h"
+#include "kmalloc.h"
+#include "rt/rt.h"
+#include "shell/builtins.h"
+#include "shell/rt_commands.h"
+#include "shell/task.h"
+
+#define CORES		2
+#define WAIT_MS		10000
+#define OUT_MAX		(1 << 20)
+
+/* ---- a runtime on CORES threads ------------------------------------------ */
+
+static struct runtime *rt;
+static struct rt_core cores[CORES];
+static pthread_t threads[CORES];
+static atomic_uint ready;
+
+static void *core_main(void *p)
+{
+	struct rt_core *c = p;
+
+	rt_core_new(c, rt);
+	atomic_fetch_add(&ready, 1);
+	rt_core_run(c);
+	arch_set_cpu_local(NULL);
+	return NULL;
+}
+
+/* ---- output: written by whichever core runs the shell or a job ---------- */
+
+static pthread_mutex_t out_lock = PTHREAD_MUTEX_INITIALIZER;
+static char *out_buf;
+static size_t out_len, out_pos;
+
+static void out_write(void *ctx, const char *s, size_t n)
+{
+	(void)ctx;
+	pthread_mutex_lock(&out_lock);
+	if (n > OUT_MAX - 1 - out_len)
+		n = OUT_MAX - 1 - out_len;
+	memcpy(out_buf + out_len, s, n);
+	out_len += n;
+	out_buf[out_len] = '\0';
+	pthread_mutex_unlock(&out_lock);
+}
+
+static const struct shell_out out = { .write = out_write };
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/*
+ * Wait until `text` appears after the cursor; move the cursor past it and
+ * return a copy of the output from the old cursor to there (caller frees).
+ */
+static char *wait_for(const char *text)
+{
+	uint64_t end = now_ms() + WAIT_MS;
+
+	for (;;) {
+		char *hit, *copy = NULL;
+
+		pthread_mutex_lock(&out_lock);
+		hit = strstr(out_buf + out_pos, text);
+		if (hit) {
+			size_t stop = (size_t)(hit - out_buf) + strlen(text);
+
+			copy = strndup(out_buf + out_pos, stop - out_pos);
+			out_pos = stop;
+		}
+		pthread_mutex_unlock(&out_lock);
+		if (copy)
+			return copy;
+		if (now_ms() > end) {
+			print_error("no \"%s\" in output after: %s\n", text,
+				    out_buf + out_pos);
+			fail();
+		}
+		struct timespec ts = { 0, 1000000 };
+		nanosleep(&ts, NULL);
+	}
+}
+
+static void expect(const char *text)
+{
+	free(wait_for(text));
+}
+
+/* ---- the shell under test ------------------------------------------------- */
+
+static struct shell_commands cmds;
+static struct shell_input input;
+static struct join_handle shell_jh;
+
+/* Push bytes as the receive interrupt does: push each, then one wake. */
+static void feed(struct shell_input *in, const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		(void)shell_input_push(in, (uint8_t)s[i]);
+	shell_input_wake(in);
+}
+
+static void type(const char *s)
+{
+	feed(&input, s, strlen(s));
+}
+
+static void end_shell(struct shell_input *in, struct join_handle *jh)
+{
+	uint64_t end = now_ms() + WAIT_MS;
+
+	wait_cell_close(&in->cell);
+	while (!join_is_finished(jh) && now_ms() < end) {
+		struct timespec ts = { 0, 1000000 };
+		nanosleep(&ts, NULL);
+	}
+	assert_true(join_is_finished(jh));
+	join_drop(jh);
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	out_buf = calloc(1, OUT_MAX);
+	rt = kmalloc_aligned(sizeof(*rt), 64);
+	if (out_buf == NULL || rt == NULL)
+		return -1;
+	memset(rt, 0, sizeof(*rt));
+	rt_init(rt, arch_clock());
+	shell_commands_init(&cmds);
+	if (shell_register_builtins(&cmds) != 0 ||
+	    shell_register_rt_commands(&cmds, rt, NULL) != 0)
+		return -1;
+	for (unsigned i = 0; i < CORES; i++)
+		if (pthread_create(&threads[i], NULL, core_main, &cores[i]))
+			return -1;
+	while (atomic_load(&ready) < CORES)
+		sched_yield();
+	shell_input_init(&input);
+	if (shell_task_spawn(rt, &input, &cmds, &out, &shell_jh) != 0)
+		return -1;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	end_shell(&input, &shell_jh);
+	for (unsigned i = 0; i < CORES; i++)
+		rt_core_stop(&cores[i]);
+	for (unsigned i = 0; i < CORES; i++)
+		pthread_join(threads[i], NULL);
+	kfree(rt);
+	free(out_buf);
+	return 0;
+}
+
+static void test_prompt_and_echo(void **state)
+{
+	(void)state;
+	expect("hyphae> ");
+	type("echo hi there\r");
+	expect("echo hi there\nhi there\nhyphae> ");
+	type("rt\r");
+	expect("cores: 2/512 active");
+	expect("hyphae> ");
+}
+
+static void test_sleep_measures(void **state)
+{
+	char *got;
+	unsigned ms, frac;
+	char unit[4];
+
+	(void)state;
+	type("sleep 20ms\r");
+	got = wait_for("hyphae> ");
+	assert_non_null(strstr(got, "slept "));
+	assert_int_equal(sscanf(strstr(got, "slept "), "slept %u.%u %3s", &ms, &frac,
+				unit), 3);
+	assert_true(strcmp(unit, "ms") == 0 || strcmp(unit, "s") == 0);
+	if (strcmp(unit, "ms") == 0)
+		assert_true(ms >= 20);
+	assert_non_null(strstr(got, "(asked 20.000 ms)"));
+	free(got);
+}
+
+static void test_spawn_counts(void **state)
+{
+	char *got, *row;
+	unsigned long sum = 0;
+
+	(void)state;
+	type("spawn 2000 yield 3\r");
+	got = wait_for("hyphae> ");
+	assert_non_null(strstr(got, "spawn: 2000 tasks done in "));
+	row = strstr(got, "  core    tasks\n");
+	assert_non_null(row);
+	row += strlen("  core    tasks\n");
+	for (unsigned c = 0; c < CORES; c++) {
+		unsigned core, n;
+
+		assert_int_equal(sscanf(row, " %u %u", &core, &n), 2);
+		assert_int_equal(core, c);
+		sum += n;
+		row = strchr(row, '\n') + 1;
+	}
+	assert_int_equal(sum, 2000);
+	assert_non_null(strstr(got, "steals: "));
+	free(got);
+}
+
+static void test_ctrl_c_cancels_jobs(void **state)
+{
+	uint64_t t0;
+
+	(void)state;
+	type("sleep 30s\r");
+	expect("sleep 30s\n");
+	t0 = now_ms();
+	type("\x03");
+	expect("^C\nsleep: interrupted\nhyphae> ");
+	assert_true(now_ms() - t0 < WAIT_MS / 2);
+
+	type("spawn 100 yield 1000000\r");
+	expect("spawn 100 yield 1000000\n");
+	type("\x03");
+	expect("^C\nspawn: interrupted\nhyphae> ");
+	/* The children see the batch cancelled and finish; give them time so
+	 * none is left when the runtime stops. */
+	type("sleep 50ms\r");
+	expect("slept ");
+	expect("hyphae> ");
+}
+
+static void test_typeahead_runs_after_job(void **state)
+{
+	char *got;
+
+	(void)state;
+	type("sleep 20ms\recho after\r");
+	got = wait_for("after\nhyphae> ");
+	assert_non_null(strstr(got, "slept "));
+	assert_true(strstr(got, "slept ") < strstr(got, "\nafter\n"));
+	free(got);
+}
+
+static void test_drops_reported_once(void **state)
+{
+	static struct shell_input in2;
+	struct join_handle jh = JOIN_HANDLE_NONE;
+	char *got;
+
+	(void)state;
+	/* Fill the ring before the task runs: the last bytes cannot fit. */
+	shell_input_init(&in2);
+	for (unsigned i = 0; i < SHELL_RING_SIZE + 50; i++)
+		(void)shell_input_push(&in2, 'a');
+	assert_int_equal(shell_ring_dropped(&in2.ring), 50);
+	assert_int_equal(shell_task_spawn(rt, &in2, &cmds, &out, &jh), 0);
+	shell_input_wake(&in2);
+	got = wait_for("warning: 50 input bytes dropped");
+	free(got);
+	feed(&in2, "\r", 1);
+	expect("error: line too long (1024 bytes, at most 256); ignored\nhyphae> ");
+	feed(&in2, "echo ok\r", 8);
+	got = wait_for("ok\nhyphae> ");
+	assert_null(strstr(got, "dropped"));
+	free(got);
+	end_shell(&in2, &jh);
+}
+
+static void test_jobs_need_the_task(void **state)
+{
+	struct shell_out cap = out;
+	char line[] = "sleep 1ms";
+
+	(void)state;
+	assert_int_equal(shell_exec(&cmds, line, &cap), -ENOSYS);
+	expect("error: sleep: waits, so it runs only in the shell task\n");
+}
+
+static void test_spawn_args(void **state)
+{
+	struct shell_spawn_args a;
+	const char *why;
+	char *ok1[] = { "spawn", "10", NULL };
+	char *ok2[] = { "spawn", "0x10", "sleep", "2ms", "yield", "3", NULL };
+	char *bad_n[] = { "spawn", "0", NULL };
+	char *big_n[] = { "spawn", "1000001", NULL };
+	char *bad_kw[] = { "spawn", "5", "nap", "1", NULL };
+	char *twice[] = { "spawn", "5", "yield", "1", "yield", "2", NULL };
+	char *no_val[] = { "spawn", "5", "sleep", NULL };
+	char *long_sleep[] = { "spawn", "5", "sleep", "61s", NULL };
+	char *bad_dur[] = { "spawn", "5", "sleep", "10", NULL };
+
+	(void)state;
+	assert_int_equal(shell_parse_spawn_args(2, ok1, &a, &why), 0);
+	assert_int_equal(a.tasks, 10);
+	assert_int_equal(a.yields, 0);
+	assert_int_equal(a.sleep_ns, 0);
+	assert_int_equal(shell_parse_spawn_args(6, ok2, &a, &why), 0);
+	assert_int_equal(a.tasks, 16);
+	assert_int_equal(a.yields, 3);
+	assert_int_equal(a.sleep_ns, 2000000);
+	assert_int_equal(shell_parse_spawn_args(2, bad_n, &a, &why), -ERANGE);
+	assert_int_equal(shell_parse_spawn_args(2, big_n, &a, &why), -ERANGE);
+	assert_int_equal(shell_parse_spawn_args(4, bad_kw, &a, &why), -EINVAL);
+	assert_string_equal(why, "expected 'yield K' or 'sleep D'");
+	assert_int_equal(shell_parse_spawn_args(6, twice, &a, &why), -EINVAL);
+	assert_string_equal(why, "'yield' given twice");
+	assert_int_equal(shell_parse_spawn_args(3, no_val, &a, &why), -EINVAL);
+	assert_string_equal(why, "'sleep' needs a duration");
+	assert_int_equal(shell_parse_spawn_args(4, long_sleep, &a, &why), -ERANGE);
+	assert_int_equal(shell_parse_spawn_args(4, bad_dur, &a, &why), -EINVAL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_prompt_and_echo),
+		cmocka_unit_test(test_sleep_measures),
+		cmocka_unit_test(test_spawn_counts),
+		cmocka_unit_test(test_ctrl_c_cancels_jobs),
+		cmocka_unit_test(test_typeahead_runs_after_job),
+		cmocka_unit_test(test_drops_reported_once),
+		cmocka_unit_test(test_jobs_need_the_task),
+		cmocka_unit_test(test_spawn_args),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
