@@ -21,6 +21,8 @@ static struct waker register_waker(struct waker *slot, struct context *cx)
 {
 	struct waker old = WAKER_NONE;
 
+	/* Unlike join_poll(), waiting here needs someone to wake. */
+	kassert(cx->waker != NULL);
 	if (!waker_will_wake(slot, cx->waker)) {
 		old = *slot;
 		*slot = waker_clone(cx->waker);

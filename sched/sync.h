@@ -7,7 +7,7 @@
  * handler.  Each guards its few fields with a spinlock taken with
  * interrupts disabled, and calls wakers only after dropping it, so a waker
  * (and the task deallocation a waker drop can cause) may use the same
- * primitive again.
+ * primitive again.  The polls need a context with a waker (not NULL).
  *
  *   wait_cell   one waiter; a wake with nobody waiting is remembered (one
  *               permit), as tokio's Notify::notify_one.
