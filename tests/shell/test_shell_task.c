@@ -4,7 +4,8 @@
  * the transcript checked as a terminal would show it.  Jobs: sleep
  * measures at least what it was asked, spawn's per-core counts add up,
  * Ctrl-C cancels sleep and spawn and the prompt comes back, lines pasted
- * during a job run after it, input lost to a full ring is reported once.
+ * during a job run after it, input lost to a full ring is reported once,
+ * bench prints its table (and stops on Ctrl-C).
  * Also: spawn's argument parser, and jobs refused outside the shell task.
  */
 #define _GNU_SOURCE
@@ -299,6 +300,34 @@ static void test_drops_reported_once(void **state)
 	end_shell(&in2, &jh);
 }
 
+static void test_bench_table(void **state)
+{
+	char *got;
+
+	(void)state;
+	type("bench\r");
+	got = wait_for("hyphae> ");
+	assert_non_null(strstr(got, "bench: 2 cores"));
+	assert_non_null(strstr(got, "spawn+complete"));
+	assert_non_null(strstr(got, "/yield"));
+	assert_non_null(strstr(got, "timer insert"));
+	assert_non_null(strstr(got, "timer cancel"));
+	/* Two cores: the cross-core wake is measured (or the woken task was
+	 * stolen onto the bench's core every time, which says so). */
+	assert_true(strstr(got, " median ") != NULL ||
+		    strstr(got, "woken task ran here") != NULL);
+	free(got);
+
+	/* And Ctrl-C stops it part way. */
+	type("bench\r");
+	expect("bench: 2 cores");
+	type("\x03");
+	expect("^C\nbench: interrupted\nhyphae> ");
+	type("sleep 100ms\r");
+	expect("slept ");
+	expect("hyphae> ");
+}
+
 static void test_jobs_need_the_task(void **state)
 {
 	struct shell_out cap = out;
@@ -353,6 +382,7 @@ int main(void)
 		cmocka_unit_test(test_ctrl_c_cancels_jobs),
 		cmocka_unit_test(test_typeahead_runs_after_job),
 		cmocka_unit_test(test_drops_reported_once),
+		cmocka_unit_test(test_bench_table),
 		cmocka_unit_test(test_jobs_need_the_task),
 		cmocka_unit_test(test_spawn_args),
 	};
