@@ -1,0 +1,211 @@
+/*
+ * bench_mem.c - memory: bytes per task, per pending timer, per core slot,
+ * and the heap in use before and after a 100,000-task run on WORKERS host
+ * cores (env, default 2), which must return to its baseline.
+ *
+ * The heap is glibc's, read with mallinfo2() (uordblks + hblkhd).  For the
+ * count to be exact the program re-executes itself with one malloc arena
+ * and no per-thread cache (GLIBC_TUNABLES), so every thread's chunks are
+ * counted and a freed chunk is free at once.  The 100k tasks each sleep
+ * 1 ms on the runtime's timer, yield once and complete; "per sleeping
+ * task" is the heap growth while all of them wait on the timer, divided by
+ * their number.  Output: `NAME  N bytes`; exits 1 if the heap does not
+ * return to the baseline.
+ */
+#define _GNU_SOURCE
+#include <malloc.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "arch.h"
+#include "kmalloc.h"
+#include "rt/rt.h"
+#include "sched/task.h"
+#include "timer/sleep.h"
+
+#define MAX_WORKERS	64
+#define NTASKS		100000u
+#define SLEEP_NS	1000000ull
+#define LONG_SLEEP_NS	300000000ull
+#define WAIT_LIMIT_S	30
+#define TUNABLES	"glibc.malloc.arena_max=1:glibc.malloc.tcache_count=0"
+
+static size_t heap_in_use(void)
+{
+	struct mallinfo2 mi = mallinfo2();
+
+	return mi.uordblks + mi.hblkhd;
+}
+
+struct sleeper {
+	struct task task;
+	unsigned pt;
+	struct sleep sl;
+};
+
+static atomic_uint polled_once, finished;
+
+static enum poll sleeper_poll(struct task *t, struct context *cx)
+{
+	struct sleeper *s = container_of(t, struct sleeper, task);
+
+	TASK_BEGIN(s->pt);
+	atomic_fetch_add_explicit(&polled_once, 1, memory_order_relaxed);
+	TASK_AWAIT(sleep_poll(&s->sl, cx));
+	TASK_YIELD();
+	atomic_fetch_add_explicit(&finished, 1, memory_order_release);
+	TASK_END;
+}
+
+static const struct task_vtable sleeper_vt = { .poll = sleeper_poll };
+
+struct worker {
+	struct rt_core core;
+	struct runtime *rt;
+	pthread_t thread;
+	atomic_bool ready;
+};
+
+static void *worker_main(void *p)
+{
+	struct worker *w = p;
+
+	rt_core_new(&w->core, w->rt);
+	atomic_store(&w->ready, true);
+	rt_core_run(&w->core);
+	arch_set_cpu_local(NULL);
+	return NULL;
+}
+
+/* Wait until *v reaches want; false after WAIT_LIMIT_S. */
+static bool wait_for(atomic_uint *v, unsigned want)
+{
+	time_t end = time(NULL) + WAIT_LIMIT_S;
+	struct timespec ts = { 0, 1000000 };
+
+	/* acquire: pairs with the release increments in the tasks. */
+	while (atomic_load_explicit(v, memory_order_acquire) < want) {
+		if (time(NULL) > end)
+			return false;
+		nanosleep(&ts, NULL);
+	}
+	return true;
+}
+
+/* Spawn NTASKS sleepers of `ns` from outside (the injector). */
+static void spawn_sleepers(struct runtime *rt, uint64_t ns)
+{
+	for (unsigned i = 0; i < NTASKS; i++) {
+		struct sleeper init = { .pt = 0 };
+
+		if (sleep_init_duration(&init.sl, &rt->timer, ns) ||
+		    rt_spawn(rt, &sleeper_vt, &init, sizeof(init), NULL))
+			abort();
+	}
+}
+
+static void print_bytes(const char *name, size_t n)
+{
+	printf("%-36s %10zu bytes\n", name, n);
+}
+
+int main(int argc, char **argv)
+{
+	static struct worker ws[MAX_WORKERS];
+	unsigned nworkers = 2;
+	struct runtime *rt;
+	size_t base, peak, after;
+	void *probe;
+	const char *e;
+
+	(void)argc;
+	if (!getenv("HYPHAE_BENCH_MEM_CHILD")) {
+		setenv("HYPHAE_BENCH_MEM_CHILD", "1", 1);
+		setenv("GLIBC_TUNABLES", TUNABLES, 1);
+		execv("/proc/self/exe", argv);
+		perror("bench_mem: execv");
+		return 1;
+	}
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if ((e = getenv("WORKERS")) && atoi(e) > 0 && atoi(e) <= MAX_WORKERS)
+		nworkers = (unsigned)atoi(e);
+	printf("# bench_mem: %u workers, heap = mallinfo2 uordblks+hblkhd (%s)\n",
+	       nworkers, TUNABLES);
+
+	print_bytes("task_header", sizeof(struct task));
+	probe = kmalloc(sizeof(struct task));
+	print_bytes("task_heap_empty", malloc_usable_size(probe) + sizeof(size_t));
+	kfree(probe);
+	print_bytes("sleeping_task_struct", sizeof(struct sleeper));
+	probe = kmalloc(sizeof(struct sleeper));
+	print_bytes("sleeping_task_heap", malloc_usable_size(probe) + sizeof(size_t));
+	kfree(probe);
+	print_bytes("timer_entry", sizeof(struct timer_entry));
+	print_bytes("sleep", sizeof(struct sleep));
+	print_bytes("rt_slot", sizeof(struct rt_slot));
+	print_bytes("rt_slots_array", sizeof(((struct runtime *)0)->slots));
+	print_bytes("runtime", sizeof(struct runtime));
+	print_bytes("scheduler", sizeof(struct scheduler));
+
+	rt = kmalloc_aligned(sizeof(*rt), 64);
+	if (!rt)
+		abort();
+	memset(rt, 0, sizeof(*rt));
+	rt_init(rt, arch_clock());
+	for (unsigned i = 0; i < nworkers; i++) {
+		ws[i].rt = rt;
+		if (pthread_create(&ws[i].thread, NULL, worker_main, &ws[i]))
+			abort();
+	}
+	for (unsigned i = 0; i < nworkers; i++)
+		while (!atomic_load(&ws[i].ready))
+			sched_yield();
+
+	/* Bytes per sleeping task: all NTASKS wait on a long sleep. */
+	base = heap_in_use();
+	spawn_sleepers(rt, LONG_SLEEP_NS);
+	if (!wait_for(&polled_once, NTASKS))
+		goto stuck;
+	peak = heap_in_use();
+	print_bytes("heap_per_sleeping_task", (peak - base) / NTASKS);
+	if (!wait_for(&finished, NTASKS))
+		goto stuck;
+
+	/* The 100,000-task run: 1 ms sleeps, a yield, completion. */
+	atomic_store(&polled_once, 0);
+	atomic_store(&finished, 0);
+	base = heap_in_use();
+	spawn_sleepers(rt, SLEEP_NS);
+	peak = heap_in_use();
+	if (!wait_for(&finished, NTASKS))
+		goto stuck;
+	/* The last tasks' memory is freed by the core after its poll. */
+	for (int i = 0; i < 1000 && heap_in_use() != base; i++)
+		usleep(1000);
+	after = heap_in_use();
+	print_bytes("heap_before_100k_tasks", base);
+	print_bytes("heap_right_after_spawning_100k", peak);
+	print_bytes("heap_after_100k_tasks", after);
+
+	for (unsigned i = 0; i < nworkers; i++)
+		rt_core_stop(&ws[i].core);
+	for (unsigned i = 0; i < nworkers; i++)
+		pthread_join(ws[i].thread, NULL);
+	kfree(rt);
+	if (after != base) {
+		printf("# bench_mem: heap did not return to its baseline (%+lld bytes)\n",
+		       (long long)after - (long long)base);
+		return 1;
+	}
+	printf("# bench_mem: heap back to baseline\n");
+	return 0;
+stuck:
+	printf("# bench_mem: tasks did not finish within %d s\n", WAIT_LIMIT_S);
+	return 1;
+}
