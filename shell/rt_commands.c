@@ -204,7 +204,7 @@ struct spawn_job {
 	struct shell_spawn_args args;
 	struct shell_batch *batch;
 	uint64_t i;
-	ticks_t start;
+	ticks_t start, last_progress;
 	uint64_t stolen_before;
 	struct timeout tick;		/* progress reports while waiting */
 	bool tick_armed;
@@ -246,12 +246,26 @@ static void spawn_report(struct spawn_job *j)
 		     (unsigned long long)stolen);
 }
 
+/* At most once per SHELL_PROGRESS_NS: how far the spawn has come. */
+static void spawn_progress(struct spawn_job *j)
+{
+	const struct clock *clk = j->batch->rt->clock;
+
+	if (ns_since(clk, j->last_progress) < SHELL_PROGRESS_NS)
+		return;
+	j->last_progress = clock_now(clk);
+	shell_printf(&j->out, "  ... %llu spawned, %llu of %llu done\n",
+		     (unsigned long long)j->i,
+		     (unsigned long long)shell_batch_done_count(j->batch),
+		     (unsigned long long)j->args.tasks);
+}
+
 static enum poll spawn_job_poll(struct task *t, struct context *cx)
 {
 	struct spawn_job *j = container_of(t, struct spawn_job, task);
 
 	TASK_BEGIN(j->pt);
-	j->start = clock_now(j->batch->rt->clock);
+	j->start = j->last_progress = clock_now(j->batch->rt->clock);
 	j->stolen_before = total_stolen(j->batch->rt);
 	for (j->i = 0; j->i < j->args.tasks; j->i++) {
 		if (shell_batch_spawn(j->batch) != 0) {
@@ -261,8 +275,10 @@ static enum poll spawn_job_poll(struct task *t, struct context *cx)
 			j->args.tasks = j->i;
 			break;
 		}
-		if ((j->i + 1) % SPAWN_BATCH == 0)
+		if ((j->i + 1) % SPAWN_BATCH == 0) {
+			spawn_progress(j);
 			TASK_YIELD();
+		}
 	}
 	for (;;) {
 		if (timeout_init(&j->tick, &j->batch->rt->timer, SHELL_PROGRESS_NS,
@@ -273,9 +289,7 @@ static enum poll spawn_job_poll(struct task *t, struct context *cx)
 			   POLL_PENDING : POLL_READY);
 		if (j->tick.result == TIMEOUT_COMPLETED)
 			break;
-		shell_printf(&j->out, "  ... %llu of %llu done\n",
-			     (unsigned long long)shell_batch_done_count(j->batch),
-			     (unsigned long long)j->args.tasks);
+		spawn_progress(j);
 	}
 	timeout_drop(&j->tick);
 	j->tick_armed = false;

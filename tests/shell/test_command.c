@@ -288,6 +288,54 @@ static void test_help(void **state)
 	assert_int_equal(seen.calls, 0);
 }
 
+/* A start handler that goes on as a job only when asked to. */
+static int start_job(const struct shell_cmd *cmd, int argc, char **argv,
+		     const struct shell_out *out, struct shell_job *job)
+{
+	(void)out;
+	seen.cmd = cmd->name;
+	seen.argc = argc;
+	seen.calls++;
+	if (argc > 1 && strcmp(argv[1], "later") == 0) {
+		/* A real handler spawns a task into job->jh here. */
+		assert_null(job->jh.task);
+		return SHELL_PENDING;
+	}
+	return 0;
+}
+
+static void test_start_handlers(void **state)
+{
+	struct rig *r = *state;
+	static const struct shell_cmd both = { .name = "both", .run = record,
+					       .start = start_job };
+	static const struct shell_cmd waits = { .name = "waits", .usage = "waits [later]",
+						.start = start_job, .max_args = 1 };
+	struct shell_job job = { .cmd = NULL };
+	char line[32];
+
+	assert_int_equal(shell_register(&r->reg, &both), -EINVAL);
+	assert_int_equal(shell_register(&r->reg, &waits), 0);
+	/* Without a job to fill, a start handler is not called. */
+	assert_int_equal(run(r, "waits later"), -ENOSYS);
+	assert_output_has(r, "error: waits: waits, so it runs only in the shell task\n");
+	assert_int_equal(seen.calls, 0);
+	/* With one: it may finish at once, or leave the job running. */
+	strcpy(line, "waits");
+	assert_int_equal(shell_exec_job(&r->reg, line, &r->cap.out, &job), 0);
+	assert_int_equal(seen.calls, 1);
+	strcpy(line, "waits later");
+	assert_int_equal(shell_exec_job(&r->reg, line, &r->cap.out, &job), SHELL_PENDING);
+	assert_ptr_equal(job.cmd, &waits);
+	assert_int_equal(seen.argc, 2);
+	/* Argument counts are checked before the handler, as for run. */
+	strcpy(line, "waits a b");
+	capture_reset(&r->cap);
+	assert_int_equal(shell_exec_job(&r->reg, line, &r->cap.out, &job), -EINVAL);
+	assert_output_has(r, "too many arguments (2)");
+	assert_int_equal(seen.calls, 2);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -300,6 +348,7 @@ int main(void)
 		T(test_handler_error),
 		T(test_missing_subcommand),
 		T(test_help),
+		T(test_start_handlers),
 	};
 #undef T
 
