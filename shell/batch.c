@@ -1,11 +1,11 @@
 /*
  * batch.c - the tasks behind `spawn` and the spawn benchmark (batch.h).
  *
- * Orders: a child's per-core count and its `remaining` decrement are
- * relaxed; the decrement that reaches zero is followed by a wait_cell
- * wake, whose lock orders it before the job's next poll, which then reads
- * the counts.  refs uses acq_rel on the decrement so the last holder sees
- * every other holder's writes before it frees the batch.
+ * Orders: a child adds to its per-core count (relaxed), then decrements
+ * `remaining` with release; the job reads `remaining` with acquire, so
+ * once it sees zero it also sees every count.  The last child then wakes
+ * the batch's wait cell.  refs uses acq_rel on the decrement so the last
+ * holder sees every other holder's writes before it frees the batch.
  */
 #include "errno.h"
 #include "kmalloc.h"
@@ -48,8 +48,9 @@ void shell_batch_unref(struct shell_batch *b)
 
 static void batch_count_down(struct shell_batch *b, uint64_t n)
 {
-	/* relaxed: the wake's lock orders it for the waiter (header). */
-	if (atomic_fetch_sub_explicit(&b->remaining, n, memory_order_relaxed) == n)
+	/* release: publishes this child's per-core count; pairs with the
+	 * acquire load in shell_batch_finished(). */
+	if (atomic_fetch_sub_explicit(&b->remaining, n, memory_order_release) == n)
 		(void)wait_cell_wake(&b->done);
 }
 
@@ -121,7 +122,8 @@ void shell_batch_forget(struct shell_batch *b, uint64_t n)
 
 bool shell_batch_finished(struct shell_batch *b)
 {
-	return atomic_load_explicit(&b->remaining, memory_order_relaxed) == 0;
+	/* acquire: pairs with the release decrement in batch_count_down(). */
+	return atomic_load_explicit(&b->remaining, memory_order_acquire) == 0;
 }
 
 uint64_t shell_batch_done_count(struct shell_batch *b)

@@ -210,6 +210,8 @@ static enum poll bench_poll(struct task *t, struct context *cx)
 						&j->rt->timer, BENCH_SETTLE_NS) == 0;
 					TASK_AWAIT(j->sleep_used ?
 						   sleep_poll(&j->sleep, cx) : POLL_READY);
+				/* acquire: pairs with the release store in
+				 * parked_wait(): its waker is in `go`. */
 				} while (!atomic_load_explicit(&j->parked->ready,
 							       memory_order_acquire));
 				atomic_store_explicit(&j->parked->ready, false,

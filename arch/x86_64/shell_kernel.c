@@ -62,10 +62,14 @@
 #define XAPIC_ID		0x20
 #define XAPIC_VERSION		0x30
 #define XAPIC_SVR		0xf0
+#define   SVR_ENABLE		  (1u << 8)
 #define XAPIC_LVT_LINT0		0x350
 #define X2APIC_MSR_BASE		0x800u
 #define X2APIC_MSR(off)		(X2APIC_MSR_BASE + ((off) >> 4))
 #define XAPIC_ID_SHIFT		24
+#define APIC_VERSION_MASK	0xffu
+#define APIC_MAX_LVT_SHIFT	16	/* version register: LVT entries - 1 */
+#define APIC_MAX_LVT_MASK	0xffu
 
 /* Descriptor bits (SDM vol. 3 section 3.4.5). */
 #define DESC_PRESENT		(1ull << 47)
@@ -77,6 +81,12 @@
 #define DESC_TYPE_MASK		0xfull
 #define DESC_TYPE_TSS_AVAIL	0x9
 #define DESC_TYPE_TSS_BUSY	0xb
+/* A system descriptor's base: bits 16-39 and 56-63, then the next slot. */
+#define DESC_BASE_LO_SHIFT	16
+#define DESC_BASE_LO_MASK	0xffffffull
+#define DESC_BASE_MID_SHIFT	56
+#define DESC_BASE_MID_POS	24
+#define DESC_DPL_MASK		3u
 #define IDT_GATE_BYTES		16
 #define GATE_IST_MASK		0x7u
 #define GATE_PRESENT		0x80u
@@ -276,7 +286,7 @@ static int cmd_gdt(const struct shell_cmd *cmd, int argc, char **argv,
 	for (unsigned i = 0; i < n; i++) {
 		uint64_t d = gdt[i];
 		unsigned type = (unsigned)(d >> DESC_TYPE_SHIFT) & DESC_TYPE_MASK;
-		unsigned dpl = (unsigned)(d >> DESC_DPL_SHIFT) & 3;
+		unsigned dpl = (unsigned)(d >> DESC_DPL_SHIFT) & DESC_DPL_MASK;
 
 		if (!(d & DESC_PRESENT)) {
 			shell_printf(out, "  %2u 0x%04x  0x%016llx  %s\n", i, i * 8,
@@ -291,8 +301,8 @@ static int cmd_gdt(const struct shell_cmd *cmd, int argc, char **argv,
 				     dpl);
 		} else if ((type == DESC_TYPE_TSS_AVAIL || type == DESC_TYPE_TSS_BUSY) &&
 			   i + 1 < n) {
-			uint64_t base = ((d >> 16) & 0xffffffull) |
-					(((d >> 56) & 0xffull) << 24) |
+			uint64_t base = ((d >> DESC_BASE_LO_SHIFT) & DESC_BASE_LO_MASK) |
+					((d >> DESC_BASE_MID_SHIFT) << DESC_BASE_MID_POS) |
 					(gdt[i + 1] << 32);
 
 			shell_printf(out, "  %2u 0x%04x  0x%016llx  TSS (%s), base 0x%llx\n",
@@ -374,8 +384,9 @@ static int cmd_apic(const struct shell_cmd *cmd, int argc, char **argv,
 	}
 	shell_printf(out, "cpu%u: APIC id %u, version 0x%x (%u LVT entries), "
 		     "SVR 0x%x (%s), LINT0 0x%x\n", arch_cpu_index(), id,
-		     ver & 0xff, ((ver >> 16) & 0xff) + 1, svr,
-		     svr & 0x100 ? "software enabled" : "software disabled", lint0);
+		     ver & APIC_VERSION_MASK,
+		     ((ver >> APIC_MAX_LVT_SHIFT) & APIC_MAX_LVT_MASK) + 1, svr,
+		     svr & SVR_ENABLE ? "software enabled" : "software disabled", lint0);
 	return 0;
 }
 
