@@ -85,21 +85,36 @@ static void rt_send_wake(struct runtime *rt, unsigned i)
 	arch_wake(i);
 }
 
-/* Wake any one sleeping core of rt (injector pushes, load sharing). */
+/*
+ * Wake any one sleeping core of rt (injector pushes, load sharing).  The
+ * scan starts at a rotating position so wakeups, and with them the work
+ * that follows, spread over every core instead of the lowest-numbered.
+ */
 static void rt_wake_any(struct runtime *rt)
 {
 	unsigned words = (rt_claimed(rt) + 63) / 64;
+	unsigned start, first;
 
 	/* acq_rel RMW (not a load): if it reads 0, every sleeper's later
 	 * idle_count++ acquires it and its re-check sees our task. */
 	if (atomic_fetch_add_explicit(&rt->idle_count, 0,
-				      memory_order_acq_rel) == 0)
+				      memory_order_acq_rel) == 0 || words == 0)
 		return;
-	for (unsigned w = 0; w < words; w++) {
+	start = atomic_fetch_add_explicit(&rt->wake_cursor, 1,
+					  memory_order_relaxed) % (words * 64);
+	first = start / 64;
+	/* words + 1 steps: the first word twice, its high bits (from start)
+	 * first and its low bits last. */
+	for (unsigned k = 0; k <= words; k++) {
+		unsigned w = (first + k) % words;
 		/* An RMW for the same reason: pairs with idle_set()'s fetch_or. */
 		uint64_t word = atomic_fetch_or_explicit(&rt->idle[w], 0,
 							 memory_order_acq_rel);
 
+		if (k == 0)
+			word &= ~0ull << (start % 64);
+		else if (k == words)
+			word &= ~(~0ull << (start % 64));
 		while (word) {
 			unsigned i = w * 64 + (unsigned)__builtin_ctzll(word);
 
@@ -150,7 +165,8 @@ static void rt_slot_notify(void *arg)
 		return;
 	}
 	if (sched_queued(&slot->sched) > 1 &&
-	    atomic_load_explicit(&rt->idle_count, memory_order_relaxed) > 0)
+	    atomic_load_explicit(&rt->idle_count, memory_order_relaxed) > 0 &&
+	    atomic_load_explicit(&rt->searching, memory_order_relaxed) == 0)
 		rt_wake_any(rt);
 }
 
@@ -290,20 +306,17 @@ static size_t rt_steal_injector(struct rt_core *core)
 	return got;
 }
 
-size_t rt_core_try_steal(struct rt_core *core)
+static size_t rt_steal_peers(struct rt_core *core)
 {
 	struct runtime *rt = core->rt;
 	unsigned n = rt_claimed(rt);
-	size_t got = rt_steal_injector(core);
 
-	if (got)
-		return got;
 	for (unsigned attempt = 0; n > 1 && attempt < RT_STEAL_ATTEMPTS;
 	     attempt++) {
 		unsigned victim = (unsigned)xoro_below(&core->rng, n);
 		struct rt_slot *vs = &rt->slots[victim];
 		struct stealer st;
-		size_t want;
+		size_t want, got;
 
 		if (victim == core->slot->index)
 			continue;
@@ -322,7 +335,28 @@ size_t rt_core_try_steal(struct rt_core *core)
 		if (got)
 			return got;
 	}
-	return rt_steal_injector(core);
+	return 0;
+}
+
+size_t rt_core_try_steal(struct rt_core *core)
+{
+	struct runtime *rt = core->rt;
+	size_t got;
+
+	/* Relaxed: `searching` only throttles load-sharing wakeups (a hint);
+	 * no task depends on it to be run. */
+	atomic_fetch_add_explicit(&rt->searching, 1, memory_order_relaxed);
+	got = rt_steal_injector(core);
+	if (!got)
+		got = rt_steal_peers(core);
+	if (!got)
+		got = rt_steal_injector(core);
+	/* The last searcher to find a batch brings in one more core: work
+	 * spreads one core at a time, without a wakeup per spawn. */
+	if (atomic_fetch_sub_explicit(&rt->searching, 1,
+				      memory_order_relaxed) == 1 && got > 1)
+		rt_wake_any(rt);
+	return got;
 }
 
 /*

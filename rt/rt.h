@@ -74,6 +74,11 @@ struct runtime {
 	/* Bit i set: slot i is (about to be) asleep and needs arch_wake(). */
 	atomic_uint_least64_t idle[RT_IDLE_WORDS];
 	atomic_uint idle_count;
+	/* Cores inside rt_core_try_steal(): while one is looking for work,
+	 * new work does not wake another (tokio's "searching" workers). */
+	atomic_uint searching;
+	/* Where rt_wake_any() starts looking, so wakeups rotate over cores. */
+	atomic_uint wake_cursor;
 	struct injector injector;
 	struct timer timer;
 	const struct clock *clock;
