@@ -78,6 +78,15 @@
 #define TIMER_COUNT_MAX		0xffffffffu
 #define NS_PER_SEC		1000000000ull
 #define NS_TSC_SHIFT		24	/* TSC cycles per ns, 40.24 */
+/*
+ * Deadlines closer than this are waited for by polling the clock with
+ * interrupts on, and farther ones get the interrupt this much early, so
+ * the interrupt's delivery latency (hundreds of microseconds for QEMU's
+ * emulated timer on a loaded host) is not added to every sleep.  The
+ * early interrupt just re-arms: the idle loop finds nothing due yet.
+ */
+#define TIMER_EARLY_NS		500000ull
+#define MAX_CPUS		512	/* = SMP_MAX_SLOTS, by bring-up number */
 
 static volatile uint32_t *xapic;	/* MMIO window; NULL in x2APIC mode */
 static bool x2apic;
@@ -85,6 +94,12 @@ static bool tsc_deadline;
 static uint64_t oneshot_rate;		/* LAPIC ticks per TSC cycle, 32.32 */
 static uint64_t ns_to_tsc_mult;		/* TSC cycles per ns, rounded up */
 static atomic_uint_least64_t timer_fired;
+/* By bring-up number, owner core only (its timer interrupt included):
+ * the armed deadline is near, so lapic_wait_for_interrupt() polls. */
+static bool timer_poll[MAX_CPUS];
+/* Timer interrupts per core (by number, owner only): a wait ends on any
+ * other interrupt, not on a late or stale one of the timer's own. */
+static uint64_t timer_irqs[MAX_CPUS];
 
 static uint32_t rd(uint32_t off)
 {
@@ -203,6 +218,7 @@ void lapic_timer_arm(uint64_t deadline)
 	uint64_t now_ns, tsc, target;
 
 	c->timer_deadline = deadline;
+	timer_poll[c->number] = false;
 	if (deadline == UINT64_MAX) {
 		lapic_timer_arm_tsc(0);
 		return;
@@ -210,12 +226,63 @@ void lapic_timer_arm(uint64_t deadline)
 	now_ns = clock_now(arch_clock());
 	tsc = rdtsc();
 	target = tsc;			/* in the past: fire at once */
+	if (deadline > now_ns && deadline - now_ns <= TIMER_EARLY_NS) {
+		lapic_timer_arm_tsc(0);
+		timer_poll[c->number] = true;
+		return;
+	}
 	if (deadline > now_ns)
-		/* Rounded up so the interrupt never comes before the
-		 * deadline (an early one would only re-arm, but costs a wakeup). */
-		target += (uint64_t)(((unsigned __int128)(deadline - now_ns) *
-				      ns_to_tsc_mult) >> NS_TSC_SHIFT) + 1;
+		target += (uint64_t)(((unsigned __int128)(deadline - now_ns -
+						      TIMER_EARLY_NS) *
+				      ns_to_tsc_mult) >> NS_TSC_SHIFT);
 	lapic_timer_arm_tsc(target);
+}
+
+/* Poll with interrupts on until the armed deadline or any interrupt. */
+static void poll_deadline(struct cpu *c)
+{
+	uint64_t deadline = c->timer_deadline;
+	uint64_t others = c->interrupts - timer_irqs[c->number];
+	const struct clock *clk = arch_clock();
+
+	sti();
+	while (clock_now(clk) < deadline &&
+	       c->interrupts - timer_irqs[c->number] == others)
+		__builtin_ia32_pause();
+	cli();
+	if (c->timer_deadline == deadline && clock_now(clk) >= deadline) {
+		c->timer_deadline = UINT64_MAX;
+		timer_poll[c->number] = false;
+	}
+	sti();
+}
+
+void lapic_wait_for_interrupt(void)
+{
+	struct cpu *c = this_cpu();
+	unsigned n = c->number;
+	uint64_t others = c->interrupts - timer_irqs[n];
+
+	for (;;) {
+		if (timer_poll[n]) {
+			/* Less than TIMER_EARLY_NS to go: poll it out. */
+			poll_deadline(c);
+			return;
+		}
+		/* The STI shadow covers HLT: an interrupt pending at the STI
+		 * (a wakeup IPI sent after the caller's last check) is taken
+		 * once HLT has started, so it ends the HLT, not lost. */
+		__asm__ volatile("sti; hlt; cli" : : : "memory");
+		/* Another interrupt, or the deadline passed: return. */
+		if (c->interrupts - timer_irqs[n] != others ||
+		    c->timer_deadline == UINT64_MAX)
+			break;
+		/* Only our timer, far too early (a clamped count, a stale
+		 * pending one): program it again and sleep on. */
+		if (!timer_poll[n])
+			lapic_timer_arm(c->timer_deadline);
+	}
+	sti();
 }
 
 uint64_t lapic_timer_fired(void)
@@ -225,11 +292,24 @@ uint64_t lapic_timer_fired(void)
 
 static void timer_isr(struct trap_frame *f)
 {
+	struct cpu *c = this_cpu();
+	uint64_t now;
+
 	(void)f;
 	/* relaxed: a statistic for tests and the shell. */
 	atomic_fetch_add_explicit(&timer_fired, 1, memory_order_relaxed);
-	/* Whatever was armed has fired: the idle loop re-arms if needed. */
-	this_cpu()->timer_deadline = UINT64_MAX;
+	timer_irqs[c->number]++;
+	now = clock_now(arch_clock());
+	/*
+	 * At or past the deadline: it has fired, disarm.  The early
+	 * interrupt: lapic_wait_for_interrupt() polls the rest.  Far before
+	 * it (a clamped one-shot count, or one left pending in the IRR when
+	 * the timer was re-armed): nothing; the idle loop re-arms.
+	 */
+	if (c->timer_deadline == UINT64_MAX || now >= c->timer_deadline)
+		c->timer_deadline = UINT64_MAX;
+	else if (c->timer_deadline - now <= 2 * TIMER_EARLY_NS)
+		timer_poll[c->number] = true;
 	lapic_eoi();
 }
 
