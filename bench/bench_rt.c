@@ -12,7 +12,8 @@
  * counts, scaled by env BENCH_RT_SCALE), and prints the median iteration as
  * `NAME  NS ns/iter`, the peer's format.  busy2 also prints the largest
  * delay between an injected spawn and its first poll.  A workload that does
- * not finish within BENCH_RT_TIMEOUT_S prints `# NAME DNF` and is released.
+ * not finish within TIMEOUT_S prints `# NAME DNF` and is released.  Env
+ * BENCH_RT_ONLY=substring runs only the matching workloads (for perf).
  */
 #define _GNU_SOURCE
 #include <linux/futex.h>
@@ -44,7 +45,7 @@
 #define NUM_PINGS		1000
 #define CHAIN_DEPTH		1000
 #define SLEEP_NS		1000000ull
-#define TIMEOUT_S		10
+#define TIMEOUT_S		5
 #define BUSY2_SAMPLES		4096
 #define NS_PER_S		1000000000ull
 
@@ -238,6 +239,7 @@ static void stall(void)
 /* ---- timing ------------------------------------------------------------- */
 
 static double scale = 1.0;
+static const char *only;	/* env BENCH_RT_ONLY: run workloads matching it */
 
 static int cmp_u64(const void *a, const void *b)
 {
@@ -255,6 +257,9 @@ static bool bench(const char *name, unsigned iters, iter_fn fn)
 {
 	uint64_t *t;
 	unsigned n = (unsigned)(iters * scale);
+
+	if (only && !strstr(name, only))
+		return true;
 
 	if (n < 1)
 		n = 1;
@@ -631,6 +636,7 @@ int main(void)
 			   MAX_WORKERS;
 	if ((e = getenv("BENCH_RT_SCALE")) && atof(e) > 0)
 		scale = atof(e);
+	only = getenv("BENCH_RT_ONLY");
 	printf("# bench_rt: %u workers, median of per-iteration times\n", nworkers);
 
 	the_rt = rt_start(ws);
