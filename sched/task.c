@@ -53,6 +53,11 @@ static void task_deallocate(struct task *t)
 	if (waker_is_some(&t->join_waker))
 		panic("task_deallocate: task %llu still holds a join waker",
 		      (unsigned long long)t->id);
+	/* Dropped while pending (nothing will ever wake it): its poll state
+	 * may own other things (a child's join handle, a sleep) that must be
+	 * released too.  The last reference gives exclusive access. */
+	if (!(state & TASK_COMPLETED) && vt->drop_state)
+		vt->drop_state(t);
 	if (vt->deallocate)
 		vt->deallocate(t);
 	if (state & TASK_HEAP)

@@ -76,7 +76,8 @@ static inline uint64_t task_state_refs(uint64_t state)
  * releases the storage (may be NULL: nothing to do); for heap tasks it is an
  * optional destructor run before kfree.  drop_state (may be NULL): called
  * once when the task completes (its poll returned READY, or it was
- * cancelled), by the scheduler, with the task to itself: it releases what
+ * cancelled), by the scheduler, or when its last reference goes while it
+ * is still pending; either way with the task to itself: it releases what
  * the poll state holds (wait entries, wakers, child join handles) - which,
  * for a cancelled task, may be references to the task itself that would
  * otherwise keep it alive.  It must not touch the output.  Output: a READY

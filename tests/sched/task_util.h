@@ -35,7 +35,7 @@ struct ttask {
 	unsigned polls;
 	int tag;
 	struct waker saved;
-	int states_dropped;	/* drop_state calls: 1 iff completed */
+	int states_dropped;	/* drop_state calls: exactly 1 by dealloc */
 	int out;
 };
 
@@ -86,10 +86,10 @@ static inline void tt_drop_state(struct task *t)
 static inline void tt_dealloc(struct task *t)
 {
 	struct ttask *tt = container_of(t, struct ttask, task);
-	bool completed = task_state_load(t) & TASK_COMPLETED;
 
-	/* drop_state ran exactly once if the task completed, else never. */
-	if (tt->states_dropped != (completed ? 1 : 0))
+	/* drop_state ran exactly once: when the task completed, or when it
+	 * was freed while still pending. */
+	if (tt->states_dropped != 1)
 		abort();
 
 	/* A saved waker would be a reference: the task cannot be freed

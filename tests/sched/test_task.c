@@ -106,6 +106,53 @@ static void test_spawn_allocated(void **st)
 	assert_int_equal(storage_freed, 2);
 }
 
+/* A task that stays pending with no waker anywhere and no join handle is
+ * freed when the run queue drops it: its drop_state still runs, once. */
+static int forgotten_drops;
+
+static enum poll pending_poll(struct task *t, struct context *cx)
+{
+	(void)t;
+	(void)cx;
+	return POLL_PENDING;	/* registers no waker: nobody can wake it */
+}
+
+static void forgotten_drop_state(struct task *t)
+{
+	(void)t;
+	forgotten_drops++;
+}
+
+static void test_pending_task_dropped_runs_drop_state(void **st)
+{
+	static const struct task_vtable vt = {
+		.poll = pending_poll, .deallocate = static_dealloc,
+		.drop_state = forgotten_drop_state,
+	};
+	static struct task storage;
+
+	(void)st;
+	storage_freed = 0;
+	forgotten_drops = 0;
+	sched_spawn_allocated(&sched, &storage, &vt, NULL);
+	assert_int_equal(sched_tick(&sched).polled, 1);
+	assert_int_equal(forgotten_drops, 1);
+	assert_int_equal(storage_freed, 1);
+	/* A task that completes runs drop_state once, not again when freed. */
+	forgotten_drops = 0;
+	{
+		static const struct task_vtable ready_vt = {
+			.poll = ready_poll, .deallocate = static_dealloc,
+			.drop_state = forgotten_drop_state,
+		};
+
+		sched_spawn_allocated(&sched, &storage, &ready_vt, NULL);
+		sched_tick(&sched);
+	}
+	assert_int_equal(forgotten_drops, 1);
+	assert_int_equal(storage_freed, 2);
+}
+
 static void test_wake_rules(void **st)
 {
 	enum tstep s[] = { TS_SAVE, TS_SAVE, TS_READY };
@@ -508,6 +555,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_spawn_complete_free),
 		T(test_spawn_allocated),
+		T(test_pending_task_dropped_runs_drop_state),
 		T(test_wake_rules),
 		T(test_wake_while_polling),
 		T(test_yield_order),
