@@ -92,13 +92,16 @@ static void rt_send_wake(struct runtime *rt, unsigned i)
  */
 static void rt_wake_any(struct runtime *rt)
 {
-	unsigned words = (rt_claimed(rt) + 63) / 64;
-	unsigned start, first;
+	unsigned words, start, first;
 
 	/* acq_rel RMW (not a load): if it reads 0, every sleeper's later
 	 * idle_count++ acquires it and its re-check sees our task. */
 	if (atomic_fetch_add_explicit(&rt->idle_count, 0,
-				      memory_order_acq_rel) == 0 || words == 0)
+				      memory_order_acq_rel) == 0)
+		return;
+	/* After the RMW, so every slot of a sleeper counted there is seen. */
+	words = (rt_claimed(rt) + 63) / 64;
+	if (words == 0)
 		return;
 	start = atomic_fetch_add_explicit(&rt->wake_cursor, 1,
 					  memory_order_relaxed) % (words * 64);
@@ -194,6 +197,9 @@ void rt_init(struct runtime *rt, const struct clock *clock)
 	atomic_init(&rt->next_slot, 0);
 	atomic_init(&rt->active, 0);
 	atomic_init(&rt->idle_count, 0);
+	atomic_init(&rt->searching, 0);
+	atomic_init(&rt->wake_cursor, 0);
+	atomic_init(&rt->stopped, 0);
 	for (unsigned w = 0; w < RT_IDLE_WORDS; w++)
 		atomic_init(&rt->idle[w], 0);
 	for (unsigned i = 0; i < RT_MAX_CORES; i++) {
@@ -201,6 +207,11 @@ void rt_init(struct runtime *rt, const struct clock *clock)
 		rt->slots[i].index = i;
 		atomic_init(&rt->slots[i].state, RT_CORE_UNCLAIMED);
 		atomic_init(&rt->slots[i].initialised, false);
+		atomic_init(&rt->slots[i].timer_turns, 0);
+		atomic_init(&rt->slots[i].idle_ticks, 0);
+		atomic_init(&rt->slots[i].wakeups, 0);
+		atomic_init(&rt->slots[i].from_injector, 0);
+		atomic_init(&rt->slots[i].run_ticks_start, 0);
 	}
 	injector_init(&rt->injector);
 	injector_set_notify(&rt->injector, rt_injector_notify, rt);
@@ -338,6 +349,51 @@ static size_t rt_steal_peers(struct rt_core *core)
 	return 0;
 }
 
+/*
+ * Take work a stopped core left behind: all of it, from every stopped
+ * slot.  Random picks could miss a stopped slot while every other core
+ * sleeps, so this is a sweep; it only runs while some slot has stopped.
+ */
+static size_t rt_steal_stopped(struct rt_core *core)
+{
+	struct runtime *rt = core->rt;
+	unsigned n = rt_claimed(rt);
+	size_t got = 0;
+
+	if (atomic_load_explicit(&rt->stopped, memory_order_relaxed) == 0)
+		return 0;
+	for (unsigned i = 0; i < n && got < RT_MAX_STEAL; i++) {
+		struct rt_slot *vs = &rt->slots[i];
+		struct stealer st;
+
+		if (atomic_load_explicit(&vs->state, memory_order_relaxed) !=
+		    RT_CORE_STOPPED || sched_queued(&vs->sched) == 0)
+			continue;
+		if (sched_try_steal(&vs->sched, &st) != STEAL_OK)
+			continue;
+		got += stealer_spawn_n(&st, &core->slot->sched, RT_MAX_STEAL - got);
+		stealer_release(&st);
+	}
+	return got;
+}
+
+/* True if a stopped slot still has queued tasks (someone must take them). */
+static bool rt_stopped_have_work(struct runtime *rt)
+{
+	unsigned n = rt_claimed(rt);
+
+	if (atomic_load_explicit(&rt->stopped, memory_order_relaxed) == 0)
+		return false;
+	for (unsigned i = 0; i < n; i++) {
+		struct rt_slot *vs = &rt->slots[i];
+
+		if (atomic_load_explicit(&vs->state, memory_order_relaxed) ==
+		    RT_CORE_STOPPED && sched_queued(&vs->sched) > 0)
+			return true;
+	}
+	return false;
+}
+
 size_t rt_core_try_steal(struct rt_core *core)
 {
 	struct runtime *rt = core->rt;
@@ -351,6 +407,8 @@ size_t rt_core_try_steal(struct rt_core *core)
 		got = rt_steal_peers(core);
 	if (!got)
 		got = rt_steal_injector(core);
+	if (!got)
+		got = rt_steal_stopped(core);
 	/* The last searcher to find a batch brings in one more core: work
 	 * spreads one core at a time, without a wakeup per spawn. */
 	if (atomic_fetch_sub_explicit(&rt->searching, 1,
@@ -375,6 +433,7 @@ static void rt_core_idle(struct rt_core *core)
 	/* Relaxed loads suffice: idle_set()'s RMWs ordered us against every
 	 * waker (see the header). */
 	if (sched_queued(&slot->sched) > 0 || injector_queued(&rt->injector) > 0 ||
+	    rt_stopped_have_work(rt) ||
 	    !atomic_load_explicit(&core->running, memory_order_acquire)) {
 		/* Take our bit back; if a waker beat us to it, its arch_wake()
 		 * is in flight and only costs one spurious return later. */
@@ -396,18 +455,30 @@ static void rt_core_idle(struct rt_core *core)
 
 void rt_core_run(struct rt_core *core)
 {
+	unsigned ticks = 0;
+
 	atomic_store_explicit(&core->slot->run_ticks_start,
 			      clock_now(core->rt->clock), memory_order_relaxed);
+	/* Tasks are polled with interrupts enabled (the kernel enters with
+	 * them off): timer, wakeup and device interrupts must get through
+	 * even on a core that never runs dry. */
+	arch_irq_enable();
 	/* acquire: pairs with the release store in rt_core_stop(). */
 	while (atomic_load_explicit(&core->running, memory_order_acquire)) {
 		struct sched_tick tick = rt_core_tick(core);
 
-		if (tick.has_remaining)
+		if (tick.has_remaining) {
+			/* Busy: still give injected tasks a turn now and then. */
+			if (++ticks % RT_INJECTOR_INTERVAL == 0 &&
+			    injector_queued(&core->rt->injector) > 0)
+				(void)rt_steal_injector(core);
 			continue;
+		}
 		if (rt_core_try_steal(core) > 0)
 			continue;
 		rt_core_idle(core);
 	}
+	atomic_fetch_add_explicit(&core->rt->stopped, 1, memory_order_relaxed);
 	atomic_store_explicit(&core->slot->state, RT_CORE_STOPPED,
 			      memory_order_relaxed);
 	/* acq_rel RMW on our idle word: orders the STOPPED store against

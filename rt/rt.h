@@ -36,6 +36,13 @@
 #define RT_MAX_STEAL		256
 /* Random peers tried per try_steal before giving up. */
 #define RT_STEAL_ATTEMPTS	16
+/*
+ * A core with local work still looks at the injector every this many
+ * ticks, so tasks injected while every core is busy start within a bounded
+ * time (tokio's global queue interval is 61 polls; ours counts ticks of up
+ * to 256 polls, so it is smaller).
+ */
+#define RT_INJECTOR_INTERVAL	8
 
 enum rt_core_state {
 	RT_CORE_UNCLAIMED = 0,
@@ -69,7 +76,8 @@ struct runtime {
 	struct rt_slot slots[RT_MAX_CORES];
 	/* Next slot to claim; may exceed RT_MAX_CORES (the claim then panics). */
 	atomic_uint next_slot;
-	/* Slots whose scheduler is initialised: peers are drawn below this. */
+	/* Slots whose scheduler is initialised (peers are drawn below
+	 * next_slot and checked for `initialised`). */
 	atomic_uint active;
 	/* Bit i set: slot i is (about to be) asleep and needs arch_wake(). */
 	atomic_uint_least64_t idle[RT_IDLE_WORDS];
@@ -79,6 +87,9 @@ struct runtime {
 	atomic_uint searching;
 	/* Where rt_wake_any() starts looking, so wakeups rotate over cores. */
 	atomic_uint wake_cursor;
+	/* Slots that left their loop; while non-zero, cores looking for work
+	 * (and cores about to sleep) check them all, not just random picks. */
+	atomic_uint stopped;
 	struct injector injector;
 	struct timer timer;
 	const struct clock *clock;
@@ -144,9 +155,10 @@ struct rt_core *rt_current_core(void);
 
 /*
  * Spawn onto the current core's scheduler when the caller runs a loop of
- * `rt`, else into the injector (boot code, interrupt handlers, foreign
- * threads); the notify hooks wake a sleeping core.  Arguments and result as
- * sched_spawn() / sched_spawn_allocated().
+ * `rt`, else into the injector (boot code, foreign threads); the notify
+ * hooks wake a sleeping core.  Arguments and result as sched_spawn() /
+ * sched_spawn_allocated(): rt_spawn allocates, so it is for task context;
+ * an interrupt handler uses rt_spawn_allocated with storage it owns.
  */
 int __must_check rt_spawn(struct runtime *rt, const struct task_vtable *vt,
 			  const void *init, size_t size,

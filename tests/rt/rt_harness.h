@@ -36,7 +36,7 @@ struct harness {
 	atomic_uint ready;
 };
 
-static void *h_core_main(void *p)
+static inline void *h_core_main(void *p)
 {
 	struct h_core *c = p;
 
@@ -47,7 +47,7 @@ static void *h_core_main(void *p)
 	return NULL;
 }
 
-static struct runtime *h_runtime_new(void)
+static inline struct runtime *h_runtime_new(void)
 {
 	struct runtime *rt = kmalloc_aligned(sizeof(*rt), 64);
 
@@ -58,7 +58,7 @@ static struct runtime *h_runtime_new(void)
 	return rt;
 }
 
-static void h_start(struct harness *h, unsigned n)
+static inline void h_start(struct harness *h, unsigned n)
 {
 	memset(h, 0, sizeof(*h));
 	h->rt = h_runtime_new();
@@ -73,7 +73,7 @@ static void h_start(struct harness *h, unsigned n)
 		sched_yield();
 }
 
-static void h_stop(struct harness *h)
+static inline void h_stop(struct harness *h)
 {
 	for (unsigned i = 0; i < h->n; i++)
 		rt_core_stop(&h->cores[i].core);
@@ -81,13 +81,13 @@ static void h_stop(struct harness *h)
 		pthread_join(h->cores[i].thread, NULL);
 }
 
-static void h_free(struct harness *h)
+static inline void h_free(struct harness *h)
 {
 	kfree(h->rt);
 	h->rt = NULL;
 }
 
-static uint64_t h_now_ms(void)
+static inline uint64_t h_now_ms(void)
 {
 	struct timespec ts;
 
@@ -96,7 +96,7 @@ static uint64_t h_now_ms(void)
 }
 
 /* Wait until *v >= want or timeout_ms passes; true if reached. */
-static bool h_wait_for(atomic_uint *v, unsigned want, unsigned timeout_ms)
+static inline bool h_wait_for(atomic_uint *v, unsigned want, unsigned timeout_ms)
 {
 	uint64_t end = h_now_ms() + timeout_ms;
 
