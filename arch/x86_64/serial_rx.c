@@ -35,6 +35,7 @@
 #define   IIR_NO_INT	  0x01	/* bit 0 set: nothing pending */
 #define UART_LSR	5	/* line status */
 #define   LSR_DATA_READY  0x01
+#define   LSR_OVERRUN	  0x02	/* the FIFO was full: a byte was lost */
 /* At most this many bytes per interrupt: a stuck data-ready bit (no UART
  * behind the port) must not hang the core in the handler. */
 #define RX_DRAIN_MAX	4096
@@ -54,7 +55,7 @@ static struct shell_input *rx_input;
 static void (*rx_eoi)(void);
 static const char *rx_route = "none";
 /* Relaxed counters: statistics. */
-static atomic_uint_least64_t rx_irqs, rx_bytes;
+static atomic_uint_least64_t rx_irqs, rx_bytes, rx_overruns;
 
 static inline uint8_t uart_in(unsigned reg)
 {
@@ -71,12 +72,21 @@ static unsigned rx_drain(void)
 {
 	unsigned n = 0;
 
-	while (n < RX_DRAIN_MAX && (uart_in(UART_LSR) & LSR_DATA_READY)) {
-		uint8_t b = uart_in(UART_RBR);
+	for (; n < RX_DRAIN_MAX; n++) {
+		uint8_t lsr = uart_in(UART_LSR);
+		uint8_t b;
+
+		/* Reading LSR clears OE: the UART lost bytes while this core
+		 * had interrupts off too long (e.g. a long console write). */
+		if (lsr & LSR_OVERRUN)
+			atomic_fetch_add_explicit(&rx_overruns, 1,
+						  memory_order_relaxed);
+		if (!(lsr & LSR_DATA_READY))
+			break;
+		b = uart_in(UART_RBR);
 
 		if (rx_input)
 			(void)shell_input_push(rx_input, b);
-		n++;
 	}
 	return n;
 }
@@ -141,6 +151,11 @@ const char *serial_rx_route(void)
 uint64_t serial_rx_irqs(void)
 {
 	return atomic_load_explicit(&rx_irqs, memory_order_relaxed);
+}
+
+uint64_t serial_rx_overruns(void)
+{
+	return atomic_load_explicit(&rx_overruns, memory_order_relaxed);
 }
 
 uint64_t serial_rx_bytes(void)

@@ -36,8 +36,10 @@ void serial_rx_route_irq(void);
 /* "I/O APIC", "8259 PIC" or "none": how the IRQ was routed. */
 const char *serial_rx_route(void);
 
-/* Interrupts taken and bytes received since boot (for `dump arch`). */
+/* Interrupts taken, bytes received and UART overruns (bytes the
+ * hardware lost before the handler ran) since boot, for `dump serial`. */
 uint64_t serial_rx_irqs(void);
 uint64_t serial_rx_bytes(void);
+uint64_t serial_rx_overruns(void);
 
 #endif /* HYPHAE_X86_64_SERIAL_RX_H */

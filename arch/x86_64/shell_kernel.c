@@ -128,11 +128,11 @@ static int cmd_dump_serial(const struct shell_cmd *cmd, int argc, char **argv,
 	(void)argc;
 	(void)argv;
 	shell_printf(out, "serial: COM1 receive via the %s: %llu interrupts, %llu bytes, "
-		     "%llu dropped (ring of %u)\n", serial_rx_route(),
-		     (unsigned long long)serial_rx_irqs(),
+		     "%llu dropped (ring of %u full), %llu UART overruns\n",
+		     serial_rx_route(), (unsigned long long)serial_rx_irqs(),
 		     (unsigned long long)serial_rx_bytes(),
 		     (unsigned long long)shell_ring_dropped(&kernel_input.ring),
-		     SHELL_RING_SIZE);
+		     SHELL_RING_SIZE, (unsigned long long)serial_rx_overruns());
 	return 0;
 }
 
