@@ -7,8 +7,9 @@
  * waits for each AP to report itself online (an acquire load of its flag,
  * paired with the AP's release store) before starting the next.  Each AP
  * gets a struct cpu, a KSTACK_SIZE stack and three IST stacks, all from
- * kstack_alloc() (so each has an unmapped guard page), allocated before
- * its INIT so no page-table change happens while other cores run.  The
+ * kstack_alloc() (so each has an unmapped guard page), all allocated
+ * before the first INIT so no page-table change happens while other
+ * cores run (there is no TLB shootdown).  The
  * trampoline page is made executable for the kernel tables (it runs there
  * between enabling paging and its jump to kernel text) and is left so;
  * nothing else uses low memory.  Delays are TSC spins.  Reference: Intel
@@ -74,6 +75,7 @@ struct smp_ap {
 };
 
 static struct smp_ap aps[SMP_MAX_SLOTS];
+static unsigned aps_used = 1;		/* records are never reused */
 static uint32_t cpu_apic[SMP_MAX_SLOTS];	/* by bring-up number */
 static atomic_uint cpus_online = 1;
 static atomic_bool stopping;
@@ -153,7 +155,7 @@ static _Noreturn void ap_entry(struct smp_ap *ap)
 	ap_main_loop();
 }
 
-/* Stacks and the per-core block for AP number n; false if out of memory. */
+/* Stacks and the per-core block for one AP; false if out of memory. */
 static bool ap_alloc(struct smp_ap *ap)
 {
 	ap->cpu = kmalloc_aligned(sizeof(struct cpu), CACHE_LINE);
@@ -228,7 +230,7 @@ static bool trampoline_install(void)
 unsigned smp_init(const struct acpi_info *info)
 {
 	uint32_t self = lapic_id();
-	unsigned n = 1, tried = 1;
+	unsigned n = smp_cpus_online(), first = aps_used;
 
 	cpu_apic[0] = self;
 	if (info->ncpus <= 1) {
@@ -237,10 +239,10 @@ unsigned smp_init(const struct acpi_info *info)
 	}
 	if (!trampoline_install())
 		return 1;
-	for (unsigned i = 0; i < info->ncpus && tried < SMP_MAX_SLOTS; i++) {
+	/* First every AP's memory: unmapping stack guards changes the page
+	 * tables, and there is no TLB shootdown once other cores run. */
+	for (unsigned i = 0; i < info->ncpus && aps_used < SMP_MAX_SLOTS; i++) {
 		const struct acpi_cpu *c = &info->cpus[i];
-		/* A silent AP keeps its record: it might still run on it. */
-		struct smp_ap *ap = &aps[tried];
 
 		if (c->apic_id == self)
 			continue;
@@ -248,15 +250,19 @@ unsigned smp_init(const struct acpi_info *info)
 			log_warn("smp: apic %u needs x2APIC mode; skipped", c->apic_id);
 			continue;
 		}
-		ap->number = n;
-		ap->apic_id = c->apic_id;
-		if (!ap_alloc(ap)) {
-			log_warn("smp: out of memory for cpu%u; not starting more", n);
+		aps[aps_used].apic_id = c->apic_id;
+		if (!ap_alloc(&aps[aps_used])) {
+			log_warn("smp: out of memory for the AP with apic %u; "
+				 "not starting more", c->apic_id);
 			break;
 		}
-		tried++;
-		if (ap_start(ap))
-			cpu_apic[n++] = c->apic_id;
+		aps_used++;
+	}
+	/* A silent AP keeps its record and stacks: it might still run. */
+	for (unsigned k = first; k < aps_used && n < SMP_MAX_SLOTS; k++) {
+		aps[k].number = n;
+		if (ap_start(&aps[k]))
+			cpu_apic[n++] = aps[k].apic_id;
 	}
 	log_info("smp: %u of %u cores online", smp_cpus_online(), info->ncpus);
 	return smp_cpus_online();
