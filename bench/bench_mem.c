@@ -32,7 +32,7 @@
 #define MAX_WORKERS	64
 #define NTASKS		100000u
 #define SLEEP_NS	1000000ull
-#define LONG_SLEEP_NS	300000000ull
+#define LONG_SLEEP_NS	3000000000ull
 #define WAIT_LIMIT_S	30
 #define TUNABLES	"glibc.malloc.arena_max=1:glibc.malloc.tcache_count=0"
 
