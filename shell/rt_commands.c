@@ -160,6 +160,8 @@ int shell_parse_spawn_args(int argc, char **argv, struct shell_spawn_args *a,
 		return -EINVAL;
 	}
 	err = shell_parse_u64(argv[1], 1, SHELL_SPAWN_MAX_TASKS, &a->tasks, why);
+	if (err == -ERANGE)
+		*why = "N must be 1 to 1000000";	/* SHELL_SPAWN_MAX_TASKS */
 	if (err)
 		return err;
 	for (int i = 2; i < argc; i += 2) {
@@ -182,6 +184,8 @@ int shell_parse_spawn_args(int argc, char **argv, struct shell_spawn_args *a,
 			have_yield = true;
 			err = shell_parse_u64(argv[i + 1], 0, SHELL_SPAWN_MAX_YIELDS,
 					      &a->yields, why);
+			if (err == -ERANGE)
+				*why = "K must be at most 1000000"; /* ..._MAX_YIELDS */
 		} else {
 			have_sleep = true;
 			err = shell_parse_duration(argv[i + 1], &a->sleep_ns, why);

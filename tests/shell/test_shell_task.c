@@ -362,6 +362,7 @@ static void test_spawn_args(void **state)
 	assert_int_equal(a.yields, 3);
 	assert_int_equal(a.sleep_ns, 2000000);
 	assert_int_equal(shell_parse_spawn_args(2, bad_n, &a, &why), -ERANGE);
+	assert_string_equal(why, "N must be 1 to 1000000");
 	assert_int_equal(shell_parse_spawn_args(2, big_n, &a, &why), -ERANGE);
 	assert_int_equal(shell_parse_spawn_args(4, bad_kw, &a, &why), -EINVAL);
 	assert_string_equal(why, "expected 'yield K' or 'sleep D'");
