@@ -19,7 +19,7 @@
  * have a `start` handler instead of `run`.  It checks its arguments, spawns
  * a task that does the waiting and fills job->jh with its join handle, and
  * returns SHELL_PENDING; the shell task then awaits that handle (and keeps
- * reading input, so Ctrl-C can join_cancel() it).  See shell/job.h.
+ * reading input, so Ctrl-C can join_cancel() it): shell.h, job.c, task.h.
  */
 #ifndef HYPHAE_SHELL_COMMAND_H
 #define HYPHAE_SHELL_COMMAND_H
@@ -28,9 +28,9 @@
 #include <stddef.h>
 
 #include "compiler.h"
+#include "sched/task.h"
 #include "shell/out.h"
 #include "shell/parse.h"
-#include "sched/task.h"
 
 #define SHELL_MAX_COMMANDS	64
 #define SHELL_ARGS_ANY		(-1)	/* max_args: no upper limit */
@@ -91,8 +91,8 @@ void shell_commands_init(struct shell_commands *reg);
 /*
  * Add cmd (which must outlive the registry).  0, -EEXIST (the name is
  * taken, or is "help"), -ENOSPC (table full) or -EINVAL (no name, or
- * neither a handler nor subcommands, or both run and start).  Boot/init time; not concurrent with
- * shell_exec().
+ * neither a handler nor subcommands, or both run and start).  Boot/init
+ * time; not concurrent with shell_exec().
  */
 int __must_check shell_register(struct shell_commands *reg,
 				const struct shell_cmd *cmd);
