@@ -295,7 +295,8 @@ static enum poll spawn_job_poll(struct task *t, struct context *cx)
 			break;
 		spawn_progress(j);
 	}
-	timeout_drop(&j->tick);
+	if (j->tick_armed)
+		timeout_drop(&j->tick);
 	j->tick_armed = false;
 	/* The timeout could not be armed: wait without progress reports. */
 	TASK_AWAIT(shell_batch_poll(j->batch, cx));
