@@ -15,13 +15,31 @@
 #include "arch.h"
 #include "arch/x86_64/kmain.h"
 #include "arch/x86_64/kernel_rt.h"
+#include "arch/x86_64/x86.h"
+#include "arch/x86_64/smp.h"
 #include "lib/log.h"
 #include "panic.h"
 #include "rt/rt.h"
+#include "timer/clock.h"
+
+/* How long the boot core waits for the APs to join (see kernel_main_loop). */
+#define AP_JOIN_TIMEOUT_NS	1000000000ull
 
 /* Static: the 512-slot array must exist before any allocator does. */
 static struct runtime kernel_rt;
 static struct rt_core boot_core;
+
+/*
+ * A core whose loop returned was stopped on purpose (rt_core_stop, e.g. the
+ * shell's `halt`): its queued tasks go to the others (rt_core_run saw to
+ * that); the core itself halts with interrupts off.
+ */
+static _Noreturn void kernel_core_stopped(struct rt_core *core)
+{
+	log_info("rt: cpu%u stopped", core->slot->index);
+	arch_set_cpu_local(NULL);
+	halt_forever();
+}
 
 struct runtime *kernel_runtime(void)
 {
@@ -37,15 +55,30 @@ __attribute__((weak)) void kernel_spawn_initial_tasks(struct runtime *rt)
 
 void kernel_main_loop(void)
 {
+	uint64_t t0;
+
 	rt_init(&kernel_rt, arch_clock());
+	/* Slot 0 first: APs claim theirs once the runtime is published. */
+	rt_core_new(&boot_core, &kernel_rt);
 	if (rt_set_global(&kernel_rt))
 		panic("kernel_main_loop: a global runtime or timer is already set");
-	rt_core_new(&boot_core, &kernel_rt);
 	log_info("rt: cpu%u (apic %u) runs slot %u", arch_cpu_index(),
 		 (unsigned)arch_cpu_hwid(), boot_core.slot->index);
+	/* Every online core joins before the first tasks (the shell) start:
+	 * the boot log lists them all before the prompt.  Bounded: a core
+	 * that never joins is reported, not waited for. */
+	t0 = clock_now(arch_clock());
+	while (rt_active_cores(&kernel_rt) < smp_cpus_online()) {
+		if (clock_now(arch_clock()) - t0 > AP_JOIN_TIMEOUT_NS) {
+			log_warn("rt: %u of %u online cores joined the runtime",
+				 rt_active_cores(&kernel_rt), smp_cpus_online());
+			break;
+		}
+		arch_cpu_relax();
+	}
 	kernel_spawn_initial_tasks(&kernel_rt);
 	rt_core_run(&boot_core);
-	panic("kernel_main_loop: the boot core left its run loop");
+	kernel_core_stopped(&boot_core);
 }
 
 void ap_main_loop(void)
@@ -61,5 +94,5 @@ void ap_main_loop(void)
 	log_info("rt: cpu%u (apic %u) joins the runtime", core.slot->index,
 		 (unsigned)arch_cpu_hwid());
 	rt_core_run(&core);
-	panic("ap_main_loop: cpu%u left its run loop", core.slot->index);
+	kernel_core_stopped(&core);
 }
