@@ -7,10 +7,10 @@
  * `sti; hlt` (STI delays interrupts by one instruction, so no interrupt
  * can slip in between the two), random seeds come from RDRAND.
  *
- * Not yet (single core): there is no LAPIC driver, so arch_wake() to
- * another core panics, and an armed timer deadline is waited for by
- * polling the TSC clock in arch_wait_for_interrupt() instead of a LAPIC
- * one-shot interrupt; the LAPIC/SMP issue replaces both.  Reference: Intel SDM vol. 3 section 6.8.3
+ * Waking another core, the one-shot timer and the wait itself live with
+ * the LAPIC (lapic.c: arch_timer_arm, arch_wait_for_interrupt) and SMP
+ * code (smp.c: arch_wake through the slot -> APIC id table that
+ * arch_cpu_bind fills).  Reference: Intel SDM vol. 3 section 6.8.3
  * (STI shadow), vol. 1 section 7.3.17 (RDRAND).
  */
 #include <stdatomic.h>
@@ -19,6 +19,8 @@
 
 #include "arch.h"
 #include "arch/x86_64/cpu.h"
+#include "arch/x86_64/lapic.h"
+#include "arch/x86_64/smp.h"
 #include "arch/x86_64/mm.h"
 #include "arch/x86_64/x86.h"
 #include "panic.h"
@@ -146,6 +148,7 @@ void arch_set_cpu_local(void *p)
 void arch_cpu_bind(unsigned index)
 {
 	__asm__ volatile("movl %0, %%gs:" CPU_OFF_INDEX : : "r"(index) : "memory");
+	smp_bind(index, this_cpu()->hwid);
 }
 
 unsigned arch_cpu_index(void)
@@ -191,49 +194,17 @@ void arch_irq_enable(void)
 
 void arch_wait_for_interrupt(void)
 {
-	struct cpu *c = this_cpu();
-	uint64_t deadline = c->timer_deadline, seen = c->interrupts;
-	const struct clock *clk = arch_clock();
-
-	if (deadline == UINT64_MAX) {
-		/* The STI shadow covers HLT: an interrupt pending at the STI
-		 * is taken after HLT starts, so it wakes us, not lost. */
-		__asm__ volatile("sti; hlt" : : : "memory");
-		return;
-	}
-	/*
-	 * Not yet: no LAPIC timer to end a HLT at the deadline.  Until the
-	 * LAPIC issue lands, an armed deadline is waited for by polling the
-	 * clock with interrupts enabled; it "fires" like a one-shot timer
-	 * (disarmed on return).  Any interrupt ends the wait early, as it
-	 * would end HLT.
-	 */
-	sti();
-	while (clock_now(clk) < deadline && c->interrupts == seen &&
-	       c->timer_deadline == deadline)
-		__builtin_ia32_pause();
-	if (clock_now(clk) >= deadline && c->timer_deadline == deadline)
-		c->timer_deadline = UINT64_MAX;
+	lapic_wait_for_interrupt();
 }
 
 void arch_wake(unsigned index)
 {
-	/*
-	 * Not yet: no LAPIC, so no IPIs.  Waking the calling core needs
-	 * nothing: it is running (or an interrupt already ended its HLT).
-	 * Anything else is a core that cannot exist before SMP bring-up.
-	 */
-	if (index == arch_cpu_index())
-		return;
-	panic("arch_wake: core %u: no IPIs before the LAPIC driver (single core)",
-	      index);
+	smp_wake(index);
 }
 
 void arch_timer_arm(uint64_t deadline)
 {
-	/* Not yet: recorded for arch_wait_for_interrupt() to poll; the LAPIC
-	 * timer issue programs the hardware here. */
-	this_cpu()->timer_deadline = deadline;
+	lapic_timer_arm(deadline);
 }
 
 void arch_cpu_relax(void)

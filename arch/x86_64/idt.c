@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "arch/x86_64/cpu.h"
+#include "arch/x86_64/smp.h"
 #include "arch/x86_64/trap.h"
 #include "arch/x86_64/x86.h"
 #include "errno.h"
@@ -82,6 +83,9 @@ void trap_dispatch(struct trap_frame *f)
 	void (*fn)(struct trap_frame *f);
 
 	if (f->vector < TRAP_EXCEPTIONS) {
+		/* Another core panicked and stops us: halt without a report. */
+		if (f->vector == TRAP_NMI && smp_stop_requested())
+			halt_forever();
 		fault_handle(f);
 		return;
 	}

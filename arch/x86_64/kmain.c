@@ -4,7 +4,10 @@
  *
  * Order matters: serial first (so anything can be reported), then the
  * per-core block and the exception vectors (so any fault is reported),
- * the clock (log timestamps), the multiboot2 information, memory.  The
+ * the clock (log timestamps), the multiboot2 information, memory, then
+ * the ACPI tables, this core's LAPIC, the I/O APICs and the other
+ * processors (smp_init: each logs "cpuN online" and waits to join the
+ * runtime, or runs ktest_ap_main() in the test kernel).  The
  * end of boot is kernel_main_loop(): weak here (idle in `sti; hlt`), for
  * the runtime (rt/) to replace; the test kernel defines ktest_main() and
  * runs its tests instead.  Command line: `log=LEVEL` sets the log level,
@@ -13,11 +16,15 @@
 #include <stdint.h>
 
 #include "arch.h"
+#include "arch/x86_64/acpi.h"
 #include "arch/x86_64/cpu.h"
+#include "arch/x86_64/ioapic.h"
+#include "arch/x86_64/lapic.h"
 #include "arch/x86_64/kmain.h"
 #include "arch/x86_64/mm.h"
 #include "arch/x86_64/multiboot2.h"
 #include "arch/x86_64/serial.h"
+#include "arch/x86_64/smp.h"
 #include "arch/x86_64/tsc.h"
 #include "arch/x86_64/x86.h"
 #include "lib/fmt.h"
@@ -28,7 +35,6 @@
 #define HYPHAE_VERSION "unknown"
 #endif
 
-#define HZ_PER_MHZ	1000000u
 #define MIB_SHIFT	20
 
 _Noreturn void kmain(uint32_t magic, uint32_t info_pa);
@@ -96,19 +102,16 @@ void kmain(uint32_t magic, uint32_t info_pa)
 	apply_log_level(mb->cmdline);
 	log_info("boot: loader \"%s\", command line \"%s\"",
 		 mb->loader_name ? mb->loader_name : "?", mb->cmdline);
-	log_info("tsc: %llu.%03llu MHz (PIT calibrated)",
-		 (unsigned long long)(tsc_hz() / HZ_PER_MHZ),
-		 (unsigned long long)(tsc_hz() % HZ_PER_MHZ / 1000));
+	tsc_log();
 	log_memory_map(mb);
 	mm_init(mb);
 	kprintf("\nhyphae %s (x86_64): %zu MiB usable memory, %zu MiB free\n\n",
 		HYPHAE_VERSION, mm_total_frames() * PAGE_SIZE >> MIB_SHIFT,
 		mm_free_frames_count() * PAGE_SIZE >> MIB_SHIFT);
-	if (mb->rsdp)
-		log_info("acpi: RSDP revision %u in the boot information",
-			 mb->rsdp_revision);
-	else
-		log_warn("acpi: no RSDP tag in the boot information");
+	acpi_init(mb);
+	lapic_init(acpi_get()->lapic_addr);
+	ioapic_init(acpi_get());
+	smp_init(acpi_get());
 	if (ktest_main)
 		ktest_main(mb);
 	kernel_main_loop();

@@ -359,12 +359,12 @@ static uint64_t measure_oneshot_rate(void)
 
 void lapic_init_cpu(void)
 {
-	uint64_t base = rdmsr(MSR_APIC_BASE);
+	uint64_t base = rdmsr(MSR_APIC_BASE) | APIC_BASE_ENABLE;
 
-	base |= APIC_BASE_ENABLE;
-	if (x2apic)
-		base |= APIC_BASE_X2APIC;
+	/* Disabled -> xAPIC -> x2APIC: the SDM's valid transitions (11.12.5). */
 	wrmsr(MSR_APIC_BASE, base);
+	if (x2apic)
+		wrmsr(MSR_APIC_BASE, base | APIC_BASE_X2APIC);
 	wr(LAPIC_TPR, 0);
 	wr(LAPIC_LVT_LINT0, LVT_MASKED);
 	wr(LAPIC_LVT_LINT1, LVT_MASKED);

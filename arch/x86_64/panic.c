@@ -2,9 +2,10 @@
  * panic.c - panic(), kassert() and the stack protector, for the kernel.
  *
  * panic_at() disables interrupts, prints "PANIC on cpuN: <message>", the
- * source location and a backtrace, and halts the core.  Stopping the other
- * cores (an NMI IPI) comes with SMP bring-up; until then only the boot
- * core runs.  In the test kernel ktest_on_panic() may resume the harness.
+ * source location and a backtrace, and halts the core.  First it stops the
+ * other cores with an NMI (smp_stop_others; they halt without a report),
+ * so the report is not interleaved -- except in the test kernel, where
+ * ktest_on_panic() may resume the harness and the other cores go on.
  *
  * -fstack-protector-strong -mstack-protector-guard=global makes protected
  * functions compare a copy of __stack_chk_guard on return and call
@@ -17,6 +18,7 @@
 
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/ksyms.h"
+#include "arch/x86_64/smp.h"
 #include "arch/x86_64/trap.h"
 #include "arch/x86_64/x86.h"
 #include "lib/fmt.h"
@@ -55,6 +57,10 @@ NO_STACK_PROTECTOR void stack_protector_init(void)
 static void panic_enter(const char *what)
 {
 	cli();
+	/* Stop the other cores so the report is not interleaved; not in the
+	 * test kernel, whose expected panics resume and go on testing. */
+	if (!ktest_on_panic)
+		smp_stop_others();
 	/* Bypass the console lock: the code we interrupt may hold it. */
 	if (this_cpu()->fault_depth++ > 0) {
 		console_emergency_puts("\nPANIC while reporting a fault or panic: ");

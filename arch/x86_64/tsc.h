@@ -3,8 +3,10 @@
  *
  * tsc_init() measures the TSC rate once against PIT channel 2; from then
  * on arch_clock()->now() is nanoseconds since tsc_init() (tick_ns = 1).
- * Before it, now() reads 0.  A later issue makes this robust (CPUID leaf
- * 0x15, invariant-TSC checks, cross-core synchronisation).
+ * Before it, now() reads 0.  The rate comes from CPUID (leaf 0x15/0x16 or
+ * the hypervisor leaf) when it agrees with the PIT, else from the median
+ * of several PIT runs (tsc.c).  Not done: checking that the cores' TSCs
+ * are synchronised (QEMU's and modern CPUs' are).
  */
 #ifndef HYPHAE_X86_64_TSC_H
 #define HYPHAE_X86_64_TSC_H
@@ -14,7 +16,11 @@
 /* Calibrate and start the clock.  Boot core, once, interrupts off. */
 void tsc_init(void);
 
-/* Measured TSC frequency in Hz (0 before tsc_init()). */
+/* Log the frequency, where it came from, and a missing invariant TSC.
+ * Boot core, after the log level is set. */
+void tsc_log(void);
+
+/* TSC frequency in Hz (0 before tsc_init()). */
 uint64_t tsc_hz(void);
 
 /* Convert a TSC delta to nanoseconds with the calibrated rate. */
