@@ -5,6 +5,8 @@
  * runtime slot = its bring-up number n (1..smp_cpus_online()-1), sleeps in
  * arch_wait_for_interrupt(), and runs what the boot core posts to it, one
  * call at a time, interrupts off (fn may enable them, e.g. rt_core_run).
+ * Posting wakes AP n by its APIC id, so it works after a test runtime
+ * rebound the slots (then arch_wake(n) no longer means AP n).
  */
 #ifndef HYPHAE_TESTS_KERNEL_KT_SMP_H
 #define HYPHAE_TESTS_KERNEL_KT_SMP_H
