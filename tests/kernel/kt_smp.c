@@ -301,6 +301,10 @@ KTEST(ioapic_routes_pit_irq0_through_override)
 
 static struct acpi_info kt_info;
 
+#define SDT_CHECKSUM_OFF	9	/* u8 in every ACPI table header */
+#define MADT_FIRST_ENTRY_OFF	44	/* after the header, LAPIC address, flags */
+#define MADT_ENTRY_LEN_OFF	1	/* u8 type, u8 length */
+
 /* Corrupt a copy of the machine's MADT with `how`, re-parse, expect one core. */
 static void reparse_corrupted(void (*how)(uint8_t *t, size_t len))
 {
@@ -325,23 +329,23 @@ static void reparse_corrupted(void (*how)(uint8_t *t, size_t len))
 static void flip_checksum(uint8_t *t, size_t len)
 {
 	(void)len;
-	t[9] ^= 0x5a;
+	t[SDT_CHECKSUM_OFF] ^= 0x5a;
 }
 
 static void fix_checksum(uint8_t *t, size_t len)
 {
 	uint8_t s = 0;
 
-	t[9] = 0;
+	t[SDT_CHECKSUM_OFF] = 0;
 	for (size_t i = 0; i < len; i++)
 		s = (uint8_t)(s + t[i]);
-	t[9] = (uint8_t)-s;
+	t[SDT_CHECKSUM_OFF] = (uint8_t)-s;
 }
 
 /* First entry's length 0: a parser without checks loops forever. */
 static void zero_entry_length(uint8_t *t, size_t len)
 {
-	t[44 + 1] = 0;
+	t[MADT_FIRST_ENTRY_OFF + MADT_ENTRY_LEN_OFF] = 0;
 	fix_checksum(t, len);
 }
 
