@@ -6,7 +6,7 @@
  * context (interrupts included).  The block also holds the core's GDT and
  * TSS (whose IST slots give #DF, NMI and #MC their own stacks) and the
  * bounds of its stacks, which the backtrace uses to stay on valid memory.
- * SMP bring-up (a later issue) allocates one per AP and calls
+ * SMP bring-up (smp.c) allocates one per AP and calls
  * cpu_init_ap() on it.  Reference: Intel SDM vol. 3 sections 3.4-3.5
  * (GDT), 7.7 (64-bit TSS), 6.14.5 (IST).
  */

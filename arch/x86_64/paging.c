@@ -156,7 +156,7 @@ int paging_protect(uintptr_t va, size_t len, unsigned perm)
 	unsigned long irq = spin_lock_irqsave(&pt_lock);
 	int err = protect_range(va, len, perm);
 
-	/* Not yet: other cores' TLBs (shootdown IPI comes with SMP). */
+	/* This core only: no shootdown IPI (see paging.h for when that is safe). */
 	write_cr3(read_cr3());
 	spin_unlock_irqrestore(&pt_lock, irq);
 	return err;

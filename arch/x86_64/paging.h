@@ -9,8 +9,9 @@
  * kernel stack's guard page is not mapped.  MMIO below 4 GiB is reachable
  * (caching comes from the MTRRs set by the firmware).  paging_protect()
  * changes permissions later (AP trampoline, new stacks); it splits 2 MiB
- * pages as needed and flushes this core's TLB only (no shootdown before
- * SMP).  Reference: Intel SDM vol. 3 chapter 4 (4-level paging).
+ * pages as needed and flushes this core's TLB only: there is no TLB
+ * shootdown, so once the APs run (smp_init) a change is only safe for
+ * pages no other core has used (new stacks, fresh MMIO).  Reference: Intel SDM vol. 3 chapter 4 (4-level paging).
  */
 #ifndef HYPHAE_X86_64_PAGING_H
 #define HYPHAE_X86_64_PAGING_H

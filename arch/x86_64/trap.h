@@ -5,8 +5,9 @@
  * all general registers into a struct trap_frame and calls
  * trap_dispatch().  Vectors 0-31 are CPU exceptions: they print the fault
  * report (fault.c) and halt.  Vectors 32-255 call the handler registered
- * with trap_set_handler() (the LAPIC timer, IPIs and the serial IRQ come
- * with later issues); an unregistered one is logged and ignored.  #DF, NMI
+ * with trap_set_handler() (the LAPIC timer and IPIs: lapic.h; device
+ * IRQs: irq_register() in ioapic.h); an unregistered one is logged and
+ * ignored.  An NMI after smp_stop_others() halts quietly.  #DF, NMI
  * and #MC run on their own IST stacks.  Reference: Intel SDM vol. 3
  * chapter 6 (interrupt and exception handling).
  */
