@@ -181,6 +181,33 @@ KTEST(smp_every_core_online)
 	}
 }
 
+/* ---- one clock for every core ------------------------------------------------ */
+
+#define KT_CLOCK_ROUNDS	100
+
+static void read_clock(void *arg)
+{
+	*(uint64_t *)arg = now_ns();
+}
+
+/*
+ * The global timer is turned by every core on arch_clock(): each AP's
+ * reading must fall between the boot core's readings before the request
+ * and after the answer (TSCs in step, same origin and rate everywhere).
+ */
+KTEST(smp_clock_agrees_across_cores)
+{
+	for (unsigned n = 1; n < smp_cpus_online(); n++)
+		for (unsigned i = 0; i < KT_CLOCK_ROUNDS; i++) {
+			uint64_t before = now_ns(), ap = 0, after;
+
+			KT_ASSERT(kt_smp_call(n, read_clock, &ap));
+			after = now_ns();
+			KT_ASSERT(before <= ap);
+			KT_ASSERT(ap <= after);
+		}
+}
+
 /* ---- the LAPIC timer ---------------------------------------------------------- */
 
 /* arch_wait_for_interrupt() until the armed deadline has passed (the
