@@ -212,6 +212,7 @@ void rt_init(struct runtime *rt, const struct clock *clock)
 		atomic_init(&rt->slots[i].wakeups, 0);
 		atomic_init(&rt->slots[i].from_injector, 0);
 		atomic_init(&rt->slots[i].run_ticks_start, 0);
+		atomic_init(&rt->slots[i].idle_since, 0);
 	}
 	injector_init(&rt->injector);
 	injector_set_notify(&rt->injector, rt_injector_notify, rt);
@@ -445,7 +446,9 @@ static void rt_core_idle(struct rt_core *core)
 	arch_timer_arm(next);
 	atomic_store_explicit(&slot->state, RT_CORE_IDLE, memory_order_relaxed);
 	start = clock_now(rt->clock);
+	atomic_store_explicit(&slot->idle_since, start, memory_order_relaxed);
 	arch_wait_for_interrupt();
+	atomic_store_explicit(&slot->idle_since, 0, memory_order_relaxed);
 	atomic_fetch_add_explicit(&slot->idle_ticks, clock_now(rt->clock) - start,
 				  memory_order_relaxed);
 	atomic_store_explicit(&slot->state, RT_CORE_RUNNING, memory_order_relaxed);
@@ -556,7 +559,7 @@ void rt_dump(struct runtime *rt, void (*out)(const char *s, size_t n))
 	for (unsigned i = 0; i < n; i++) {
 		struct rt_slot *slot = &rt->slots[i];
 		struct scheduler *sc = &slot->sched;
-		uint64_t start, idle, busy_pct10;
+		uint64_t start, idle, since, busy_pct10;
 		int state;
 
 		/* acquire: pairs with the release store in rt_core_new(). */
@@ -566,6 +569,10 @@ void rt_dump(struct runtime *rt, void (*out)(const char *s, size_t n))
 		start = atomic_load_explicit(&slot->run_ticks_start,
 					     memory_order_relaxed);
 		idle = atomic_load_explicit(&slot->idle_ticks, memory_order_relaxed);
+		/* A core asleep right now: count the stretch so far too. */
+		since = atomic_load_explicit(&slot->idle_since, memory_order_relaxed);
+		if (since && now > since)
+			idle += now - since;
 		busy_pct10 = (start && now > start) ?
 			     idle * 1000 / (now - start) : 0;
 		dump_line(&d, "%4u %5u %-9s %7llu %9llu %9llu %9llu %8llu %8llu "

@@ -70,6 +70,7 @@ struct rt_slot {
 	atomic_uint_least64_t wakeups;		/* arch_wake()s sent to this core */
 	atomic_uint_least64_t from_injector;	/* tasks it took from the injector */
 	atomic_uint_least64_t run_ticks_start;	/* clock at rt_core_run() entry */
+	atomic_uint_least64_t idle_since;	/* clock when it last slept; 0 awake */
 };
 
 struct runtime {
