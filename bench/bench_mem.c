@@ -77,7 +77,9 @@ static void *worker_main(void *p)
 	struct worker *w = p;
 
 	rt_core_new(&w->core, w->rt);
-	atomic_store(&w->ready, true);
+	/* release: publishes w->core; pairs with the acquire load in the
+	 * starter's wait (the main thread later calls rt_core_stop on it). */
+	atomic_store_explicit(&w->ready, true, memory_order_release);
 	rt_core_run(&w->core);
 	arch_set_cpu_local(NULL);
 	return NULL;
@@ -164,7 +166,8 @@ int main(int argc, char **argv)
 			abort();
 	}
 	for (unsigned i = 0; i < nworkers; i++)
-		while (!atomic_load(&ws[i].ready))
+		/* acquire: pairs with the release store in worker_main(). */
+		while (!atomic_load_explicit(&ws[i].ready, memory_order_acquire))
 			sched_yield();
 
 	/* Bytes per sleeping task: all NTASKS wait on a long sleep. */
@@ -177,9 +180,10 @@ int main(int argc, char **argv)
 	if (!wait_for(&finished, NTASKS))
 		goto stuck;
 
-	/* The 100,000-task run: 1 ms sleeps, a yield, completion. */
-	atomic_store(&polled_once, 0);
-	atomic_store(&finished, 0);
+	/* The 100,000-task run: 1 ms sleeps, a yield, completion.  Relaxed
+	 * resets: the spawns' release enqueues publish them. */
+	atomic_store_explicit(&polled_once, 0, memory_order_relaxed);
+	atomic_store_explicit(&finished, 0, memory_order_relaxed);
 	base = heap_in_use();
 	spawn_sleepers(rt, SLEEP_NS);
 	peak = heap_in_use();

@@ -9,7 +9,8 @@
  * is also a waker, so it can join_poll() like an async block.
  *
  * Each workload runs 3 warm-up iterations, then ITERS timed ones (tokio's
- * counts, scaled by env BENCH_RT_SCALE), and prints the median iteration as
+ * counts, scaled by env BENCH_RT_SCALE; fewer, but at least MIN_ITERS, once
+ * TIME_BUDGET_MS is spent), and prints the median iteration as
  * `NAME  NS ns/iter`, the peer's format.  busy2 also prints the largest
  * delay between an injected spawn and its first poll.  A workload that does
  * not finish within TIMEOUT_S prints `# NAME DNF` and is released.  Env
@@ -47,6 +48,9 @@
 #define SLEEP_NS		1000000ull
 #define TIMEOUT_S		5
 #define BUSY2_SAMPLES		4096
+/* Timed iterations stop after this much time once MIN_ITERS are done. */
+#define TIME_BUDGET_MS		5000u
+#define MIN_ITERS		5u
 #define NS_PER_S		1000000000ull
 
 static uint64_t now_ns(void)
@@ -132,7 +136,12 @@ static bool block_on(enum poll (*fn)(void *arg, struct context *cx), void *arg)
 	return true;
 }
 
-/* A completion flag a task raises and the main thread waits on. */
+/*
+ * A completion flag a task raises and the main thread waits on.  The main
+ * thread resets it (and the `remaining` counters) with relaxed stores
+ * before it spawns: the spawn's release enqueue publishes them to the core
+ * that dequeues the task.
+ */
 static atomic_bool done_flag;
 
 static void signal_done(void)
@@ -182,7 +191,9 @@ static void *worker_main(void *p)
 	struct worker *w = p;
 
 	rt_core_new(&w->core, w->rt);
-	atomic_store(&w->ready, true);
+	/* release: publishes w->core; pairs with the acquire load in the
+	 * starter's wait (the main thread later calls rt_core_stop on it). */
+	atomic_store_explicit(&w->ready, true, memory_order_release);
 	rt_core_run(&w->core);
 	arch_set_cpu_local(NULL);
 	return NULL;
@@ -203,7 +214,8 @@ static struct runtime *rt_start(struct worker *ws)
 			abort();
 	}
 	for (unsigned i = 0; i < nworkers; i++)
-		while (!atomic_load(&ws[i].ready))
+		/* acquire: pairs with the release store in worker_main(). */
+		while (!atomic_load_explicit(&ws[i].ready, memory_order_acquire))
 			sched_yield();
 	return rt;
 }
@@ -267,12 +279,18 @@ static bool bench(const char *name, unsigned iters, iter_fn fn)
 	for (unsigned i = 0; i < WARMUP_ITERS; i++)
 		if (!fn())
 			goto dnf;
-	for (unsigned i = 0; i < n; i++) {
+	for (unsigned i = 0, spent = 0; i < n; i++) {
 		uint64_t t0 = now_ns();
 
 		if (!fn())
 			goto dnf;
 		t[i] = now_ns() - t0;
+		/* A slow workload stops early so `make bench` stays quick. */
+		spent += (unsigned)(t[i] / 1000000u);
+		if (spent > TIME_BUDGET_MS && i + 1 >= MIN_ITERS) {
+			n = i + 1;
+			break;
+		}
 	}
 	qsort(t, n, sizeof(*t), cmp_u64);
 	printf("%-24s %12llu ns/iter\n", name, (unsigned long long)t[n / 2]);
@@ -315,8 +333,8 @@ static const struct task_vtable spawner_vt = { .poll = spawner_poll };
 
 static bool spawn_many_local(void)
 {
-	atomic_store(&remaining, NUM_SPAWN);
-	atomic_store(&done_flag, false);
+	atomic_store_explicit(&remaining, NUM_SPAWN, memory_order_relaxed);
+	atomic_store_explicit(&done_flag, false, memory_order_relaxed);
 	spawn(&spawner_vt, NULL, sizeof(struct task), NULL);
 	return block_on(done_poll, NULL);
 }
@@ -346,7 +364,8 @@ static bool spawn_many_remote(void)
 	return spawn_remote_n(NUM_SPAWN);
 }
 
-/* busy1: 2 x WORKERS tasks `while flag { yield; stall }`. */
+/* busy1: 2 x WORKERS tasks `while flag { yield; stall }`.  Relaxed: a stop
+ * request, read again on every poll. */
 static atomic_bool busy_flag;
 
 struct busy_task {
@@ -375,7 +394,7 @@ static void busy_release(struct join_handle *bh, unsigned n)
 	struct join_all j = { bh, n, 0 };
 	struct join_all rest = { handles, NUM_SPAWN, 0 };
 
-	atomic_store(&busy_flag, false);
+	atomic_store_explicit(&busy_flag, false, memory_order_relaxed);
 	if (!block_on(join_all_poll, &j) || !block_on(join_all_poll, &rest)) {
 		fprintf(stderr, "bench_rt: busy tasks did not stop\n");
 		exit(1);
@@ -429,7 +448,7 @@ static bool spawn_many_remote_busy2(void)
 	struct join_all j = { handles, BUSY2_SPAWN, 0 };
 	bool ok;
 
-	atomic_store(&max_start_ns, 0);
+	atomic_store_explicit(&max_start_ns, 0, memory_order_relaxed);
 	for (unsigned i = 0; i < BUSY2_SPAWN; i++) {
 		struct stamp_task init = { .spawned_ns = now_ns() };
 
@@ -437,7 +456,8 @@ static bool spawn_many_remote_busy2(void)
 	}
 	ok = block_on(join_all_poll, &j);
 	if (busy2_iter < BUSY2_SAMPLES)
-		busy2_max[busy2_iter++] = atomic_load(&max_start_ns);
+		busy2_max[busy2_iter++] = atomic_load_explicit(&max_start_ns,
+							       memory_order_relaxed);
 	return ok;
 }
 
@@ -465,8 +485,8 @@ static const struct task_vtable yield_vt = { .poll = yield_poll };
 
 static bool yield_many(void)
 {
-	atomic_store(&remaining, YIELD_TASKS);
-	atomic_store(&done_flag, false);
+	atomic_store_explicit(&remaining, YIELD_TASKS, memory_order_relaxed);
+	atomic_store_explicit(&done_flag, false, memory_order_relaxed);
 	for (unsigned i = 0; i < YIELD_TASKS; i++)
 		spawn(&yield_vt, NULL, sizeof(struct yield_task), NULL);
 	return block_on(done_poll, NULL);
@@ -551,8 +571,8 @@ static const struct task_vtable pp_root_vt = { .poll = pp_root_poll };
 
 static bool ping_pong(void)
 {
-	atomic_store(&remaining, NUM_PINGS);
-	atomic_store(&done_flag, false);
+	atomic_store_explicit(&remaining, NUM_PINGS, memory_order_relaxed);
+	atomic_store_explicit(&done_flag, false, memory_order_relaxed);
 	spawn(&pp_root_vt, NULL, sizeof(struct task), NULL);
 	return block_on(done_poll, NULL);
 }
@@ -582,7 +602,7 @@ static enum poll chain_poll(struct task *t, struct context *cx)
 
 static bool chained_spawn(void)
 {
-	atomic_store(&done_flag, false);
+	atomic_store_explicit(&done_flag, false, memory_order_relaxed);
 	spawn(&chain_vt, &(struct chain_task){ .n = CHAIN_DEPTH },
 	      sizeof(struct chain_task), NULL);
 	return block_on(done_poll, NULL);
@@ -643,7 +663,7 @@ int main(void)
 	bench("spawn_many_local", 200, spawn_many_local);
 	bench("spawn_many_remote_idle", 200, spawn_many_remote);
 
-	atomic_store(&busy_flag, true);
+	atomic_store_explicit(&busy_flag, true, memory_order_relaxed);
 	for (unsigned i = 0; i < 2 * nworkers; i++)
 		spawn(&busy_vt, NULL, sizeof(struct busy_task), &busy_h[i]);
 	bench("spawn_many_remote_busy1", 50, spawn_many_remote);
@@ -658,7 +678,7 @@ int main(void)
 		uint64_t worst = 0;
 
 		busy2_max = calloc(BUSY2_SAMPLES, sizeof(*busy2_max));
-		atomic_store(&busy_flag, true);
+		atomic_store_explicit(&busy_flag, true, memory_order_relaxed);
 		for (unsigned i = 0; i < nworkers; i++)
 			spawn(&chain_busy_vt, NULL, sizeof(struct task), NULL);
 		if (bench("spawn_many_remote_busy2", 50, spawn_many_remote_busy2)) {
