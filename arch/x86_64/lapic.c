@@ -79,13 +79,18 @@
 #define NS_PER_SEC		1000000000ull
 #define NS_TSC_SHIFT		24	/* TSC cycles per ns, 40.24 */
 /*
- * Deadlines closer than this are waited for by polling the clock with
- * interrupts on, and farther ones get the interrupt this much early, so
- * the interrupt's delivery latency (hundreds of microseconds for QEMU's
- * emulated timer on a loaded host) is not added to every sleep.  The
- * early interrupt just re-arms: the idle loop finds nothing due yet.
+ * The timer interrupt comes `early` ns before the deadline and the rest is
+ * polled with interrupts on, so the interrupt's delivery latency (a few
+ * microseconds on hardware, hundreds for QEMU's emulated timer on a loaded
+ * host) is not added to every sleep.  `early` adapts per core: twice the
+ * average lateness of its timer interrupts (an EWMA, weight 1/8) plus a
+ * floor, capped, starting at the cap; so real hardware polls a few
+ * microseconds, QEMU up to half a millisecond.
  */
-#define TIMER_EARLY_NS		500000ull
+#define TIMER_EARLY_MIN_NS	10000ull
+#define TIMER_EARLY_MAX_NS	500000ull
+#define LATE_EWMA_SHIFT		3	/* new = old + (sample - old) / 8 */
+#define LATE_INITIAL_NS		(TIMER_EARLY_MAX_NS / 2)
 #define MAX_CPUS		512	/* = SMP_MAX_SLOTS, by bring-up number */
 
 static volatile uint32_t *xapic;	/* MMIO window; NULL in x2APIC mode */
@@ -100,6 +105,18 @@ static bool timer_poll[MAX_CPUS];
 /* Timer interrupts per core (by number, owner only): a wait ends on any
  * other interrupt, not on a late or stale one of the timer's own. */
 static uint64_t timer_irqs[MAX_CPUS];
+/* By number, owner only: when the hardware was set to fire (ns, 0: not
+ * set), and the average lateness of its interrupts (0: not measured yet,
+ * LATE_INITIAL_NS assumed). */
+static uint64_t hw_fire_ns[MAX_CPUS];
+static uint64_t late_avg_ns[MAX_CPUS];
+
+static uint64_t timer_early_ns(unsigned n)
+{
+	uint64_t late = late_avg_ns[n] ? late_avg_ns[n] : LATE_INITIAL_NS;
+
+	return MIN(TIMER_EARLY_MAX_NS, TIMER_EARLY_MIN_NS + 2 * late);
+}
 
 static uint32_t rd(uint32_t off)
 {
@@ -215,10 +232,12 @@ void lapic_timer_arm_tsc(uint64_t tsc)
 void lapic_timer_arm(uint64_t deadline)
 {
 	struct cpu *c = this_cpu();
-	uint64_t now_ns, tsc, target;
+	unsigned n = c->number;
+	uint64_t now_ns, tsc, target, early = timer_early_ns(n);
 
 	c->timer_deadline = deadline;
-	timer_poll[c->number] = false;
+	timer_poll[n] = false;
+	hw_fire_ns[n] = 0;
 	if (deadline == UINT64_MAX) {
 		lapic_timer_arm_tsc(0);
 		return;
@@ -226,15 +245,16 @@ void lapic_timer_arm(uint64_t deadline)
 	now_ns = clock_now(arch_clock());
 	tsc = rdtsc();
 	target = tsc;			/* in the past: fire at once */
-	if (deadline > now_ns && deadline - now_ns <= TIMER_EARLY_NS) {
+	if (deadline > now_ns && deadline - now_ns <= early) {
 		lapic_timer_arm_tsc(0);
-		timer_poll[c->number] = true;
+		timer_poll[n] = true;
 		return;
 	}
-	if (deadline > now_ns)
-		target += (uint64_t)(((unsigned __int128)(deadline - now_ns -
-						      TIMER_EARLY_NS) *
+	if (deadline > now_ns) {
+		target += (uint64_t)(((unsigned __int128)(deadline - now_ns - early) *
 				      ns_to_tsc_mult) >> NS_TSC_SHIFT);
+		hw_fire_ns[n] = deadline - early;
+	}
 	lapic_timer_arm_tsc(target);
 }
 
@@ -265,7 +285,7 @@ void lapic_wait_for_interrupt(void)
 
 	for (;;) {
 		if (timer_poll[n]) {
-			/* Less than TIMER_EARLY_NS to go: poll it out. */
+			/* Less than the early margin to go: poll it out. */
 			poll_deadline(c);
 			return;
 		}
@@ -285,6 +305,11 @@ void lapic_wait_for_interrupt(void)
 	sti();
 }
 
+uint64_t lapic_timer_early_ns(void)
+{
+	return timer_early_ns(this_cpu()->number);
+}
+
 uint64_t lapic_timer_fired(void)
 {
 	return atomic_load_explicit(&timer_fired, memory_order_relaxed);
@@ -293,13 +318,24 @@ uint64_t lapic_timer_fired(void)
 static void timer_isr(struct trap_frame *f)
 {
 	struct cpu *c = this_cpu();
+	unsigned n = c->number;
 	uint64_t now;
 
 	(void)f;
 	/* relaxed: a statistic for tests and the shell. */
 	atomic_fetch_add_explicit(&timer_fired, 1, memory_order_relaxed);
-	timer_irqs[c->number]++;
+	timer_irqs[n]++;
 	now = clock_now(arch_clock());
+	/* How late the hardware was (a stale interrupt is early: skipped). */
+	if (hw_fire_ns[n] && now >= hw_fire_ns[n]) {
+		uint64_t late = now - hw_fire_ns[n], avg = late_avg_ns[n];
+
+		late_avg_ns[n] = avg ? avg - (avg >> LATE_EWMA_SHIFT) +
+				       (late >> LATE_EWMA_SHIFT) : late;
+		if (late_avg_ns[n] == 0)
+			late_avg_ns[n] = 1;
+		hw_fire_ns[n] = 0;
+	}
 	/*
 	 * At or past the deadline: it has fired, disarm.  The early
 	 * interrupt: lapic_wait_for_interrupt() polls the rest.  Far before
@@ -308,8 +344,8 @@ static void timer_isr(struct trap_frame *f)
 	 */
 	if (c->timer_deadline == UINT64_MAX || now >= c->timer_deadline)
 		c->timer_deadline = UINT64_MAX;
-	else if (c->timer_deadline - now <= 2 * TIMER_EARLY_NS)
-		timer_poll[c->number] = true;
+	else if (c->timer_deadline - now <= 2 * TIMER_EARLY_MAX_NS)
+		timer_poll[n] = true;
 	lapic_eoi();
 }
 

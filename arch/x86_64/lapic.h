@@ -78,19 +78,23 @@ void lapic_timer_arm_tsc(uint64_t tsc);
 /*
  * arch_timer_arm(): interrupt this core at `deadline` in arch_clock() ns;
  * UINT64_MAX disarms, a past deadline fires at once.  Records it in
- * this_cpu()->timer_deadline.  The hardware interrupt comes
- * TIMER_EARLY_NS (lapic.c) before the deadline; the last stretch is
- * polled by lapic_wait_for_interrupt().  Owner core, interrupts off.
+ * this_cpu()->timer_deadline.  The hardware interrupt comes a little
+ * early (lapic_timer_early_ns(), adapted to the measured interrupt
+ * lateness) and lapic_wait_for_interrupt() polls the last stretch.  Owner
+ * core, interrupts off.
  */
 void lapic_timer_arm(uint64_t deadline);
 
 /*
  * arch_wait_for_interrupt(): `sti; hlt`, or, when the armed deadline is
- * less than TIMER_EARLY_NS away, poll the clock with interrupts on until
+ * less than the early margin away, poll the clock with interrupts on until
  * it passes or any interrupt arrives.  Called with interrupts off; returns
  * with them on.  Owner core.
  */
 void lapic_wait_for_interrupt(void);
+
+/* This core's current early margin in ns (for tests and the log). */
+uint64_t lapic_timer_early_ns(void);
 
 /* Timer interrupts taken by this core's LAPIC timer (all cores summed). */
 uint64_t lapic_timer_fired(void);
