@@ -681,7 +681,8 @@ int main(void)
 		atomic_store_explicit(&busy_flag, true, memory_order_relaxed);
 		for (unsigned i = 0; i < nworkers; i++)
 			spawn(&chain_busy_vt, NULL, sizeof(struct task), NULL);
-		if (bench("spawn_many_remote_busy2", 50, spawn_many_remote_busy2)) {
+		if (bench("spawn_many_remote_busy2", 50, spawn_many_remote_busy2) &&
+		    busy2_iter > 0) {
 			unsigned n = busy2_iter;
 
 			for (unsigned i = 0; i < n; i++)
