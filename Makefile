@@ -10,6 +10,9 @@
 
 BUILD	?= build
 CPUS	?= 4
+# Processors the QEMU tests of `make test` boot with: the SMP tests need
+# several, whatever CPUS `make run` uses.
+TEST_CPUS ?= 4
 QEMU	?= qemu-system-x86_64
 HOST_CC	?= gcc
 FUZZ_CC	?= clang
@@ -121,4 +124,6 @@ help:
 	@echo "  debug        boot QEMU halted, waiting for gdb (see $(BUILD)/gdbinit)"
 	@echo "  bench        host benchmarks;  bench-compare: against tokio and C queues"
 	@echo "  soak         long stress runs;  fuzz: long libFuzzer run"
+	@echo "  smp-time     idle cost of QEMU -smp 4 and uptime vs the host clock (~20 s)"
+	@echo "  shell-test   the QEMU shell conversation test alone"
 	@echo "  clean        remove $(BUILD)/"

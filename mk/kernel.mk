@@ -139,4 +139,4 @@ ktest: $(BUILD)/hyphae-test.iso | $(DEPS_KERNEL)
 
 # `make test` boots the test kernel under TCG (see tests/kernel/README).
 TEST_DEPS	+= $(BUILD)/hyphae-test.iso
-TEST_CMDS	+= 'QEMU="$(QEMU)" CPUS=$(CPUS) tests/kernel/run-ktests --timeout $(KTEST_TIMEOUT) $(BUILD)/hyphae-test.iso'
+TEST_CMDS	+= 'QEMU="$(QEMU)" CPUS=$(TEST_CPUS) tests/kernel/run-ktests --timeout $(KTEST_TIMEOUT) $(BUILD)/hyphae-test.iso'

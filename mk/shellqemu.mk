@@ -16,7 +16,7 @@ $(eval $(call kernel_image,hyphae-shell,$(KERNEL_OBJS),qemu-exit))
 
 SHELL_TEST	:= tests/qemu/shell-test
 TEST_DEPS	+= $(BUILD)/hyphae.iso $(BUILD)/hyphae-shell.iso
-TEST_CMDS	+= 'QEMU="$(QEMU)" CPUS=$(CPUS) QEMU_MEM=$(QEMU_MEM) $(SHELL_TEST) \
+TEST_CMDS	+= 'QEMU="$(QEMU)" CPUS=$(TEST_CPUS) QEMU_MEM=$(QEMU_MEM) $(SHELL_TEST) \
 		   --iso $(BUILD)/hyphae.iso --exit-iso $(BUILD)/hyphae-shell.iso'
 
 .PHONY: shell-test

@@ -9,7 +9,7 @@ SMP_CHECK	:= tests/kernel/smp-check
 SMP_BOOTS	?= 1,2,16
 
 TEST_DEPS	+= $(BUILD)/hyphae.iso
-TEST_CMDS	+= 'QEMU="$(QEMU)" QEMU_MEM=$(QEMU_MEM) $(SMP_CHECK) --iso $(BUILD)/hyphae.iso --boots $(SMP_BOOTS) --panic-stop --cpus $(CPUS)'
+TEST_CMDS	+= 'QEMU="$(QEMU)" QEMU_MEM=$(QEMU_MEM) $(SMP_CHECK) --iso $(BUILD)/hyphae.iso --boots $(SMP_BOOTS) --panic-stop --cpus $(TEST_CPUS)'
 
 .PHONY: smp-time
 smp-time: $(BUILD)/hyphae.iso | $(DEPS_KERNEL)
