@@ -167,7 +167,7 @@ static void rt_slot_notify(void *arg)
 		rt_wake_slot(rt, slot->index);
 		return;
 	}
-	if (sched_queued(&slot->sched) > 1 &&
+	if (sched_queued(&slot->sched) > 2 &&
 	    atomic_load_explicit(&rt->idle_count, memory_order_relaxed) > 0 &&
 	    atomic_load_explicit(&rt->searching, memory_order_relaxed) == 0)
 		rt_wake_any(rt);

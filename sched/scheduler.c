@@ -143,6 +143,7 @@ struct sched_tick sched_tick(struct scheduler *s)
 
 	while (tick.polled < SCHED_TICK_BUDGET) {
 		enum mpsc_result r = mpsc_try_dequeue(&s->queue, &n);
+		enum task_run_result rr;
 		struct task *t;
 
 		if (r == MPSC_INCONSISTENT) {
@@ -165,8 +166,11 @@ struct sched_tick sched_tick(struct scheduler *s)
 		 * core ran none of its own tasks).  A task that goes back to
 		 * the tail is counted again.
 		 */
-		atomic_fetch_sub_explicit(&s->queued, 1, memory_order_relaxed);
-		switch (task_run(t)) {
+		rr = task_run(t);
+		/* A task that goes back to the tail never leaves the count. */
+		if (rr != TASK_RUN_REQUEUE)
+			atomic_fetch_sub_explicit(&s->queued, 1, memory_order_relaxed);
+		switch (rr) {
 		case TASK_RUN_RETIRED:
 			tick.completed++;
 			break;
@@ -176,7 +180,6 @@ struct sched_tick sched_tick(struct scheduler *s)
 			break;
 		case TASK_RUN_REQUEUE:
 			/* Woken during its poll (or yielded): to the tail. */
-			atomic_fetch_add_explicit(&s->queued, 1, memory_order_relaxed);
 			mpsc_enqueue(&s->queue, &t->run_node);
 			tick.polled++;
 			break;
@@ -242,14 +245,14 @@ static void injector_push(struct injector *inj, struct task *t,
 			  const struct task_vtable *vt, bool heap,
 			  struct join_handle *jh)
 {
-	uint64_t seq = atomic_fetch_add_explicit(&inj->next_seq, 1,
+	/* `injected` doubles as the id sequence (one RMW fewer per push). */
+	uint64_t seq = atomic_fetch_add_explicit(&inj->injected, 1,
 						 memory_order_relaxed);
 
 	/* Unbound (sched NULL) until a thief moves it: it stays WOKEN while
 	 * queued, so no wake needs a scheduler before then. */
 	task_prepare(t, vt, seq + 1, NULL, heap, jh);
 	atomic_fetch_add_explicit(&inj->queued, 1, memory_order_relaxed);
-	shared_add(&inj->injected, 1);
 	mpsc_enqueue(&inj->queue, &t->run_node);
 	if (inj->notify)
 		inj->notify(inj->notify_arg);
@@ -320,17 +323,15 @@ static struct task *steal_dequeue(struct stealer *st)
 			return NULL;
 		arch_cpu_relax();
 	}
-	atomic_fetch_sub_explicit(st->queued, 1, memory_order_relaxed);
 	return container_of(n, struct task, run_node);
 }
 
-bool stealer_spawn_one(struct stealer *st, struct scheduler *thief)
+/* Move one task without touching either `queued` count (the callers
+ * account for it). */
+static bool steal_move_one(struct stealer *st, struct scheduler *thief)
 {
 	struct task *t;
 
-	if (st->queue == &thief->queue)
-		panic("stealer_spawn_one: scheduler %u stealing from itself",
-		      thief->index);
 	for (;;) {
 		t = steal_dequeue(st);
 		if (t == NULL)
@@ -342,7 +343,8 @@ bool stealer_spawn_one(struct stealer *st, struct scheduler *thief)
 	/* release: the new binding is visible to wakers that acquire-load
 	 * t->sched (bound_sched() in task.c) once the task runs on thief. */
 	atomic_store_explicit(&t->sched, thief, memory_order_release);
-	sched_push(thief, t);
+	/* Counted on thief by the caller, stealer_spawn_n(). */
+	mpsc_enqueue(&thief->queue, &t->run_node);
 	owner_add(&thief->stolen_in, 1);
 	if (st->stolen_out)
 		shared_add(st->stolen_out, 1);
@@ -350,13 +352,33 @@ bool stealer_spawn_one(struct stealer *st, struct scheduler *thief)
 	return true;
 }
 
+bool stealer_spawn_one(struct stealer *st, struct scheduler *thief)
+{
+	return stealer_spawn_n(st, thief, 1) == 1;
+}
+
 size_t stealer_spawn_n(struct stealer *st, struct scheduler *thief, size_t max)
 {
-	size_t moved = 0;
+	size_t moved = 0, released0 = st->released, left;
 
+	if (st->queue == &thief->queue)
+		panic("stealer_spawn_n: scheduler %u stealing from itself",
+		      thief->index);
+	if (max == 0)
+		return 0;
+	/* One RMW per batch on each count: the thief's is raised first (never
+	 * below its queue's length), the victim's lowered after (an
+	 * over-count meanwhile, which its contract allows). */
+	atomic_fetch_add_explicit(&thief->queued, max, memory_order_relaxed);
 	/* Check the bound before taking a task, so max + 1 never moves. */
-	while (moved < max && stealer_spawn_one(st, thief))
+	while (moved < max && steal_move_one(st, thief))
 		moved++;
+	if (moved < max)
+		atomic_fetch_sub_explicit(&thief->queued, max - moved,
+					  memory_order_relaxed);
+	left = moved + st->released - released0;
+	if (left)
+		atomic_fetch_sub_explicit(st->queued, left, memory_order_relaxed);
 	return moved;
 }
 
