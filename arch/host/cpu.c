@@ -8,6 +8,11 @@
  * the wait is remembered, and a burst of them is one wakeup, as with a
  * pending IPI on the kernel.  Interrupts do not exist here: the irq calls
  * only keep a per-thread flag so assertions about them still hold.
+ *
+ * As on the kernel, slot indexes name cores process-wide: one runtime may
+ * run at a time.  Two live runtimes in one process would share the futex
+ * word of each index and could take each other's wakeups (tests run their
+ * runtimes one after another).
  */
 #define _GNU_SOURCE
 #include <errno.h>
