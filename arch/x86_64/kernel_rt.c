@@ -28,6 +28,9 @@
 /* Static: the 512-slot array must exist before any allocator does. */
 static struct runtime kernel_rt;
 static struct rt_core boot_core;
+/* Cores (the boot core included) that joined and logged it; the shell
+ * starts after every online core has, so its prompt is the last line. */
+static atomic_uint cores_joined;
 
 /*
  * A core whose loop returned was stopped on purpose (rt_core_stop, e.g. the
@@ -64,11 +67,15 @@ void kernel_main_loop(void)
 		panic("kernel_main_loop: a global runtime or timer is already set");
 	log_info("rt: cpu%u (apic %u) runs slot %u", arch_cpu_index(),
 		 (unsigned)arch_cpu_hwid(), boot_core.slot->index);
+	atomic_fetch_add_explicit(&cores_joined, 1, memory_order_relaxed);
 	/* Every online core joins before the first tasks (the shell) start:
 	 * the boot log lists them all before the prompt.  Bounded: a core
 	 * that never joins is reported, not waited for. */
 	t0 = clock_now(arch_clock());
-	while (rt_active_cores(&kernel_rt) < smp_cpus_online()) {
+	/* acquire: pairs with the release increment in ap_main_loop(), after
+	 * which that core's log line is out. */
+	while (atomic_load_explicit(&cores_joined, memory_order_acquire) <
+	       smp_cpus_online()) {
 		if (clock_now(arch_clock()) - t0 > AP_JOIN_TIMEOUT_NS) {
 			log_warn("rt: %u of %u online cores joined the runtime",
 				 rt_active_cores(&kernel_rt), smp_cpus_online());
@@ -93,6 +100,8 @@ void ap_main_loop(void)
 	rt_core_new(&core, rt);
 	log_info("rt: cpu%u (apic %u) joins the runtime", core.slot->index,
 		 (unsigned)arch_cpu_hwid());
+	/* release: our log line is written before the boot core goes on. */
+	atomic_fetch_add_explicit(&cores_joined, 1, memory_order_release);
 	rt_core_run(&core);
 	kernel_core_stopped(&core);
 }
