@@ -20,7 +20,7 @@
 #include <time.h>
 
 #include "sched/scheduler.h"
-#include "stress_util.h"
+#include "tests/common/stress_util.h"
 
 #define PRODUCERS	2
 #define THIEVES		2

@@ -9,7 +9,7 @@
  * races with that firing.  Checks: no sleep ends early, every task either
  * completes all its rounds or is cancelled, the wheel ends empty and
  * consistent, and (ASan) nothing leaks or is used after free.
- * HYPHAE_SOAK=1 runs 20x more tasks.
+ * HYPHAE_SOAK=1 runs 50x more tasks (stress_scale).
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -20,25 +20,17 @@
 #include "arch.h"
 #include "sched/scheduler.h"
 #include "sched/task.h"
+#include "tests/common/stress_util.h"
 #include "timer/sleep.h"
 
 #define CORES		2
 #define TASKS		64	/* per core */
-#define SOAK_FACTOR	20
 #define ROUNDS		12
 #define MAX_SLEEP_NS	200000u
 #define CANCEL_ONE_IN	4	/* tasks cancelled at a random time... */
 #define CANCEL_WITHIN_NS (ROUNDS * MAX_SLEEP_NS / 2)	/* ...this soon */
 
-#define CHECK(cond, ...) do {						\
-	if (!(cond)) {							\
-		fprintf(stderr, "%s:%d: check failed: %s: ",		\
-			__FILE__, __LINE__, #cond);			\
-		fprintf(stderr, __VA_ARGS__);				\
-		fprintf(stderr, "\n0 passed, 1 failed\n");		\
-		exit(1);						\
-	}								\
-} while (0)
+#define CHECK(...)	STRESS_CHECK(__VA_ARGS__)
 
 static struct timer tmr;
 static struct scheduler scheds[CORES];
@@ -178,10 +170,9 @@ static void *core_main(void *arg)
 int main(void)
 {
 	static struct core cores[CORES];
-	const char *soak = getenv("HYPHAE_SOAK");
 	unsigned completed = 0, cancelled = 0;
 
-	tasks_per_core = TASKS * (soak && strcmp(soak, "0") ? SOAK_FACTOR : 1);
+	tasks_per_core = stress_scale(TASKS);	/* HYPHAE_SOAK=1: x SOAK_FACTOR */
 	timer_init(&tmr, arch_clock());
 	for (unsigned i = 0; i < CORES; i++) {
 		sched_init(&scheds[i], i, NULL);

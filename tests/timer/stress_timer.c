@@ -18,23 +18,15 @@
 #include <string.h>
 
 #include "kmalloc.h"
+#include "tests/common/stress_util.h"
 #include "timer/sleep.h"
 
 #define THREADS		4
 #define ITERATIONS	60000
 #define WINDOW		16
-#define SOAK_FACTOR	50
 #define DRAIN_ROUNDS	100000
 
-#define CHECK(cond, ...) do {						\
-	if (!(cond)) {							\
-		fprintf(stderr, "%s:%d: check failed: %s: ",		\
-			__FILE__, __LINE__, #cond);			\
-		fprintf(stderr, __VA_ARGS__);				\
-		fprintf(stderr, "\n0 passed, 1 failed\n");		\
-		exit(1);						\
-	}								\
-} while (0)
+#define CHECK(...)	STRESS_CHECK(__VA_ARGS__)
 
 enum outcome { O_NONE, O_READY_AT_POLL, O_WAITED, O_CANCELLED, O_CANCEL_LOST };
 
@@ -189,10 +181,9 @@ static void *worker_main(void *arg)
 int main(void)
 {
 	static struct worker workers[THREADS];
-	const char *soak = getenv("HYPHAE_SOAK");
 	size_t counts[O_CANCEL_LOST + 1] = { 0 }, fired_expected = 0;
 
-	iterations = ITERATIONS * (soak && strcmp(soak, "0") ? SOAK_FACTOR : 1);
+	iterations = stress_scale(ITERATIONS);	/* HYPHAE_SOAK=1: x SOAK_FACTOR */
 	mock_clock_init(&clk, "stress", 1, 1);
 	timer_init(&tmr, &clk.clock);
 	for (unsigned t = 0; t < THREADS; t++) {
