@@ -481,6 +481,8 @@ void rt_core_run(struct rt_core *core)
 			continue;
 		rt_core_idle(core);
 	}
+	/* Its cached task storage goes to the depot for the others. */
+	sched_cache_drain(&core->slot->sched);
 	atomic_fetch_add_explicit(&core->rt->stopped, 1, memory_order_relaxed);
 	atomic_store_explicit(&core->slot->state, RT_CORE_STOPPED,
 			      memory_order_relaxed);
@@ -592,7 +594,23 @@ void rt_dump(struct runtime *rt, void (*out)(const char *s, size_t n))
 			  (unsigned long long)(busy_pct10 / 10),
 			  (unsigned long long)(busy_pct10 % 10));
 	}
+	dump_line(&d, "task cache: %zu KiB on the cores, %zu KiB in the depot\n",
+		  (rt_task_cache_bytes(rt) - task_cache_depot_bytes()) / 1024,
+		  task_cache_depot_bytes() / 1024);
 	timer_dump(&rt->timer, out);
+}
+
+size_t rt_task_cache_bytes(struct runtime *rt)
+{
+	unsigned n = rt_claimed(rt);
+	size_t bytes = task_cache_depot_bytes();
+
+	for (unsigned i = 0; i < n; i++)
+		/* acquire: pairs with the release store in rt_core_new(). */
+		if (atomic_load_explicit(&rt->slots[i].initialised,
+					 memory_order_acquire))
+			bytes += task_cache_bytes(&rt->slots[i].sched.cache);
+	return bytes;
 }
 
 /* ---- spawning ----------------------------------------------------------- */

@@ -177,4 +177,10 @@ unsigned rt_active_cores(const struct runtime *rt);
  */
 void rt_dump(struct runtime *rt, void (*out)(const char *s, size_t n));
 
+/*
+ * Heap bytes held as free task storage: every core's task cache plus the
+ * shared depot (sched/task_cache.h).  Live heap = heap in use - this.
+ */
+size_t rt_task_cache_bytes(struct runtime *rt);
+
 #endif /* HYPHAE_RT_RT_H */

@@ -21,9 +21,15 @@ enum task_run_result {
 	TASK_RUN_RETIRED,	/* was CANCELED: completed unpolled, dropped */
 };
 
-/* Header setup before first enqueue: WOKEN, refs = run queue (+ handle). */
+/* Header setup before first enqueue: WOKEN, refs = run queue (+ handle).
+ * `heap`: 0 for caller storage, else TASK_HEAP and its HEAP_CLASS bits. */
 void task_prepare(struct task *t, const struct task_vtable *vt, uint64_t id,
-		  struct scheduler *s, bool heap, struct join_handle *jh);
+		  struct scheduler *s, uint64_t heap, struct join_handle *jh);
+
+/* Give back a heap task's storage (TASK_HEAP set in `state`): to the
+ * calling core's task cache if it owns t's scheduler, else the depot or
+ * kfree.  The caller holds the last reference. */
+void sched_free_task(struct task *t, uint64_t state);
 
 /* Poll a task just dequeued (caller holds its run-queue reference). */
 enum task_run_result task_run(struct task *t);

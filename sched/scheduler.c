@@ -48,6 +48,7 @@ void sched_init(struct scheduler *s, unsigned index,
 	atomic_init(&s->woken_internal, 0);
 	atomic_init(&s->stolen_in, 0);
 	atomic_init(&s->current_task, 0);
+	task_cache_init(&s->cache);
 	s->hooks = hooks ? *hooks : (struct sched_hooks){ 0 };
 	s->index = index;
 }
@@ -85,7 +86,7 @@ void sched_enqueue_woken(struct scheduler *s, struct task *t)
 }
 
 static void sched_spawn_task(struct scheduler *s, struct task *t,
-			     const struct task_vtable *vt, bool heap,
+			     const struct task_vtable *vt, uint64_t heap,
 			     struct join_handle *jh)
 {
 	/* The spawn counter doubles as the id sequence (one atomic less). */
@@ -98,38 +99,80 @@ static void sched_spawn_task(struct scheduler *s, struct task *t,
 	sched_notify(s);
 }
 
-/* A zeroed or `init`-copied heap task of `size` bytes, or NULL. */
-static struct task *task_alloc(const void *init, size_t size)
+/* s's task cache if the caller is its owner (and may use it), else NULL. */
+static struct task_cache *owner_cache(struct scheduler *s)
 {
+	if (s && s->hooks.on_owner && s->hooks.on_owner(s->hooks.arg))
+		return &s->cache;
+	return NULL;
+}
+
+/*
+ * A zeroed or `init`-copied heap task of `size` bytes for a spawn onto `s`
+ * (NULL: the injector), or NULL.  *heap gets its TASK_HEAP bits.  Up to
+ * TASK_CACHE_CLASSES lines it comes from the task cache: the owner's own
+ * magazines when the spawn runs on s's core, else the depot; larger tasks
+ * (and an empty depot) take kmalloc_aligned.
+ */
+static struct task *task_alloc(struct scheduler *s, const void *init,
+			       size_t size, uint64_t *heap)
+{
+	unsigned cls = task_cache_class(size);
 	struct task *t;
 
 	if (size < sizeof(struct task))
 		panic("task_alloc: size %zu smaller than the task header", size);
-	t = kmalloc_aligned(size, CACHE_LINE);
+	if (cls)
+		t = task_cache_alloc(owner_cache(s), cls);
+	else
+		t = kmalloc_aligned(size, CACHE_LINE);
 	if (t == NULL)
 		return NULL;
 	if (init)
 		memcpy(t, init, size);
 	else
 		memset(t, 0, size);
+	*heap = TASK_HEAP | ((uint64_t)cls << TASK_HEAP_CLASS_SHIFT);
 	return t;
+}
+
+void sched_free_task(struct task *t, uint64_t state)
+{
+	unsigned cls = (unsigned)((state & TASK_HEAP_CLASS_MASK) >>
+				  TASK_HEAP_CLASS_SHIFT);
+
+	if (cls == 0) {
+		kfree(t);
+		return;
+	}
+	/* relaxed: the caller's last-reference acquire ordered every rebind.
+	 * The task usually dies on the core it is bound to. */
+	task_cache_free(owner_cache(atomic_load_explicit(&t->sched,
+							 memory_order_relaxed)),
+			t, cls);
+}
+
+void sched_cache_drain(struct scheduler *s)
+{
+	task_cache_drain(&s->cache);
 }
 
 int sched_spawn(struct scheduler *s, const struct task_vtable *vt,
 		const void *init, size_t size, struct join_handle *jh)
 {
-	struct task *t = task_alloc(init, size);
+	uint64_t heap;
+	struct task *t = task_alloc(s, init, size, &heap);
 
 	if (t == NULL)
 		return -ENOMEM;
-	sched_spawn_task(s, t, vt, true, jh);
+	sched_spawn_task(s, t, vt, heap, jh);
 	return 0;
 }
 
 void sched_spawn_allocated(struct scheduler *s, struct task *t,
 			   const struct task_vtable *vt, struct join_handle *jh)
 {
-	sched_spawn_task(s, t, vt, false, jh);
+	sched_spawn_task(s, t, vt, 0, jh);
 }
 
 struct sched_tick sched_tick(struct scheduler *s)
@@ -242,7 +285,7 @@ void injector_set_notify(struct injector *inj, void (*fn)(void *arg),
 }
 
 static void injector_push(struct injector *inj, struct task *t,
-			  const struct task_vtable *vt, bool heap,
+			  const struct task_vtable *vt, uint64_t heap,
 			  struct join_handle *jh)
 {
 	/* `injected` doubles as the id sequence (one RMW fewer per push). */
@@ -261,11 +304,12 @@ static void injector_push(struct injector *inj, struct task *t,
 int injector_spawn(struct injector *inj, const struct task_vtable *vt,
 		   const void *init, size_t size, struct join_handle *jh)
 {
-	struct task *t = task_alloc(init, size);
+	uint64_t heap;
+	struct task *t = task_alloc(NULL, init, size, &heap);
 
 	if (t == NULL)
 		return -ENOMEM;
-	injector_push(inj, t, vt, true, jh);
+	injector_push(inj, t, vt, heap, jh);
 	return 0;
 }
 
@@ -273,7 +317,7 @@ void injector_spawn_allocated(struct injector *inj, struct task *t,
 			      const struct task_vtable *vt,
 			      struct join_handle *jh)
 {
-	injector_push(inj, t, vt, false, jh);
+	injector_push(inj, t, vt, 0, jh);
 }
 
 /* ---- stealing ----------------------------------------------------------- */

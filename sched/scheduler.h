@@ -25,6 +25,7 @@
 #include "compiler.h"
 #include "sched/mpsc.h"
 #include "sched/task.h"
+#include "sched/task_cache.h"
 
 /* Tasks polled per tick at most. */
 #define SCHED_TICK_BUDGET		256
@@ -88,6 +89,8 @@ struct scheduler {
 	_Atomic uint64_t woken_internal;
 	_Atomic uint64_t stolen_in;
 	_Atomic uint64_t current_task;	/* id being polled, 0 = none */
+	/* Heap task storage for spawns on (and frees by) the owner. */
+	struct task_cache cache;
 
 	/* Constant after sched_init(). */
 	struct sched_hooks hooks;
@@ -97,6 +100,8 @@ struct scheduler {
 /*
  * Initialise `s` (static or zeroed storage is fine) as the scheduler of
  * runtime slot `index`; `hooks` may be NULL.  Before anyone else sees `s`.
+ * With an on_owner hook, heap tasks spawned and freed on the owner use
+ * s->cache: the owner calls sched_cache_drain() before `s` goes away.
  */
 void sched_init(struct scheduler *s, unsigned index,
 		const struct sched_hooks *hooks);
@@ -125,6 +130,13 @@ void sched_spawn_allocated(struct scheduler *s, struct task *t,
  * when the queue is empty or a thief holds it.  Owner only.
  */
 struct sched_tick sched_tick(struct scheduler *s);
+
+/*
+ * Drain the owner's task cache into the shared depot and stop using it
+ * (spawns and frees then take the depot or kmalloc).  Owner only; for a
+ * core that stops.
+ */
+void sched_cache_drain(struct scheduler *s);
 
 /*
  * Checker for tests: every queued task is WOKEN, not POLLING or COMPLETED,

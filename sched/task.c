@@ -12,7 +12,6 @@
  */
 #include <string.h>
 
-#include "kmalloc.h"
 #include "panic.h"
 #include "sched/sched_internal.h"
 
@@ -61,7 +60,7 @@ static void task_deallocate(struct task *t)
 	if (vt->deallocate)
 		vt->deallocate(t);
 	if (state & TASK_HEAP)
-		kfree(t);
+		sched_free_task(t, state);
 }
 
 void task_ref(struct task *t)
@@ -98,15 +97,17 @@ void task_unref(struct task *t)
 }
 
 void task_prepare(struct task *t, const struct task_vtable *vt, uint64_t id,
-		  struct scheduler *s, bool heap, struct join_handle *jh)
+		  struct scheduler *s, uint64_t heap, struct join_handle *jh)
 {
 	uint64_t state = TASK_WOKEN | TASK_REF_ONE;
 
 	if (vt == NULL || vt->poll == NULL)
 		panic("task_prepare: task %llu has no poll function",
 		      (unsigned long long)id);
-	if (heap)
-		state |= TASK_HEAP;
+	if (heap & ~(TASK_HEAP | TASK_HEAP_CLASS_MASK))
+		panic("task_prepare: task %llu: bad heap bits %#llx",
+		      (unsigned long long)id, (unsigned long long)heap);
+	state |= heap;
 	if (jh) {
 		state |= TASK_HAS_JOIN_HANDLE;
 		state += TASK_REF_ONE;

@@ -44,7 +44,8 @@ struct scheduler;
  *                    waker), WAITING (a waker is stored), WOKEN (completion
  *                    took the waker and wakes it)
  *   HAS_OUTPUT       completed by returning READY: output may be copied
- *   HEAP             constant: storage came from kmalloc (sched_spawn)
+ *   HEAP             constant: storage came from sched_spawn's allocator
+ *   HEAP_CLASS       3 bits, constant: its task_cache size class (0: kmalloc)
  *   refs             bits 16..63: references (run queue, wakers, join handle)
  */
 #define TASK_POLLING		(1ULL << 0)
@@ -60,6 +61,8 @@ struct scheduler;
 #define  TASK_JW_WOKEN		(3ULL << TASK_JOIN_WAKER_SHIFT)
 #define TASK_HAS_OUTPUT		(1ULL << 7)
 #define TASK_HEAP		(1ULL << 8)
+#define TASK_HEAP_CLASS_SHIFT	9
+#define TASK_HEAP_CLASS_MASK	(7ULL << TASK_HEAP_CLASS_SHIFT)
 #define TASK_REF_SHIFT		16
 #define TASK_REF_ONE		(1ULL << TASK_REF_SHIFT)
 #define TASK_REF_MAX		((1ULL << 47) - 1)
