@@ -2,8 +2,8 @@
  * scheduler.c - per-core run queues, ticks, the injector and the stealer.
  *
  * A queued task carries one reference owned by the queue.  sched_tick()
- * dequeues with a try-lock per task so a thief can slip in between polls;
- * a BUSY queue ends the tick.  Counters are relaxed atomics: those written
+ * takes the consumer lock once per batch of up to SCHED_TICK_BATCH tasks,
+ * so a thief can slip in between batches; a BUSY queue ends the tick.  Counters are relaxed atomics: those written
  * by one owner use load+store (no locked instruction), shared ones
  * fetch_add.  Stealing takes the victim's consumer lock, dequeues at most
  * the asked number of tasks, completes cancelled ones instead of moving
@@ -175,6 +175,36 @@ void sched_spawn_allocated(struct scheduler *s, struct task *t,
 	sched_spawn_task(s, t, vt, 0, jh);
 }
 
+/*
+ * Take up to `max` tasks off s's queue under one hold of the consumer
+ * lock.  Returns how many; *inconsistent is set if it stopped at a
+ * producer caught between its exchange and its link (retry later), *busy
+ * if a thief holds the lock.
+ */
+static unsigned sched_take_batch(struct scheduler *s, struct task **out,
+				 unsigned max, bool *inconsistent, bool *busy)
+{
+	unsigned n = 0;
+
+	*inconsistent = *busy = false;
+	if (!mpsc_consumer_trylock(&s->queue)) {
+		*busy = true;
+		return 0;
+	}
+	while (n < max) {
+		struct mpsc_node *node;
+		enum mpsc_result r = mpsc_dequeue_locked(&s->queue, &node);
+
+		if (r != MPSC_ITEM) {
+			*inconsistent = r == MPSC_INCONSISTENT;
+			break;
+		}
+		out[n++] = container_of(node, struct task, run_node);
+	}
+	mpsc_consumer_unlock(&s->queue);
+	return n;
+}
+
 struct sched_tick sched_tick(struct scheduler *s)
 {
 	struct sched_tick tick = { 0 };
@@ -182,53 +212,60 @@ struct sched_tick sched_tick(struct scheduler *s)
 	uint64_t external0 = counter(&s->woken_external);
 	uint64_t internal0 = counter(&s->woken_internal);
 	unsigned retries = 0;
-	struct mpsc_node *n;
+	struct task *batch[SCHED_TICK_BATCH];
 
 	while (tick.polled < SCHED_TICK_BUDGET) {
-		enum mpsc_result r = mpsc_try_dequeue(&s->queue, &n);
-		enum task_run_result rr;
-		struct task *t;
+		unsigned want = MIN(SCHED_TICK_BATCH,
+				    SCHED_TICK_BUDGET - tick.polled);
+		bool inconsistent, busy;
+		unsigned n = sched_take_batch(s, batch, want, &inconsistent,
+					      &busy);
 
-		if (r == MPSC_INCONSISTENT) {
+		if (n == 0) {
 			/* Not a poll: does not count against the budget. */
-			if (++retries > SCHED_INCONSISTENT_RETRIES)
-				break;
-			arch_cpu_relax();
-			continue;
+			if (inconsistent && ++retries <= SCHED_INCONSISTENT_RETRIES) {
+				arch_cpu_relax();
+				continue;
+			}
+			break;	/* EMPTY, BUSY (a thief), or gave up */
 		}
-		if (r != MPSC_ITEM)
-			break;	/* EMPTY, or BUSY: a thief has the queue */
 		retries = 0;
-		t = container_of(n, struct task, run_node);
-		atomic_store_explicit(&s->current_task, t->id, memory_order_relaxed);
-		/*
-		 * Lower `queued` before the poll, not once per tick: thieves
-		 * size their steal from it (min(count/2, 256)), and a count
-		 * that lags a whole tick lets them take every task the owner
-		 * has left instead of half (seen with 16 cores: the spawning
-		 * core ran none of its own tasks).  A task that goes back to
-		 * the tail is counted again.
-		 */
-		rr = task_run(t);
-		/* A task that goes back to the tail never leaves the count. */
-		if (rr != TASK_RUN_REQUEUE)
-			atomic_fetch_sub_explicit(&s->queued, 1, memory_order_relaxed);
-		switch (rr) {
-		case TASK_RUN_RETIRED:
-			tick.completed++;
-			break;
-		case TASK_RUN_DONE:
-			tick.completed++;
-			tick.polled++;
-			break;
-		case TASK_RUN_REQUEUE:
-			/* Woken during its poll (or yielded): to the tail. */
-			mpsc_enqueue(&s->queue, &t->run_node);
-			tick.polled++;
-			break;
-		case TASK_RUN_PENDING:
-			tick.polled++;
-			break;
+		for (unsigned i = 0; i < n; i++) {
+			struct task *t = batch[i];
+			enum task_run_result rr;
+
+			atomic_store_explicit(&s->current_task, t->id,
+					      memory_order_relaxed);
+			rr = task_run(t);
+			/*
+			 * Lower `queued` after each poll, not once per tick:
+			 * thieves size their steal from it (min(count/2,
+			 * 256)), and a count that lags a whole tick lets them
+			 * take every task the owner has left instead of half
+			 * (seen with 16 cores: the spawning core ran none of
+			 * its own tasks).  A task that goes back to the tail
+			 * never leaves the count.
+			 */
+			if (rr != TASK_RUN_REQUEUE)
+				atomic_fetch_sub_explicit(&s->queued, 1,
+							  memory_order_relaxed);
+			switch (rr) {
+			case TASK_RUN_RETIRED:
+				tick.completed++;
+				break;
+			case TASK_RUN_DONE:
+				tick.completed++;
+				tick.polled++;
+				break;
+			case TASK_RUN_REQUEUE:
+				/* Woken during its poll (or yielded): to the tail. */
+				mpsc_enqueue(&s->queue, &t->run_node);
+				tick.polled++;
+				break;
+			case TASK_RUN_PENDING:
+				tick.polled++;
+				break;
+			}
 		}
 	}
 	atomic_store_explicit(&s->current_task, 0, memory_order_relaxed);

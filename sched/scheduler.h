@@ -29,6 +29,10 @@
 
 /* Tasks polled per tick at most. */
 #define SCHED_TICK_BUDGET		256
+/* Tasks a tick takes off its queue per hold of the consumer lock (one
+ * atomic exchange per batch, not per task); a thief meanwhile finds the
+ * queue BUSY, or sees the batch still counted in `queued`. */
+#define SCHED_TICK_BATCH		16
 /* INCONSISTENT dequeues retried in a row before a tick gives up (the
  * preempted producer will finish; has_remaining stays true). */
 #define SCHED_INCONSISTENT_RETRIES	1024

@@ -290,10 +290,11 @@ enum task_run_result task_run(struct task *t)
 {
 	uint64_t old = load_state(t), new;
 	struct waker self = { &task_waker_vtable, t };
-	struct context cx = { &self };
+	bool yielded = false;
+	struct context cx = { &self, &yielded };
 	enum task_run_result res;
 	enum poll p;
-	bool joiner = false, dropped = false;
+	bool joiner = false, dropped = false, self_woken = false;
 
 	/* start: WOKEN -> POLLING, or CANCELED -> COMPLETED unpolled. */
 	for (;;) {
@@ -316,6 +317,7 @@ enum task_run_result task_run(struct task *t)
 	/* end: READY or CANCELED -> COMPLETED; woken meanwhile -> requeue. */
 	old = load_state(t);
 	for (;;) {
+		self_woken = false;
 		if (!(old & TASK_POLLING))
 			panic("task_run: task %llu not POLLING after poll",
 			      (unsigned long long)t->id);
@@ -330,6 +332,12 @@ enum task_run_result task_run(struct task *t)
 		} else if (old & TASK_WOKEN) {
 			new = old & ~TASK_POLLING;
 			res = TASK_RUN_REQUEUE;
+		} else if (yielded) {
+			/* A yield is a wake from the task itself, made here
+			 * in the CAS that ends the poll. */
+			new = (old & ~TASK_POLLING) | TASK_WOKEN;
+			res = TASK_RUN_REQUEUE;
+			self_woken = true;
 		} else {
 			new = old & ~TASK_POLLING;
 			res = TASK_RUN_PENDING;
@@ -345,6 +353,8 @@ enum task_run_result task_run(struct task *t)
 		if (transition(t, &old, new))
 			break;
 	}
+	if (self_woken)
+		sched_count_wake(bound_sched(t));
 	if (joiner) {
 		wake_joiner(t);
 		task_unref(t);

@@ -227,11 +227,11 @@ extern const struct waker_vtable task_waker_vtable;
 	switch (*task_pt_) {						\
 	case 0:
 
-/* Wake this task by reference and return PENDING: it goes to the tail. */
+/* Yield (context_yield) and return PENDING: it goes to the tail. */
 #define TASK_YIELD()							\
 	do {								\
 		*task_pt_ = __LINE__;					\
-		waker_wake_by_ref(cx->waker);				\
+		context_yield(cx);					\
 		return POLL_PENDING;					\
 	case __LINE__:;							\
 	} while (0)

@@ -41,9 +41,15 @@ struct waker {
 
 #define WAKER_NONE	((struct waker){ NULL, NULL })
 
-/* What a poll function is given: the waker of the task being polled. */
+/*
+ * What a poll function is given: the waker of the task being polled, and
+ * (from the scheduler, else NULL) a flag that yielding sets instead of
+ * waking the task through its waker: the scheduler requeues it after the
+ * poll without the wake's atomic read-modify-write.  Use context_yield().
+ */
 struct context {
 	const struct waker *waker;
+	bool *yielded;
 };
 
 static inline bool waker_is_some(const struct waker *w)
@@ -75,6 +81,16 @@ static inline void waker_wake_by_ref(const struct waker *w)
 {
 	if (w->vtable)
 		w->vtable->wake_by_ref(w->data);
+}
+
+/* Ask to be polled again soon (back of the run queue) and then return
+ * POLL_PENDING: the TASK_YIELD() of a poll function. */
+static inline void context_yield(struct context *cx)
+{
+	if (cx->yielded)
+		*cx->yielded = true;
+	else
+		waker_wake_by_ref(cx->waker);
 }
 
 /* Release `w` without waking; `w` is empty afterwards. */

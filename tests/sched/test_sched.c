@@ -253,6 +253,81 @@ static void test_macros(void **st)
 	assert_int_equal(out, 102 + 3);
 }
 
+/*
+ * TASK_YIELD from a scheduler's poll takes the fast path: no wake through
+ * the waker, the task comes back WOKEN in the CAS that ends the poll, goes
+ * to the tail behind the others and counts as a wake from the owner; a
+ * wake that arrives while it polls wins over the yield and is counted
+ * once, as that waker's.  Outside a scheduler (no flag) context_yield()
+ * wakes through the waker.
+ */
+struct yielder {
+	struct task task;
+	unsigned pt;
+	int i;
+	int tag;
+	bool wake_too;		/* also wake itself by reference while polling */
+};
+
+static int order[16];
+static unsigned norder;
+
+static enum poll yielder_poll(struct task *t, struct context *cx)
+{
+	struct yielder *y = container_of(t, struct yielder, task);
+
+	TASK_BEGIN(y->pt);
+	for (y->i = 0; y->i < 3; y->i++) {
+		order[norder++] = y->tag;
+		if (y->wake_too)
+			waker_wake_by_ref(cx->waker);
+		TASK_YIELD();
+	}
+	TASK_END;
+}
+
+static const struct task_vtable yielder_vt = { .poll = yielder_poll };
+
+static void test_yield_fast_path(void **st)
+{
+	struct yielder a = { .tag = 1 }, b = { .tag = 2, .wake_too = true };
+	struct join_handle ja, jb;
+	struct sched_tick t;
+	const int want[] = { 1, 2, 1, 2, 1, 2 };
+
+	(void)st;
+	norder = 0;
+	on_owner_answer = true;
+	assert_int_equal(sched_spawn(&sched, &yielder_vt, &a, sizeof(a), &ja), 0);
+	assert_int_equal(sched_spawn(&sched, &yielder_vt, &b, sizeof(b), &jb), 0);
+	t = sched_tick(&sched);
+	/* 3 yielding polls and a completing one each, interleaved. */
+	assert_int_equal(t.polled, 8);
+	assert_int_equal(t.completed, 2);
+	assert_int_equal(norder, 6);
+	assert_memory_equal(order, want, sizeof(want));
+	/* 3 yields of a, 3 wakes of b (its yields add nothing). */
+	assert_int_equal(t.woken_internal, 6);
+	assert_int_equal(t.woken_external, 0);
+	assert_true(join_is_finished(&ja));
+	assert_true(join_is_finished(&jb));
+	join_drop(&ja);
+	join_drop(&jb);
+}
+
+static void test_yield_without_scheduler(void **st)
+{
+	struct cwaker c = { 0 };
+	struct waker w = cw_waker(&c);
+	struct context cx = { &w };
+
+	(void)st;
+	/* A context built by hand has no flag: the waker is woken. */
+	context_yield(&cx);
+	assert_int_equal(c.woken, 1);
+	assert_int_equal(c.refs, 0);
+}
+
 /* ---- injector and stealer ------------------------------------------------ */
 
 static struct injector inj = INJECTOR_INIT(inj);
@@ -441,6 +516,8 @@ int main(void)
 		T(test_tick_fields),
 		T(test_tick_counts_spawns),
 		T(test_macros),
+		T(test_yield_fast_path),
+		T(test_yield_without_scheduler),
 		T(test_injector),
 		T(test_injector_cancelled),
 		T(test_steal_counts),
