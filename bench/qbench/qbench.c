@@ -5,8 +5,9 @@
  * pairs in batches of 64 on one thread, and one producer (cpu1) to one
  * consumer (cpu0) across cores.  hyphae's consumer takes the consumer lock
  * once and calls mpsc_dequeue_locked() (a queue's owner does that); the
- * "try_dequeue" line takes and drops the lock per pop, which is what
- * sched_tick() does today.  Functions come from libhyphae.a (not inlined),
+ * "try_dequeue" line takes and drops the lock per pop (mpsc_try_dequeue),
+ * and "batch16" takes it per 16 pops, which is what sched_tick() does
+ * (cross-core shape only).  Functions come from libhyphae.a (not inlined),
  * as the scheduler calls them.  Built by mk/benchcmp.mk; lines are parsed
  * by bench/compare.  The peer's code below is unchanged apart from the
  * hyphae cases.
@@ -116,7 +117,7 @@ static void *producer(void*a){pin(1); while(!atomic_load(&start));
     case 0: vq_push(&VQ,&items[i].v); break;
     case 1: cds_wfcq_enqueue(&WH,&WT,&items[i].w); break;
     case 2: while(!ck_ring_enqueue_mpmc(&RING,RBUF,&items[i])) _mm_pause(); break;
-    case 3: case 4: mpsc_enqueue(&HQ,&items[i].h); break; } }
+    case 3: case 4: case 5: mpsc_enqueue(&HQ,&items[i].h); break; } }
   return 0;}
 static void xcore(int w,const char*name){
   which=w; vq_init(&VQ); mpsc_init(&HQ,&HSTUB); if(w==3&&!mpsc_consumer_trylock(&HQ))abort(); cds_wfcq_init(&WH,&WT); ck_ring_init(&RING,1024);
@@ -125,7 +126,9 @@ static void xcore(int w,const char*name){
   double t=now_ns(); atomic_store(&start,1); unsigned long got=0, empty=0;
   while(got<QN){ void*r=NULL; switch(w){ case 0: r=vq_pop(&VQ); break; case 1: r=__cds_wfcq_dequeue_blocking(&WH,&WT); break; case 2: if(!ck_ring_dequeue_mpmc(&RING,RBUF,&r)) r=NULL; break;
       case 3: {struct mpsc_node*n; r=mpsc_dequeue_locked(&HQ,&n)==MPSC_ITEM?(void*)n:NULL; break;}
-      case 4: {struct mpsc_node*n; r=mpsc_try_dequeue(&HQ,&n)==MPSC_ITEM?(void*)n:NULL; break;} }
+      case 4: {struct mpsc_node*n; r=mpsc_try_dequeue(&HQ,&n)==MPSC_ITEM?(void*)n:NULL; break;}
+      case 5: {struct mpsc_node*n; unsigned k=0; if(!mpsc_consumer_trylock(&HQ))abort();
+        while(k<16&&mpsc_dequeue_locked(&HQ,&n)==MPSC_ITEM)k++; mpsc_consumer_unlock(&HQ); got+=k; r=k?(void*)1:NULL; if(k)continue; break;} }
     if(r) got++; else { empty++; _mm_pause(); } }
   t=now_ns()-t; pthread_join(p,0); if(w==3) mpsc_consumer_unlock(&HQ);
   printf("%-28s 1P->1C cross-core  %6.2f ns/item  (%lu empty polls)\n",name,t/QN,empty);
@@ -138,6 +141,6 @@ int main(void){ setvbuf(stdout,NULL,_IOLBF,0);
   pin(0); phys(); pingpong(); contended();
   for(int k=0;k<2;k++) st_bench();
   for(int k=0;k<2;k++){ xcore(0,"vyukov mpsc (intrusive)"); xcore(1,"urcu cds_wfcq (intrusive)"); xcore(2,"ck_ring_mpmc (bounded 1024)");
-    xcore(3,"hyphae mpsc (intrusive)"); xcore(4,"hyphae mpsc try_dequeue"); }
+    xcore(3,"hyphae mpsc (intrusive)"); xcore(4,"hyphae mpsc try_dequeue"); xcore(5,"hyphae mpsc batch16"); }
   return 0;
 }
