@@ -129,17 +129,27 @@ static inline bool slot_empty(const struct timer_wheel *w, unsigned level,
 /* Take `e` out of whatever list holds it and fix bitmap and counts. */
 static void wheel_unlink(struct timer_wheel *w, struct timer_entry *e)
 {
-	*e->pprev = e->next;
-	if (e->next)
-		e->next->pprev = e->pprev;
+	struct timer_entry *next = e->next, **pprev = e->pprev;
+
+	*pprev = next;
+	if (next)
+		next->pprev = pprev;
 	if (e->slot == WHEEL_SLOT_EXPIRED) {
-		if (!e->next)
-			w->expired_tail = e->pprev;
+		if (!next)
+			w->expired_tail = pprev;
 		w->expired_count--;
 	} else {
 		unsigned level = e->slot / WHEEL_SLOTS, s = e->slot % WHEEL_SLOTS;
 
-		if (slot_empty(w, level, s))
+		/*
+		 * Only an entry that was alone in its chain (first: pprev
+		 * is a chain head; last: no next) can leave the slot empty,
+		 * so the other chains' heads are read only then: a cancel
+		 * among many pending touches the entry and its neighbours,
+		 * not the slot array.
+		 */
+		if (!next && (uintptr_t)pprev - (uintptr_t)w->slots <
+			     sizeof(w->slots) && slot_empty(w, level, s))
 			w->occupied[level] &= ~((uint64_t)1 << s);
 		w->pending[level]--;
 	}
