@@ -118,6 +118,41 @@ enum mpsc_result mpsc_dequeue_locked(struct mpsc_queue *q,
 	return MPSC_ITEM;
 }
 
+size_t mpsc_dequeue_batch_locked(struct mpsc_queue *q, struct mpsc_node **out,
+				 size_t max, bool *inconsistent)
+{
+	size_t n = 0;
+
+	*inconsistent = false;
+	while (n < max) {
+		struct mpsc_node *tail = q->tail;
+		struct mpsc_node *next = next_of(tail);
+		enum mpsc_result r;
+
+		if (tail == q->stub) {
+			if (next == NULL)
+				break;	/* empty (or a link on its way) */
+			/* Skip the stub. */
+			q->tail = next;
+			tail = next;
+			next = next_of(next);
+		}
+		if (next != NULL) {
+			q->tail = next;
+			out[n++] = tail;
+			continue;
+		}
+		if (n > 0)
+			break;	/* leave the last node for the next batch */
+		r = mpsc_dequeue_locked(q, &out[0]);
+		if (r == MPSC_ITEM)
+			n = 1;
+		*inconsistent = r == MPSC_INCONSISTENT;
+		break;
+	}
+	return n;
+}
+
 enum mpsc_result mpsc_try_dequeue(struct mpsc_queue *q, struct mpsc_node **out)
 {
 	enum mpsc_result r;

@@ -92,6 +92,21 @@ void mpsc_consumer_unlock(struct mpsc_queue *q);
 enum mpsc_result __must_check mpsc_dequeue_locked(struct mpsc_queue *q,
 						  struct mpsc_node **out);
 
+/*
+ * Dequeue up to `max` nodes into out[]; caller holds the consumer lock.
+ * Returns how many.  A batch that already has nodes stops before the last
+ * visible node instead of taking it: taking the last node is a CAS on the
+ * producers' `head` line, and a consumer that keeps catching up with a
+ * producer that way makes every item cost that trip (the next batch takes
+ * it if it is still alone).  *inconsistent is set when nothing was taken
+ * because a producer is between its exchange and its link behind a node;
+ * one caught like that on an empty queue looks empty (the batch never
+ * reads `head` when it finds nothing, so a consumer polling an empty
+ * queue does not pull the producers' line away from them).
+ */
+size_t mpsc_dequeue_batch_locked(struct mpsc_queue *q, struct mpsc_node **out,
+				 size_t max, bool *inconsistent);
+
 /* Trylock + dequeue_locked + unlock.  Any thread; MPSC_BUSY if held. */
 enum mpsc_result __must_check mpsc_try_dequeue(struct mpsc_queue *q,
 					       struct mpsc_node **out);

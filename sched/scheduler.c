@@ -184,24 +184,19 @@ void sched_spawn_allocated(struct scheduler *s, struct task *t,
 static unsigned sched_take_batch(struct scheduler *s, struct task **out,
 				 unsigned max, bool *inconsistent, bool *busy)
 {
-	unsigned n = 0;
+	struct mpsc_node *nodes[SCHED_TICK_BATCH];
+	unsigned n;
 
 	*inconsistent = *busy = false;
 	if (!mpsc_consumer_trylock(&s->queue)) {
 		*busy = true;
 		return 0;
 	}
-	while (n < max) {
-		struct mpsc_node *node;
-		enum mpsc_result r = mpsc_dequeue_locked(&s->queue, &node);
-
-		if (r != MPSC_ITEM) {
-			*inconsistent = r == MPSC_INCONSISTENT;
-			break;
-		}
-		out[n++] = container_of(node, struct task, run_node);
-	}
+	n = (unsigned)mpsc_dequeue_batch_locked(&s->queue, nodes, max,
+						inconsistent);
 	mpsc_consumer_unlock(&s->queue);
+	for (unsigned i = 0; i < n; i++)
+		out[i] = container_of(nodes[i], struct task, run_node);
 	return n;
 }
 

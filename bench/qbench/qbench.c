@@ -128,7 +128,7 @@ static void xcore(int w,const char*name){
       case 3: {struct mpsc_node*n; r=mpsc_dequeue_locked(&HQ,&n)==MPSC_ITEM?(void*)n:NULL; break;}
       case 4: {struct mpsc_node*n; r=mpsc_try_dequeue(&HQ,&n)==MPSC_ITEM?(void*)n:NULL; break;}
       case 5: {struct mpsc_node*n; unsigned k=0; if(!mpsc_consumer_trylock(&HQ))abort();
-        while(k<16&&mpsc_dequeue_locked(&HQ,&n)==MPSC_ITEM)k++; mpsc_consumer_unlock(&HQ); got+=k; r=k?(void*)1:NULL; if(k)continue; break;} }
+        {struct mpsc_node*b[16]; bool inc; (void)n; k=(unsigned)mpsc_dequeue_batch_locked(&HQ,b,16,&inc);} mpsc_consumer_unlock(&HQ); got+=k; r=k?(void*)1:NULL; if(k)continue; break;} }
     if(r) got++; else { empty++; _mm_pause(); } }
   t=now_ns()-t; pthread_join(p,0); if(w==3) mpsc_consumer_unlock(&HQ);
   printf("%-28s 1P->1C cross-core  %6.2f ns/item  (%lu empty polls)\n",name,t/QN,empty);

@@ -3,7 +3,8 @@
  *
  * PRODUCERS threads each enqueue their own numbered items; the owner
  * consumes under mpsc_consumer_trylock() and a thief takes the consumer lock and
- * drains small batches with mpsc_dequeue_locked(), as a work stealer does.
+ * drains small batches with mpsc_dequeue_batch_locked(), as sched_tick
+ * does.
  * Checks: every item is dequeued exactly once and each producer's items
  * come out in the order it enqueued them.  The per-producer "last seen"
  * array is plain memory guarded only by the queue's consumer lock, so TSan
@@ -69,18 +70,22 @@ static unsigned long total(void)
 
 static void *thief(void *arg)
 {
-	struct mpsc_node *n;
-
 	(void)arg;
 	while (total() < PRODUCERS * n_items) {
 		if (!mpsc_consumer_trylock(&queue)) {
 			sched_yield();
 			continue;
 		}
-		for (int k = 0; k < THIEF_BATCH; k++) {
-			if (mpsc_dequeue_locked(&queue, &n) != MPSC_ITEM)
-				break;
-			check_item(n);
+		{
+			/* Batches as sched_tick takes them. */
+			struct mpsc_node *batch[THIEF_BATCH];
+			bool inconsistent;
+			size_t got = mpsc_dequeue_batch_locked(&queue, batch,
+							       THIEF_BATCH,
+							       &inconsistent);
+
+			for (size_t k = 0; k < got; k++)
+				check_item(batch[k]);
 		}
 		mpsc_consumer_unlock(&queue);
 		sched_yield();

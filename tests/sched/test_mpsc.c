@@ -195,6 +195,59 @@ static void test_check_catches(void **state)
 	expect_assert_failure(mpsc_check(&q, 8, NULL, NULL));
 }
 
+/* Batches: up to max, FIFO, and the last visible node is left behind
+ * unless it is the only one; a half-linked producer behind a node is
+ * reported, at the stub it looks empty. */
+static void test_batch(void **state)
+{
+	struct mpsc_node stub, *out[8], *prev;
+	struct mpsc_queue q;
+	struct item it[6];
+	bool inc;
+
+	(void)state;
+	mpsc_init(&q, &stub);
+	assert_true(mpsc_consumer_trylock(&q));
+	assert_int_equal(mpsc_dequeue_batch_locked(&q, out, 8, &inc), 0);
+	assert_false(inc);
+	for (int i = 0; i < 6; i++) {
+		it[i].value = i;
+		mpsc_enqueue(&q, &it[i].node);
+	}
+	/* max respected, in order. */
+	assert_int_equal(mpsc_dequeue_batch_locked(&q, out, 2, &inc), 2);
+	assert_ptr_equal(out[0], &it[0].node);
+	assert_ptr_equal(out[1], &it[1].node);
+	/* Room for all four left: the last one stays. */
+	assert_int_equal(mpsc_dequeue_batch_locked(&q, out, 8, &inc), 3);
+	assert_ptr_equal(out[2], &it[4].node);
+	assert_false(inc);
+	/* Alone, it is taken (the stub goes back behind it). */
+	assert_int_equal(mpsc_dequeue_batch_locked(&q, out, 8, &inc), 1);
+	assert_ptr_equal(out[0], &it[5].node);
+	assert_int_equal(mpsc_dequeue_batch_locked(&q, out, 8, &inc), 0);
+	assert_false(inc);
+	assert_int_equal(mpsc_check(&q, 16, NULL, NULL), 0);
+
+	/* A producer half-way behind a node: reported as inconsistent. */
+	mpsc_enqueue(&q, &it[0].node);
+	prev = half_enqueue(&q, &it[1].node);
+	assert_int_equal(mpsc_dequeue_batch_locked(&q, out, 8, &inc), 0);
+	assert_true(inc);
+	finish_enqueue(prev, &it[1].node);
+	assert_int_equal(mpsc_dequeue_batch_locked(&q, out, 8, &inc), 1);
+	assert_ptr_equal(out[0], &it[0].node);
+	assert_int_equal(mpsc_dequeue_batch_locked(&q, out, 8, &inc), 1);
+	assert_ptr_equal(out[0], &it[1].node);
+	/* Half-way on an empty queue: looks empty, never lost. */
+	prev = half_enqueue(&q, &it[2].node);
+	assert_int_equal(mpsc_dequeue_batch_locked(&q, out, 8, &inc), 0);
+	finish_enqueue(prev, &it[2].node);
+	assert_int_equal(mpsc_dequeue_batch_locked(&q, out, 8, &inc), 1);
+	assert_ptr_equal(out[0], &it[2].node);
+	mpsc_consumer_unlock(&q);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -203,6 +256,7 @@ int main(void)
 		cmocka_unit_test(test_interleaved),
 		cmocka_unit_test(test_busy),
 		cmocka_unit_test(test_inconsistent),
+		cmocka_unit_test(test_batch),
 		cmocka_unit_test(test_check_catches),
 	};
 
