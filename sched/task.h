@@ -77,7 +77,8 @@ static inline uint64_t task_state_refs(uint64_t state)
  * time, never after COMPLETED or CANCELED.  deallocate: called once, after
  * the last reference is gone; for caller storage (sched_spawn_allocated) it
  * releases the storage (may be NULL: nothing to do); for heap tasks it is an
- * optional destructor run before kfree.  drop_state (may be NULL): called
+ * optional destructor run before the storage goes back to the task cache
+ * (or kfree).  drop_state (may be NULL): called
  * once when the task completes (its poll returned READY, or it was
  * cancelled), by the scheduler, or when its last reference goes while it
  * is still pending; either way with the task to itself: it releases what
@@ -163,11 +164,12 @@ bool join_is_finished(const struct join_handle *jh);
 
 /*
  * Whoever drops the last reference deallocates the task, in its own
- * context: for heap tasks that is kfree().  An interrupt handler that
- * wakes by value or drops a waker can be that last owner if every other
- * reference (queue, join handle) is gone; the kernel's kfree must then be
- * callable with interrupts disabled, or such handlers keep wakers of
- * tasks that outlive them.
+ * context: for heap tasks that is task_cache_free() (interrupts masked
+ * around the core's magazines; the depot's lock and kfree when they
+ * overflow).  An interrupt handler that wakes by value or drops a waker
+ * can be that last owner if every other reference (queue, join handle) is
+ * gone; the kernel's kfree must then be callable with interrupts
+ * disabled, or such handlers keep wakers of tasks that outlive them.
  */
 
 /* A waker for `t` that takes a new reference. */
