@@ -4,7 +4,8 @@
  * PRODUCERS threads spawn tasks onto scheduler 0 (some into the injector),
  * keep join handles for some and cancel a share of those.  Thread 0 ticks
  * scheduler 0; THIEVES threads each tick their own scheduler and steal from
- * the injector, scheduler 0 and each other.  Tasks yield, or park a waker
+ * the injector, scheduler 0 and each other.  Tasks yield (through their
+ * waker, or context_yield() as TASK_YIELD does), or park a waker
  * in a shared mailbox that a WAKER thread (and other tasks) wake from
  * outside while the task may still be polling.  Checks: nothing is polled
  * concurrently with itself; every task completes exactly once (drop_state
@@ -82,9 +83,14 @@ static enum poll stask_poll(struct task *t, struct context *cx)
 		atomic_store(&st->in_poll, 0);
 		return POLL_READY;
 	}
-	switch (xorshift(&st->rng) % 3) {
+	switch (xorshift(&st->rng) % 4) {
 	case 0:
-		waker_wake_by_ref(cx->waker);	/* yield */
+		waker_wake_by_ref(cx->waker);	/* yield through the waker */
+		break;
+	case 1:
+		/* TASK_YIELD's path: the flag task_run() turns into WOKEN
+		 * in the CAS that ends the poll (racing the mailbox wakes). */
+		context_yield(cx);
 		break;
 	default:
 		/* Park a waker; wake whatever was parked there (another
