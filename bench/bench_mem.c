@@ -29,8 +29,8 @@
 #include "rt/rt.h"
 #include "sched/task.h"
 #include "timer/sleep.h"
+#include "tests/rt/rt_harness.h"
 
-#define MAX_WORKERS	64
 #define NTASKS		100000u
 #define SLEEP_NS	1000000ull
 #define LONG_SLEEP_NS	3000000000ull
@@ -71,26 +71,6 @@ static enum poll sleeper_poll(struct task *t, struct context *cx)
 
 static const struct task_vtable sleeper_vt = { .poll = sleeper_poll };
 
-struct worker {
-	struct rt_core core;
-	struct runtime *rt;
-	pthread_t thread;
-	atomic_bool ready;
-};
-
-static void *worker_main(void *p)
-{
-	struct worker *w = p;
-
-	rt_core_new(&w->core, w->rt);
-	/* release: publishes w->core; pairs with the acquire load in the
-	 * starter's wait (the main thread later calls rt_core_stop on it). */
-	atomic_store_explicit(&w->ready, true, memory_order_release);
-	rt_core_run(&w->core);
-	arch_set_cpu_local(NULL);
-	return NULL;
-}
-
 /* Wait until *v reaches want; false after WAIT_LIMIT_S. */
 static bool wait_for(atomic_uint *v, unsigned want)
 {
@@ -125,7 +105,7 @@ static void print_bytes(const char *name, size_t n)
 
 int main(int argc, char **argv)
 {
-	static struct worker ws[MAX_WORKERS];
+	static struct harness h;
 	unsigned nworkers = 2;
 	struct runtime *rt;
 	size_t base0, base, peak, after;
@@ -141,7 +121,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	if ((e = getenv("WORKERS")) && atoi(e) > 0 && atoi(e) <= MAX_WORKERS)
+	if ((e = getenv("WORKERS")) && atoi(e) > 0 && atoi(e) <= H_MAX_CORES)
 		nworkers = (unsigned)atoi(e);
 	printf("# bench_mem: %u workers, heap = mallinfo2 uordblks+hblkhd (%s)\n",
 	       nworkers, TUNABLES);
@@ -161,21 +141,9 @@ int main(int argc, char **argv)
 	print_bytes("runtime", sizeof(struct runtime));
 	print_bytes("scheduler", sizeof(struct scheduler));
 
-	rt = kmalloc_aligned(sizeof(*rt), 64);
-	if (!rt)
-		abort();
-	memset(rt, 0, sizeof(*rt));
-	rt_init(rt, arch_clock());
+	h_start(&h, nworkers);
+	rt = h.rt;
 	mem_rt = rt;
-	for (unsigned i = 0; i < nworkers; i++) {
-		ws[i].rt = rt;
-		if (pthread_create(&ws[i].thread, NULL, worker_main, &ws[i]))
-			abort();
-	}
-	for (unsigned i = 0; i < nworkers; i++)
-		/* acquire: pairs with the release store in worker_main(). */
-		while (!atomic_load_explicit(&ws[i].ready, memory_order_acquire))
-			sched_yield();
 	/* The baseline: the cores running, no task spawned yet, so no task
 	 * storage is cached anywhere. */
 	task_cache_depot_trim();
@@ -205,17 +173,14 @@ int main(int argc, char **argv)
 
 	/* Exact accounting: stop the cores (each drains its cache into the
 	 * depot), give the depot back, compare with the baseline. */
-	for (unsigned i = 0; i < nworkers; i++)
-		rt_core_stop(&ws[i].core);
-	for (unsigned i = 0; i < nworkers; i++)
-		pthread_join(ws[i].thread, NULL);
+	h_stop(&h);
 	task_cache_depot_trim();
 	after = heap_in_use();
 	print_bytes("heap_before_100k_tasks", base0);
 	print_bytes("heap_right_after_spawning_100k", peak);
 	print_bytes("heap_after_100k_tasks", after);
 	mem_rt = NULL;
-	kfree(rt);
+	h_free(&h);
 	if (after != base0) {
 		printf("# bench_mem: heap did not return to its baseline (%+lld bytes)\n",
 		       (long long)after - (long long)base0);

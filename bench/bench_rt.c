@@ -34,8 +34,8 @@
 #include "sched/sync.h"
 #include "sched/task.h"
 #include "timer/sleep.h"
+#include "tests/rt/rt_harness.h"
 
-#define MAX_WORKERS		64
 #define DEFAULT_WORKERS		2
 #define WARMUP_ITERS		3
 #define NUM_SPAWN		10000
@@ -175,59 +175,10 @@ static enum poll join_all_poll(void *arg, struct context *cx)
 	return POLL_READY;
 }
 
-/* ---- the runtime on pthreads -------------------------------------------- */
-
-struct worker {
-	struct rt_core core;
-	struct runtime *rt;
-	pthread_t thread;
-	atomic_bool ready;
-};
+/* ---- the runtime on pthreads: tests/rt/rt_harness.h ---------------------- */
 
 static unsigned nworkers = DEFAULT_WORKERS;
-
-static void *worker_main(void *p)
-{
-	struct worker *w = p;
-
-	rt_core_new(&w->core, w->rt);
-	/* release: publishes w->core; pairs with the acquire load in the
-	 * starter's wait (the main thread later calls rt_core_stop on it). */
-	atomic_store_explicit(&w->ready, true, memory_order_release);
-	rt_core_run(&w->core);
-	arch_set_cpu_local(NULL);
-	return NULL;
-}
-
-static struct runtime *rt_start(struct worker *ws)
-{
-	struct runtime *rt = kmalloc_aligned(sizeof(*rt), 64);
-
-	if (!rt)
-		abort();
-	memset(rt, 0, sizeof(*rt));
-	rt_init(rt, arch_clock());
-	for (unsigned i = 0; i < nworkers; i++) {
-		ws[i].rt = rt;
-		atomic_init(&ws[i].ready, false);
-		if (pthread_create(&ws[i].thread, NULL, worker_main, &ws[i]))
-			abort();
-	}
-	for (unsigned i = 0; i < nworkers; i++)
-		/* acquire: pairs with the release store in worker_main(). */
-		while (!atomic_load_explicit(&ws[i].ready, memory_order_acquire))
-			sched_yield();
-	return rt;
-}
-
-static void rt_shutdown(struct worker *ws, struct runtime *rt)
-{
-	for (unsigned i = 0; i < nworkers; i++)
-		rt_core_stop(&ws[i].core);
-	for (unsigned i = 0; i < nworkers; i++)
-		pthread_join(ws[i].thread, NULL);
-	kfree(rt);
-}
+static struct harness harness;
 
 static struct runtime *the_rt;		/* target of the workloads' spawns */
 static struct join_handle handles[NUM_SPAWN];
@@ -646,20 +597,20 @@ static bool sleep_10k(void)
 
 int main(void)
 {
-	static struct worker ws[MAX_WORKERS];
-	struct join_handle busy_h[2 * MAX_WORKERS];
+	struct join_handle busy_h[2 * H_MAX_CORES];
 	const char *e;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if ((e = getenv("WORKERS")) && atoi(e) > 0)
-		nworkers = (unsigned)atoi(e) < MAX_WORKERS ? (unsigned)atoi(e) :
-			   MAX_WORKERS;
+		nworkers = (unsigned)atoi(e) < H_MAX_CORES ? (unsigned)atoi(e) :
+			   H_MAX_CORES;
 	if ((e = getenv("BENCH_RT_SCALE")) && atof(e) > 0)
 		scale = atof(e);
 	only = getenv("BENCH_RT_ONLY");
 	printf("# bench_rt: %u workers, median of per-iteration times\n", nworkers);
 
-	the_rt = rt_start(ws);
+	h_start(&harness, nworkers);
+	the_rt = harness.rt;
 	bench("spawn_many_local", 200, spawn_many_local);
 	bench("spawn_many_remote_idle", 200, spawn_many_remote);
 
@@ -700,6 +651,7 @@ int main(void)
 	bench("ping_pong(1000)", 200, ping_pong);
 	bench("chained_spawn(1000)", 200, chained_spawn);
 	bench("sleep_10k_x_1ms", 20, sleep_10k);
-	rt_shutdown(ws, the_rt);
+	h_stop(&harness);
+	h_free(&harness);
 	return 0;
 }

@@ -1,6 +1,7 @@
 /*
  * rt_harness.h - run a struct runtime on N host threads (one per core) for
- * the rt tests: start, wait for a condition, stop, check the books.
+ * the rt tests and the runtime benchmarks (bench_rt, bench_mem): start,
+ * wait for a condition, stop, check the books.
  * Assertions made on core threads are counted, not raised (cmocka's
  * asserts only work on the test's own thread), and checked at the end.
  */
