@@ -113,13 +113,13 @@ static void blk_check(void *p)
 		panic("task_cache_free: block %p freed twice", p);
 }
 
-/* A block coming in: check, link in front of `next`, poison. */
+/* A block coming in (checked by the caller): link it in front of `next`,
+ * poison it. */
 static struct task_cache_block *blk_in(void *p, unsigned cls,
 				       struct task_cache_block *next)
 {
 	struct task_cache_block *b = p;
 
-	blk_check(p);
 	b->next = next;
 	b->next_mag = NULL;
 	blk_poison(b, cls);
@@ -226,15 +226,14 @@ static void *depot_get_one(unsigned cls)
 	return b ? blk_out(b, cls) : NULL;
 }
 
-/* Keep one block from a thread without a cache; false if the depot is
- * full (the caller kfrees it). */
+/* Keep one block (checked by the caller) from a thread without a cache;
+ * false if the depot is full (the caller kfrees it). */
 static bool depot_put_one(void *p, unsigned cls)
 {
 	struct depot_class *d = &depot.cls[cls - 1];
 	unsigned long flags;
 	bool put = false;
 
-	blk_check(p);	/* before the lock: a panic must not hold it */
 	flags = spin_lock_irqsave(&depot.lock);
 	if (depot.bytes + class_bytes(cls) <= TASK_CACHE_DEPOT_BYTES) {
 		d->loose = blk_in(p, cls, d->loose);
@@ -368,6 +367,7 @@ void *task_cache_alloc(struct task_cache *c, unsigned cls)
 void task_cache_free(struct task_cache *c, void *p, unsigned cls)
 {
 	check_class("task_cache_free", cls);
+	blk_check(p);	/* before interrupts are masked or a lock taken */
 	if (c) {
 		unsigned i = cls - 1;
 		unsigned long flags = arch_irq_save();
