@@ -127,7 +127,8 @@ static inline bool slot_empty(const struct timer_wheel *w, unsigned level,
 }
 
 /* Take `e` out of whatever list holds it and fix bitmap and counts. */
-static void wheel_unlink(struct timer_wheel *w, struct timer_entry *e)
+static inline __attribute__((always_inline)) void
+wheel_unlink(struct timer_wheel *w, struct timer_entry *e)
 {
 	struct timer_entry *next = e->next, **pprev = e->pprev;
 
