@@ -304,14 +304,14 @@ struct sched_tick rt_core_tick(struct rt_core *core)
 	return tick;
 }
 
-static size_t rt_steal_injector(struct rt_core *core)
+static size_t rt_steal_injector(struct rt_core *core, size_t max)
 {
 	struct stealer st;
 	size_t got;
 
 	if (injector_try_steal(&core->rt->injector, &st) != STEAL_OK)
 		return 0;
-	got = stealer_spawn_n(&st, &core->slot->sched, RT_MAX_STEAL);
+	got = stealer_spawn_n(&st, &core->slot->sched, max);
 	stealer_release(&st);
 	atomic_fetch_add_explicit(&core->slot->from_injector, got,
 				  memory_order_relaxed);
@@ -403,11 +403,11 @@ size_t rt_core_try_steal(struct rt_core *core)
 	/* Relaxed: `searching` only throttles load-sharing wakeups (a hint);
 	 * no task depends on it to be run. */
 	atomic_fetch_add_explicit(&rt->searching, 1, memory_order_relaxed);
-	got = rt_steal_injector(core);
+	got = rt_steal_injector(core, RT_MAX_STEAL);
 	if (!got)
 		got = rt_steal_peers(core);
 	if (!got)
-		got = rt_steal_injector(core);
+		got = rt_steal_injector(core, RT_MAX_STEAL);
 	if (!got)
 		got = rt_steal_stopped(core);
 	/* The last searcher to find a batch brings in one more core: work
@@ -474,7 +474,10 @@ void rt_core_run(struct rt_core *core)
 			/* Busy: still give injected tasks a turn now and then. */
 			if (++ticks % RT_INJECTOR_INTERVAL == 0 &&
 			    injector_queued(&core->rt->injector) > 0)
-				(void)rt_steal_injector(core);
+				(void)rt_steal_injector(core,
+					sched_queued(&core->slot->sched) <
+					RT_BUSY_LOW_WATER ? RT_MAX_STEAL :
+					RT_BUSY_STEAL);
 			continue;
 		}
 		if (rt_core_try_steal(core) > 0)

@@ -44,6 +44,14 @@
  * waiting 40-55 ms (spawn_many_remote_busy1 43x tokio); at 1, 0.5 ms.
  */
 #define RT_INJECTOR_INTERVAL	1
+/*
+ * What such a busy look takes: up to RT_MAX_STEAL while the core has
+ * fewer than RT_BUSY_LOW_WATER tasks queued, else RT_BUSY_STEAL (enough
+ * that injected tasks keep starting, without a core that already has
+ * plenty pulling hundreds more every tick).
+ */
+#define RT_BUSY_LOW_WATER	SCHED_TICK_BUDGET
+#define RT_BUSY_STEAL		4
 
 enum rt_core_state {
 	RT_CORE_UNCLAIMED = 0,
