@@ -471,13 +471,15 @@ void rt_core_run(struct rt_core *core)
 		struct sched_tick tick = rt_core_tick(core);
 
 		if (tick.has_remaining) {
-			/* Busy: still give injected tasks a turn now and then. */
+			/* Busy: still give injected tasks a turn now and then,
+			 * a few at a time if this core has plenty already. */
+			size_t want = sched_queued(&core->slot->sched) <
+				      RT_BUSY_LOW_WATER ? RT_MAX_STEAL :
+				      RT_BUSY_STEAL;
+
 			if (++ticks % RT_INJECTOR_INTERVAL == 0 &&
 			    injector_queued(&core->rt->injector) > 0)
-				(void)rt_steal_injector(core,
-					sched_queued(&core->slot->sched) <
-					RT_BUSY_LOW_WATER ? RT_MAX_STEAL :
-					RT_BUSY_STEAL);
+				(void)rt_steal_injector(core, want);
 			continue;
 		}
 		if (rt_core_try_steal(core) > 0)

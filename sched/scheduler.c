@@ -3,9 +3,9 @@
  *
  * A queued task carries one reference owned by the queue.  sched_tick()
  * takes the consumer lock once per batch of up to SCHED_TICK_BATCH tasks,
- * so a thief can slip in between batches; a BUSY queue ends the tick.  Counters are relaxed atomics: those written
- * by one owner use load+store (no locked instruction), shared ones
- * fetch_add.  Stealing takes the victim's consumer lock, dequeues at most
+ * so a thief can slip in between batches; a BUSY queue ends the tick.
+ * Counters are relaxed atomics: those written by one owner use load+store
+ * (no locked instruction), shared ones fetch_add.  Stealing takes the victim's consumer lock, dequeues at most
  * the asked number of tasks, completes cancelled ones instead of moving
  * them, and rebinds the rest to the thief before enqueueing them there.
  * Reference: Mycelium maitake scheduler.rs, scheduler/steal.rs.
@@ -177,26 +177,21 @@ void sched_spawn_allocated(struct scheduler *s, struct task *t,
 
 /*
  * Take up to `max` tasks off s's queue under one hold of the consumer
- * lock.  Returns how many; *inconsistent is set if it stopped at a
- * producer caught between its exchange and its link (retry later), *busy
- * if a thief holds the lock.
+ * lock.  Returns how many (0 also when a thief holds the lock);
+ * *inconsistent is set if it stopped at a producer caught between its
+ * exchange and its link (retry later).
  */
-static unsigned sched_take_batch(struct scheduler *s, struct task **out,
-				 unsigned max, bool *inconsistent, bool *busy)
+static unsigned sched_take_batch(struct scheduler *s, struct mpsc_node **out,
+				 unsigned max, bool *inconsistent)
 {
-	struct mpsc_node *nodes[SCHED_TICK_BATCH];
 	unsigned n;
 
-	*inconsistent = *busy = false;
-	if (!mpsc_consumer_trylock(&s->queue)) {
-		*busy = true;
+	*inconsistent = false;
+	if (!mpsc_consumer_trylock(&s->queue))
 		return 0;
-	}
-	n = (unsigned)mpsc_dequeue_batch_locked(&s->queue, nodes, max,
+	n = (unsigned)mpsc_dequeue_batch_locked(&s->queue, out, max,
 						inconsistent);
 	mpsc_consumer_unlock(&s->queue);
-	for (unsigned i = 0; i < n; i++)
-		out[i] = container_of(nodes[i], struct task, run_node);
 	return n;
 }
 
@@ -207,14 +202,13 @@ struct sched_tick sched_tick(struct scheduler *s)
 	uint64_t external0 = counter(&s->woken_external);
 	uint64_t internal0 = counter(&s->woken_internal);
 	unsigned retries = 0;
-	struct task *batch[SCHED_TICK_BATCH];
+	struct mpsc_node *batch[SCHED_TICK_BATCH];
 
 	while (tick.polled < SCHED_TICK_BUDGET) {
 		unsigned want = MIN(SCHED_TICK_BATCH,
 				    SCHED_TICK_BUDGET - tick.polled);
-		bool inconsistent, busy;
-		unsigned n = sched_take_batch(s, batch, want, &inconsistent,
-					      &busy);
+		bool inconsistent;
+		unsigned n = sched_take_batch(s, batch, want, &inconsistent);
 
 		if (n == 0) {
 			/* Not a poll: does not count against the budget. */
@@ -226,7 +220,8 @@ struct sched_tick sched_tick(struct scheduler *s)
 		}
 		retries = 0;
 		for (unsigned i = 0; i < n; i++) {
-			struct task *t = batch[i];
+			struct task *t = container_of(batch[i], struct task,
+						      run_node);
 			enum task_run_result rr;
 
 			atomic_store_explicit(&s->current_task, t->id,
