@@ -39,6 +39,23 @@ void mpsc_enqueue(struct mpsc_queue *q, struct mpsc_node *n)
 	atomic_store_explicit(&prev->next, n, memory_order_release);
 }
 
+void mpsc_enqueue_chain(struct mpsc_queue *q, struct mpsc_node *first,
+			struct mpsc_node *last)
+{
+	struct mpsc_node *prev;
+
+	atomic_store_explicit(&last->next, NULL, memory_order_relaxed);
+	/* acq_rel, as in mpsc_enqueue(): release orders last's NULL next
+	 * before whoever links behind it. */
+	prev = atomic_exchange_explicit(&q->head, last, memory_order_acq_rel);
+	/*
+	 * release: publishes the chain.  The caller's links inside it were
+	 * stored before this in program order, so a consumer that reads
+	 * prev->next with acquire sees them too.
+	 */
+	atomic_store_explicit(&prev->next, first, memory_order_release);
+}
+
 bool mpsc_consumer_trylock(struct mpsc_queue *q)
 {
 	/* Relaxed pre-check: a thief probing a busy queue keeps the line shared. */

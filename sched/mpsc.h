@@ -82,6 +82,15 @@ void mpsc_init(struct mpsc_queue *q, struct mpsc_node *stub);
 void mpsc_enqueue(struct mpsc_queue *q, struct mpsc_node *n);
 
 /*
+ * Append the chain first..last in one exchange: the caller has linked it
+ * through ->next (plain relaxed stores are enough; last->next is set here)
+ * and no node of it is in any queue.  Consumers see the whole chain at
+ * once, in order.  Any context, IRQ-safe, wait-free.
+ */
+void mpsc_enqueue_chain(struct mpsc_queue *q, struct mpsc_node *first,
+			struct mpsc_node *last);
+
+/*
  * Take the consumer lock; false if another consumer holds it.  Never spins.
  * The holder may call mpsc_dequeue_locked() until mpsc_consumer_unlock().
  */

@@ -17,6 +17,8 @@
 enum task_run_result {
 	TASK_RUN_PENDING,	/* polled, not woken: reference dropped */
 	TASK_RUN_REQUEUE,	/* polled and woken meanwhile: caller enqueues */
+	TASK_RUN_YIELDED,	/* yielded (maybe woken too): caller enqueues
+				 * it behind this tick's other work */
 	TASK_RUN_DONE,		/* polled, now COMPLETED: reference dropped */
 	TASK_RUN_RETIRED,	/* was CANCELED: completed unpolled, dropped */
 };

@@ -203,6 +203,8 @@ struct sched_tick sched_tick(struct scheduler *s)
 	uint64_t internal0 = counter(&s->woken_internal);
 	unsigned retries = 0;
 	struct mpsc_node *batch[SCHED_TICK_BATCH];
+	/* Tasks that yielded this tick, in order; queued again at its end. */
+	struct mpsc_node *yfirst = NULL, *ylast = NULL;
 
 	while (tick.polled < SCHED_TICK_BUDGET) {
 		unsigned want = MIN(SCHED_TICK_BATCH,
@@ -236,7 +238,7 @@ struct sched_tick sched_tick(struct scheduler *s)
 			 * its own tasks).  A task that goes back to the tail
 			 * never leaves the count.
 			 */
-			if (rr != TASK_RUN_REQUEUE)
+			if (rr != TASK_RUN_REQUEUE && rr != TASK_RUN_YIELDED)
 				atomic_fetch_sub_explicit(&s->queued, 1,
 							  memory_order_relaxed);
 			switch (rr) {
@@ -248,8 +250,22 @@ struct sched_tick sched_tick(struct scheduler *s)
 				tick.polled++;
 				break;
 			case TASK_RUN_REQUEUE:
-				/* Woken during its poll (or yielded): to the tail. */
+				/* Woken during its poll: to the tail. */
 				mpsc_enqueue(&s->queue, &t->run_node);
+				tick.polled++;
+				break;
+			case TASK_RUN_YIELDED:
+				/* Owner-local until the tick ends: plain
+				 * stores, published by mpsc_enqueue_chain. */
+				atomic_store_explicit(&t->run_node.next, NULL,
+						      memory_order_relaxed);
+				if (ylast)
+					atomic_store_explicit(&ylast->next,
+							      &t->run_node,
+							      memory_order_relaxed);
+				else
+					yfirst = &t->run_node;
+				ylast = &t->run_node;
 				tick.polled++;
 				break;
 			case TASK_RUN_PENDING:
@@ -258,6 +274,16 @@ struct sched_tick sched_tick(struct scheduler *s)
 			}
 		}
 	}
+	/*
+	 * A task that yielded runs again only after everything that was
+	 * queued ahead of it or woken while the tick ran, and after the
+	 * caller's next look at its other sources (rt_core_run: the
+	 * injector), as tokio defers yield_now: a core whose only tasks
+	 * yield in a loop ends its tick after one poll of each instead of
+	 * spending the whole budget on them.
+	 */
+	if (yfirst)
+		mpsc_enqueue_chain(&s->queue, yfirst, ylast);
 	atomic_store_explicit(&s->current_task, 0, memory_order_relaxed);
 	owner_add(&s->polled, tick.polled);
 	owner_add(&s->completed, tick.completed);

@@ -135,9 +135,11 @@ void sched_spawn_allocated(struct scheduler *s, struct task *t,
 			   const struct task_vtable *vt, struct join_handle *jh);
 
 /*
- * Poll up to SCHED_TICK_BUDGET woken tasks, in queue order; a task that
- * yields goes to the tail and may run again in the same tick.  Ends early
- * when the queue is empty or a thief holds it.  Owner only.
+ * Poll up to SCHED_TICK_BUDGET woken tasks, in queue order.  A task woken
+ * while it was polled goes to the tail and may run again in the same tick;
+ * a task that yields (TASK_YIELD) is queued again only when the tick ends,
+ * so it runs at most once per tick.  Ends early when the queue is empty or
+ * a thief holds it.  Owner only.
  */
 struct sched_tick sched_tick(struct scheduler *s);
 

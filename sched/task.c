@@ -330,13 +330,16 @@ enum task_run_result task_run(struct task *t)
 			new = completed_state(old, p == POLL_READY, &joiner);
 			res = TASK_RUN_DONE;
 		} else if (old & TASK_WOKEN) {
+			/* A wake that came during a yielding poll is
+			 * counted as that waker's; the yield still decides
+			 * where the task goes. */
 			new = old & ~TASK_POLLING;
-			res = TASK_RUN_REQUEUE;
+			res = yielded ? TASK_RUN_YIELDED : TASK_RUN_REQUEUE;
 		} else if (yielded) {
 			/* A yield is a wake from the task itself, made here
 			 * in the CAS that ends the poll. */
 			new = (old & ~TASK_POLLING) | TASK_WOKEN;
-			res = TASK_RUN_REQUEUE;
+			res = TASK_RUN_YIELDED;
 			self_woken = true;
 		} else {
 			new = old & ~TASK_POLLING;
@@ -348,7 +351,8 @@ enum task_run_result task_run(struct task *t)
 		 * join waker is read after the CAS, and the joiner may drop
 		 * the last other reference as soon as it sees COMPLETED.
 		 */
-		if (res != TASK_RUN_REQUEUE && !joiner)
+		if (res != TASK_RUN_REQUEUE && res != TASK_RUN_YIELDED &&
+		    !joiner)
 			new -= TASK_REF_ONE;
 		if (transition(t, &old, new))
 			break;
@@ -358,7 +362,8 @@ enum task_run_result task_run(struct task *t)
 	if (joiner) {
 		wake_joiner(t);
 		task_unref(t);
-	} else if (res != TASK_RUN_REQUEUE && task_state_refs(new) == 0) {
+	} else if (res != TASK_RUN_REQUEUE && res != TASK_RUN_YIELDED &&
+		   task_state_refs(new) == 0) {
 		/* The acq_rel CAS ordered every other owner's release. */
 		task_deallocate(t);
 	}

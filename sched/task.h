@@ -229,7 +229,8 @@ extern const struct waker_vtable task_waker_vtable;
 	switch (*task_pt_) {						\
 	case 0:
 
-/* Yield (context_yield) and return PENDING: it goes to the tail. */
+/* Yield (context_yield) and return PENDING: it runs again after the rest
+ * of its scheduler's tick (sched_tick). */
 #define TASK_YIELD()							\
 	do {								\
 		*task_pt_ = __LINE__;					\

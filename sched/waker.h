@@ -83,8 +83,9 @@ static inline void waker_wake_by_ref(const struct waker *w)
 		w->vtable->wake_by_ref(w->data);
 }
 
-/* Ask to be polled again soon (back of the run queue) and then return
- * POLL_PENDING: the TASK_YIELD() of a poll function. */
+/* Ask to be polled again soon and then return POLL_PENDING: the
+ * TASK_YIELD() of a poll function.  From a scheduler's poll the task is
+ * queued again when the tick ends (sched_tick); elsewhere it is woken. */
 static inline void context_yield(struct context *cx)
 {
 	if (cx->yielded)

@@ -21,7 +21,7 @@ enum tstep {
 	TS_READY = 0,	/* return READY (output = 100 + polls) */
 	TS_PENDING,	/* return PENDING, keep nothing */
 	TS_SAVE,	/* save a clone of the waker in ->saved, PENDING */
-	TS_YIELD,	/* wake by ref, PENDING */
+	TS_YIELD,	/* wake by ref, PENDING (a self-wake, not TASK_YIELD) */
 	TS_WAKE_VAL,	/* clone the waker and wake it by value, PENDING */
 };
 

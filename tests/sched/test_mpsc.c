@@ -248,6 +248,41 @@ static void test_batch(void **state)
 	mpsc_consumer_unlock(&q);
 }
 
+/* A chain goes in with one exchange, whole and in order, behind what is
+ * queued and ahead of what comes after; a chain of one is a plain node;
+ * on an empty queue it comes out through the stub. */
+static void test_chain(void **state)
+{
+	struct item it[8];
+	struct mpsc_node stub;
+	struct mpsc_queue q;
+	enum mpsc_result r;
+
+	(void)state;
+	mpsc_init(&q, &stub);
+	for (int i = 0; i < 8; i++)
+		it[i].value = i;
+	for (int i = 1; i < 4; i++)
+		atomic_store(&it[i].node.next, &it[i + 1].node);
+	/* A stale next on the last node must be overwritten. */
+	atomic_store(&it[4].node.next, &it[7].node);
+	mpsc_enqueue_chain(&q, &it[1].node, &it[4].node);
+	assert_int_equal(mpsc_check(&q, 16, NULL, NULL), 4);
+	mpsc_enqueue(&q, &it[5].node);
+	for (int i = 1; i <= 5; i++)
+		assert_int_equal(pop(&q, &r), i);
+	assert_int_equal(pop(&q, &r), -1);
+	assert_int_equal(r, MPSC_EMPTY);
+
+	mpsc_enqueue(&q, &it[0].node);
+	mpsc_enqueue_chain(&q, &it[6].node, &it[6].node);
+	assert_int_equal(mpsc_check(&q, 16, NULL, NULL), 2);
+	assert_int_equal(pop(&q, &r), 0);
+	assert_int_equal(pop(&q, &r), 6);
+	assert_int_equal(pop(&q, &r), -1);
+	assert_int_equal(r, MPSC_EMPTY);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -257,6 +292,7 @@ int main(void)
 		cmocka_unit_test(test_busy),
 		cmocka_unit_test(test_inconsistent),
 		cmocka_unit_test(test_batch),
+		cmocka_unit_test(test_chain),
 		cmocka_unit_test(test_check_catches),
 	};
 

@@ -85,8 +85,9 @@ static void test_budget(void **st)
 
 static void test_yield_budget(void **st)
 {
-	/* One task yielding forever: each tick polls it exactly budget
-	 * times, then reports work remaining. */
+	/* One task waking itself by reference forever (a wake, not a
+	 * TASK_YIELD): each tick polls it exactly budget times, then reports
+	 * work remaining. */
 	enum tstep y[] = { TS_YIELD };
 	struct join_handle jh;
 	struct sched_tick t;
@@ -243,8 +244,11 @@ static void test_macros(void **st)
 	ct = container_of(cjh->task, struct ttask, task);
 	atomic_fetch_add(&live, 1);
 	assert_int_equal(sched_spawn(&sched, &counter_vt, &init, sizeof(init), &jh), 0);
-	/* Child saves its waker; parent yields 3 times then awaits. */
-	sched_tick(&sched);
+	/* Child saves its waker; parent yields 3 times (a tick each) then
+	 * awaits. */
+	for (int i = 0; i < 3; i++)
+		assert_true(sched_tick(&sched).has_remaining);
+	assert_false(sched_tick(&sched).has_remaining);
 	assert_int_equal(join_poll(&jh, &none, &out, sizeof(out)), POLL_PENDING);
 	assert_int_equal(sched_queued(&sched), 0);
 	waker_wake(&ct->saved);
@@ -255,11 +259,11 @@ static void test_macros(void **st)
 
 /*
  * TASK_YIELD from a scheduler's poll takes the fast path: no wake through
- * the waker, the task comes back WOKEN in the CAS that ends the poll, goes
- * to the tail behind the others and counts as a wake from the owner; a
- * wake that arrives while it polls wins over the yield and is counted
- * once, as that waker's.  Outside a scheduler (no flag) context_yield()
- * wakes through the waker.
+ * the waker, the task comes back WOKEN in the CAS that ends the poll, is
+ * queued again when the tick ends and counts as a wake from the owner; a
+ * wake that arrives while it polls is counted once, as that waker's, and
+ * the task still waits for the next tick.  Outside a scheduler (no flag)
+ * context_yield() wakes through the waker.
  */
 struct yielder {
 	struct task task;
@@ -300,19 +304,77 @@ static void test_yield_fast_path(void **st)
 	on_owner_answer = true;
 	assert_int_equal(sched_spawn(&sched, &yielder_vt, &a, sizeof(a), &ja), 0);
 	assert_int_equal(sched_spawn(&sched, &yielder_vt, &b, sizeof(b), &jb), 0);
-	t = sched_tick(&sched);
-	/* 3 yielding polls and a completing one each, interleaved. */
-	assert_int_equal(t.polled, 8);
-	assert_int_equal(t.completed, 2);
+	/* 3 yielding polls and a completing one each, interleaved: one
+	 * poll of each per tick, b's own wakes included. */
+	for (int i = 0; i < 4; i++) {
+		t = sched_tick(&sched);
+		assert_int_equal(t.polled, 2);
+		assert_int_equal(t.completed, i == 3 ? 2 : 0);
+		assert_int_equal(t.has_remaining, i < 3);
+		/* a's yield and b's wake (b's yields add nothing). */
+		assert_int_equal(t.woken_internal, i < 3 ? 2 : 0);
+		assert_int_equal(t.woken_external, 0);
+	}
 	assert_int_equal(norder, 6);
 	assert_memory_equal(order, want, sizeof(want));
-	/* 3 yields of a, 3 wakes of b (its yields add nothing). */
-	assert_int_equal(t.woken_internal, 6);
-	assert_int_equal(t.woken_external, 0);
 	assert_true(join_is_finished(&ja));
 	assert_true(join_is_finished(&jb));
 	join_drop(&ja);
 	join_drop(&jb);
+}
+
+/*
+ * A yield waits for everything queued or woken during the rest of the
+ * tick: yielder 1 runs, then 3, which spawns 4 onto the same scheduler;
+ * 4 runs in that tick, 1 only in the next.
+ */
+struct ytag {
+	struct task task;
+	int tag;
+};
+
+static enum poll recorder_poll(struct task *t, struct context *cx)
+{
+	(void)cx;
+	order[norder++] = container_of(t, struct ytag, task)->tag;
+	return POLL_READY;
+}
+
+static const struct task_vtable recorder_vt = { .poll = recorder_poll };
+
+static enum poll yspawner_poll(struct task *t, struct context *cx)
+{
+	struct ytag child = { .tag = 4 };
+
+	(void)cx;
+	order[norder++] = container_of(t, struct ytag, task)->tag;
+	assert_int_equal(sched_spawn(&sched, &recorder_vt, &child,
+				     sizeof(child), NULL), 0);
+	return POLL_READY;
+}
+
+static const struct task_vtable yspawner_vt = { .poll = yspawner_poll };
+
+static void test_yield_after_tick(void **st)
+{
+	struct yielder y = { .tag = 1 };
+	struct ytag sp = { .tag = 3 };
+	struct sched_tick t;
+	const int want[] = { 1, 3, 4, 1, 1 };
+
+	(void)st;
+	norder = 0;
+	assert_int_equal(sched_spawn(&sched, &yielder_vt, &y, sizeof(y), NULL), 0);
+	assert_int_equal(sched_spawn(&sched, &yspawner_vt, &sp, sizeof(sp), NULL), 0);
+	t = sched_tick(&sched);
+	assert_int_equal(t.polled, 3);
+	assert_int_equal(t.completed, 2);
+	assert_true(t.has_remaining);
+	assert_int_equal(norder, 3);
+	while (sched_tick(&sched).has_remaining)
+		;
+	assert_int_equal(norder, 5);
+	assert_memory_equal(order, want, sizeof(want));
 }
 
 static void test_yield_without_scheduler(void **st)
@@ -517,6 +579,7 @@ int main(void)
 		T(test_tick_counts_spawns),
 		T(test_macros),
 		T(test_yield_fast_path),
+		T(test_yield_after_tick),
 		T(test_yield_without_scheduler),
 		T(test_injector),
 		T(test_injector_cancelled),
