@@ -294,13 +294,26 @@ void rt_core_new(struct rt_core *core, struct runtime *rt)
 struct sched_tick rt_core_tick(struct rt_core *core)
 {
 	struct sched_tick tick = sched_tick(&core->slot->sched);
-	struct timer_turn turn = timer_turn(&core->rt->timer);
+	struct timer_turn turn;
 
+	/*
+	 * No timer pending: skip the turn and its clock read (a lone
+	 * yielder pays a loop iteration per yield).  The hint is read
+	 * relaxed, as timer_turn() reads it: a stale "none" can only hide
+	 * an insert made on another core, whose own next turn fires it.
+	 */
+	if (timer_next_hint(&core->rt->timer) == TIMER_NO_DEADLINE)
+		return tick;
+	turn = timer_turn(&core->rt->timer);
 	/* Sleeps that fired were woken onto their schedulers (maybe this
-	 * one): the idle re-check finds them, so has_remaining stays as is. */
+	 * one): the idle re-check finds them, so has_remaining stays as is.
+	 * Only this core writes its count: a load and a store, not an
+	 * atomic read-modify-write. */
 	if (!turn.busy)
-		atomic_fetch_add_explicit(&core->slot->timer_turns, 1,
-					  memory_order_relaxed);
+		atomic_store_explicit(&core->slot->timer_turns,
+				      atomic_load_explicit(&core->slot->timer_turns,
+							   memory_order_relaxed) + 1,
+				      memory_order_relaxed);
 	return tick;
 }
 

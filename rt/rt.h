@@ -74,6 +74,7 @@ struct rt_slot {
 	atomic_bool initialised;	/* release: publishes sched; see rt_core_new */
 
 	/* Owner writes, anyone reads (relaxed): for the dump. */
+	/* Turns of the wheel (only while a timer is pending). */
 	atomic_uint_least64_t timer_turns;
 	atomic_uint_least64_t idle_ticks;	/* clock ticks spent asleep */
 	atomic_uint_least64_t wakeups;		/* arch_wake()s sent to this core */

@@ -16,12 +16,13 @@
  * Which calls may run concurrently with which (llist.h style):
  *
  *                        | enqueue | try_dequeue | dequeue_locked | trylock
- *   mpsc_enqueue         |   yes   |     yes     |      yes       |   yes
+ *   mpsc_enqueue(_chain) |   yes   |     yes     |      yes       |   yes
  *   mpsc_try_dequeue     |   yes   |  yes (BUSY) |   yes (BUSY)   |   yes
  *   mpsc_dequeue_locked  |   yes   |  yes (BUSY) | no: lock holder|   yes
  *                        |         |             |  only, 1 thread|
  *
- * Progress: enqueue is wait-free (one exchange, one store).  Dequeue is
+ * Progress: enqueue is wait-free (one exchange, one store; a chain of any
+ * length likewise).  Dequeue is
  * lock-free except for one window: a producer preempted between its
  * exchange and its store blocks the consumer from the nodes behind it; the
  * consumer sees MPSC_INCONSISTENT and retries later (it never spins here).

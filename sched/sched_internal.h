@@ -17,8 +17,11 @@
 enum task_run_result {
 	TASK_RUN_PENDING,	/* polled, not woken: reference dropped */
 	TASK_RUN_REQUEUE,	/* polled and woken meanwhile: caller enqueues */
-	TASK_RUN_YIELDED,	/* yielded (maybe woken too): caller enqueues
-				 * it behind this tick's other work */
+	TASK_RUN_YIELDED,	/* yielded: caller enqueues it behind this
+				 * tick's other work and counts the wake (an
+				 * owner's) */
+	TASK_RUN_YIELDED_WOKEN,	/* yielded and woken meanwhile (that waker
+				 * counted it): enqueued as YIELDED */
 	TASK_RUN_DONE,		/* polled, now COMPLETED: reference dropped */
 	TASK_RUN_RETIRED,	/* was CANCELED: completed unpolled, dropped */
 };

@@ -205,12 +205,23 @@ struct sched_tick sched_tick(struct scheduler *s)
 	struct mpsc_node *batch[SCHED_TICK_BATCH];
 	/* Tasks that yielded this tick, in order; queued again at its end. */
 	struct mpsc_node *yfirst = NULL, *ylast = NULL;
+	unsigned yields = 0, held = 0;
 
 	while (tick.polled < SCHED_TICK_BUDGET) {
 		unsigned want = MIN(SCHED_TICK_BATCH,
 				    SCHED_TICK_BUDGET - tick.polled);
 		bool inconsistent;
-		unsigned n = sched_take_batch(s, batch, want, &inconsistent);
+		unsigned n;
+
+		/*
+		 * `queued` never counts fewer tasks than are queued, and it
+		 * counts the yielders this tick holds: if it counts no more
+		 * than those, the queue is empty; skip the consumer lock's
+		 * exchange (a lone yielder pays one tick per yield).
+		 */
+		if (sched_queued(s) <= held)
+			break;
+		n = sched_take_batch(s, batch, want, &inconsistent);
 
 		if (n == 0) {
 			/* Not a poll: does not count against the budget. */
@@ -238,7 +249,8 @@ struct sched_tick sched_tick(struct scheduler *s)
 			 * its own tasks).  A task that goes back to the tail
 			 * never leaves the count.
 			 */
-			if (rr != TASK_RUN_REQUEUE && rr != TASK_RUN_YIELDED)
+			if (rr == TASK_RUN_DONE || rr == TASK_RUN_PENDING ||
+			    rr == TASK_RUN_RETIRED)
 				atomic_fetch_sub_explicit(&s->queued, 1,
 							  memory_order_relaxed);
 			switch (rr) {
@@ -255,6 +267,10 @@ struct sched_tick sched_tick(struct scheduler *s)
 				tick.polled++;
 				break;
 			case TASK_RUN_YIELDED:
+				/* A wake by the owner, counted below. */
+				yields++;
+				/* fall through */
+			case TASK_RUN_YIELDED_WOKEN:
 				/* Owner-local until the tick ends: plain
 				 * stores, published by mpsc_enqueue_chain. */
 				atomic_store_explicit(&t->run_node.next, NULL,
@@ -266,6 +282,7 @@ struct sched_tick sched_tick(struct scheduler *s)
 				else
 					yfirst = &t->run_node;
 				ylast = &t->run_node;
+				held++;
 				tick.polled++;
 				break;
 			case TASK_RUN_PENDING:
@@ -282,8 +299,10 @@ struct sched_tick sched_tick(struct scheduler *s)
 	 * yield in a loop ends its tick after one poll of each instead of
 	 * spending the whole budget on them.
 	 */
-	if (yfirst)
+	if (yfirst) {
 		mpsc_enqueue_chain(&s->queue, yfirst, ylast);
+		owner_add(&s->woken_internal, yields);
+	}
 	atomic_store_explicit(&s->current_task, 0, memory_order_relaxed);
 	owner_add(&s->polled, tick.polled);
 	owner_add(&s->completed, tick.completed);

@@ -75,9 +75,11 @@ struct sched_tick {
 /*
  * Counters: relaxed atomics, read by anyone (the `rt` dump) at any time.
  * `queued` is approximate: it is raised before a task is enqueued and
- * lowered after it is dequeued (by sched_tick() once per tick), so a reader
- * can see tasks counted that are not yet (or no longer) in the queue, never
- * fewer than are in it; it is exact between ticks when nothing is moving.
+ * lowered after it is dequeued (by sched_tick() after each poll; a task
+ * that goes back to the queue, woken or yielded, stays counted, also while
+ * a tick holds it), so a reader can see tasks counted that are not yet (or
+ * no longer) in the queue, never fewer than are in it; it is exact between
+ * ticks when nothing is moving.
  * "woken" for the dump is woken_internal + woken_external: wakes that made
  * a task runnable on this scheduler (or found it polling here), sorted by
  * the on_owner hook.
@@ -138,8 +140,8 @@ void sched_spawn_allocated(struct scheduler *s, struct task *t,
  * Poll up to SCHED_TICK_BUDGET woken tasks, in queue order.  A task woken
  * while it was polled goes to the tail and may run again in the same tick;
  * a task that yields (TASK_YIELD) is queued again only when the tick ends,
- * so it runs at most once per tick.  Ends early when the queue is empty or
- * a thief holds it.  Owner only.
+ * so after a yield it does not run again in that tick.  Ends early when
+ * the queue is empty or a thief holds it.  Owner only.
  */
 struct sched_tick sched_tick(struct scheduler *s);
 

@@ -294,7 +294,7 @@ enum task_run_result task_run(struct task *t)
 	struct context cx = { &self, &yielded };
 	enum task_run_result res;
 	enum poll p;
-	bool joiner = false, dropped = false, self_woken = false;
+	bool joiner = false, dropped = false;
 
 	/* start: WOKEN -> POLLING, or CANCELED -> COMPLETED unpolled. */
 	for (;;) {
@@ -317,7 +317,6 @@ enum task_run_result task_run(struct task *t)
 	/* end: READY or CANCELED -> COMPLETED; woken meanwhile -> requeue. */
 	old = load_state(t);
 	for (;;) {
-		self_woken = false;
 		if (!(old & TASK_POLLING))
 			panic("task_run: task %llu not POLLING after poll",
 			      (unsigned long long)t->id);
@@ -334,13 +333,13 @@ enum task_run_result task_run(struct task *t)
 			 * counted as that waker's; the yield still decides
 			 * where the task goes. */
 			new = old & ~TASK_POLLING;
-			res = yielded ? TASK_RUN_YIELDED : TASK_RUN_REQUEUE;
+			res = yielded ? TASK_RUN_YIELDED_WOKEN : TASK_RUN_REQUEUE;
 		} else if (yielded) {
 			/* A yield is a wake from the task itself, made here
-			 * in the CAS that ends the poll. */
+			 * in the CAS that ends the poll; sched_tick counts
+			 * it. */
 			new = (old & ~TASK_POLLING) | TASK_WOKEN;
 			res = TASK_RUN_YIELDED;
-			self_woken = true;
 		} else {
 			new = old & ~TASK_POLLING;
 			res = TASK_RUN_PENDING;
@@ -351,18 +350,15 @@ enum task_run_result task_run(struct task *t)
 		 * join waker is read after the CAS, and the joiner may drop
 		 * the last other reference as soon as it sees COMPLETED.
 		 */
-		if (res != TASK_RUN_REQUEUE && res != TASK_RUN_YIELDED &&
-		    !joiner)
+		if (res == TASK_RUN_PENDING || (res == TASK_RUN_DONE && !joiner))
 			new -= TASK_REF_ONE;
 		if (transition(t, &old, new))
 			break;
 	}
-	if (self_woken)
-		sched_count_wake(bound_sched(t));
 	if (joiner) {
 		wake_joiner(t);
 		task_unref(t);
-	} else if (res != TASK_RUN_REQUEUE && res != TASK_RUN_YIELDED &&
+	} else if ((res == TASK_RUN_PENDING || res == TASK_RUN_DONE) &&
 		   task_state_refs(new) == 0) {
 		/* The acq_rel CAS ordered every other owner's release. */
 		task_deallocate(t);

@@ -212,7 +212,7 @@ extern const struct waker_vtable task_waker_vtable;
  *
  *           TASK_BEGIN(c->pt);
  *           for (c->i = 0; c->i < 3; c->i++)
- *                   TASK_YIELD();            // back of the run queue
+ *                   TASK_YIELD();            // after the rest of the tick
  *           TASK_AWAIT(join_poll(&c->child, cx, &c->child_out, sizeof(int)));
  *           c->out = c->child_out + c->i;
  *           TASK_END;                        // READY

@@ -44,8 +44,9 @@ struct waker {
 /*
  * What a poll function is given: the waker of the task being polled, and
  * (from the scheduler, else NULL) a flag that yielding sets instead of
- * waking the task through its waker: the scheduler requeues it after the
- * poll without the wake's atomic read-modify-write.  Use context_yield().
+ * waking the task through its waker: the scheduler queues it again when
+ * the tick ends, without the wake's atomic read-modify-write.  Use
+ * context_yield().
  */
 struct context {
 	const struct waker *waker;

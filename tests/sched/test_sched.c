@@ -273,7 +273,7 @@ struct yielder {
 	bool wake_too;		/* also wake itself by reference while polling */
 };
 
-static int order[16];
+static int order[128];
 static unsigned norder;
 
 static enum poll yielder_poll(struct task *t, struct context *cx)
@@ -371,10 +371,59 @@ static void test_yield_after_tick(void **st)
 	assert_int_equal(t.completed, 2);
 	assert_true(t.has_remaining);
 	assert_int_equal(norder, 3);
-	while (sched_tick(&sched).has_remaining)
-		;
+	for (int i = 0; i < 2; i++)
+		assert_true(sched_tick(&sched).has_remaining);
+	t = sched_tick(&sched);
+	assert_int_equal(t.completed, 1);
+	assert_false(t.has_remaining);
 	assert_int_equal(norder, 5);
 	assert_memory_equal(order, want, sizeof(want));
+}
+
+/*
+ * More yielders than the budget: a tick polls the first 64 and queues
+ * them behind the 36 it did not reach, so the next tick polls 64..99 and
+ * then 0..27.  A yielder cancelled while a tick holds it is retired
+ * unpolled by the next tick.
+ */
+#define NY	100
+
+static void test_yield_budget_order(void **st)
+{
+	struct join_handle jh[NY];
+	struct sched_tick t;
+	size_t queued;
+
+	(void)st;
+	norder = 0;
+	for (int i = 0; i < NY; i++) {
+		struct yielder y = { .tag = i };
+
+		assert_int_equal(sched_spawn(&sched, &yielder_vt, &y, sizeof(y),
+					     &jh[i]), 0);
+	}
+	assert_int_equal(sched_tick(&sched).polled, SCHED_TICK_BUDGET);
+	assert_int_equal(sched_check(&sched), NY);
+	norder = 0;
+	t = sched_tick(&sched);
+	assert_int_equal(t.polled, SCHED_TICK_BUDGET);
+	assert_int_equal(norder, SCHED_TICK_BUDGET);
+	for (int i = 0; i < NY - SCHED_TICK_BUDGET; i++)
+		assert_int_equal(order[i], SCHED_TICK_BUDGET + i);
+	for (int i = NY - SCHED_TICK_BUDGET; i < SCHED_TICK_BUDGET; i++)
+		assert_int_equal(order[i], i - (NY - SCHED_TICK_BUDGET));
+	/* Cancel them all; each is queued (WOKEN): retired, never polled. */
+	for (int i = 0; i < NY; i++)
+		assert_true(join_cancel(&jh[i]));
+	queued = sched_check(&sched);
+	assert_int_equal(queued, NY);
+	norder = 0;
+	t = sched_tick(&sched);
+	t.completed += sched_tick(&sched).completed;
+	assert_int_equal(norder, 0);
+	assert_int_equal(t.completed, NY);
+	for (int i = 0; i < NY; i++)
+		join_drop(&jh[i]);
 }
 
 static void test_yield_without_scheduler(void **st)
@@ -580,6 +629,7 @@ int main(void)
 		T(test_macros),
 		T(test_yield_fast_path),
 		T(test_yield_after_tick),
+		T(test_yield_budget_order),
 		T(test_yield_without_scheduler),
 		T(test_injector),
 		T(test_injector_cancelled),

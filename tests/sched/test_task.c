@@ -217,7 +217,9 @@ static void test_wake_while_polling(void **st)
 	assert_int_equal(t.woken_external + t.woken_internal, 2);
 }
 
-static void test_yield_order(void **st)
+/* Self-wakes (TS_YIELD wakes by reference) go to the tail within the
+ * tick; TASK_YIELD's order is test_sched.c's test_yield_after_tick. */
+static void test_self_wake_order(void **st)
 {
 	enum tstep a[] = { TS_YIELD, TS_YIELD, TS_READY };
 	enum tstep r[] = { TS_READY };
@@ -558,7 +560,7 @@ int main(void)
 		T(test_pending_task_dropped_runs_drop_state),
 		T(test_wake_rules),
 		T(test_wake_while_polling),
-		T(test_yield_order),
+		T(test_self_wake_order),
 		T(test_join_output),
 		T(test_join_after_completion),
 		T(test_join_waker_replaced),
