@@ -1,7 +1,9 @@
 /*
  * stress_mpsc.c - many producers, a consumer and a thief on one MPSC queue.
  *
- * PRODUCERS threads each enqueue their own numbered items; the owner
+ * PRODUCERS threads each enqueue their own numbered items (the odd ones
+ * as chains of 1-8 with mpsc_enqueue_chain, linked with relaxed stores
+ * as sched_tick links its yielders); the owner
  * consumes under mpsc_consumer_trylock() and a thief takes the consumer lock and
  * drains small batches with mpsc_dequeue_batch_locked(), as sched_tick
  * does.
@@ -43,7 +45,25 @@ static void *producer(void *arg)
 	for (unsigned long i = 0; i < n_items; i++) {
 		items[p][i].producer = p;
 		items[p][i].seq = i;
-		mpsc_enqueue(&queue, &items[p][i].node);
+		if (p & 1) {
+			/* A chain of up to 8: items i..j. */
+			unsigned long j = i + (i * 7 + p) % 8;
+
+			if (j >= n_items)
+				j = n_items - 1;
+			for (unsigned long k = i + 1; k <= j; k++) {
+				items[p][k].producer = p;
+				items[p][k].seq = k;
+				atomic_store_explicit(&items[p][k - 1].node.next,
+						      &items[p][k].node,
+						      memory_order_relaxed);
+			}
+			mpsc_enqueue_chain(&queue, &items[p][i].node,
+					   &items[p][j].node);
+			i = j;
+		} else {
+			mpsc_enqueue(&queue, &items[p][i].node);
+		}
 		if ((i & 1023) == 0)
 			sched_yield();
 	}
