@@ -2,7 +2,8 @@
  * test_rt.c - the runtime on 1, 2, 4 and 16 host cores (pthreads): every
  * task completes exactly once whether spawned from a core or through the
  * injector, work reaches every core, the steal books balance, a stopped
- * core's tasks finish elsewhere, timers fire, the 513th core panics.
+ * core's tasks finish elsewhere, timers fire, injected work overtakes
+ * yielding tasks, the 513th core panics.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -302,6 +303,88 @@ static void test_timers_fire_on_4_cores(void **state)
 	h_free(&h);
 }
 
+/* ---- yielders and injected work ------------------------------------------ */
+
+/*
+ * A core whose only tasks yield in a loop looks at the injector after each
+ * round of them (a yield waits for the end of the tick): a task injected
+ * while two yielders run starts after at most a few more of their polls
+ * (the rest of the current tick, one more round, one more if the push was
+ * half-way when the core looked), not after a whole 64-poll tick of them.
+ * Counts polls, not time.
+ */
+static atomic_uint ypolls;
+static atomic_bool ystop;
+static atomic_uint seen_at;		/* ypolls when the injected task ran */
+
+struct ytask {
+	struct task task;
+	unsigned pt;
+};
+
+static enum poll y_poll(struct task *t, struct context *cx)
+{
+	struct ytask *y = container_of(t, struct ytask, task);
+
+	TASK_BEGIN(y->pt);
+	while (!atomic_load(&ystop)) {
+		atomic_fetch_add(&ypolls, 1);
+		TASK_YIELD();
+	}
+	TASK_END;
+}
+
+static const struct task_vtable y_vt = { .poll = y_poll };
+
+static enum poll mark_poll(struct task *t, struct context *cx)
+{
+	(void)t;
+	(void)cx;
+	atomic_store(&seen_at, atomic_load(&ypolls));
+	atomic_fetch_add(&completed, 1);
+	return POLL_READY;
+}
+
+static const struct task_vtable mark_vt = { .poll = mark_poll };
+
+static void test_injected_task_overtakes_yielders(void **state)
+{
+	struct harness h;
+	struct join_handle jy[2];
+
+	(void)state;
+	reset_counters();
+	atomic_store(&ypolls, 0);
+	atomic_store(&ystop, false);
+	h_start(&h, 1);
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(rt_spawn(h.rt, &y_vt, NULL, sizeof(struct ytask),
+					  &jy[i]), 0);
+	for (unsigned round = 0; round < 20; round++) {
+		unsigned before;
+
+		/* The yielders are running on the core. */
+		before = atomic_load(&ypolls);
+		while (atomic_load(&ypolls) < before + 100)
+			sched_yield();
+		assert_int_equal(rt_spawn(h.rt, &mark_vt, NULL,
+					  sizeof(struct task), NULL), 0);
+		/* The push is complete: count from here (the task may even
+		 * have run already: a negative difference). */
+		before = atomic_load(&ypolls);
+		assert_true(h_wait_for(&completed, round + 1, 10000));
+		/* 2 (this tick) + 2 (the next) + 2 (a look that raced) */
+		assert_true((int)(atomic_load(&seen_at) - before) <= 6);
+	}
+	atomic_store(&ystop, true);
+	h_stop(&h);
+	for (int i = 0; i < 2; i++) {
+		assert_true(join_is_finished(&jy[i]));
+		join_drop(&jy[i]);
+	}
+	h_free(&h);
+}
+
 /* ---- slot claims ---------------------------------------------------------- */
 
 static void test_513th_core_panics(void **state)
@@ -387,6 +470,7 @@ int main(void)
 		cmocka_unit_test(test_from_injector_16),
 		cmocka_unit_test(test_stopped_core_tasks_finish_elsewhere),
 		cmocka_unit_test(test_timers_fire_on_4_cores),
+		cmocka_unit_test(test_injected_task_overtakes_yielders),
 		cmocka_unit_test(test_513th_core_panics),
 		cmocka_unit_test(test_global_runtime_set_once),
 		cmocka_unit_test(test_dump_shows_every_core),
