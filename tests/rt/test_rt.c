@@ -313,7 +313,7 @@ static void test_timers_fire_on_4_cores(void **state)
  * half-way when the core looked), not after a whole 64-poll tick of them.
  * Counts polls, not time.
  */
-static atomic_uint ypolls;
+static atomic_uint ypolls, ydone;
 static atomic_bool ystop;
 static atomic_uint seen_at;		/* ypolls when the injected task ran */
 
@@ -331,6 +331,7 @@ static enum poll y_poll(struct task *t, struct context *cx)
 		atomic_fetch_add(&ypolls, 1);
 		TASK_YIELD();
 	}
+	atomic_fetch_add(&ydone, 1);
 	TASK_END;
 }
 
@@ -355,6 +356,7 @@ static void test_injected_task_overtakes_yielders(void **state)
 	(void)state;
 	reset_counters();
 	atomic_store(&ypolls, 0);
+	atomic_store(&ydone, 0);
 	atomic_store(&ystop, false);
 	h_start(&h, 1);
 	for (int i = 0; i < 2; i++)
@@ -377,6 +379,7 @@ static void test_injected_task_overtakes_yielders(void **state)
 		assert_true((int)(atomic_load(&seen_at) - before) <= 6);
 	}
 	atomic_store(&ystop, true);
+	assert_true(h_wait_for(&ydone, 2, 10000));
 	h_stop(&h);
 	for (int i = 0; i < 2; i++) {
 		assert_true(join_is_finished(&jy[i]));
