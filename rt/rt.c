@@ -298,9 +298,12 @@ struct sched_tick rt_core_tick(struct rt_core *core)
 
 	/*
 	 * No timer pending: skip the turn and its clock read (a lone
-	 * yielder pays a loop iteration per yield).  The hint is read
-	 * relaxed, as timer_turn() reads it: a stale "none" can only hide
-	 * an insert made on another core, whose own next turn fires it.
+	 * yielder pays a loop iteration per yield).  timer_turn() would
+	 * return at once too: it starts with the same relaxed hint, and no
+	 * clock is at TIMER_NO_DEADLINE.  A stale "none" can only hide an
+	 * insert made elsewhere; the inserting core's own turns and idle
+	 * arming see it, and a core that stops with a timer pending wakes
+	 * a peer (rt_core_run).
 	 */
 	if (timer_next_hint(&core->rt->timer) == TIMER_NO_DEADLINE)
 		return tick;
@@ -508,7 +511,10 @@ void rt_core_run(struct rt_core *core)
 	 * wakers (rt_wake_slot); then the tasks already queued need a peer. */
 	atomic_fetch_or_explicit(&core->rt->idle[core->slot->index / 64], 0,
 				 memory_order_acq_rel);
-	if (sched_queued(&core->slot->sched) > 0)
+	/* So do pending timers: a peer that went idle before they were
+	 * inserted armed its timer for none of them. */
+	if (sched_queued(&core->slot->sched) > 0 ||
+	    timer_next_hint(&core->rt->timer) != TIMER_NO_DEADLINE)
 		rt_wake_any(core->rt);
 }
 

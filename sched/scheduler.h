@@ -54,7 +54,9 @@
  *                  whether the owning core sleeps and sends it arch_wake().
  *   on_owner(arg)  true if the caller runs on the core that ticks this
  *                  scheduler; it sorts wakes into woken_internal and
- *                  woken_external.  Without it every wake counts external.
+ *                  woken_external.  Without it every wake counts external,
+ *                  except a TASK_YIELD: sched_tick() counts those as
+ *                  internal (the ticking thread is the owner).
  */
 struct sched_hooks {
 	void (*notify)(void *arg);

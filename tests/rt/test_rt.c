@@ -2,8 +2,9 @@
  * test_rt.c - the runtime on 1, 2, 4 and 16 host cores (pthreads): every
  * task completes exactly once whether spawned from a core or through the
  * injector, work reaches every core, the steal books balance, a stopped
- * core's tasks finish elsewhere, timers fire, injected work overtakes
- * yielding tasks, the 513th core panics.
+ * core's tasks finish elsewhere (and its pending timers still fire),
+ * timers fire, injected work starts within a round of yielding tasks, the
+ * 513th core panics.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -303,6 +304,62 @@ static void test_timers_fire_on_4_cores(void **state)
 	h_free(&h);
 }
 
+/*
+ * A core that stops with a timer pending wakes a peer: the peer went idle
+ * before the timer existed, so it armed its own timer for nothing, and
+ * without a wake the sleep would never fire.
+ */
+static bool wait_state(struct harness *h, unsigned slot, int state)
+{
+	uint64_t end = h_now_ms() + 10000;
+
+	while (atomic_load(&h->rt->slots[slot].state) != state)
+		if (h_now_ms() > end)
+			return false;
+	return true;
+}
+
+static void test_stopping_core_hands_on_its_timers(void **state)
+{
+	struct harness h;
+	struct sleeper_task init = { .ns = 200ull * 1000 * 1000 };
+	unsigned runner = 2, j;
+
+	(void)state;
+	reset_counters();
+	atomic_store(&early, 0);
+	h_start(&h, 2);
+	/* Both cores asleep with no timer pending. */
+	assert_true(wait_state(&h, 0, RT_CORE_IDLE));
+	assert_true(wait_state(&h, 1, RT_CORE_IDLE));
+	init.rt = h.rt;
+	assert_int_equal(rt_spawn(h.rt, &sleeper_vt, &init, sizeof(init),
+				  NULL), 0);
+	/* One core takes it, arms the sleep (its tick then counts the
+	 * poll) and goes back to sleep. */
+	for (uint64_t end = h_now_ms() + 10000; runner == 2;) {
+		for (unsigned i = 0; i < 2; i++)
+			if (atomic_load(&h.rt->slots[i].sched.polled) > 0)
+				runner = i;
+		if (h_now_ms() > end)
+			break;
+		sched_yield();
+	}
+	assert_true(runner < 2);
+	assert_true(timer_next_hint(&h.rt->timer) != TIMER_NO_DEADLINE);
+	assert_true(wait_state(&h, runner, RT_CORE_IDLE));
+	j = h.cores[0].core.slot->index == runner ? 0 : 1;
+	rt_core_stop(&h.cores[j].core);
+	pthread_join(h.cores[j].thread, NULL);
+	/* The other core fires it (and runs the task off the stopped one). */
+	assert_true(h_wait_for(&completed, 1, 3000));
+	rt_core_stop(&h.cores[1 - j].core);
+	pthread_join(h.cores[1 - j].thread, NULL);
+	assert_int_equal(atomic_load(&errors), 0);
+	assert_int_equal(atomic_load(&early), 0);
+	h_free(&h);
+}
+
 /* ---- yielders and injected work ------------------------------------------ */
 
 /*
@@ -348,7 +405,7 @@ static enum poll mark_poll(struct task *t, struct context *cx)
 
 static const struct task_vtable mark_vt = { .poll = mark_poll };
 
-static void test_injected_task_overtakes_yielders(void **state)
+static void test_injected_task_passes_yielders_within_a_round(void **state)
 {
 	struct harness h;
 	struct join_handle jy[2];
@@ -473,7 +530,8 @@ int main(void)
 		cmocka_unit_test(test_from_injector_16),
 		cmocka_unit_test(test_stopped_core_tasks_finish_elsewhere),
 		cmocka_unit_test(test_timers_fire_on_4_cores),
-		cmocka_unit_test(test_injected_task_overtakes_yielders),
+		cmocka_unit_test(test_injected_task_passes_yielders_within_a_round),
+		cmocka_unit_test(test_stopping_core_hands_on_its_timers),
 		cmocka_unit_test(test_513th_core_panics),
 		cmocka_unit_test(test_global_runtime_set_once),
 		cmocka_unit_test(test_dump_shows_every_core),
