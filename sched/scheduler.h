@@ -84,7 +84,9 @@ struct sched_tick {
  * ticks when nothing is moving.
  * "woken" for the dump is woken_internal + woken_external: wakes that made
  * a task runnable on this scheduler (or found it polling here), sorted by
- * the on_owner hook.
+ * the on_owner hook.  The owner's counters are a load and a store, not an
+ * RMW: a wake from an interrupt handler on the owning core that lands
+ * between the two loses one count (statistics only).
  */
 struct scheduler {
 	struct mpsc_queue queue;
