@@ -2,9 +2,10 @@
  * test_model.c - model-based random test of the task state machine.
  *
  * Random sequences of spawn / wake (by ref, by value) / clone / drop /
- * tick / cancel / join / drop handle / steal run against the real
- * scheduler and against a small reference model (FIFO run queues, flags,
- * reference count per task).  After every step the test compares each
+ * tick / cancel / join / drop handle / steal, with tasks that finish,
+ * stay pending, wake themselves, save their waker or TASK_YIELD, run
+ * against the real scheduler and against a small reference model (FIFO
+ * run queues, flags, reference count per task).  After every step the test compares each
  * live task's state word, reference count and queue, every tick's fields
  * and poll order, and which tasks have been freed.
  */
@@ -24,7 +25,11 @@
 #define SEEDS		20
 #define QMAX		(SLOTS * 2)
 
-enum action { ACT_READY, ACT_PENDING, ACT_YIELD, ACT_SAVE, N_ACTIONS };
+/* ACT_YIELD wakes itself by reference (to the tail, may run again in the
+ * tick); ACT_TASK_YIELD is TASK_YIELD (queued again when the tick ends). */
+enum action {
+	ACT_READY, ACT_PENDING, ACT_YIELD, ACT_SAVE, ACT_TASK_YIELD, N_ACTIONS
+};
 
 /* ---- the real side ------------------------------------------------------- */
 
@@ -110,6 +115,9 @@ static enum poll mt_poll(struct task *t, struct context *cx)
 	case ACT_YIELD:
 		waker_wake_by_ref(cx->waker);
 		return POLL_PENDING;
+	case ACT_TASK_YIELD:
+		context_yield(cx);
+		return POLL_PENDING;
 	case ACT_SAVE:
 		for (int k = 0; k < MAX_WAKERS; k++) {
 			if (!waker_is_some(&wakers[i][k])) {
@@ -140,6 +148,8 @@ static const struct task_vtable mt_vt = {
 
 static void model_tick(int q, struct sched_tick *want, int *log, int *len)
 {
+	int yielded[SCHED_TICK_BUDGET], ny = 0;
+
 	*len = 0;
 	memset(want, 0, sizeof(*want));
 	while (want->polled < SCHED_TICK_BUDGET && model_len(q) > 0) {
@@ -163,6 +173,12 @@ static void model_tick(int q, struct sched_tick *want, int *log, int *len)
 			want->woken_external++;
 			model_push(q, i);
 			break;
+		case ACT_TASK_YIELD:
+			/* Counted as the owner's wake, queued at the end. */
+			want->woken_internal++;
+			yielded[ny++] = i;
+			m[i].queue = q;
+			break;
 		case ACT_SAVE:
 			if (m[i].wakers < MAX_WAKERS)
 				m[i].wakers++;
@@ -171,6 +187,10 @@ static void model_tick(int q, struct sched_tick *want, int *log, int *len)
 			break;
 		}
 		model_settle(i);
+	}
+	for (int k = 0; k < ny; k++) {
+		m[yielded[k]].queue = -1;
+		model_push(q, yielded[k]);
 	}
 	want->has_remaining = model_len(q) > 0;
 }
@@ -277,8 +297,10 @@ static void step_tick(void)
 	assert_int_equal(got.completed, want.completed);
 	assert_int_equal(got.has_remaining, want.has_remaining);
 	assert_int_equal(got.spawned, 0);
-	/* Yields are the only wakes during a tick (no on_owner hook). */
+	/* Yields are the only wakes during a tick: self-wakes count as
+	 * external (no on_owner hook), TASK_YIELDs as the owner's. */
 	assert_int_equal(got.woken_external, want.woken_external);
+	assert_int_equal(got.woken_internal, want.woken_internal);
 	assert_int_equal(polled_len, len);
 	assert_memory_equal(polled_log, log, (size_t)len * sizeof(int));
 }
@@ -424,7 +446,8 @@ static void run_seed(uint32_t seed)
 
 			/* Yield rarely, so ticks stay short. */
 			action[i] = (enum action)rnd(N_ACTIONS);
-			if (action[i] == ACT_YIELD && rnd(4))
+			if ((action[i] == ACT_YIELD ||
+			     action[i] == ACT_TASK_YIELD) && rnd(4))
 				action[i] = ACT_PENDING;
 			break;
 		}
