@@ -14,7 +14,10 @@
  * `NAME  NS ns/iter`, the peer's format.  busy2 also prints the largest
  * delay between an injected spawn and its first poll.  A workload that does
  * not finish within TIMEOUT_S prints `# NAME DNF` and is released.  Env
- * BENCH_RT_ONLY=substring runs only the matching workloads (for perf).
+ * BENCH_RT_ONLY=substring runs only the matching workloads (for perf);
+ * BENCH_RT_PHASES=1 also prints, for the spawn_many_remote workloads, the
+ * mean time of the spawn and join halves of an iteration and how often
+ * the main thread parked per iteration (a `#` line).
  */
 #define _GNU_SOURCE
 #include <linux/futex.h>
@@ -65,6 +68,10 @@ static uint64_t now_ns(void)
 
 enum { PARK_EMPTY = 0, PARK_NOTIFIED = 1, PARK_PARKED = 2 };
 static atomic_uint park_state;
+
+/* BENCH_RT_PHASES: sums over the timed and warm-up iterations. */
+static bool phases;
+static uint64_t ph_spawn_ns, ph_join_ns, ph_parks, ph_iters;
 
 static long futex(atomic_uint *w, int op, unsigned val, const struct timespec *ts)
 {
@@ -132,6 +139,7 @@ static bool block_on(enum poll (*fn)(void *arg, struct context *cx), void *arg)
 		if (now_ns() >= deadline)
 			return false;
 		park(deadline);
+		ph_parks++;
 	}
 	return true;
 }
@@ -304,10 +312,35 @@ static const struct task_vtable empty_vt = { .poll = empty_poll };
 static bool spawn_remote_n(unsigned n)
 {
 	struct join_all j = { handles, n, 0 };
+	uint64_t t0 = now_ns(), t1;
+	bool done;
 
 	for (unsigned i = 0; i < n; i++)
 		spawn(&empty_vt, NULL, sizeof(struct task), &handles[i]);
-	return block_on(join_all_poll, &j);
+	t1 = now_ns();
+	done = block_on(join_all_poll, &j);
+	ph_spawn_ns += t1 - t0;
+	ph_join_ns += now_ns() - t1;
+	ph_iters++;
+	return done;
+}
+
+static void phases_reset(void)
+{
+	ph_spawn_ns = ph_join_ns = ph_parks = ph_iters = 0;
+}
+
+/* Print and reset the phase sums (BENCH_RT_PHASES). */
+static void phases_report(const char *name)
+{
+	if (phases && ph_iters)
+		printf("# %s phases: spawn %llu ns, join %llu ns, %.1f parks "
+		       "per iteration (mean of %llu)\n", name,
+		       (unsigned long long)(ph_spawn_ns / ph_iters),
+		       (unsigned long long)(ph_join_ns / ph_iters),
+		       (double)ph_parks / (double)ph_iters,
+		       (unsigned long long)ph_iters);
+	phases_reset();
 }
 
 static bool spawn_many_remote(void)
@@ -607,17 +640,22 @@ int main(void)
 	if ((e = getenv("BENCH_RT_SCALE")) && atof(e) > 0)
 		scale = atof(e);
 	only = getenv("BENCH_RT_ONLY");
+	phases = (e = getenv("BENCH_RT_PHASES")) && atoi(e) > 0;
 	printf("# bench_rt: %u workers, median of per-iteration times\n", nworkers);
 
 	h_start(&harness, nworkers);
 	the_rt = harness.rt;
 	bench("spawn_many_local", 200, spawn_many_local);
+	phases_reset();
 	bench("spawn_many_remote_idle", 200, spawn_many_remote);
+	phases_report("spawn_many_remote_idle");
 
 	atomic_store_explicit(&busy_flag, true, memory_order_relaxed);
 	for (unsigned i = 0; i < 2 * nworkers; i++)
 		spawn(&busy_vt, NULL, sizeof(struct busy_task), &busy_h[i]);
+	phases_reset();
 	bench("spawn_many_remote_busy1", 50, spawn_many_remote);
+	phases_report("spawn_many_remote_busy1");
 	busy_release(busy_h, 2 * nworkers);
 
 	/*
