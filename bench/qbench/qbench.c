@@ -8,7 +8,10 @@
  * "try_dequeue" line takes and drops the lock per pop (mpsc_try_dequeue),
  * and "batch16" takes it per 16 pops, which is what sched_tick() does
  * (cross-core shape only).  Functions come from libhyphae.a (not inlined),
- * as the scheduler calls them.  Built by mk/benchcmp.mk; lines are parsed
+ * as the scheduler calls them.  The cross-core shape starts every run with
+ * hyphae's nodes unlinked (next NULL), as it does wfcqueue's
+ * (cds_wfcq_node_init): otherwise a run would inherit the links of the
+ * previous one.  Built by mk/benchcmp.mk; lines are parsed
  * by bench/compare.  The peer's code below is unchanged apart from the
  * hyphae cases.
  */
@@ -121,7 +124,7 @@ static void *producer(void*a){pin(1); while(!atomic_load(&start));
   return 0;}
 static void xcore(int w,const char*name){
   which=w; vq_init(&VQ); mpsc_init(&HQ,&HSTUB); if(w==3&&!mpsc_consumer_trylock(&HQ))abort(); cds_wfcq_init(&WH,&WT); ck_ring_init(&RING,1024);
-  for(unsigned long i=0;i<QN;i++) cds_wfcq_node_init(&items[i].w);
+  for(unsigned long i=0;i<QN;i++){ cds_wfcq_node_init(&items[i].w); atomic_store_explicit(&items[i].h.next,NULL,memory_order_relaxed); }
   pthread_t p; atomic_store(&start,0); pthread_create(&p,0,producer,0); pin(0);
   double t=now_ns(); atomic_store(&start,1); unsigned long got=0, empty=0;
   while(got<QN){ void*r=NULL; switch(w){ case 0: r=vq_pop(&VQ); break; case 1: r=__cds_wfcq_dequeue_blocking(&WH,&WT); break; case 2: if(!ck_ring_dequeue_mpmc(&RING,RBUF,&r)) r=NULL; break;
