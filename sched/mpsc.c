@@ -23,34 +23,6 @@ void mpsc_init(struct mpsc_queue *q, struct mpsc_node *stub)
 	atomic_init(&q->consumer_locked, false);
 }
 
-void mpsc_enqueue(struct mpsc_queue *q, struct mpsc_node *n)
-{
-	struct mpsc_node *prev;
-
-	/*
-	 * Store NULL only if the link is not NULL already (a fresh node, such
-	 * as a task just spawned, or one that was last in a queue).  The
-	 * node's line, which may also hold the node the consumer is polling,
-	 * is then only read here, and written once per item (by the link
-	 * behind it) instead of twice.  Race-free: no producer writes the
-	 * link of a node that is not in a queue.  One producer to one
-	 * consumer across cores in the queue harness: x0.57-0.71 of the
-	 * ratio to the faster peer (bench/qbench, 8 and 10 rounds), one
-	 * thread unchanged.
-	 */
-	if (atomic_load_explicit(&n->next, memory_order_relaxed) != NULL)
-		atomic_store_explicit(&n->next, NULL, memory_order_relaxed);
-	/*
-	 * acq_rel: release orders the NULL store above before whoever links a
-	 * node behind `n` (their acquire of this exchange); acquire orders our
-	 * store into prev->next after prev's own NULL store.
-	 */
-	prev = atomic_exchange_explicit(&q->head, n, memory_order_acq_rel);
-	/* release: publishes `n`; pairs with the acquire loads of ->next in
-	 * mpsc_dequeue_locked(). */
-	atomic_store_explicit(&prev->next, n, memory_order_release);
-}
-
 void mpsc_enqueue_chain(struct mpsc_queue *q, struct mpsc_node *first,
 			struct mpsc_node *last)
 {

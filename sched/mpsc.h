@@ -79,8 +79,37 @@ enum mpsc_result {
 /* Initialise `q` with `stub` (caller storage, used by this queue only). */
 void mpsc_init(struct mpsc_queue *q, struct mpsc_node *stub);
 
-/* Append `n` (not in any queue).  Any context, IRQ-safe, wait-free. */
-void mpsc_enqueue(struct mpsc_queue *q, struct mpsc_node *n);
+/*
+ * Append `n` (not in any queue).  Any context, IRQ-safe, wait-free.
+ * Inline: four instructions on the hot path of every spawn and wake.
+ */
+static inline void mpsc_enqueue(struct mpsc_queue *q, struct mpsc_node *n)
+{
+	struct mpsc_node *prev;
+
+	/*
+	 * Store NULL only if the link is not NULL already (a fresh node, such
+	 * as a task just spawned, or one that was last in a queue).  The
+	 * node's line, which may also hold the node the consumer is polling,
+	 * is then only read here, and written once per item (by the link
+	 * behind it) instead of twice.  Race-free: no producer writes the
+	 * link of a node that is not in a queue.  One producer to one
+	 * consumer across cores in the queue harness: 1.53 -> 1.25 times
+	 * the faster peer (bench/qbench, 10 alternating rounds), one thread
+	 * unchanged.
+	 */
+	if (atomic_load_explicit(&n->next, memory_order_relaxed) != NULL)
+		atomic_store_explicit(&n->next, NULL, memory_order_relaxed);
+	/*
+	 * acq_rel: release orders the NULL store above before whoever links a
+	 * node behind `n` (their acquire of this exchange); acquire orders our
+	 * store into prev->next after prev's own NULL store.
+	 */
+	prev = atomic_exchange_explicit(&q->head, n, memory_order_acq_rel);
+	/* release: publishes `n`; pairs with the acquire loads of ->next in
+	 * mpsc_dequeue_locked(). */
+	atomic_store_explicit(&prev->next, n, memory_order_release);
+}
 
 /*
  * Append the chain first..last in one exchange: the caller has linked it
