@@ -72,8 +72,8 @@ static inline struct mpsc_node *head_of(struct mpsc_queue *q)
 	return atomic_load_explicit(&q->head, memory_order_relaxed);
 }
 
-enum mpsc_result mpsc_dequeue_locked(struct mpsc_queue *q,
-				     struct mpsc_node **out)
+enum mpsc_result mpsc_dequeue_locked_slow(struct mpsc_queue *q,
+					  struct mpsc_node **out)
 {
 	struct mpsc_node *tail = q->tail;
 	struct mpsc_node *next = next_of(tail);

@@ -128,8 +128,26 @@ bool __must_check mpsc_consumer_trylock(struct mpsc_queue *q);
 void mpsc_consumer_unlock(struct mpsc_queue *q);
 
 /* Dequeue one node; caller holds the consumer lock.  Never MPSC_BUSY. */
-enum mpsc_result __must_check mpsc_dequeue_locked(struct mpsc_queue *q,
-						  struct mpsc_node **out);
+enum mpsc_result __must_check mpsc_dequeue_locked_slow(struct mpsc_queue *q,
+						       struct mpsc_node **out);
+
+static inline enum mpsc_result __must_check
+mpsc_dequeue_locked(struct mpsc_queue *q, struct mpsc_node **out)
+{
+	struct mpsc_node *tail = q->tail;
+	/* acquire: pairs with the release store of the link in
+	 * mpsc_enqueue(). */
+	struct mpsc_node *next = atomic_load_explicit(&tail->next,
+						      memory_order_acquire);
+
+	/* Inline: a node with a successor, not the stub. */
+	if (tail != q->stub && next != NULL) {
+		q->tail = next;
+		*out = tail;
+		return MPSC_ITEM;
+	}
+	return mpsc_dequeue_locked_slow(q, out);
+}
 
 /*
  * Dequeue up to `max` nodes into out[]; caller holds the consumer lock.
