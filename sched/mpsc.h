@@ -21,7 +21,8 @@
  *   mpsc_dequeue_locked  |   yes   |  yes (BUSY) | no: lock holder|   yes
  *                        |         |             |  only, 1 thread|
  *
- * Progress: enqueue is wait-free (one exchange, one store; a chain of any
+ * Progress: enqueue is wait-free (a load, one exchange, one or two
+ * stores; a chain of any
  * length likewise).  Dequeue is
  * lock-free except for one window: a producer preempted between its
  * exchange and its store blocks the consumer from the nodes behind it; the

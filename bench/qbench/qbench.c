@@ -7,8 +7,9 @@
  * once and calls mpsc_dequeue_locked() (a queue's owner does that); the
  * "try_dequeue" line takes and drops the lock per pop (mpsc_try_dequeue),
  * and "batch16" takes it per 16 pops, which is what sched_tick() does
- * (cross-core shape only).  Functions come from libhyphae.a (not inlined),
- * as the scheduler calls them.  The cross-core shape starts every run with
+ * (cross-core shape only).  hyphae's queue is used as the scheduler uses
+ * it: mpsc_enqueue() and the common case of mpsc_dequeue_locked() are
+ * inline in sched/mpsc.h, the rest comes from libhyphae.a.  The cross-core shape starts every run with
  * hyphae's nodes unlinked (next NULL), as it does wfcqueue's
  * (cds_wfcq_node_init): otherwise a run would inherit the links of the
  * previous one.  Built by mk/benchcmp.mk; lines are parsed
