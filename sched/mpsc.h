@@ -22,9 +22,8 @@
  *                        |         |             |  only, 1 thread|
  *
  * Progress: enqueue is wait-free (a load, one exchange, one or two
- * stores; a chain of any
- * length likewise).  Dequeue is
- * lock-free except for one window: a producer preempted between its
+ * stores; a chain of any length likewise).  Dequeue is lock-free except
+ * for one window: a producer preempted between its
  * exchange and its store blocks the consumer from the nodes behind it; the
  * consumer sees MPSC_INCONSISTENT and retries later (it never spins here).
  *
