@@ -9,6 +9,12 @@
  * tail), so it can hand the node out without racing a producer appending
  * to it; Vyukov's original loads `head` and then re-enqueues the stub,
  * two trips to the producers' cache line instead of one.
+ *
+ * mpsc_enqueue() and the common case of mpsc_dequeue_locked() (a node with
+ * a successor) are inline in mpsc.h; a producer writes a node's NULL link
+ * only when it is not NULL already (see mpsc_enqueue()).  This file holds
+ * the rest: the chain append, the consumer lock, the full dequeue
+ * (mpsc_dequeue_locked_slow) and the batch.
  * Reference: D. Vyukov, 1024cores.net, "Intrusive MPSC node-based queue".
  */
 #include "panic.h"
@@ -59,7 +65,8 @@ void mpsc_consumer_unlock(struct mpsc_queue *q)
 	atomic_store_explicit(&q->consumer_locked, false, memory_order_release);
 }
 
-/* Acquire load of n->next: pairs with the release store in mpsc_enqueue(). */
+/* Acquire load of n->next: pairs with the release store of the link in
+ * mpsc_enqueue() and mpsc_enqueue_chain(). */
 static inline struct mpsc_node *next_of(struct mpsc_node *n)
 {
 	return atomic_load_explicit(&n->next, memory_order_acquire);
@@ -72,6 +79,8 @@ static inline struct mpsc_node *head_of(struct mpsc_queue *q)
 	return atomic_load_explicit(&q->head, memory_order_relaxed);
 }
 
+/* Every case; mpsc_dequeue_locked() handles a node with a successor
+ * inline and calls this for the rest (the stub, the last node, empty). */
 enum mpsc_result mpsc_dequeue_locked_slow(struct mpsc_queue *q,
 					  struct mpsc_node **out)
 {

@@ -80,40 +80,47 @@ enum mpsc_result {
 void mpsc_init(struct mpsc_queue *q, struct mpsc_node *stub);
 
 /*
- * Append `n` (not in any queue).  Any context, IRQ-safe, wait-free.
- * Inline: four instructions on the hot path of every spawn and wake.
+ * Append `n`: not in any queue, held by the caller alone, its `next`
+ * holding some value (a stale link, NULL, anything: it is made NULL).
+ * Any context, IRQ-safe, wait-free.  Inline: a load, a branch, one
+ * exchange and one or two stores, on the path of every spawn and wake.
  */
 static inline void mpsc_enqueue(struct mpsc_queue *q, struct mpsc_node *n)
 {
 	struct mpsc_node *prev;
 
 	/*
-	 * Store NULL only if the link is not NULL already (a fresh node, such
-	 * as a task just spawned, or one that was last in a queue).  The
-	 * node's line, which may also hold the node the consumer is polling,
-	 * is then only read here, and written once per item (by the link
-	 * behind it) instead of twice.  Race-free: no producer writes the
-	 * link of a node that is not in a queue.  One producer to one
-	 * consumer across cores in the queue harness: 1.53 -> 1.25 times
-	 * the faster peer (bench/qbench, 10 alternating rounds), one thread
-	 * unchanged.
+	 * Skip the store when the link is NULL already (a task just spawned:
+	 * task_prepare() wrote it; a node that left a queue as its last
+	 * node).  The only other writer of n->next is the producer that will
+	 * link behind n, after our exchange; a consumer hands a node out only
+	 * after it has seen that link, or after its CAS proved there is none
+	 * (mpsc_dequeue_locked_slow), so the caller holds n alone here and
+	 * the relaxed load races with nothing.  Why: where nodes share cache
+	 * lines (the queue harness's 32-byte items), the line of the node the
+	 * consumer is polling is then written once per item instead of twice;
+	 * the measurements are in docs/PERFORMANCE.md.
 	 */
 	if (atomic_load_explicit(&n->next, memory_order_relaxed) != NULL)
 		atomic_store_explicit(&n->next, NULL, memory_order_relaxed);
 	/*
-	 * acq_rel: release orders the NULL store above before whoever links a
-	 * node behind `n` (their acquire of this exchange); acquire orders our
-	 * store into prev->next after prev's own NULL store.
+	 * acq_rel: release orders n's NULL link (stored above, or earlier by
+	 * a write that happens-before this call: task_prepare(), n's previous
+	 * enqueue, the caller's chain) before whoever links a node behind `n`
+	 * (their acquire of this exchange); acquire orders our store into
+	 * prev->next after prev's own NULL link.
 	 */
 	prev = atomic_exchange_explicit(&q->head, n, memory_order_acq_rel);
 	/* release: publishes `n`; pairs with the acquire loads of ->next in
-	 * mpsc_dequeue_locked(). */
+	 * mpsc_dequeue_locked(), its _slow part and
+	 * mpsc_dequeue_batch_locked(). */
 	atomic_store_explicit(&prev->next, n, memory_order_release);
 }
 
 /*
  * Append the chain first..last in one exchange: the caller has linked it
- * through ->next (plain relaxed stores are enough; last->next is set here)
+ * through ->next (plain relaxed stores are enough; last->next is made NULL
+ * here, stored only if it is not NULL already)
  * and no node of it is in any queue.  Consumers see the whole chain at
  * once, in order.  Any context, IRQ-safe, wait-free.
  */
@@ -127,16 +134,18 @@ void mpsc_enqueue_chain(struct mpsc_queue *q, struct mpsc_node *first,
 bool __must_check mpsc_consumer_trylock(struct mpsc_queue *q);
 void mpsc_consumer_unlock(struct mpsc_queue *q);
 
-/* Dequeue one node; caller holds the consumer lock.  Never MPSC_BUSY. */
+/* The complete dequeue (reads tail and its link again); safe to call
+ * directly.  mpsc_dequeue_locked() inlines its common case. */
 enum mpsc_result __must_check mpsc_dequeue_locked_slow(struct mpsc_queue *q,
 						       struct mpsc_node **out);
 
+/* Dequeue one node; caller holds the consumer lock.  Never MPSC_BUSY. */
 static inline enum mpsc_result __must_check
 mpsc_dequeue_locked(struct mpsc_queue *q, struct mpsc_node **out)
 {
 	struct mpsc_node *tail = q->tail;
 	/* acquire: pairs with the release store of the link in
-	 * mpsc_enqueue(). */
+	 * mpsc_enqueue() and mpsc_enqueue_chain(). */
 	struct mpsc_node *next = atomic_load_explicit(&tail->next,
 						      memory_order_acquire);
 

@@ -7,12 +7,14 @@
  * once and calls mpsc_dequeue_locked() (a queue's owner does that); the
  * "try_dequeue" line takes and drops the lock per pop (mpsc_try_dequeue),
  * and "batch16" takes it per 16 pops, which is what sched_tick() does
- * (cross-core shape only).  hyphae's queue is used as the scheduler uses
- * it: mpsc_enqueue() and the common case of mpsc_dequeue_locked() are
- * inline in sched/mpsc.h, the rest comes from libhyphae.a.  The cross-core shape starts every run with
- * hyphae's nodes unlinked (next NULL), as it does wfcqueue's
- * (cds_wfcq_node_init): otherwise a run would inherit the links of the
- * previous one.  Built by mk/benchcmp.mk; lines are parsed
+ * (cross-core shape only).  mpsc_enqueue() and the common case of
+ * mpsc_dequeue_locked() are inline in sched/mpsc.h, the rest comes from
+ * libhyphae.a.  The cross-core shape starts every run with hyphae's nodes
+ * unlinked (next NULL), as it does wfcqueue's (cds_wfcq_node_init):
+ * otherwise a run would inherit the links of the previous one.  So every
+ * enqueue there skips its NULL store, the best case; in the scheduler a
+ * node that left a queue through the inline dequeue still has a stale
+ * link, and the store happens.  Built by mk/benchcmp.mk; lines are parsed
  * by bench/compare.  The peer's code below is unchanged apart from the
  * hyphae cases.
  */

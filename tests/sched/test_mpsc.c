@@ -49,7 +49,7 @@ static void test_empty(void **state)
 
 static void fifo_rounds(struct mpsc_queue *q)
 {
-	struct item items[N_ITEMS];
+	struct item items[N_ITEMS] = { 0 };
 	enum mpsc_result r;
 
 	/* Several rounds, varying lengths, so the stub is recycled each time
@@ -85,7 +85,7 @@ static void test_fifo(void **state)
 
 static void test_interleaved(void **state)
 {
-	struct item items[N_ITEMS];
+	struct item items[N_ITEMS] = { 0 };
 	struct mpsc_node stub;
 	struct mpsc_queue q;
 	enum mpsc_result r;
@@ -178,7 +178,7 @@ static void test_check_catches(void **state)
 {
 	struct mpsc_node stub;
 	struct mpsc_queue q;
-	struct item a, b, c;
+	struct item a = { 0 }, b = { 0 }, c = { 0 };
 
 	(void)state;
 	mpsc_init(&q, &stub);
@@ -202,7 +202,7 @@ static void test_batch(void **state)
 {
 	struct mpsc_node stub, *out[8], *prev;
 	struct mpsc_queue q;
-	struct item it[6];
+	struct item it[6] = { 0 };
 	bool inc;
 
 	(void)state;
@@ -250,10 +250,11 @@ static void test_batch(void **state)
 
 /* A chain goes in with one exchange, whole and in order, behind what is
  * queued and ahead of what comes after; a chain of one is a plain node;
- * on an empty queue it comes out through the stub. */
+ * on an empty queue it comes out through the stub.  (Nodes here start
+ * zeroed: mpsc_enqueue() reads a node's link before it writes it.) */
 static void test_chain(void **state)
 {
-	struct item it[8];
+	struct item it[8] = { 0 };
 	struct mpsc_node stub;
 	struct mpsc_queue q;
 	enum mpsc_result r;
