@@ -246,8 +246,8 @@ struct sched_tick sched_tick(struct scheduler *s)
 			 * 256)), and a count that lags a whole tick lets them
 			 * take every task the owner has left instead of half
 			 * (seen with 16 cores: the spawning core ran none of
-			 * its own tasks).  A task that goes back to the tail
-			 * never leaves the count.
+			 * its own tasks).  A task that goes back to the queue
+			 * (woken or yielded) never leaves the count.
 			 */
 			if (rr == TASK_RUN_DONE || rr == TASK_RUN_PENDING ||
 			    rr == TASK_RUN_RETIRED)
@@ -272,9 +272,8 @@ struct sched_tick sched_tick(struct scheduler *s)
 				/* fall through */
 			case TASK_RUN_YIELDED_WOKEN:
 				/* Owner-local until the tick ends: plain
-				 * stores, published by mpsc_enqueue_chain. */
-				atomic_store_explicit(&t->run_node.next, NULL,
-						      memory_order_relaxed);
+				 * stores, published by mpsc_enqueue_chain
+				 * (which also ends the chain with NULL). */
 				if (ylast)
 					atomic_store_explicit(&ylast->next,
 							      &t->run_node,
