@@ -75,7 +75,9 @@ typedef void (*timer_callback_fn)(void *arg);
  * pending; the wheel owns everything else (under the timer's lock).
  */
 struct timer_entry {
-	/* The wheel's, under its lock: slot list links (pprev as hlist). */
+	/* The wheel's, under its lock, and meaningful only while the entry
+	 * is PENDING (a cancel or a firing leaves them stale): slot list
+	 * links (pprev as hlist). */
 	struct timer_entry *next;
 	struct timer_entry **pprev;
 	ticks_t deadline;
@@ -88,7 +90,8 @@ struct timer_entry {
 			void *arg;
 		} callback;
 	} action;
-	/* The wheel's: level * 64 + slot, WHEEL_SLOT_EXPIRED or _NONE. */
+	/* The wheel's, meaningful only while PENDING: level * 64 + slot or
+	 * WHEEL_SLOT_EXPIRED (WHEEL_SLOT_NONE after timer_entry_init()). */
 	uint16_t slot;
 	uint8_t kind;		/* enum timer_entry_kind */
 	/* enum timer_entry_state: written under the lock; the FIRED store is
