@@ -7,7 +7,19 @@
  * once and calls mpsc_dequeue_locked() (a queue's owner does that); the
  * "try_dequeue" line takes and drops the lock per pop (mpsc_try_dequeue),
  * and "batch16" takes it per 16 pops, which is what sched_tick() does
- * (cross-core shape only).  mpsc_enqueue() and the common case of
+ * (cross-core shape only).
+ *
+ * Across cores the consumer's policy decides the figure, so two rows are
+ * added there.  The peer's wfcqueue row calls __cds_wfcq_dequeue_blocking,
+ * which waits out a producer's half-done enqueue: 10 pauses, then poll()
+ * for 10 ms (liburcu's WFCQ_ADAPT_ATTEMPTS and WFCQ_WAIT).  Every other
+ * row returns and is polled again after one pause.  "urcu cds_wfcq
+ * nonblocking" is wfcqueue polled like the others
+ * (__cds_wfcq_dequeue_nonblocking), and "hyphae mpsc waiting" is hyphae's
+ * lock-held dequeue with wfcqueue's wait on MPSC_INCONSISTENT (the same
+ * two cases: a link not yet written behind the stub or behind the last
+ * node).  The poll() below counts the sleeps of both; each cross-core line
+ * reports them.  mpsc_enqueue() and the common case of
  * mpsc_dequeue_locked() are inline in sched/mpsc.h, the rest comes from
  * libhyphae.a.  The cross-core shape starts every run with hyphae's nodes
  * unlinked (next NULL), as it does wfcqueue's (cds_wfcq_node_init):
@@ -31,8 +43,19 @@
 #include <urcu/wfcqueue.h>
 #include <ck_fifo.h>
 #include <ck_ring.h>
+#include <dlfcn.h>
+#include <poll.h>
 #include "sched/mpsc.h"
 
+/* Counts the sleeps of liburcu's blocking dequeue (and of
+ * hyphae_dequeue_waiting): the library's call to poll() binds here. */
+static _Atomic unsigned long poll_sleeps;
+int poll(struct pollfd *fds, nfds_t nfds, int timeout){
+  static int (*real_poll)(struct pollfd *, nfds_t, int);
+  if(!real_poll) real_poll=(int (*)(struct pollfd *, nfds_t, int))dlsym(RTLD_NEXT,"poll");
+  if(timeout>0) atomic_fetch_add(&poll_sleeps,1);
+  return real_poll(fds,nfds,timeout);
+}
 static double now_ns(void){struct timespec t;clock_gettime(CLOCK_MONOTONIC,&t);return t.tv_sec*1e9+t.tv_nsec;}
 static void pin(int c){cpu_set_t s;CPU_ZERO(&s);CPU_SET(c,&s);pthread_setaffinity_np(pthread_self(),sizeof s,&s);}
 #define N 10000000UL
@@ -123,21 +146,29 @@ static void *producer(void*a){pin(1); while(!atomic_load(&start));
     case 0: vq_push(&VQ,&items[i].v); break;
     case 1: cds_wfcq_enqueue(&WH,&WT,&items[i].w); break;
     case 2: while(!ck_ring_enqueue_mpmc(&RING,RBUF,&items[i])) _mm_pause(); break;
-    case 3: case 4: case 5: mpsc_enqueue(&HQ,&items[i].h); break; } }
+    case 3: case 4: case 5: case 7: mpsc_enqueue(&HQ,&items[i].h); break;
+    case 6: cds_wfcq_enqueue(&WH,&WT,&items[i].w); break; } }
   return 0;}
+/* hyphae's dequeue with __cds_wfcq_dequeue_blocking's wait (see the top). */
+static struct mpsc_node *hyphae_dequeue_waiting(void){ int attempt=0;
+  for(;;){ struct mpsc_node*n; switch(mpsc_dequeue_locked(&HQ,&n)){ case MPSC_ITEM: return n; case MPSC_EMPTY: return NULL;
+      default: if(++attempt>=10){ (void)poll(NULL,0,10); attempt=0; } else _mm_pause(); } } }
 static void xcore(int w,const char*name){
-  which=w; vq_init(&VQ); mpsc_init(&HQ,&HSTUB); if(w==3&&!mpsc_consumer_trylock(&HQ))abort(); cds_wfcq_init(&WH,&WT); ck_ring_init(&RING,1024);
+  which=w; vq_init(&VQ); mpsc_init(&HQ,&HSTUB); if((w==3||w==7)&&!mpsc_consumer_trylock(&HQ))abort(); cds_wfcq_init(&WH,&WT); ck_ring_init(&RING,1024);
   for(unsigned long i=0;i<QN;i++){ cds_wfcq_node_init(&items[i].w); atomic_store_explicit(&items[i].h.next,NULL,memory_order_relaxed); }
   pthread_t p; atomic_store(&start,0); pthread_create(&p,0,producer,0); pin(0);
+  unsigned long sleeps0=atomic_load(&poll_sleeps);
   double t=now_ns(); atomic_store(&start,1); unsigned long got=0, empty=0;
   while(got<QN){ void*r=NULL; switch(w){ case 0: r=vq_pop(&VQ); break; case 1: r=__cds_wfcq_dequeue_blocking(&WH,&WT); break; case 2: if(!ck_ring_dequeue_mpmc(&RING,RBUF,&r)) r=NULL; break;
       case 3: {struct mpsc_node*n; r=mpsc_dequeue_locked(&HQ,&n)==MPSC_ITEM?(void*)n:NULL; break;}
       case 4: {struct mpsc_node*n; r=mpsc_try_dequeue(&HQ,&n)==MPSC_ITEM?(void*)n:NULL; break;}
       case 5: {struct mpsc_node*n; unsigned k=0; if(!mpsc_consumer_trylock(&HQ))abort();
-        {struct mpsc_node*b[16]; bool inc; (void)n; k=(unsigned)mpsc_dequeue_batch_locked(&HQ,b,16,&inc);} mpsc_consumer_unlock(&HQ); got+=k; r=k?(void*)1:NULL; if(k)continue; break;} }
+        {struct mpsc_node*b[16]; bool inc; (void)n; k=(unsigned)mpsc_dequeue_batch_locked(&HQ,b,16,&inc);} mpsc_consumer_unlock(&HQ); got+=k; r=k?(void*)1:NULL; if(k)continue; break;}
+      case 6: r=__cds_wfcq_dequeue_nonblocking(&WH,&WT); if(r==CDS_WFCQ_WOULDBLOCK) r=NULL; break;
+      case 7: r=hyphae_dequeue_waiting(); break; }
     if(r) got++; else { empty++; _mm_pause(); } }
-  t=now_ns()-t; pthread_join(p,0); if(w==3) mpsc_consumer_unlock(&HQ);
-  printf("%-28s 1P->1C cross-core  %6.2f ns/item  (%lu empty polls)\n",name,t/QN,empty);
+  t=now_ns()-t; pthread_join(p,0); if(w==3||w==7) mpsc_consumer_unlock(&HQ);
+  printf("%-28s 1P->1C cross-core  %6.2f ns/item  (%lu empty polls, %lu sleeps)\n",name,t/QN,empty,atomic_load(&poll_sleeps)-sleeps0);
 }
 int main(void){ setvbuf(stdout,NULL,_IOLBF,0);
   uint64_t c0=__rdtsc(); double t0=now_ns(); struct timespec s={0,100000000}; nanosleep(&s,0); tsc_ghz=(__rdtsc()-c0)/(now_ns()-t0);
@@ -147,6 +178,7 @@ int main(void){ setvbuf(stdout,NULL,_IOLBF,0);
   pin(0); phys(); pingpong(); contended();
   for(int k=0;k<2;k++) st_bench();
   for(int k=0;k<2;k++){ xcore(0,"vyukov mpsc (intrusive)"); xcore(1,"urcu cds_wfcq (intrusive)"); xcore(2,"ck_ring_mpmc (bounded 1024)");
-    xcore(3,"hyphae mpsc (intrusive)"); xcore(4,"hyphae mpsc try_dequeue"); xcore(5,"hyphae mpsc batch16"); }
+    xcore(3,"hyphae mpsc (intrusive)"); xcore(4,"hyphae mpsc try_dequeue"); xcore(5,"hyphae mpsc batch16");
+    xcore(6,"urcu cds_wfcq nonblocking"); xcore(7,"hyphae mpsc waiting"); }
   return 0;
 }
