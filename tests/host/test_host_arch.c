@@ -2,7 +2,9 @@
  * test_host_arch.c - the host implementation of arch.h behaves like the
  * kernel's where portable code relies on it: a wakeup sent before the wait
  * is remembered, a burst of wakeups is one, the armed one-shot timer ends a
- * wait at its deadline and disarms, per-core data is per thread.
+ * wait at its deadline and disarms, per-core data is per thread.  And the
+ * halt polling the host adds: a wakeup or the timer ends a polling wait, a
+ * poll that runs out sleeps and is still woken, KVM's rule sets its length.
  */
 #define _GNU_SOURCE
 #include <pthread.h>
@@ -11,9 +13,11 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 #include <cmocka.h>
 
 #include "arch.h"
+#include "arch/host/cpu.h"
 #include "timer/clock.h"
 
 static void test_wake_before_wait_is_remembered(void **state)
@@ -104,6 +108,120 @@ static void test_clock_is_monotonic(void **state)
 	}
 }
 
+static void test_poll_rule(void **state)
+{
+	(void)state;
+	host_halt_poll_set(0);
+	host_halt_poll_adapt(1000);		/* short, not polled: start */
+	assert_int_equal(host_halt_poll_ns(), HOST_POLL_START_NS);
+	host_halt_poll_adapt(HOST_POLL_START_NS);	/* caught by the poll */
+	assert_int_equal(host_halt_poll_ns(), HOST_POLL_START_NS);
+	host_halt_poll_adapt(HOST_POLL_START_NS + 1);	/* missed, short */
+	assert_int_equal(host_halt_poll_ns(), 2 * HOST_POLL_START_NS);
+	for (int i = 0; i < 10; i++)
+		host_halt_poll_adapt(HOST_POLL_MAX_NS);
+	assert_int_equal(host_halt_poll_ns(), HOST_POLL_MAX_NS);	/* capped */
+	host_halt_poll_adapt(HOST_POLL_MAX_NS + 1);	/* long: halve */
+	assert_int_equal(host_halt_poll_ns(), HOST_POLL_MAX_NS / 2);
+	host_halt_poll_adapt(10 * HOST_POLL_MAX_NS);
+	assert_int_equal(host_halt_poll_ns(), HOST_POLL_MAX_NS / 4);
+	host_halt_poll_adapt(10 * HOST_POLL_MAX_NS);	/* below the start: off */
+	assert_int_equal(host_halt_poll_ns(), 0);
+	host_halt_poll_adapt(10 * HOST_POLL_MAX_NS);
+	assert_int_equal(host_halt_poll_ns(), 0);
+}
+
+struct late_wake {
+	unsigned index;
+	long delay_ms;
+};
+
+static void *wake_later(void *p)
+{
+	struct late_wake *w = p;
+	struct timespec ts = { w->delay_ms / 1000, (w->delay_ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+	arch_wake(w->index);
+	return NULL;
+}
+
+/* Wait on core `index` with a poll of `poll_ns` while another thread wakes
+ * it after `delay_ms`; returns how long the wait took (ns). */
+static uint64_t wait_woken_after(unsigned index, uint64_t poll_ns, long delay_ms)
+{
+	const struct clock *clk = arch_clock();
+	struct late_wake w = { index, delay_ms };
+	pthread_t t;
+	ticks_t start;
+
+	arch_cpu_bind(index);
+	assert_int_equal(pthread_create(&t, NULL, wake_later, &w), 0);
+	host_halt_poll_set(poll_ns);
+	start = clock_now(clk);
+	arch_wait_for_interrupt();
+	start = clock_now(clk) - start;
+	assert_int_equal(pthread_join(t, NULL), 0);
+	return start * clk->tick_ns;
+}
+
+static void test_poll_catches_a_wake(void **state)
+{
+	struct host_poll_stats before = host_halt_poll_stats(), after;
+	uint64_t took;
+
+	(void)state;
+	/* A 5 s poll: the wake 2 ms in ends it, however loaded the host. */
+	took = wait_woken_after(10, 5000000000ull, 2);
+	after = host_halt_poll_stats();
+	assert_int_equal(after.polled, before.polled + 1);
+	assert_int_equal(after.slept, before.slept);
+	assert_true(took >= 2000000ull && took < 5000000000ull);
+	/* Nothing left pending: only a new wake ends the next wait. */
+	host_halt_poll_set(0);
+	arch_wake(10);
+	arch_wait_for_interrupt();
+	assert_int_equal(host_halt_poll_stats().slept, after.slept + 1);
+}
+
+static void test_poll_runs_out_then_sleeps_and_is_woken(void **state)
+{
+	struct host_poll_stats before = host_halt_poll_stats(), after;
+	uint64_t took;
+
+	(void)state;
+	/* A 1 ms poll runs out long before the wake 50 ms in. */
+	took = wait_woken_after(11, 1000000ull, 50);
+	after = host_halt_poll_stats();
+	assert_int_equal(after.polled, before.polled);
+	assert_int_equal(after.slept, before.slept + 1);
+	assert_true(took >= 50000000ull);
+	/* A long wait: the rule halves the poll. */
+	assert_int_equal(host_halt_poll_ns(), 500000ull);
+	host_halt_poll_set(0);
+}
+
+static void test_poll_ends_at_the_timer(void **state)
+{
+	const struct clock *clk = arch_clock();
+	struct host_poll_stats before = host_halt_poll_stats();
+	ticks_t start;
+
+	(void)state;
+	arch_cpu_bind(12);
+	host_halt_poll_set(5000000000ull);
+	start = clock_now(clk);
+	arch_timer_arm(start + 3 * 1000 * 1000 / clk->tick_ns);
+	arch_wait_for_interrupt();
+	assert_true(clock_now(clk) - start >= 3 * 1000 * 1000 / clk->tick_ns);
+	assert_int_equal(host_halt_poll_stats().polled, before.polled + 1);
+	/* Disarmed: a wake ends the next wait, which does not poll. */
+	host_halt_poll_set(0);
+	arch_wake(12);
+	arch_wait_for_interrupt();
+	assert_int_equal(host_halt_poll_stats().slept, before.slept + 1);
+}
+
 static void test_bad_index_panics(void **state)
 {
 	(void)state;
@@ -120,6 +238,10 @@ int main(void)
 		cmocka_unit_test(test_wake_from_other_thread),
 		cmocka_unit_test(test_clock_is_monotonic),
 		cmocka_unit_test(test_bad_index_panics),
+		cmocka_unit_test(test_poll_rule),
+		cmocka_unit_test(test_poll_catches_a_wake),
+		cmocka_unit_test(test_poll_runs_out_then_sleeps_and_is_woken),
+		cmocka_unit_test(test_poll_ends_at_the_timer),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
