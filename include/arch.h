@@ -5,7 +5,8 @@
  *   arch/x86_64/  the kernel: a core is a processor, per-core data hangs off
  *                 GS base, waiting is `sti; hlt`, waking is an IPI;
  *   arch/host/    tests and benchmarks: a core is a pthread, per-core data
- *                 is thread-local, waiting sleeps on a futex until woken.
+ *                 is thread-local, waiting polls a wakeup word for a while
+ *                 and then sleeps on it as a futex until woken.
  * Portable code never uses inline assembly or #ifdef on the target; it
  * reaches the machine only through these functions.
  */
@@ -61,8 +62,9 @@ void arch_wait_for_interrupt(void);
 
 /*
  * Wake the core bound to runtime slot `index` from arch_wait_for_interrupt
- * (kernel: a fixed IPI on the wakeup vector; host: futex wake).  Any core,
- * IRQ-safe.  Callers send it only to cores they saw idle.
+ * (kernel: a fixed IPI on the wakeup vector; host: a store to the core's
+ * wakeup word, and a futex wake only if the core may be asleep on it).
+ * Any core, IRQ-safe.  Callers send it only to cores they saw idle.
  */
 void arch_wake(unsigned index);
 

@@ -76,8 +76,8 @@ typedef void (*timer_callback_fn)(void *arg);
  */
 struct timer_entry {
 	/* The wheel's, under its lock, and meaningful only while the entry
-	 * is PENDING (a cancel or a firing leaves them stale): slot list
-	 * links (pprev as hlist). */
+	 * is in one of its lists (a cancel or a firing leaves them stale):
+	 * slot list links (pprev as hlist). */
 	struct timer_entry *next;
 	struct timer_entry **pprev;
 	ticks_t deadline;
@@ -90,8 +90,9 @@ struct timer_entry {
 			void *arg;
 		} callback;
 	} action;
-	/* The wheel's, meaningful only while PENDING: level * 64 + slot or
-	 * WHEEL_SLOT_EXPIRED (WHEEL_SLOT_NONE after timer_entry_init()). */
+	/* The wheel's, meaningful only while the entry is in one of its
+	 * lists: level * 64 + slot or WHEEL_SLOT_EXPIRED (WHEEL_SLOT_NONE
+	 * after timer_entry_init()). */
 	uint16_t slot;
 	uint8_t kind;		/* enum timer_entry_kind */
 	/* enum timer_entry_state: written under the lock; the FIRED store is
@@ -149,7 +150,7 @@ void timer_entry_init_callback(struct timer_entry *e, timer_callback_fn fn,
  * an owner that sees FIRED may reuse or free the entry without the lock. */
 static inline enum timer_entry_state timer_entry_state(struct timer_entry *e)
 {
-	/* acquire: pairs with the release store in wheel_fire_expired(). */
+	/* acquire: pairs with the release store in wheel_fire_one(). */
 	return (enum timer_entry_state)atomic_load_explicit(&e->state,
 							    memory_order_acquire);
 }

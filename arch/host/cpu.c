@@ -2,9 +2,9 @@
  * cpu.c - the arch.h contract on the host: a core is a pthread.
  *
  * Per-core data is thread-local.  Each thread that binds to a runtime slot
- * gets a futex word: arch_wake() sets it to 1 and wakes the futex,
- * arch_wait_for_interrupt() sleeps until it is 1 (or the armed timer
- * deadline passes) and clears it.  So one wakeup sent at any time before
+ * gets a futex word: arch_wake() sets it to PENDING and wakes the futex
+ * unless the core is polling, arch_wait_for_interrupt() waits until it is
+ * PENDING (or the armed timer deadline passes) and clears it.  So one wakeup sent at any time before
  * the wait is remembered, and a burst of them is one wakeup, as with a
  * pending IPI on the kernel.  Interrupts do not exist here: the irq calls
  * only keep a per-thread flag so assertions about them still hold.
@@ -19,7 +19,11 @@
  * its CPU.  A thread woken from the futex took 8-20 us to run again in
  * the VM this was measured on, a polling one under 1 us, and the waker of
  * a polling core makes no futex call (docs/PERFORMANCE.md, chained_spawn).
- * The word's third state, HOST_POLLING, tells the waker so.
+ * The word's third state, HOST_POLLING, tells the waker so.  Unlike KVM,
+ * which stops polling when another task wants the CPU, a thread cannot
+ * see that: with more threads than CPUs a polling core may hold for up to
+ * HOST_POLL_MAX_NS a CPU that its waker needs, which the rule then cuts
+ * back (its waits grow long).
  *
  * As on the kernel, slot indexes name cores process-wide: one runtime may
  * run at a time.  Two live runtimes in one process would share the futex
@@ -157,18 +161,20 @@ static bool halt_poll(struct host_core *c, const struct clock *clk,
 						     memory_order_relaxed,
 						     memory_order_relaxed))
 		goto consume;
-	for (unsigned k = 1;; k++) {
+	for (unsigned k = 0;; k++) {
 		if (atomic_load_explicit(&c->pending, memory_order_relaxed) ==
 		    HOST_PENDING)
 			break;
-		__builtin_ia32_pause();
+		/* The clock at once (a deadline already past fires now), then
+		 * every 64 pauses. */
 		if (k % 64 == 0) {
-			uint64_t now = clk->now(clk);
+			uint64_t now = k ? clk->now(clk) : start;
 
 			if ((fired = timer_fired(now)) ||
 			    (now - start) * clk->tick_ns >= ns)
 				break;
 		}
+		__builtin_ia32_pause();
 	}
 	expected = HOST_POLLING;
 	if (atomic_compare_exchange_strong_explicit(&c->pending, &expected,

@@ -11,7 +11,7 @@
  *
  * Across cores the consumer's policy decides the figure, so two rows are
  * added there.  The peer's wfcqueue row calls __cds_wfcq_dequeue_blocking,
- * which waits out a producer's half-done enqueue: 10 pauses, then poll()
+ * which waits out a producer's half-done enqueue: 9 pauses, then poll()
  * for 10 ms (liburcu's WFCQ_ADAPT_ATTEMPTS and WFCQ_WAIT).  Every other
  * row returns and is polled again after one pause.  "urcu cds_wfcq
  * nonblocking" is wfcqueue polled like the others

@@ -146,19 +146,19 @@ static void *wake_later(void *p)
 	return NULL;
 }
 
-/* Wait on core `index` with a poll of `poll_ns` while another thread wakes
- * it after `delay_ms`; returns how long the wait took (ns). */
+/* Wait (on the core this thread is bound to) with a poll of `poll_ns`
+ * while another thread wakes `index` after `delay_ms`; returns how long
+ * the wait took (ns).  The clock starts before that thread does, so the
+ * wake comes at least delay_ms after it, however the threads are run. */
 static uint64_t wait_woken_after(unsigned index, uint64_t poll_ns, long delay_ms)
 {
 	const struct clock *clk = arch_clock();
 	struct late_wake w = { index, delay_ms };
 	pthread_t t;
-	ticks_t start;
+	ticks_t start = clock_now(clk);
 
-	arch_cpu_bind(index);
 	assert_int_equal(pthread_create(&t, NULL, wake_later, &w), 0);
 	host_halt_poll_set(poll_ns);
-	start = clock_now(clk);
 	arch_wait_for_interrupt();
 	start = clock_now(clk) - start;
 	assert_int_equal(pthread_join(t, NULL), 0);
@@ -171,16 +171,16 @@ static void test_poll_catches_a_wake(void **state)
 	uint64_t took;
 
 	(void)state;
+	arch_cpu_bind(10);
 	/* A 5 s poll: the wake 2 ms in ends it, however loaded the host. */
 	took = wait_woken_after(10, 5000000000ull, 2);
 	after = host_halt_poll_stats();
 	assert_int_equal(after.polled, before.polled + 1);
 	assert_int_equal(after.slept, before.slept);
 	assert_true(took >= 2000000ull && took < 5000000000ull);
-	/* Nothing left pending: only a new wake ends the next wait. */
-	host_halt_poll_set(0);
-	arch_wake(10);
-	arch_wait_for_interrupt();
+	/* The poll consumed the wake: the next wait lasts until a new one. */
+	took = wait_woken_after(10, 0, 20);
+	assert_true(took >= 20000000ull);
 	assert_int_equal(host_halt_poll_stats().slept, after.slept + 1);
 }
 
@@ -190,12 +190,13 @@ static void test_poll_runs_out_then_sleeps_and_is_woken(void **state)
 	uint64_t took;
 
 	(void)state;
-	/* A 1 ms poll runs out long before the wake 50 ms in. */
-	took = wait_woken_after(11, 1000000ull, 50);
+	arch_cpu_bind(11);
+	/* A 1 ms poll runs out long before the wake 200 ms in. */
+	took = wait_woken_after(11, 1000000ull, 200);
 	after = host_halt_poll_stats();
 	assert_int_equal(after.polled, before.polled);
 	assert_int_equal(after.slept, before.slept + 1);
-	assert_true(took >= 50000000ull);
+	assert_true(took >= 200000000ull);
 	/* A long wait: the rule halves the poll. */
 	assert_int_equal(host_halt_poll_ns(), 500000ull);
 	host_halt_poll_set(0);
@@ -215,11 +216,16 @@ static void test_poll_ends_at_the_timer(void **state)
 	arch_wait_for_interrupt();
 	assert_true(clock_now(clk) - start >= 3 * 1000 * 1000 / clk->tick_ns);
 	assert_int_equal(host_halt_poll_stats().polled, before.polled + 1);
-	/* Disarmed: a wake ends the next wait, which does not poll. */
-	host_halt_poll_set(0);
-	arch_wake(12);
+	/* The poll disarmed the timer: only the wake 20 ms in ends the next
+	 * wait (an armed past deadline would end it at once). */
+	assert_true(wait_woken_after(12, 0, 20) >= 20000000ull);
+	/* A deadline already past ends a polling wait, not its 5 s poll. */
+	host_halt_poll_set(5000000000ull);
+	start = clock_now(clk);
+	arch_timer_arm(start - 1);
 	arch_wait_for_interrupt();
-	assert_int_equal(host_halt_poll_stats().slept, before.slept + 1);
+	assert_true((clock_now(clk) - start) * clk->tick_ns < 1000000000ull);
+	host_halt_poll_set(0);
 }
 
 static void test_bad_index_panics(void **state)
