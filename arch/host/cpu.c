@@ -4,9 +4,9 @@
  * Per-core data is thread-local.  Each thread that binds to a runtime slot
  * gets a futex word: arch_wake() sets it to PENDING and wakes the futex
  * unless the core is polling, arch_wait_for_interrupt() waits until it is
- * PENDING (or the armed timer deadline passes) and clears it.  So one wakeup sent at any time before
- * the wait is remembered, and a burst of them is one wakeup, as with a
- * pending IPI on the kernel.  Interrupts do not exist here: the irq calls
+ * PENDING (or the armed timer deadline passes) and clears it.  So one
+ * wakeup sent at any time before the wait is remembered, and a burst of
+ * them is one wakeup, as with a pending IPI on the kernel.  Interrupts do not exist here: the irq calls
  * only keep a per-thread flag so assertions about them still hold.
  *
  * A wait polls the word for a while before it sleeps on the futex, as KVM
@@ -34,8 +34,8 @@
 #include <errno.h>
 #include <limits.h>
 #include <linux/futex.h>
-#include <stdbool.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/syscall.h>
@@ -57,7 +57,6 @@ enum {
 	HOST_POLLING = 2,	/* no wakeup pending; the core polls, so a
 				 * waker stores PENDING and makes no call */
 };
-
 
 struct host_core {
 	atomic_uint pending;	/* futex word, HOST_* above */
