@@ -6,8 +6,9 @@
  * unless the core is polling, arch_wait_for_interrupt() waits until it is
  * PENDING (or the armed timer deadline passes) and clears it.  So one
  * wakeup sent at any time before the wait is remembered, and a burst of
- * them is one wakeup, as with a pending IPI on the kernel.  Interrupts do not exist here: the irq calls
- * only keep a per-thread flag so assertions about them still hold.
+ * them is one wakeup, as with a pending IPI on the kernel.  Interrupts do
+ * not exist here: the irq calls only keep a per-thread flag so assertions
+ * about them still hold.
  *
  * A wait polls the word for a while before it sleeps on the futex, as KVM
  * polls a vCPU that executed HLT (halt_poll_ns, virt/kvm/kvm_main.c), with
