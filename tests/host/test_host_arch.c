@@ -165,38 +165,43 @@ static uint64_t wait_woken_after(unsigned index, uint64_t poll_ns, long delay_ms
 	return start * clk->tick_ns;
 }
 
+/* Since `before`, this thread's waits ended `polled` times in the poll
+ * and `slept` times after a sleep. */
+static void assert_waits_since(struct host_poll_stats before, uint64_t polled,
+			       uint64_t slept)
+{
+	struct host_poll_stats now = host_halt_poll_stats();
+
+	assert_int_equal(now.polled, before.polled + polled);
+	assert_int_equal(now.slept, before.slept + slept);
+}
+
 static void test_poll_catches_a_wake(void **state)
 {
-	struct host_poll_stats before = host_halt_poll_stats(), after;
+	struct host_poll_stats before = host_halt_poll_stats();
 	uint64_t took;
 
 	(void)state;
 	arch_cpu_bind(10);
 	/* A 5 s poll: the wake 2 ms in ends it, however loaded the host. */
 	took = wait_woken_after(10, 5000000000ull, 2);
-	after = host_halt_poll_stats();
-	assert_int_equal(after.polled, before.polled + 1);
-	assert_int_equal(after.slept, before.slept);
+	assert_waits_since(before, 1, 0);
 	assert_true(took >= 2000000ull && took < 5000000000ull);
 	/* The poll consumed the wake: the next wait lasts until a new one. */
 	took = wait_woken_after(10, 0, 20);
 	assert_true(took >= 20000000ull);
-	assert_int_equal(host_halt_poll_stats().slept, after.slept + 1);
+	assert_waits_since(before, 1, 1);
 }
 
 static void test_poll_runs_out_then_sleeps_and_is_woken(void **state)
 {
-	struct host_poll_stats before = host_halt_poll_stats(), after;
-	uint64_t took;
+	struct host_poll_stats before = host_halt_poll_stats();
 
 	(void)state;
 	arch_cpu_bind(11);
 	/* A 1 ms poll runs out long before the wake 200 ms in. */
-	took = wait_woken_after(11, 1000000ull, 200);
-	after = host_halt_poll_stats();
-	assert_int_equal(after.polled, before.polled);
-	assert_int_equal(after.slept, before.slept + 1);
-	assert_true(took >= 200000000ull);
+	assert_true(wait_woken_after(11, 1000000ull, 200) >= 200000000ull);
+	assert_waits_since(before, 0, 1);
 	/* A long wait: the rule halves the poll. */
 	assert_int_equal(host_halt_poll_ns(), 500000ull);
 	host_halt_poll_set(0);
@@ -215,16 +220,18 @@ static void test_poll_ends_at_the_timer(void **state)
 	arch_timer_arm(start + 3 * 1000 * 1000 / clk->tick_ns);
 	arch_wait_for_interrupt();
 	assert_true(clock_now(clk) - start >= 3 * 1000 * 1000 / clk->tick_ns);
-	assert_int_equal(host_halt_poll_stats().polled, before.polled + 1);
+	assert_waits_since(before, 1, 0);
 	/* The poll disarmed the timer: only the wake 20 ms in ends the next
 	 * wait (an armed past deadline would end it at once). */
 	assert_true(wait_woken_after(12, 0, 20) >= 20000000ull);
+	assert_waits_since(before, 1, 1);
 	/* A deadline already past ends a polling wait, not its 5 s poll. */
 	host_halt_poll_set(5000000000ull);
 	start = clock_now(clk);
 	arch_timer_arm(start - 1);
 	arch_wait_for_interrupt();
 	assert_true((clock_now(clk) - start) * clk->tick_ns < 1000000000ull);
+	assert_waits_since(before, 2, 1);
 	host_halt_poll_set(0);
 }
 
