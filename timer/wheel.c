@@ -156,11 +156,11 @@ wheel_unlink(struct timer_wheel *w, struct timer_entry *e)
 	}
 	/*
 	 * e's links and slot are left as they are: they mean something only
-	 * while e is in a list, and every insert writes them.  Each store here
-	 * costs a cancel among 10^6 pending about 0.3 ns (three fewer: 5.5 ->
-	 * 4.6 ns), because what bounds that cancel is the store buffer: its
-	 * two stores to cold lines (the neighbours) commit in order, and the
-	 * stores behind them wait in the buffer.
+	 * while e is in a list, and every insert writes them.  What bounds a
+	 * cancel among 10^6 pending is the store buffer: its two stores to
+	 * cold lines (the neighbours) commit in order, and every store behind
+	 * them waits in the buffer, so each store left out here counts
+	 * (docs/PERFORMANCE.md, timer wheel: three fewer took 5.7 to 4.7 ns).
 	 */
 }
 
