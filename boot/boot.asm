@@ -16,6 +16,8 @@
 ; Reference: Multiboot2 specification 3.1; Intel SDM vol. 3 sections 9.8
 ; (initializing IA-32e mode) and 4.5 (4-level paging).
 
+%include "boot/x86.inc"
+
 %define MB2_HEADER_MAGIC	0xe85250d6
 %define MB2_ARCH_I386		0
 %define MB2_BOOT_MAGIC		0x36d76289	; in EAX from the loader
@@ -30,12 +32,6 @@
 %define EARLY_MAP_GIB		4		; identity-mapped by the early tables
 %define PD_ENTRIES		512
 
-%define CR0_WP			(1 << 16)
-%define CR0_PG			(1 << 31)
-%define CR4_PAE			(1 << 5)
-%define MSR_EFER		0xc0000080
-%define EFER_LME		(1 << 8)
-%define EFER_NXE		(1 << 11)
 %define EFLAGS_ID		(1 << 21)
 %define CPUID_EXT_MAX		0x80000000
 %define CPUID_EXT_FEATURES	0x80000001
@@ -49,7 +45,6 @@
 ; one guard page followed by KSTACK_SIZE bytes (paging.c unmaps the guards
 ; and checks the layout at boot).
 %define KSTACK_SIZE		16384
-%define PAGE_SIZE		4096
 
 extern kmain
 extern stack_protector_init
@@ -247,10 +242,12 @@ msg_no_long_mode:
 	db "hyphae: this CPU has no long mode (x86_64 required); halting", 0
 
 align 8
+global boot_gdt
+global boot_gdt_end
 boot_gdt:
 	dq 0
-	dq 0x00af9a000000ffff		; 0x08: 64-bit code, ring 0
-	dq 0x00cf92000000ffff		; 0x10: data, ring 0
+	gdt_desc DESC_CODE64		; 0x08
+	gdt_desc DESC_DATA		; 0x10
 boot_gdt_end:
 boot_gdt_ptr:
 	dw boot_gdt_end - boot_gdt - 1

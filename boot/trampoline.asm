@@ -12,6 +12,8 @@
 ; Reference: Intel SDM vol. 3 sections 8.4.4 (MP initialisation example),
 ; 9.9 (mode switching), 9.8.5 (initialising IA-32e mode).
 
+%include "boot/x86.inc"
+
 %define TRAMPOLINE_PA		0x8000
 %define DATA_OFF		0x1000		; parameter block: the next page
 %define D_STARTED		0		; u32, set by the AP in real mode
@@ -22,11 +24,6 @@
 %define D_ARG			32		; u64, its argument
 %define DATA			(TRAMPOLINE_PA + DATA_OFF)
 
-%define CR0_PE			(1 << 0)
-%define CR0_WP			(1 << 16)
-%define CR0_PG			(1 << 31)
-%define CR4_PAE			(1 << 5)
-%define MSR_EFER		0xc0000080
 
 %define SEL_CODE32		0x08
 %define SEL_DATA		0x10
@@ -93,13 +90,15 @@ lm64:
 	jmp .hang
 
 align 8
-tramp_gdt:
+global smp_trampoline_gdt
+global smp_trampoline_gdt_end
+smp_trampoline_gdt:
 	dq 0
-	dq 0x00cf9a000000ffff		; 0x08: 32-bit code, 4 GiB
-	dq 0x00cf92000000ffff		; 0x10: data, 4 GiB
-	dq 0x00af9a000000ffff		; 0x18: 64-bit code
-tramp_gdt_end:
+	gdt_desc DESC_CODE32		; 0x08
+	gdt_desc DESC_DATA		; 0x10
+	gdt_desc DESC_CODE64		; 0x18
+smp_trampoline_gdt_end:
 tramp_gdtr:
-	dw tramp_gdt_end - tramp_gdt - 1
-	dd PA(tramp_gdt)
+	dw smp_trampoline_gdt_end - smp_trampoline_gdt - 1
+	dd PA(smp_trampoline_gdt)
 smp_trampoline_end:

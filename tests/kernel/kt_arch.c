@@ -148,3 +148,43 @@ KTEST(wait_for_interrupt_until_deadline)
 	arch_irq_disable();
 	KT_ASSERT_EQ(this_cpu()->timer_deadline, UINT64_MAX);
 }
+
+/*
+ * Every code and data descriptor in every GDT the kernel loads has its
+ * accessed bit set, so that loading a selector never makes the CPU write
+ * into the GDT: boot_gdt lives in .rodata, the AP trampoline's GDT in a
+ * page mapped read-only, and under KVM or on hardware that write is a page
+ * fault before any IDT exists (a triple fault; TCG skips the write).  The
+ * assembler refuses such a descriptor too (gdt_desc in boot/x86.inc); this
+ * also covers the per-core GDTs built in C.
+ */
+extern const uint64_t boot_gdt[], boot_gdt_end[];
+extern const uint64_t smp_trampoline_gdt[], smp_trampoline_gdt_end[];
+
+#define DESC_S_BIT		(1ull << 44)	/* code or data, not system */
+#define DESC_ACCESSED_BIT	(1ull << 40)
+
+static unsigned gdt_unaccessed(const uint64_t *gdt, const uint64_t *end)
+{
+	unsigned bad = 0;
+
+	for (const uint64_t *d = gdt; d < end; d++)
+		if ((*d & DESC_S_BIT) && !(*d & DESC_ACCESSED_BIT))
+			bad++;
+	return bad;
+}
+
+KTEST(gdt_descriptors_preaccessed)
+{
+	struct __attribute__((packed)) { uint16_t limit; uint64_t base; } gdtr;
+	const uint64_t *live;
+
+	__asm__ volatile("sgdt %0" : "=m"(gdtr));
+	live = (const uint64_t *)(uintptr_t)gdtr.base;
+	KT_ASSERT(boot_gdt_end - boot_gdt >= 3);
+	KT_ASSERT(smp_trampoline_gdt_end - smp_trampoline_gdt >= 4);
+	KT_ASSERT_EQ(gdt_unaccessed(boot_gdt, boot_gdt_end), 0);
+	KT_ASSERT_EQ(gdt_unaccessed(smp_trampoline_gdt, smp_trampoline_gdt_end), 0);
+	KT_ASSERT(live == this_cpu()->gdt);
+	KT_ASSERT_EQ(gdt_unaccessed(live, live + (gdtr.limit + 1) / 8), 0);
+}
