@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "arch.h"
+#include "clock.h"
 #include "kmalloc.h"
 #include "rt/rt.h"
 #include "sched/sync.h"
@@ -54,14 +55,13 @@
 /* Timed iterations stop after this much time once MIN_ITERS are done. */
 #define TIME_BUDGET_MS		5000u
 #define MIN_ITERS		5u
-#define NS_PER_S		1000000000ull
 
 static uint64_t now_ns(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * NS_PER_S + (uint64_t)ts.tv_nsec;
+	return (uint64_t)ts.tv_sec * NS_PER_SEC + (uint64_t)ts.tv_nsec;
 }
 
 /* ---- the main thread's parker (std::thread::park), usable as a waker ---- */
@@ -108,8 +108,8 @@ static void park(uint64_t deadline)
 
 		if (now >= deadline)
 			break;
-		ts.tv_sec = (time_t)((deadline - now) / NS_PER_S);
-		ts.tv_nsec = (long)((deadline - now) % NS_PER_S);
+		ts.tv_sec = (time_t)((deadline - now) / NS_PER_SEC);
+		ts.tv_nsec = (long)((deadline - now) % NS_PER_SEC);
 		futex(&park_state, FUTEX_WAIT_PRIVATE, PARK_PARKED, &ts);
 		if (atomic_load_explicit(&park_state, memory_order_acquire) ==
 		    PARK_NOTIFIED)
@@ -132,7 +132,7 @@ static const struct waker main_waker = { &parker_vt, &park_state };
 /* Poll fn(arg) on the main thread until READY; false on timeout. */
 static bool block_on(enum poll (*fn)(void *arg, struct context *cx), void *arg)
 {
-	uint64_t deadline = now_ns() + TIMEOUT_S * NS_PER_S;
+	uint64_t deadline = now_ns() + TIMEOUT_S * NS_PER_SEC;
 	struct context cx = { &main_waker };
 
 	while (fn(arg, &cx) == POLL_PENDING) {

@@ -405,3 +405,14 @@ int kprintf(const char *fmt, ...)
 	va_end(ap);
 	return n;
 }
+
+int fmt_printf(const struct fmt_out *out, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = kvformat(out->write, out->ctx, fmt, ap);
+	va_end(ap);
+	return n;
+}

@@ -47,6 +47,19 @@ int kprintf(const char *fmt, ...) __printf(1, 2);
 int kvformat(void (*write)(void *ctx, const char *s, size_t n), void *ctx,
 	     const char *fmt, va_list ap);
 
+/*
+ * A destination for formatted text: write(ctx, bytes, n).  Drivers' dump
+ * functions (lapic_dump and the like) print through one, so the shell,
+ * the console or a test's buffer can take their output.
+ */
+struct fmt_out {
+	void (*write)(void *ctx, const char *s, size_t n);
+	void *ctx;
+};
+
+/* kvformat() into `out`.  Returns the length of the output. */
+int fmt_printf(const struct fmt_out *out, const char *fmt, ...) __printf(2, 3);
+
 /* Size of kprintf's stack buffer: the longest message written at once. */
 #define KPRINTF_CHUNK	256
 

@@ -12,10 +12,8 @@
 #include "lib/fmt.h"
 #include "lib/log.h"
 #include "panic.h"
-#include "timer/clock.h"
+#include "clock.h"
 
-#define NS_PER_SEC	1000000000ull
-#define NS_PER_USEC	1000ull
 #define LOG_ELLIPSIS	"...\n"
 
 static atomic_int log_level = LOG_INFO;
@@ -90,7 +88,7 @@ size_t log_format(char *buf, size_t n, enum log_level lvl, uint64_t ns,
 	kassert(n >= LOG_LINE_MIN);
 	r = ksnprintf(buf, n, "[%5llu.%06llu] cpu%u %-5s ",
 		      (unsigned long long)(ns / NS_PER_SEC),
-		      (unsigned long long)(ns % NS_PER_SEC / NS_PER_USEC),
+		      (unsigned long long)(ns % NS_PER_SEC / NS_PER_US),
 		      cpu, log_level_name(lvl));
 	len = (size_t)r < n ? (size_t)r : n - 1;
 	r = kvsnprintf(buf + len, n - len, fmt, ap);

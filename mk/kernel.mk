@@ -34,8 +34,11 @@ KERNEL_LDFLAGS	:= -nostdlib -static -no-pie -Wl,--build-id=none \
 		   -Wl,-z,max-page-size=0x1000 -Wl,-z,noexecstack -Wl,-T,linker.ld
 NASMFLAGS	:= -f elf64 -g -F dwarf -w+all
 
-KERNEL_SRCS	:= $(PORTABLE_SRCS) $(sort $(wildcard arch/x86_64/*.c)) \
+KERNEL_SRCS	:= $(PORTABLE_SRCS) $(sort $(wildcard arch/x86_64/*.c kernel/*.c)) \
 		   $(sort $(wildcard boot/*.asm arch/x86_64/*.asm))
+# The test image's harness defines kernel_start() and kernel_ap_start()
+# in place of start.c's (kernel/kernel.h).
+KERNEL_START_SRC := kernel/start.c
 # In-kernel tests: not named test_*.c, which the host build claims.
 KTEST_SRCS	:= $(sort $(wildcard tests/kernel/*.c tests/kernel/*.asm))
 
@@ -43,6 +46,8 @@ kernel_objs	= $(patsubst %.c,$(KDIR)/%.o,$(filter %.c,$(1))) \
 		  $(patsubst %.asm,$(KDIR)/%.asm.o,$(filter %.asm,$(1)))
 KERNEL_OBJS	:= $(call kernel_objs,$(KERNEL_SRCS))
 KTEST_OBJS	:= $(call kernel_objs,$(KTEST_SRCS))
+KTEST_IMAGE_OBJS := $(filter-out $(call kernel_objs,$(KERNEL_START_SRC)),$(KERNEL_OBJS)) \
+		    $(KTEST_OBJS)
 
 # Pure-C parsers that host tests exercise (tests/arch/).
 HOST_EXTRA_SRCS	+= $(wildcard arch/x86_64/multiboot2.c arch/x86_64/frame.c)
@@ -55,12 +60,15 @@ $(KDIR)/%.asm.o: %.asm | $(DEPS_KERNEL)
 	@mkdir -p $(@D)
 	$(NASM) $(NASMFLAGS) -MD $(@:.o=.d) -MP -o $@ $<
 
-# Only kmain.o sees the version, and only rebuilds when it changes.
+# Only kernel/version.o sees the version and build date; it rebuilds
+# when the version changes (the date is when that happened).
+HYPHAE_BUILD_DATE := $(shell date -u '+%Y-%m-%d %H:%M UTC')
 $(KDIR)/version.txt: FORCE
 	@mkdir -p $(@D)
 	@echo '$(HYPHAE_VERSION)' | cmp -s - $@ || echo '$(HYPHAE_VERSION)' > $@
-$(KDIR)/arch/x86_64/kmain.o: $(KDIR)/version.txt
-$(KDIR)/arch/x86_64/kmain.o: KERNEL_CFLAGS += -DHYPHAE_VERSION='"$(HYPHAE_VERSION)"'
+$(KDIR)/kernel/version.o: $(KDIR)/version.txt
+$(KDIR)/kernel/version.o: KERNEL_CFLAGS += -DHYPHAE_VERSION='"$(HYPHAE_VERSION)"' \
+	-DHYPHAE_BUILD_DATE='"$(HYPHAE_BUILD_DATE)"'
 
 # The ISOs' command line: rebuild them when KCMDLINE changes.
 $(KDIR)/cmdline.txt: FORCE
@@ -104,7 +112,7 @@ $(BUILD)/$(1).iso: $(BUILD)/$(1).elf boot/grub.cfg.in $(KDIR)/cmdline.txt
 		{ cat $(KDIR)/$(1).mkrescue.log; exit 1; }
 endef
 $(eval $(call kernel_image,hyphae,$(KERNEL_OBJS),$(KCMDLINE)))
-$(eval $(call kernel_image,hyphae-test,$(KERNEL_OBJS) $(KTEST_OBJS),$(KCMDLINE)))
+$(eval $(call kernel_image,hyphae-test,$(KTEST_IMAGE_OBJS),$(KCMDLINE)))
 
 -include $(shell find $(KDIR) -name '*.d' 2>/dev/null)
 

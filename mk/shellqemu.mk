@@ -1,15 +1,5 @@
-# mk/shellqemu.mk - the kernel shell's extras: version flags for
-# shell_kernel.o, an ISO whose command line asks `halt` to exit QEMU, and
+# mk/shellqemu.mk - the kernel shell's extras: an ISO whose command line asks `halt` to exit QEMU, and
 # the QEMU-driven shell test (tests/qemu/shell-test) in `make test`.
-SHELL_BUILD_DATE := $(shell date -u '+%Y-%m-%d %H:%M UTC')
-
-# Only shell_kernel.o sees version and date; it rebuilds when the version
-# changes (the date is when that happened).
-$(KDIR)/arch/x86_64/shell_kernel.o: $(KDIR)/version.txt
-$(KDIR)/arch/x86_64/shell_kernel.o: KERNEL_CFLAGS += \
-	-DHYPHAE_VERSION='"$(HYPHAE_VERSION)"' \
-	-DHYPHAE_BUILD_DATE='"$(SHELL_BUILD_DATE)"'
-
 # The normal kernel with `qemu-exit` on its command line: `halt` then
 # ends QEMU through isa-debug-exit (the shell test's second boot).
 $(eval $(call kernel_image,hyphae-shell,$(KERNEL_OBJS),qemu-exit))

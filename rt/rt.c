@@ -28,6 +28,7 @@
 #include <stdatomic.h>
 
 #include "arch.h"
+#include "config.h"
 #include "errno.h"
 #include "lib/fmt.h"
 #include "lib/log.h"
@@ -44,7 +45,7 @@ static unsigned rt_claimed(const struct runtime *rt)
 	unsigned n = atomic_load_explicit(&((struct runtime *)rt)->next_slot,
 					  memory_order_relaxed);
 
-	return n < RT_MAX_CORES ? n : RT_MAX_CORES;
+	return n < MAX_CORES ? n : MAX_CORES;
 }
 
 static uint64_t idle_bit(unsigned i)
@@ -202,7 +203,7 @@ void rt_init(struct runtime *rt, const struct clock *clock)
 	atomic_init(&rt->stopped, 0);
 	for (unsigned w = 0; w < RT_IDLE_WORDS; w++)
 		atomic_init(&rt->idle[w], 0);
-	for (unsigned i = 0; i < RT_MAX_CORES; i++) {
+	for (unsigned i = 0; i < MAX_CORES; i++) {
 		rt->slots[i].rt = rt;
 		rt->slots[i].index = i;
 		atomic_init(&rt->slots[i].state, RT_CORE_UNCLAIMED);
@@ -263,9 +264,9 @@ void rt_core_new(struct rt_core *core, struct runtime *rt)
 					       memory_order_relaxed);
 	struct rt_slot *slot;
 
-	if (i >= RT_MAX_CORES)
+	if (i >= MAX_CORES)
 		panic("rt_core_new: core %u claims a slot but the runtime has "
-		      "only %u; this core is not started", i + 1, RT_MAX_CORES);
+		      "only %u; this core is not started", i + 1, MAX_CORES);
 	slot = &rt->slots[i];
 	sched_init(&slot->sched, i, &(struct sched_hooks){
 		.notify = rt_slot_notify,
@@ -574,7 +575,7 @@ void rt_dump(struct runtime *rt, void (*out)(const char *s, size_t n))
 	ticks_t now = clock_now(rt->clock);
 
 	dump_line(&d, "cores: %u/%u active, %u idle\n", rt_active_cores(rt),
-		  RT_MAX_CORES,
+		  MAX_CORES,
 		  atomic_load_explicit(&rt->idle_count, memory_order_relaxed));
 	dump_line(&d, "injector: %llu queued, %llu injected\n",
 		  (unsigned long long)injector_queued(&rt->injector),

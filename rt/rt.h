@@ -2,7 +2,7 @@
  * rt.h - the runtime: one scheduler per core, a global injector, a global
  * timer, work stealing, and idle cores that sleep until woken.
  *
- * A runtime holds a static array of RT_MAX_CORES slots.  A core joins by
+ * A runtime holds a static array of MAX_CORES slots.  A core joins by
  * claiming the next slot with an atomic counter (rt_core_new); the slot's
  * scheduler is initialised once, by its claimer.  Each core then runs the
  * loop of DESIGN.md (rt_core_run): tick its own scheduler, turn the global
@@ -26,12 +26,12 @@
 #include <stdint.h>
 
 #include "compiler.h"
+#include "config.h"
 #include "lib/random.h"
 #include "sched/scheduler.h"
 #include "timer/timer.h"
 
-#define RT_MAX_CORES		512
-#define RT_IDLE_WORDS		(RT_MAX_CORES / 64)
+#define RT_IDLE_WORDS		(MAX_CORES / 64)
 /* Most tasks one steal moves (from the injector or from a peer). */
 #define RT_MAX_STEAL		256
 /* Random peers tried per try_steal before giving up. */
@@ -84,8 +84,8 @@ struct rt_slot {
 };
 
 struct runtime {
-	struct rt_slot slots[RT_MAX_CORES];
-	/* Next slot to claim; may exceed RT_MAX_CORES (the claim then panics). */
+	struct rt_slot slots[MAX_CORES];
+	/* Next slot to claim; may exceed MAX_CORES (the claim then panics). */
 	atomic_uint next_slot;
 	/* Slots whose scheduler is initialised (peers are drawn below
 	 * next_slot and checked for `initialised`). */

@@ -7,6 +7,7 @@
  * the batch's wait cell.  refs uses acq_rel on the decrement so the last
  * holder sees every other holder's writes before it frees the batch.
  */
+#include "config.h"
 #include "errno.h"
 #include "kmalloc.h"
 #include "lib/string.h"
@@ -130,7 +131,7 @@ uint64_t shell_batch_done_count(struct shell_batch *b)
 {
 	uint64_t done = 0;
 
-	for (unsigned i = 0; i < RT_MAX_CORES; i++)
+	for (unsigned i = 0; i < MAX_CORES; i++)
 		done += atomic_load_explicit(&b->per_core[i], memory_order_relaxed);
 	return done;
 }

@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "compiler.h"
+#include "config.h"
 #include "rt/rt.h"
 #include "sched/sync.h"
 
@@ -33,7 +34,7 @@ struct shell_batch {
 	atomic_uint_least64_t remaining;	/* children not finished */
 	atomic_uint_least64_t spawned;
 	struct wait_cell done;			/* woken by the last child */
-	atomic_uint per_core[RT_MAX_CORES];	/* children finished per slot */
+	atomic_uint per_core[MAX_CORES];	/* children finished per slot */
 };
 
 /* A batch that expects `n` children; the caller holds one reference.

@@ -8,10 +8,8 @@
 #include "lib/string.h"
 #include "panic.h"
 #include "shell/builtins.h"
-#include "timer/clock.h"
+#include "clock.h"
 
-#define NS_PER_SEC	1000000000ull
-#define NS_PER_USEC	1000ull
 #define SEC_PER_MIN	60ull
 #define SEC_PER_HOUR	3600ull
 #define SEC_PER_DAY	86400ull
@@ -65,7 +63,7 @@ static int cmd_uptime(const struct shell_cmd *cmd, int argc, char **argv,
 		     (unsigned long long)(s % SEC_PER_DAY / SEC_PER_HOUR),
 		     (unsigned long long)(s % SEC_PER_HOUR / SEC_PER_MIN),
 		     (unsigned long long)(s % SEC_PER_MIN),
-		     (unsigned long long)(ns % NS_PER_SEC / NS_PER_USEC),
+		     (unsigned long long)(ns % NS_PER_SEC / NS_PER_US),
 		     clk->name);
 	return 0;
 }

@@ -7,13 +7,11 @@
  */
 #include <stdbool.h>
 
+#include "clock.h"
 #include "errno.h"
 #include "lib/string.h"
 #include "shell/parse.h"
 
-#define NS_PER_US	1000ull
-#define NS_PER_MS	1000000ull
-#define NS_PER_S	1000000000ull
 
 static void set_why(const char **why, const char *msg)
 {
@@ -182,7 +180,7 @@ int shell_parse_duration(const char *s, uint64_t *ns, const char **why)
 		const char *name;
 		uint64_t ns;
 	} units[] = {
-		{ "ns", 1 }, { "us", NS_PER_US }, { "ms", NS_PER_MS }, { "s", NS_PER_S },
+		{ "ns", 1 }, { "us", NS_PER_US }, { "ms", NS_PER_MS }, { "s", NS_PER_SEC },
 	};
 	uint64_t v = 0;
 	const char *p = s;

@@ -8,6 +8,7 @@
  * through a plain function, so a file-static pointer routes them to the
  * shell's output (one shell task runs one command at a time).
  */
+#include "clock.h"
 #include "errno.h"
 #include "lib/fmt.h"
 #include "lib/string.h"
@@ -16,9 +17,6 @@
 #include "shell/rt_commands.h"
 #include "timer/sleep.h"
 
-#define NS_PER_US	1000ull
-#define NS_PER_MS	1000000ull
-#define NS_PER_S	1000000000ull
 /* Children spawned per poll of the spawn job before it yields. */
 #define SPAWN_BATCH	256
 
@@ -37,12 +35,12 @@ char *shell_fmt_ns(char *buf, size_t n, uint64_t ns)
 	else if (ns < NS_PER_MS)
 		ksnprintf(buf, n, "%llu.%03llu us", (unsigned long long)(ns / NS_PER_US),
 			  (unsigned long long)(ns % NS_PER_US));
-	else if (ns < NS_PER_S)
+	else if (ns < NS_PER_SEC)
 		ksnprintf(buf, n, "%llu.%03llu ms", (unsigned long long)(ns / NS_PER_MS),
 			  (unsigned long long)(ns % NS_PER_MS / NS_PER_US));
 	else
-		ksnprintf(buf, n, "%llu.%03llu s", (unsigned long long)(ns / NS_PER_S),
-			  (unsigned long long)(ns % NS_PER_S / NS_PER_MS));
+		ksnprintf(buf, n, "%llu.%03llu s", (unsigned long long)(ns / NS_PER_SEC),
+			  (unsigned long long)(ns % NS_PER_SEC / NS_PER_MS));
 	return buf;
 }
 

@@ -25,7 +25,7 @@
 
 #include "compiler.h"
 #include "spinlock.h"
-#include "timer/clock.h"
+#include "clock.h"
 #include "timer/wheel.h"
 
 /* Wakers taken per lock hold; more due entries mean more rounds.  The

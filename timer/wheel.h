@@ -44,7 +44,7 @@
 
 #include "compiler.h"
 #include "sched/waker.h"
-#include "timer/clock.h"
+#include "clock.h"
 
 #define WHEEL_SLOT_BITS		6
 #define WHEEL_SLOTS		(1u << WHEEL_SLOT_BITS)		/* 64 */

@@ -46,10 +46,10 @@
 #include "arch.h"
 #include "arch/host/cpu.h"
 #include "compiler.h"
+#include "config.h"
 #include "panic.h"
-#include "timer/clock.h"
+#include "clock.h"
 
-#define HOST_MAX_CORES	512
 
 /* The futex word, host_core.pending. */
 enum {
@@ -63,7 +63,7 @@ struct host_core {
 	atomic_uint pending;	/* futex word, HOST_* above */
 };
 
-static struct host_core host_cores[HOST_MAX_CORES];
+static struct host_core host_cores[MAX_CORES];
 static _Thread_local void *cpu_local;
 static _Thread_local int bound_index = -1;
 static _Thread_local uint64_t timer_deadline = UINT64_MAX;
@@ -86,7 +86,7 @@ void arch_set_cpu_local(void *p)
 
 void arch_cpu_bind(unsigned index)
 {
-	if (index >= HOST_MAX_CORES)
+	if (index >= MAX_CORES)
 		panic("arch_cpu_bind: index %u out of range", index);
 	/* A wakeup sent before binding stays pending: at worst one spurious
 	 * return from the first wait, which callers tolerate anyway. */
@@ -265,7 +265,7 @@ void arch_wake(unsigned index)
 {
 	struct host_core *c;
 
-	if (index >= HOST_MAX_CORES)
+	if (index >= MAX_CORES)
 		panic("arch_wake: index %u out of range", index);
 	c = &host_cores[index];
 	/* release: publishes the work enqueued before the wakeup; pairs with

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "arch/x86_64/acpi.h"
+#include "config.h"
 #include "errno.h"
 #include "lib/string.h"
 
@@ -161,7 +162,7 @@ static void add_cpu(struct acpi_info *out, uint32_t apic_id, uint32_t uid,
 	for (unsigned i = 0; i < out->ncpus; i++)
 		if (out->cpus[i].apic_id == apic_id)
 			return;
-	if (out->ncpus == ACPI_MAX_CPUS) {
+	if (out->ncpus == MAX_CORES) {
 		out->cpus_ignored++;
 		return;
 	}

@@ -20,8 +20,8 @@
 #include <stdint.h>
 
 #include "compiler.h"
+#include "config.h"
 
-#define ACPI_MAX_CPUS		512	/* = RT_MAX_CORES: more are ignored */
 #define ACPI_MAX_IOAPICS	16
 #define ACPI_MAX_OVERRIDES	32
 #define ACPI_MAX_TABLES		256	/* RSDT/XSDT entries looked at */
@@ -72,8 +72,8 @@ struct acpi_info {
 	uint64_t lapic_addr;		/* MADT base, or the 64-bit override */
 	bool pcat_compat;		/* dual 8259s present (mask them) */
 	unsigned ncpus;
-	unsigned cpus_ignored;		/* beyond ACPI_MAX_CPUS */
-	struct acpi_cpu cpus[ACPI_MAX_CPUS];
+	unsigned cpus_ignored;		/* beyond MAX_CORES */
+	struct acpi_cpu cpus[MAX_CORES];
 	unsigned nioapics;
 	struct acpi_ioapic ioapics[ACPI_MAX_IOAPICS];
 	unsigned noverrides;

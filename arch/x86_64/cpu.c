@@ -24,7 +24,7 @@
 #include "arch/x86_64/mm.h"
 #include "arch/x86_64/x86.h"
 #include "panic.h"
-#include "timer/clock.h"
+#include "clock.h"
 
 _Static_assert(offsetof(struct cpu, self) == 0, "gs:0 is self");
 _Static_assert(offsetof(struct cpu, local) == 8, "gs:8 is local");

@@ -19,6 +19,8 @@
 
 #include "compiler.h"
 
+struct fmt_out;
+
 /* GDT layout, the same on every core; boot.asm uses the same selectors. */
 #define GDT_NULL	0
 #define GDT_KCODE	1
@@ -108,6 +110,18 @@ void gdt_init_cpu(struct cpu *c);
 /* Build the IDT once (idt.c); idt_load() on every core. */
 void idt_init(void);
 void idt_load(void);
+
+/*
+ * The shell's `dump arch`: this core's GDT (gdt.c), the IDT's gates and
+ * IST use (idt.c), a CPUID leaf, a known MSR (-EINVAL and the list of
+ * known ones for another), the control registers (cpu_dump.c).  Task
+ * context, on the core to describe.
+ */
+void gdt_dump(const struct fmt_out *out);
+void idt_dump(const struct fmt_out *out);
+void cpu_dump_cpuid(const struct fmt_out *out, uint32_t leaf, uint32_t sub);
+int __must_check cpu_dump_msr(const struct fmt_out *out, uint32_t num);
+void cpu_dump_cr(const struct fmt_out *out);
 
 /* True when the CPU has RDRAND / NX (CPUID, cached by cpu_init_boot()). */
 bool cpu_has_rdrand(void);

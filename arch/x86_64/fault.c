@@ -9,8 +9,8 @@
  * a stack's guard page is called what it almost always is, a kernel stack
  * overflow.  The report runs on the faulting core with the console lock
  * bypassed (the faulting code may hold it); a fault inside the report is
- * detected and only announced.  In the test kernel, ktest_on_fault() may
- * resume the harness instead of halting (trap.h).
+ * detected and only announced.  A fault hook (trap.h, the test
+ * harness's) may resume elsewhere instead of halting.
  */
 #include <stdint.h>
 
@@ -58,6 +58,14 @@ const char *trap_name(unsigned vector)
 	if (vector < TRAP_EXCEPTIONS && exception_names[vector])
 		return exception_names[vector];
 	return vector < TRAP_EXCEPTIONS ? "reserved exception" : "interrupt";
+}
+
+/* trap_set_fault_hook(); written before anything faults on purpose. */
+static bool (*fault_hook)(struct trap_frame *f);
+
+void trap_set_fault_hook(bool (*hook)(struct trap_frame *f))
+{
+	fault_hook = hook;
 }
 
 static void print_symbol(const char *label, uint64_t addr)
@@ -214,7 +222,7 @@ void fault_handle(struct trap_frame *f)
 		halt_forever();
 	}
 	fault_report(f);
-	if (ktest_on_fault && ktest_on_fault(f))
+	if (fault_hook && fault_hook(f))
 		return;
 	kprintf("cpu%u halted.\n", c->index);
 	halt_forever();

@@ -11,7 +11,9 @@
  */
 #include <stdint.h>
 
+#include "arch.h"
 #include "arch/x86_64/cpu.h"
+#include "lib/fmt.h"
 
 /* Descriptor bits (high dword of a code/data descriptor, shifted to 64). */
 #define DESC_ACCESSED	(1ull << 40)
@@ -25,6 +27,19 @@
 #define DESC_LIMIT_MAX	(0xffffull | (0xfull << 48))
 
 #define DESC_TYPE_TSS64	(0x9ull << 40)	/* available 64-bit TSS */
+
+/* Decoding a descriptor (gdt_dump). */
+#define DESC_TYPE_SHIFT		40
+#define DESC_TYPE_MASK		0xfull
+#define DESC_TYPE_TSS_AVAIL	0x9
+#define DESC_TYPE_TSS_BUSY	0xb
+#define DESC_DPL_SHIFT		45
+#define DESC_DPL_MASK		3u
+/* A system descriptor's base: bits 16-39 and 56-63, then the next slot. */
+#define DESC_BASE_LO_SHIFT	16
+#define DESC_BASE_LO_MASK	0xffffffull
+#define DESC_BASE_MID_SHIFT	56
+#define DESC_BASE_MID_POS	24
 
 #define GDT_CODE64	(DESC_LIMIT_MAX | DESC_ACCESSED | DESC_RW | DESC_EXEC | \
 			 DESC_CODE_DATA | DESC_PRESENT | DESC_LONG | DESC_GRAN_4K)
@@ -82,4 +97,49 @@ void gdt_init_cpu(struct cpu *c)
 		: "m"(ptr), "i"(SEL_KCODE), "r"((uint32_t)SEL_KDATA),
 		  "r"((uint32_t)SEL_TSS)
 		: "rax", "memory");
+}
+
+void gdt_dump(const struct fmt_out *out)
+{
+	struct gdt_ptr p;
+	const uint64_t *gdt;
+	unsigned n;
+
+	__asm__ volatile("sgdt %0" : "=m"(p));
+	gdt = (const uint64_t *)(uintptr_t)p.base;
+	n = (p.limit + 1u) / sizeof(uint64_t);
+	fmt_printf(out, "gdt on cpu%u: base 0x%llx, limit 0x%x (%u slots)\n",
+		   arch_cpu_index(), (unsigned long long)p.base, p.limit, n);
+	for (unsigned i = 0; i < n; i++) {
+		uint64_t d = gdt[i];
+		unsigned type = (unsigned)(d >> DESC_TYPE_SHIFT) & DESC_TYPE_MASK;
+		unsigned dpl = (unsigned)(d >> DESC_DPL_SHIFT) & DESC_DPL_MASK;
+
+		if (!(d & DESC_PRESENT)) {
+			fmt_printf(out, "  %2u 0x%04x  0x%016llx  %s\n", i, i * 8,
+				   (unsigned long long)d, d ? "not present" : "null");
+			continue;
+		}
+		if (d & DESC_CODE_DATA) {
+			fmt_printf(out, "  %2u 0x%04x  0x%016llx  %s%s, DPL %u%s\n", i,
+				   i * 8, (unsigned long long)d,
+				   d & DESC_EXEC ? "code" : "data",
+				   (d & DESC_EXEC) && (d & DESC_LONG) ? " (64-bit)" : "",
+				   dpl, d & DESC_ACCESSED ? ", accessed" : "");
+		} else if ((type == DESC_TYPE_TSS_AVAIL || type == DESC_TYPE_TSS_BUSY) &&
+			   i + 1 < n) {
+			uint64_t base = ((d >> DESC_BASE_LO_SHIFT) & DESC_BASE_LO_MASK) |
+					((d >> DESC_BASE_MID_SHIFT) << DESC_BASE_MID_POS) |
+					(gdt[i + 1] << 32);
+
+			fmt_printf(out, "  %2u 0x%04x  0x%016llx  TSS (%s), base 0x%llx\n",
+				   i, i * 8, (unsigned long long)d,
+				   type == DESC_TYPE_TSS_BUSY ? "busy" : "available",
+				   (unsigned long long)base);
+			i++;	/* the upper half of the 16-byte descriptor */
+		} else {
+			fmt_printf(out, "  %2u 0x%04x  0x%016llx  system type 0x%x\n",
+				   i, i * 8, (unsigned long long)d, type);
+		}
+	}
 }

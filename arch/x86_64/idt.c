@@ -3,21 +3,24 @@
  *
  * One IDT, shared by every core: 256 interrupt gates (IF cleared on entry)
  * pointing at the isr.asm stubs.  #DF, NMI and #MC use IST stacks so they
- * are delivered even when the interrupted stack is unusable.  The legacy
- * PICs are remapped to vectors 0x20-0x2f and masked: left alone they would
- * deliver the PIT's IRQ 0 on vector 8 and look like a double fault.
- * Reference: Intel SDM vol. 3 sections 6.10-6.14; Intel 8259A data sheet.
+ * are delivered even when the interrupted stack is unusable.  idt_init()
+ * also remaps and masks the legacy PICs (pic.c) before anything can
+ * enable interrupts.  The vector map is vectors.h.
+ * Reference: Intel SDM vol. 3 sections 6.10-6.14.
  */
 #include <stdint.h>
 
 #include "arch/x86_64/cpu.h"
+#include "arch/x86_64/pic.h"
 #include "arch/x86_64/smp.h"
 #include "arch/x86_64/trap.h"
 #include "arch/x86_64/x86.h"
 #include "errno.h"
+#include "lib/fmt.h"
 #include "lib/log.h"
 
 #define GATE_INTERRUPT	0x8e	/* present, DPL 0, 64-bit interrupt gate */
+#define GATE_PRESENT	0x80
 
 struct idt_gate {
 	uint16_t offset_lo;
@@ -70,6 +73,16 @@ void idt_load(void)
 	__asm__ volatile("lidt %0" : : "m"(p) : "memory");
 }
 
+/* Vectors >= 32 with a handler (idt_dump). */
+static unsigned idt_handlers_installed(void)
+{
+	unsigned n = 0;
+
+	for (unsigned v = TRAP_EXCEPTIONS; v < TRAP_VECTORS; v++)
+		n += handlers[v] != NULL;
+	return n;
+}
+
 int trap_set_handler(unsigned vector, void (*fn)(struct trap_frame *f))
 {
 	if (vector < TRAP_EXCEPTIONS || vector >= TRAP_VECTORS)
@@ -101,29 +114,22 @@ void trap_dispatch(struct trap_frame *f)
 		 (unsigned long)f->vector);
 }
 
-/* ---- legacy 8259 PICs ------------------------------------------------------ */
-
-#define PIC1_CMD	0x20
-#define PIC1_DATA	0x21
-#define PIC2_CMD	0xa0
-#define PIC2_DATA	0xa1
-#define ICW1_INIT	0x11	/* edge triggered, cascade, ICW4 follows */
-#define ICW4_8086	0x01
-#define PIC1_VECTOR	0x20	/* IRQ 0-7 -> 0x20-0x27 */
-#define PIC2_VECTOR	0x28	/* IRQ 8-15 -> 0x28-0x2f */
-#define PIC_CASCADE_IRQ	2
-#define PIC_MASK_ALL	0xff
-
-void pic_disable(void)
+void idt_dump(const struct fmt_out *out)
 {
-	outb(PIC1_CMD, ICW1_INIT);
-	outb(PIC2_CMD, ICW1_INIT);
-	outb(PIC1_DATA, PIC1_VECTOR);
-	outb(PIC2_DATA, PIC2_VECTOR);
-	outb(PIC1_DATA, 1u << PIC_CASCADE_IRQ);	/* slave on IRQ 2 */
-	outb(PIC2_DATA, PIC_CASCADE_IRQ);	/* slave identity */
-	outb(PIC1_DATA, ICW4_8086);
-	outb(PIC2_DATA, ICW4_8086);
-	outb(PIC1_DATA, PIC_MASK_ALL);
-	outb(PIC2_DATA, PIC_MASK_ALL);
+	struct idt_ptr p;
+	unsigned n, present = 0;
+
+	__asm__ volatile("sidt %0" : "=m"(p));
+	n = (p.limit + 1u) / sizeof(struct idt_gate);
+	for (unsigned v = 0; v < n && v < TRAP_VECTORS; v++)
+		present += (idt[v].type & GATE_PRESENT) != 0;
+	fmt_printf(out, "idt: base 0x%llx, limit 0x%x: %u gates, %u present, "
+		   "%u with a handler above the exceptions\n",
+		   (unsigned long long)p.base, p.limit, n, present,
+		   idt_handlers_installed());
+	fmt_printf(out, "  exceptions on their own stack (IST):\n");
+	for (unsigned v = 0; v < TRAP_EXCEPTIONS && v < n; v++)
+		if (idt[v].ist)
+			fmt_printf(out, "    vector %2u %-24s IST %u\n", v,
+				   trap_name(v), idt[v].ist);
 }

@@ -17,14 +17,10 @@
 
 #include <stdint.h>
 
+#include "arch/x86_64/vectors.h"
 #include "compiler.h"
 
 struct acpi_info;
-
-/* ISA IRQs of the PC. */
-#define ISA_IRQ_PIT	0
-#define ISA_IRQ_COM1	4
-#define ISA_IRQS	16
 
 /*
  * Map and mask every I/O APIC of `info` (none: legacy IRQs stay off, as

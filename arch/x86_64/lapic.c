@@ -24,25 +24,18 @@
 #include "arch/x86_64/trap.h"
 #include "arch/x86_64/tsc.h"
 #include "arch/x86_64/x86.h"
+#include "config.h"
+#include "lib/fmt.h"
 #include "lib/log.h"
 #include "panic.h"
-#include "timer/clock.h"
-
-/* IA32_APIC_BASE and friends. */
-#define MSR_APIC_BASE		0x1bu
-#define   APIC_BASE_BSP		  (1ull << 8)
-#define   APIC_BASE_X2APIC	  (1ull << 10)
-#define   APIC_BASE_ENABLE	  (1ull << 11)
-#define   APIC_BASE_ADDR_MASK	  0x000ffffffffff000ull
-#define MSR_TSC_DEADLINE	0x6e0u
-#define MSR_X2APIC_BASE		0x800u
-#define CPUID_1_ECX_TSC_DEADLINE (1u << 24)
+#include "clock.h"
 
 /* Register offsets (xAPIC MMIO; x2APIC MSR = 0x800 + off >> 4). */
 #define LAPIC_ID		0x020
 #define   XAPIC_ID_SHIFT	  24
 #define LAPIC_VERSION		0x030
 #define   VERSION_MASK		  0xff
+#define   VERSION_MAX_LVT_SHIFT	  16	/* LVT entries - 1 */
 #define LAPIC_TPR		0x080
 #define LAPIC_EOI		0x0b0
 #define LAPIC_SVR		0x0f0
@@ -73,10 +66,8 @@
 
 #define MSR_REG_SHIFT		4
 #define LAPIC_CAL_MS		10
-#define MS_PER_SEC		1000u
 #define RATE_SHIFT		32	/* lapic ticks per TSC cycle, 32.32 */
 #define TIMER_COUNT_MAX		0xffffffffu
-#define NS_PER_SEC		1000000000ull
 #define NS_TSC_SHIFT		24	/* TSC cycles per ns, 40.24 */
 /*
  * The timer interrupt comes `early` ns before the deadline and the rest is
@@ -91,7 +82,6 @@
 #define TIMER_EARLY_MAX_NS	500000ull
 #define LATE_EWMA_SHIFT		3	/* new = old + (sample - old) / 8 */
 #define LATE_INITIAL_NS		(TIMER_EARLY_MAX_NS / 2)
-#define MAX_CPUS		512	/* = SMP_MAX_SLOTS, by bring-up number */
 
 static volatile uint32_t *xapic;	/* MMIO window; NULL in x2APIC mode */
 static bool x2apic;
@@ -101,15 +91,15 @@ static uint64_t ns_to_tsc_mult;		/* TSC cycles per ns, rounded up */
 static atomic_uint_least64_t timer_fired;
 /* By bring-up number, owner core only (its timer interrupt included):
  * the armed deadline is near, so lapic_wait_for_interrupt() polls. */
-static bool timer_poll[MAX_CPUS];
+static bool timer_poll[MAX_CORES];
 /* Timer interrupts per core (by number, owner only): a wait ends on any
  * other interrupt, not on a late or stale one of the timer's own. */
-static uint64_t timer_irqs[MAX_CPUS];
+static uint64_t timer_irqs[MAX_CORES];
 /* By number, owner only: when the hardware was set to fire (ns, 0: not
  * set), and the average lateness of its interrupts (0: not measured yet,
  * LATE_INITIAL_NS assumed). */
-static uint64_t hw_fire_ns[MAX_CPUS];
-static uint64_t late_avg_ns[MAX_CPUS];
+static uint64_t hw_fire_ns[MAX_CORES];
+static uint64_t late_avg_ns[MAX_CORES];
 
 static uint64_t timer_early_ns(unsigned n)
 {
@@ -457,4 +447,30 @@ void lapic_init(uint64_t base)
 		log_info("lapic: one-shot timer at %llu kHz (divide by 16)",
 			 (unsigned long long)(((unsigned __int128)oneshot_rate *
 					      (tsc_hz() / MS_PER_SEC)) >> RATE_SHIFT));
+}
+
+void lapic_dump(const struct fmt_out *out)
+{
+	uint64_t msr = rdmsr(MSR_APIC_BASE);
+	uint32_t ver;
+
+	fmt_printf(out, "IA32_APIC_BASE = 0x%llx: base 0x%llx,%s%s%s\n",
+		   (unsigned long long)msr,
+		   (unsigned long long)(msr & APIC_BASE_ADDR_MASK),
+		   msr & APIC_BASE_ENABLE ? " enabled" : " disabled",
+		   msr & APIC_BASE_BSP ? ", boot processor" : "",
+		   msr & APIC_BASE_X2APIC ? ", x2APIC mode" : ", xAPIC mode");
+	fmt_printf(out, "CPUID says x2APIC %s, TSC-deadline %s; timer %s\n",
+		   cpuid(1, 0).ecx & CPUID_1_ECX_X2APIC ? "supported" : "not supported",
+		   cpuid(1, 0).ecx & CPUID_1_ECX_TSC_DEADLINE ? "supported" : "not supported",
+		   tsc_deadline ? "TSC-deadline" : "one-shot");
+	if (!(msr & APIC_BASE_ENABLE))
+		return;
+	ver = rd(LAPIC_VERSION);
+	fmt_printf(out, "cpu%u: APIC id %u, version 0x%x (%u LVT entries), "
+		   "SVR 0x%x (%s), LINT0 0x%x, LVT timer 0x%x\n",
+		   arch_cpu_index(), lapic_id(), ver & VERSION_MASK,
+		   ((ver >> VERSION_MAX_LVT_SHIFT) & VERSION_MASK) + 1, rd(LAPIC_SVR),
+		   rd(LAPIC_SVR) & SVR_ENABLE ? "software enabled" : "software disabled",
+		   rd(LAPIC_LVT_LINT0), rd(LAPIC_LVT_TIMER));
 }

@@ -15,19 +15,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "arch/x86_64/vectors.h"
 #include "compiler.h"
 
-/*
- * Interrupt vectors.  0x20-0x2f belong to the (masked) 8259s, legacy IRQs
- * routed through the I/O APIC use IRQ_VECTOR_BASE + irq, the LAPIC's own
- * sources sit at the top, above every device (priority = vector >> 4).
- */
-#define IRQ_VECTOR_BASE		0x30	/* ISA IRQ n -> vector 0x30 + n */
-#define VECTOR_TIMER		0xf0	/* LAPIC one-shot / TSC-deadline timer */
-#define VECTOR_WAKE		0xf1	/* arch_wake(): wakeup IPI */
-#define VECTOR_TEST		0xf2	/* in-kernel tests' IPI */
-#define VECTOR_ERROR		0xfe	/* APIC error */
-#define VECTOR_SPURIOUS		0xff	/* low nibble all ones (SDM 11.9) */
+struct fmt_out;
+
 
 /* Physical base of the xAPIC MMIO window when the MADT does not say. */
 #define LAPIC_DEFAULT_BASE	0xfee00000ull
@@ -98,5 +90,8 @@ uint64_t lapic_timer_early_ns(void);
 
 /* Timer interrupts taken by this core's LAPIC timer (all cores summed). */
 uint64_t lapic_timer_fired(void);
+
+/* Print this core's APIC state (`dump arch apic`).  Task context. */
+void lapic_dump(const struct fmt_out *out);
 
 #endif /* HYPHAE_X86_64_LAPIC_H */

@@ -4,8 +4,8 @@
  * panic_at() disables interrupts, prints "PANIC on cpuN: <message>", the
  * source location and a backtrace, and halts the core.  First it stops the
  * other cores with an NMI (smp_stop_others; they halt without a report),
- * so the report is not interleaved -- except in the test kernel, where
- * ktest_on_panic() may resume the harness and the other cores go on.
+ * so the report is not interleaved -- except under a panic hook (the
+ * test kernel's, trap.h), which may resume and let the other cores go on.
  *
  * -fstack-protector-strong -mstack-protector-guard=global makes protected
  * functions compare a copy of __stack_chk_guard on return and call
@@ -53,13 +53,21 @@ NO_STACK_PROTECTOR void stack_protector_init(void)
 	__stack_chk_guard = (uintptr_t)v & CANARY_TERMINATOR_MASK;
 }
 
+/* panic_set_hook(); written before anything panics on purpose. */
+static void (*panic_hook)(const char *msg);
+
+void panic_set_hook(void (*hook)(const char *msg))
+{
+	panic_hook = hook;
+}
+
 /* Interrupts off, console lock bypassed; a nested panic stops here. */
 static void panic_enter(const char *what)
 {
 	cli();
-	/* Stop the other cores so the report is not interleaved; not in the
-	 * test kernel, whose expected panics resume and go on testing. */
-	if (!ktest_on_panic)
+	/* Stop the other cores so the report is not interleaved; not under
+	 * a hook (the test kernel's expected panics resume and go on). */
+	if (!panic_hook)
 		smp_stop_others();
 	/* Bypass the console lock: the code we interrupt may hold it. */
 	if (this_cpu()->fault_depth++ > 0) {
@@ -80,8 +88,8 @@ static _Noreturn void panic_finish(const uint64_t *fp)
 	backtrace_print(fp[1] - 1, fp[0]);
 	kprintf("======== end of panic report; cpu%u halted ========\n",
 		this_cpu()->index);
-	if (ktest_on_panic)
-		ktest_on_panic(panic_msg);
+	if (panic_hook)
+		panic_hook(panic_msg);
 	halt_forever();
 }
 

@@ -5,47 +5,14 @@
  * bits, no parity, one stop bit; the FIFOs are enabled and cleared.  No
  * interrupts yet (IER = 0): output waits for THR-empty in LSR, input polls
  * LSR's data-ready bit.  Reference: National Semiconductor PC16550D data
- * sheet; the register names below are its.
+ * sheet; the register names (uart.h) are its.
  */
 #include <stdint.h>
 
 #include "arch/x86_64/serial.h"
-#include "arch/x86_64/x86.h"
+#include "arch/x86_64/uart.h"
 
-#define COM1_BASE	0x3f8
-#define UART_RBR	0	/* receive buffer (read, DLAB=0) */
-#define UART_THR	0	/* transmit holding (write, DLAB=0) */
-#define UART_DLL	0	/* divisor latch low (DLAB=1) */
-#define UART_IER	1	/* interrupt enable (DLAB=0) */
-#define UART_DLM	1	/* divisor latch high (DLAB=1) */
-#define UART_FCR	2	/* FIFO control (write) */
-#define   FCR_ENABLE	  0x01
-#define   FCR_CLEAR_RX	  0x02
-#define   FCR_CLEAR_TX	  0x04
-#define   FCR_TRIGGER_14  0xc0	/* RX interrupt at 14 bytes */
-#define UART_LCR	3	/* line control */
-#define   LCR_8N1	  0x03
-#define   LCR_DLAB	  0x80
-#define UART_MCR	4	/* modem control */
-#define   MCR_DTR	  0x01
-#define   MCR_RTS	  0x02
-#define   MCR_OUT2	  0x08	/* gates the IRQ line on PCs */
-#define UART_LSR	5	/* line status */
-#define   LSR_DATA_READY  0x01
-#define   LSR_THR_EMPTY	  0x20
-
-#define UART_CLOCK_BAUD	115200
 #define CONSOLE_BAUD	115200
-
-static inline void uart_out(unsigned reg, uint8_t v)
-{
-	outb((uint16_t)(COM1_BASE + reg), v);
-}
-
-static inline uint8_t uart_in(unsigned reg)
-{
-	return inb((uint16_t)(COM1_BASE + reg));
-}
 
 void serial_init(void)
 {

@@ -1,37 +1,42 @@
 /*
- * serial_rx.h - interrupt-driven receive on COM1, feeding the shell.
+ * serial_rx.h - interrupt-driven receive on COM1.
  *
- * The UART raises IRQ 4 when bytes wait (FIFO trigger level or the
- * character timeout); the handler drains the FIFO into the shell's input
- * ring (shell/task.h) and wakes the shell task.  serial.c keeps the
- * line setup and polled output; this file only adds the receive path.
+ * The UART raises ISA IRQ 4 when bytes wait (FIFO trigger level or the
+ * character timeout); the handler drains the FIFO and hands each byte to
+ * the sink the kernel gave serial_rx_init() (the shell's input ring), then
+ * tells the sink a batch ended (the shell task's wakeup).  serial.c keeps
+ * the line setup and polled output; this file only adds the receive path.
  */
 #ifndef HYPHAE_X86_64_SERIAL_RX_H
 #define HYPHAE_X86_64_SERIAL_RX_H
 
 #include <stdint.h>
 
-struct shell_input;
+#include "arch/x86_64/vectors.h"
 
-/* COM1's vector: through the 8259 (remapped to 0x20 + IRQ) or the I/O
- * APIC (lapic.h's IRQ_VECTOR_BASE + IRQ). */
-#define SERIAL_RX_VECTOR_PIC	0x24
-#define SERIAL_RX_VECTOR_IOAPIC	0x34
-
-/*
- * Start receiving into `in`: install the handler, route the IRQ, enable
- * the UART's receive interrupt, and take bytes that arrived before.  Boot
- * core, once, interrupts disabled, after the runtime exists.
- */
-void serial_rx_init(struct shell_input *in);
+/* COM1's vector through the 8259 or through the I/O APIC. */
+#define SERIAL_RX_VECTOR_PIC	VECTOR_PIC_IRQ(ISA_IRQ_COM1)
+#define SERIAL_RX_VECTOR_IOAPIC	VECTOR_IOAPIC_IRQ(ISA_IRQ_COM1)
 
 /*
- * Route COM1's IRQ 4 to the calling core and install the handler: through
- * the I/O APIC (ioapic_route_irq, LAPIC EOI) when that driver is linked
- * and has an I/O APIC, else through the 8259 PIC (unmask IRQ 4, PIC EOI).
- * Boot core, interrupts off.
+ * Where received bytes go.  Both run in the interrupt handler (interrupts
+ * off, on the core the IRQ is routed to), so they must be IRQ-safe:
+ *   byte(ctx, b)  one received byte, in order;
+ *   batch(ctx)    after the bytes of one interrupt, if there were any.
  */
-void serial_rx_route_irq(void);
+struct serial_rx_sink {
+	void (*byte)(void *ctx, uint8_t b);
+	void (*batch)(void *ctx);
+	void *ctx;
+};
+
+/*
+ * Start receiving into `sink` (copied): route the IRQ to the calling core
+ * (through the I/O APIC, or the 8259 PIC when no I/O APIC serves it),
+ * install the handler, enable the UART's receive interrupt, and hand over
+ * bytes that arrived before.  Boot core, once, interrupts disabled.
+ */
+void serial_rx_init(const struct serial_rx_sink *sink);
 
 /* "I/O APIC", "8259 PIC" or "none": how the IRQ was routed. */
 const char *serial_rx_route(void);

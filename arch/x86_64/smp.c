@@ -21,20 +21,19 @@
 
 #include "arch/x86_64/acpi.h"
 #include "arch/x86_64/cpu.h"
-#include "arch/x86_64/kernel_rt.h"
 #include "arch/x86_64/lapic.h"
 #include "arch/x86_64/mm.h"
 #include "arch/x86_64/paging.h"
 #include "arch/x86_64/smp.h"
 #include "arch/x86_64/tsc.h"
 #include "arch/x86_64/x86.h"
+#include "clock.h"
+#include "config.h"
 #include "kmalloc.h"
 #include "lib/log.h"
 #include "lib/string.h"
 #include "panic.h"
-#include "rt/rt.h"
 
-_Static_assert(SMP_MAX_SLOTS == RT_MAX_CORES, "one wake entry per runtime slot");
 
 /* Must match boot/trampoline.asm. */
 #define TRAMPOLINE_PA		0x8000u
@@ -43,8 +42,6 @@ _Static_assert(SMP_MAX_SLOTS == RT_MAX_CORES, "one wake entry per runtime slot")
 
 #define INIT_DELAY_US		10000	/* INIT -> first STARTUP (SDM) */
 #define SIPI_DELAY_US		200	/* between STARTUPs (SDM) */
-#define US_PER_SEC		1000000u
-#define US_PER_MS		1000u
 #define CR3_32BIT_LIMIT		(1ull << 32)	/* the trampoline loads CR3 in 32-bit mode */
 #define MAX_XAPIC_ID		0xfe	/* 0xff is the broadcast id */
 
@@ -74,16 +71,18 @@ struct smp_ap {
 	atomic_bool online;	/* release by the AP; acquire by the boot core */
 };
 
-static struct smp_ap aps[SMP_MAX_SLOTS];
+static struct smp_ap aps[MAX_CORES];
 static unsigned aps_used = 1;		/* records are never reused */
-static uint32_t cpu_apic[SMP_MAX_SLOTS];	/* by bring-up number */
+static uint32_t cpu_apic[MAX_CORES];	/* by bring-up number */
 static atomic_uint cpus_online = 1;
 static atomic_bool stopping;
+/* What each AP runs last (smp_init's argument); set before the first INIT. */
+static void (*ap_start_fn)(unsigned number);
 
 /* Runtime slot -> APIC id + 1 (0: not bound).  Relaxed: a slot is bound
  * by its core before the runtime lets anyone see it idle (rt's idle bit
  * RMWs order the rest). */
-static _Atomic uint32_t slot_apic[SMP_MAX_SLOTS];
+static _Atomic uint32_t slot_apic[MAX_CORES];
 
 static void delay_us(uint64_t us)
 {
@@ -100,13 +99,13 @@ unsigned smp_cpus_online(void)
 
 uint32_t smp_cpu_apic(unsigned n)
 {
-	return n < SMP_MAX_SLOTS ? cpu_apic[n] : 0;
+	return n < MAX_CORES ? cpu_apic[n] : 0;
 }
 
 void smp_bind(unsigned index, uint32_t apic_id)
 {
-	if (index >= SMP_MAX_SLOTS)
-		panic("smp_bind: slot %u beyond %u", index, SMP_MAX_SLOTS);
+	if (index >= MAX_CORES)
+		panic("smp_bind: slot %u beyond %u", index, MAX_CORES);
 	atomic_store_explicit(&slot_apic[index], apic_id + 1, memory_order_relaxed);
 }
 
@@ -114,8 +113,8 @@ void smp_wake(unsigned index)
 {
 	uint32_t v;
 
-	if (index >= SMP_MAX_SLOTS)
-		panic("arch_wake: slot %u beyond %u", index, SMP_MAX_SLOTS);
+	if (index >= MAX_CORES)
+		panic("arch_wake: slot %u beyond %u", index, MAX_CORES);
 	v = atomic_load_explicit(&slot_apic[index], memory_order_relaxed);
 	if (v == 0)
 		panic("arch_wake: slot %u is bound to no core", index);
@@ -150,9 +149,8 @@ static _Noreturn void ap_entry(struct smp_ap *ap)
 	atomic_fetch_add_explicit(&cpus_online, 1, memory_order_relaxed);
 	/* release: the boot core may reuse the trampoline block after this. */
 	atomic_store_explicit(&ap->online, true, memory_order_release);
-	if (ktest_ap_main)
-		ktest_ap_main(ap->number);
-	ap_main_loop();
+	ap_start_fn(ap->number);
+	panic("ap_entry: cpu%u's entry returned", ap->number);
 }
 
 /* Stacks and the per-core block for one AP; false if out of memory. */
@@ -227,11 +225,12 @@ static bool trampoline_install(void)
 	return true;
 }
 
-unsigned smp_init(const struct acpi_info *info)
+unsigned smp_init(const struct acpi_info *info, void (*entry)(unsigned))
 {
 	uint32_t self = lapic_id();
 	unsigned n = smp_cpus_online(), first = aps_used;
 
+	ap_start_fn = entry;
 	cpu_apic[0] = self;
 	if (info->ncpus <= 1) {
 		log_info("smp: one core (apic %u)", self);
@@ -241,7 +240,7 @@ unsigned smp_init(const struct acpi_info *info)
 		return 1;
 	/* First every AP's memory: unmapping stack guards changes the page
 	 * tables, and there is no TLB shootdown once other cores run. */
-	for (unsigned i = 0; i < info->ncpus && aps_used < SMP_MAX_SLOTS; i++) {
+	for (unsigned i = 0; i < info->ncpus && aps_used < MAX_CORES; i++) {
 		const struct acpi_cpu *c = &info->cpus[i];
 
 		if (c->apic_id == self)
@@ -259,7 +258,7 @@ unsigned smp_init(const struct acpi_info *info)
 		aps_used++;
 	}
 	/* A silent AP keeps its record and stacks: it might still run. */
-	for (unsigned k = first; k < aps_used && n < SMP_MAX_SLOTS; k++) {
+	for (unsigned k = first; k < aps_used && n < MAX_CORES; k++) {
 		aps[k].number = n;
 		if (ap_start(&aps[k]))
 			cpu_apic[n++] = aps[k].apic_id;

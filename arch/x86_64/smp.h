@@ -6,8 +6,8 @@
  * up to SMP_AP_TIMEOUT_MS for the AP to report itself online.  Each AP
  * runs boot/trampoline.asm into smp.c's C entry on its own guarded stack,
  * sets up its struct cpu (GS base, GDT/TSS/IST, IDT) and LAPIC, logs
- * "cpuN online (apic X)" and calls ap_main_loop() (kernel_rt.c), or
- * ktest_ap_main() in the test kernel.  arch_wake(index) sends the wakeup
+ * "cpuN online (apic X)" and calls the entry smp_init() was given (the
+ * kernel's kernel_ap_start).  arch_wake(index) sends the wakeup
  * IPI to the APIC id bound to runtime slot `index` (smp_bind, from
  * arch_cpu_bind).  Reference: Intel SDM vol. 3 section 8.4 (MP
  * initialisation), 11.6 (IPIs).
@@ -19,19 +19,21 @@
 #include <stdint.h>
 
 #include "compiler.h"
+#include "config.h"
 
 struct acpi_info;
 
-#define SMP_MAX_SLOTS		512	/* = RT_MAX_CORES (checked in smp.c) */
 #define SMP_AP_TIMEOUT_MS	2000	/* TCG on a busy host can be slow */
 
 /*
- * Start every AP in `info` (the boot core is skipped by APIC id).  APs that
- * do not answer are logged and skipped.  Returns the number of cores
- * online, the boot core included.  Boot core, once, after lapic_init and
- * mm_init, interrupts off.
+ * Start every AP in `info` (the boot core is skipped by APIC id); each
+ * ends in entry(its bring-up number), interrupts off, which must not
+ * return.  APs that do not
+ * answer are logged and skipped.  Returns the number of cores online, the
+ * boot core included.  Boot core, once, after lapic_init and mm_init,
+ * interrupts off.
  */
-unsigned smp_init(const struct acpi_info *info);
+unsigned smp_init(const struct acpi_info *info, void (*entry)(unsigned));
 
 /* Cores online (boot core included).  Any core. */
 unsigned smp_cpus_online(void);
@@ -53,11 +55,5 @@ void smp_stop_others(void);
 
 /* True once smp_stop_others() ran: an NMI now means "halt quietly". */
 bool smp_stop_requested(void);
-
-/*
- * The test kernel's AP entry (tests/kernel/kt_smp.c), weak: when present
- * each AP calls it instead of ap_main_loop(), with its bring-up number.
- */
-_Noreturn void ktest_ap_main(unsigned number) __attribute__((weak));
 
 #endif /* HYPHAE_X86_64_SMP_H */

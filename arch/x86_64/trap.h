@@ -78,16 +78,18 @@ const char *trap_name(unsigned vector);
 void backtrace_print(uint64_t rip, uint64_t rbp);
 
 /*
- * Hooks of the test kernel (tests/kernel/ktest.c).  They are weak: the
- * normal kernel has none, and fault_handle()/panic_at() just halt.
- *   ktest_on_fault: after an exception's report; returns true when it
- *     rewrote *f to resume the test harness (the iretq then goes there).
- *   ktest_on_panic: after a panic's report, with the formatted message
- *     (cut at PANIC_MSG_MAX); does not return if it resumes the harness.
- * Either calls fault_recovered() before resuming.
+ * Recovery hooks; none by default, and fault_handle()/panic_at() halt the
+ * core.  The in-kernel test harness installs them to resume itself.
+ *   fault hook: called after an exception's report; returns true when it
+ *     rewrote *f to resume elsewhere (the iretq then goes there).
+ *   panic hook: called after a panic's report with the formatted message
+ *     (cut at PANIC_MSG_MAX); does not return if it resumes.  While one is
+ *     installed a panic does not stop the other cores.
+ * Either calls fault_recovered() before resuming.  Boot core, before
+ * anything can fault on purpose.
  */
-bool ktest_on_fault(struct trap_frame *f) __attribute__((weak));
-void ktest_on_panic(const char *msg) __attribute__((weak));
+void trap_set_fault_hook(bool (*hook)(struct trap_frame *f));
+void panic_set_hook(void (*hook)(const char *msg));
 
 #define PANIC_MSG_MAX	256
 
@@ -99,8 +101,5 @@ void fault_recovered(void);
  * For a fault or panic inside a fault or panic report (console.c).
  */
 void console_emergency_puts(const char *s);
-
-/* Mask the legacy 8259 PICs after moving them off the exception vectors. */
-void pic_disable(void);
 
 #endif /* HYPHAE_X86_64_TRAP_H */

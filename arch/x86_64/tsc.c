@@ -24,7 +24,7 @@
 #include "arch/x86_64/tsc.h"
 #include "arch/x86_64/x86.h"
 #include "lib/log.h"
-#include "timer/clock.h"
+#include "clock.h"
 
 #define PIT_HZ		1193182u
 #define PIT_CH2_DATA	0x42
@@ -51,8 +51,6 @@
 #define PERCENT		100
 #define HZ_PER_KHZ	1000u
 #define HZ_PER_MHZ	1000000u
-#define MS_PER_SEC	1000u
-#define NS_PER_SEC	1000000000ull
 #define FIXED_SHIFT	32
 
 static uint64_t tsc_origin;

@@ -15,6 +15,23 @@
 #include "compiler.h"
 
 /* ---- MSRs ---------------------------------------------------------------- */
+#define MSR_TSC			0x10u
+#define MSR_APIC_BASE		0x1bu
+#define   APIC_BASE_BSP		  (1ull << 8)
+#define   APIC_BASE_X2APIC	  (1ull << 10)
+#define   APIC_BASE_ENABLE	  (1ull << 11)
+#define   APIC_BASE_ADDR_MASK	  0x000ffffffffff000ull
+#define MSR_MTRRCAP		0xfeu
+#define MSR_SYSENTER_CS		0x174u
+#define MSR_SYSENTER_ESP	0x175u
+#define MSR_SYSENTER_EIP	0x176u
+#define MSR_PAT			0x277u
+#define MSR_MTRR_DEF_TYPE	0x2ffu
+#define MSR_TSC_DEADLINE	0x6e0u
+#define MSR_X2APIC_BASE		0x800u	/* x2APIC register off: 0x800 + off >> 4 */
+#define MSR_STAR		0xc0000081u
+#define MSR_LSTAR		0xc0000082u
+#define MSR_FMASK		0xc0000084u
 #define MSR_EFER		0xc0000080u
 #define   EFER_LME		(1u << 8)	/* long mode enable */
 #define   EFER_NXE		(1u << 11)	/* no-execute bit in page tables */
@@ -34,6 +51,7 @@
 
 /* ---- CPUID bits ----------------------------------------------------------- */
 #define CPUID_1_ECX_X2APIC	(1u << 21)
+#define CPUID_1_ECX_TSC_DEADLINE (1u << 24)
 #define CPUID_1_ECX_RDRAND	(1u << 30)
 #define CPUID_1_EDX_TSC		(1u << 4)
 #define CPUID_80000001_EDX_NX	(1u << 20)

@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "arch/x86_64/acpi.h"
+#include "config.h"
 #include "errno.h"
 
 #define MEM_BASE	0x7fe0000ull
@@ -377,13 +378,13 @@ static void test_too_many_cpus(void **state)
 	(void)state;
 	memset(image, 0, sizeof(image));
 	madt_begin();
-	for (uint32_t i = 0; i < ACPI_MAX_CPUS + 88; i++)
+	for (uint32_t i = 0; i < MAX_CORES + 88; i++)
 		madt_x2apic(i, 1, i);
 	madt_end();
 	assert_int_equal(acpi_parse_madt(at(MADT_PA), madt_len, &info), 0);
-	assert_int_equal(info.ncpus, ACPI_MAX_CPUS);
+	assert_int_equal(info.ncpus, MAX_CORES);
 	assert_int_equal(info.cpus_ignored, 88);
-	assert_int_equal(info.cpus[ACPI_MAX_CPUS - 1].apic_id, ACPI_MAX_CPUS - 1);
+	assert_int_equal(info.cpus[MAX_CORES - 1].apic_id, MAX_CORES - 1);
 }
 
 static void test_find_rsdp_scan(void **state)
@@ -433,7 +434,7 @@ static void test_random_corruption(void **state)
 			sdt_fix(t);
 		err = acpi_parse(rsdp, sizeof(rsdp), &mem, &info);
 		if (err == 0) {
-			assert_true(info.ncpus >= 1 && info.ncpus <= ACPI_MAX_CPUS);
+			assert_true(info.ncpus >= 1 && info.ncpus <= MAX_CORES);
 			ok++;
 		} else {
 			assert_non_null(info.error);

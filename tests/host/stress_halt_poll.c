@@ -25,7 +25,7 @@
 #include "arch.h"
 #include "arch/host/cpu.h"
 #include "tests/common/stress_util.h"
-#include "timer/clock.h"
+#include "clock.h"
 
 #define CORE		30
 #define WATCHDOG_NS	5000000000ull

@@ -18,7 +18,7 @@
 
 #include "arch.h"
 #include "arch/host/cpu.h"
-#include "timer/clock.h"
+#include "clock.h"
 
 static void test_wake_before_wait_is_remembered(void **state)
 {

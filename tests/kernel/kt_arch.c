@@ -11,10 +11,9 @@
 #include "arch/x86_64/tsc.h"
 #include "arch/x86_64/x86.h"
 #include "errno.h"
-#include "timer/clock.h"
+#include "clock.h"
 #include "tests/kernel/ktest.h"
 
-#define NS_PER_MS	1000000ull
 
 KTEST(cpu_local_and_binding)
 {

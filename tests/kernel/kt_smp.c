@@ -7,7 +7,7 @@
  * wake-to-run round trips to a core asleep in HLT, median and p99 logged.
  *
  * In the test kernel the APs do not join a runtime: each runs
- * ktest_ap_main(), a service loop that sleeps in arch_wait_for_interrupt()
+ * kernel_ap_start(), a service loop that sleeps in arch_wait_for_interrupt()
  * and, when woken, runs the function the boot core posted to it
  * (kt_smp_call) or answers a ping.  It binds runtime slot = its bring-up
  * number, so arch_wake(n) reaches AP n.
@@ -23,16 +23,16 @@
 #include "arch/x86_64/smp.h"
 #include "arch/x86_64/tsc.h"
 #include "arch/x86_64/x86.h"
+#include "config.h"
 #include "errno.h"
+#include "kernel/kernel.h"
 #include "kmalloc.h"
 #include "lib/log.h"
 #include "lib/string.h"
 #include "tests/kernel/kt_smp.h"
 #include "tests/kernel/ktest.h"
-#include "timer/clock.h"
+#include "clock.h"
 
-#define NS_PER_US	1000ull
-#define NS_PER_MS	1000000ull
 #define KT_WAIT_NS	(2000 * NS_PER_MS)	/* give up on an AP after this */
 #define KT_PINGS	1000
 #define KT_SETTLE_NS	(20 * NS_PER_US)	/* let the AP reach HLT */
@@ -55,14 +55,14 @@ struct kt_ap {
 	atomic_bool alive;
 };
 
-static struct kt_ap kt_aps[SMP_MAX_SLOTS];
+static struct kt_ap kt_aps[MAX_CORES];
 
 static uint64_t now_ns(void)
 {
 	return clock_now(arch_clock());
 }
 
-void ktest_ap_main(unsigned number)
+void kernel_ap_start(unsigned number)
 {
 	struct kt_ap *ap = &kt_aps[number];
 
@@ -158,7 +158,7 @@ static void whoami(void *arg)
 KTEST(smp_every_core_online)
 {
 	unsigned online = smp_cpus_online();
-	struct kt_whoami w[SMP_MAX_SLOTS / 8];
+	struct kt_whoami w[MAX_CORES / 8];
 
 	log_info("kt_smp: %u cores online, MADT lists %u", online, acpi_get()->ncpus);
 	KT_ASSERT_EQ(online, acpi_get()->ncpus);
@@ -303,9 +303,9 @@ KTEST(ioapic_routes_pit_irq0_through_override)
 	/* Stop the firmware's periodic channel 0 first: writing the mode
 	 * drives OUT low and the count waits for its new value. */
 	outb(PIT_CMD, PIT_CH0_LOHI_MODE0);
-	KT_ASSERT_EQ(irq_register(IRQ_VECTOR_BASE + ISA_IRQ_PIT, pit_irq, NULL), 0);
-	KT_ASSERT_EQ(irq_register(IRQ_VECTOR_BASE + ISA_IRQ_PIT, pit_irq, NULL), -EBUSY);
-	KT_ASSERT_EQ(ioapic_route_irq(ISA_IRQ_PIT, IRQ_VECTOR_BASE + ISA_IRQ_PIT,
+	KT_ASSERT_EQ(irq_register(VECTOR_IOAPIC_IRQ(ISA_IRQ_PIT), pit_irq, NULL), 0);
+	KT_ASSERT_EQ(irq_register(VECTOR_IOAPIC_IRQ(ISA_IRQ_PIT), pit_irq, NULL), -EBUSY);
+	KT_ASSERT_EQ(ioapic_route_irq(ISA_IRQ_PIT, VECTOR_IOAPIC_IRQ(ISA_IRQ_PIT),
 				      lapic_id()), 0);
 	KT_ASSERT_EQ(ioapic_route_irq(ISA_IRQ_PIT, 8, lapic_id()), -EINVAL);
 	/* Mode 0: OUT rises once at terminal count -> one edge, one IRQ. */
@@ -322,7 +322,7 @@ KTEST(ioapic_routes_pit_irq0_through_override)
 	log_info("kt_smp: PIT IRQ 0 -> GSI %u -> vector 0x%x after %llu us",
 		 acpi_irq_override(info, ISA_IRQ_PIT) ?
 		 acpi_irq_override(info, ISA_IRQ_PIT)->gsi : ISA_IRQ_PIT,
-		 IRQ_VECTOR_BASE + ISA_IRQ_PIT,
+		 VECTOR_IOAPIC_IRQ(ISA_IRQ_PIT),
 		 (unsigned long long)((now_ns() - t0) / NS_PER_US));
 }
 
@@ -351,7 +351,7 @@ static void reparse_corrupted(void (*how)(uint8_t *t, size_t len))
 	KT_ASSERT_EQ(kt_info.cpus[0].apic_id, lapic_id());
 	KT_ASSERT_EQ(kt_info.nioapics, 0);
 	/* SMP bring-up on that description starts nobody. */
-	KT_ASSERT_EQ(smp_init(&kt_info), 1);
+	KT_ASSERT_EQ(smp_init(&kt_info, kernel_ap_start), 1);
 	kfree(copy);
 }
 
@@ -399,7 +399,7 @@ KTEST(smp_silent_ap_is_skipped)
 	kt_info.cpus[0] = (struct acpi_cpu){ .apic_id = lapic_id(), .enabled = true };
 	kt_info.cpus[1] = (struct acpi_cpu){ .apic_id = KT_ABSENT_APIC, .enabled = true };
 	/* INIT-SIPI-SIPI into the void: logged after the timeout, skipped. */
-	KT_ASSERT_EQ(smp_init(&kt_info), online);
+	KT_ASSERT_EQ(smp_init(&kt_info, kernel_ap_start), online);
 	KT_ASSERT_EQ(smp_cpus_online(), online);
 	KT_ASSERT(now_ns() - t0 >= (uint64_t)SMP_AP_TIMEOUT_MS * NS_PER_MS);
 }

@@ -1,7 +1,7 @@
 /*
  * kt_smp.h - run code on the application processors of the test kernel.
  *
- * In hyphae-test.elf every AP runs ktest_ap_main() (kt_smp.c): it binds
+ * In hyphae-test.elf every AP runs kt_smp.c's kernel_ap_start(): it binds
  * runtime slot = its bring-up number n (1..smp_cpus_online()-1), sleeps in
  * arch_wait_for_interrupt(), and runs what the boot core posts to it, one
  * call at a time, interrupts off (fn may enable them, e.g. rt_core_run).

@@ -14,23 +14,23 @@
 
 #include "arch.h"
 #include "arch/x86_64/smp.h"
+#include "config.h"
 #include "lib/log.h"
 #include "lib/string.h"
 #include "rt/rt.h"
 #include "sched/task.h"
 #include "tests/kernel/kt_smp.h"
 #include "tests/kernel/ktest.h"
-#include "timer/clock.h"
+#include "clock.h"
 
 #define KT_TASKS	100000
 #define KT_WAKES	1000
-#define NS_PER_MS	1000000ull
 #define KT_LIMIT_NS	(20000 * NS_PER_MS)	/* any single wait */
 #define PERCENT		100
 #define BITS_PER_WORD	64
 
 static struct runtime kt_mrt;
-static struct rt_core kt_cores[SMP_MAX_SLOTS];
+static struct rt_core kt_cores[MAX_CORES];
 
 static uint64_t now_ns(void)
 {
@@ -148,7 +148,7 @@ static const struct task_vtable kt_spawner_vt = { .poll = kt_spawner_poll };
 
 KTEST(rt_100k_tasks_on_every_core)
 {
-	unsigned online = smp_cpus_online(), done[SMP_MAX_SLOTS / 8];
+	unsigned online = smp_cpus_online(), done[MAX_CORES / 8];
 	uint64_t in = 0, out = 0, t0;
 	struct kt_spawner init = { 0 };
 
@@ -225,7 +225,7 @@ static void sort_u64(uint64_t *a, size_t n)
 
 KTEST(rt_injector_wakes_a_sleeping_core)
 {
-	unsigned online = smp_cpus_online(), done[SMP_MAX_SLOTS / 8];
+	unsigned online = smp_cpus_online(), done[MAX_CORES / 8];
 	uint64_t wakeups = 0;
 
 	KT_ASSERT(online >= 2 && online <= ARRAY_SIZE(done));

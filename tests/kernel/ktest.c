@@ -1,11 +1,12 @@
 /*
  * ktest.c - the in-kernel test harness (see ktest.h for the protocol).
  *
- * ktest_main() replaces the kernel's main loop in hyphae-test.elf.  Each
- * test runs below a ktest_setjmp() in run_one(); a failed assertion
- * longjmps back, an expected exception resumes there through its trap
- * frame (ktest_on_fault), an expected panic longjmps from the panic path
- * (ktest_on_panic).  Everything the resumption path reads is global, as
+ * In hyphae-test.elf this file's kernel_start() takes the place of the
+ * kernel's (kernel/start.c is not linked).  Each test runs below a
+ * ktest_setjmp() in run_one(); a failed assertion longjmps back, an
+ * expected exception resumes there through its trap frame (the fault
+ * hook ktest_on_fault), an expected panic longjmps from the panic path
+ * (the panic hook ktest_on_panic).  Everything the resumption path reads is global, as
  * after a longjmp locals of run_one() are not to be trusted.
  */
 #include <stdarg.h>
@@ -13,10 +14,10 @@
 
 #include "arch.h"
 #include "arch/x86_64/cpu.h"
-#include "arch/x86_64/kmain.h"
 #include "arch/x86_64/multiboot2.h"
 #include "arch/x86_64/trap.h"
 #include "arch/x86_64/x86.h"
+#include "kernel/kernel.h"
 #include "lib/fmt.h"
 #include "lib/string.h"
 #include "tests/kernel/ktest.h"
@@ -135,7 +136,7 @@ static const char *fault_mismatch(const struct trap_frame *f, uint64_t cr2)
 	return NULL;
 }
 
-bool ktest_on_fault(struct trap_frame *f)
+static bool ktest_on_fault(struct trap_frame *f)
 {
 	uint64_t cr2 = read_cr2();
 	const char *why;
@@ -174,7 +175,7 @@ bool ktest_on_fault(struct trap_frame *f)
 	return true;
 }
 
-void ktest_on_panic(const char *msg)
+static void ktest_on_panic(const char *msg)
 {
 	if (!current) {
 		kprintf("ktest: panic outside any test\n");
@@ -236,7 +237,7 @@ static const struct ktest *next_test(const struct ktest *prev)
 	return best;
 }
 
-void ktest_main(const struct mb2_info *mb)
+void kernel_start(const struct mb2_info *mb)
 {
 	char only[KTEST_NAME_MAX];
 	bool one = cmdline_get(mb->cmdline, "ktest", only, sizeof(only)) > 0;
@@ -244,6 +245,8 @@ void ktest_main(const struct mb2_info *mb)
 
 	boot_info = mb;
 	arch_irq_disable();
+	trap_set_fault_hook(ktest_on_fault);
+	panic_set_hook(ktest_on_panic);
 	kprintf("ktest: %u tests%s%s\n", (unsigned)(__ktest_end - __ktest_start),
 		one ? ", running only " : "", one ? only : "");
 	for (const struct ktest *t = NULL; (t = next_test(t)) != NULL;) {

@@ -3,7 +3,7 @@
  *
  * KTEST(name) { ... } defines a test and places its descriptor in the
  * .ktest section (linker.ld); only hyphae-test.elf links tests/kernel/, and
- * its ktest_main() runs every test at boot, on the boot core, in section
+ * its kernel_start() (ktest.c) runs every test at boot, on the boot core, in section
  * order, with interrupts disabled.  `ktest=NAME` on the multiboot2 command
  * line runs one test.  Output, one line per event, for the host driver
  * (tests/kernel/run-ktests):

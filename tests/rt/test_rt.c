@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "config.h"
 #include "rt_harness.h"
 #include "sched/task.h"
 #include "timer/sleep.h"
@@ -21,7 +22,7 @@
 static atomic_uchar *done;		/* done[i]: times task i ran to READY */
 static atomic_uint completed;
 static atomic_uint errors;		/* broken expectations on core threads */
-static atomic_uint ran_on[RT_MAX_CORES];
+static atomic_uint ran_on[MAX_CORES];
 
 struct count_task {
 	struct task task;
@@ -69,7 +70,7 @@ static void reset_counters(void)
 	done = calloc(NTASKS, 1);
 	atomic_store(&completed, 0);
 	atomic_store(&errors, 0);
-	for (unsigned i = 0; i < RT_MAX_CORES; i++)
+	for (unsigned i = 0; i < MAX_CORES; i++)
 		atomic_store(&ran_on[i], 0);
 }
 
@@ -450,17 +451,17 @@ static void test_injected_task_passes_yielders_within_a_round(void **state)
 static void test_513th_core_panics(void **state)
 {
 	struct runtime *rt = h_runtime_new();
-	static struct rt_core cores[RT_MAX_CORES + 1];
+	static struct rt_core cores[MAX_CORES + 1];
 
 	(void)state;
-	for (unsigned i = 0; i < RT_MAX_CORES; i++)
+	for (unsigned i = 0; i < MAX_CORES; i++)
 		rt_core_new(&cores[i], rt);
-	assert_int_equal(rt_active_cores(rt), RT_MAX_CORES);
-	expect_assert_failure(rt_core_new(&cores[RT_MAX_CORES], rt));
+	assert_int_equal(rt_active_cores(rt), MAX_CORES);
+	expect_assert_failure(rt_core_new(&cores[MAX_CORES], rt));
 	/* Nothing past the array was touched and the count stays. */
-	assert_int_equal(rt_active_cores(rt), RT_MAX_CORES);
-	assert_null(cores[RT_MAX_CORES].slot);
-	for (unsigned i = 0; i < RT_MAX_CORES; i++)
+	assert_int_equal(rt_active_cores(rt), MAX_CORES);
+	assert_null(cores[MAX_CORES].slot);
+	for (unsigned i = 0; i < MAX_CORES; i++)
 		assert_int_equal(rt->slots[i].index, i);
 	arch_set_cpu_local(NULL);
 	kfree(rt);

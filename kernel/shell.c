@@ -1,32 +1,31 @@
 /*
- * shell_kernel.c - the kernel's shell: its command table, the serial
- * input, and the shell task, started by kernel_spawn_initial_tasks().
+ * shell.c - the kernel's shell: its command table, the serial input, and
+ * the shell task, started by kernel_shell_start().
  *
  * Portable commands come from shell/ (builtins, rt_commands); the ones
- * that read the machine live here: dump heap, dump serial, dump arch
- * (cpuid, msr, cr, gdt, idt, apic), cpus, version, fault, halt.  Output
- * goes to the serial console.  `halt` stops every core (rt_core_stop,
- * then the core parks in `cli; hlt`, since kernel_rt.c treats a return
- * from rt_core_run() as a bug) and, when the command line holds the word
- * `qemu-exit`, ends QEMU through the isa-debug-exit port.
- * Reference: Intel SDM vol. 2 (CPUID, RDMSR), vol. 3 chapters 2-3
- * (control registers, descriptors) and 11 (APIC).
+ * that read the machine are registered here: dump heap, dump serial,
+ * dump arch (cpuid, msr, cr, gdt, idt, apic: each printed by its driver),
+ * cpus, version, fault, halt.  Output goes to the serial console.  `halt`
+ * stops every core (rt_core_stop, then the core parks in `cli; hlt`) and,
+ * when the command line holds the word `qemu-exit`, ends QEMU through the
+ * isa-debug-exit port.
  */
 #include <stdatomic.h>
 #include <stdint.h>
 
 #include "arch.h"
 #include "arch/x86_64/cpu.h"
-#include "arch/x86_64/kernel_rt.h"
-#include "arch/x86_64/kmain.h"
 #include "arch/x86_64/mm.h"
 #include "arch/x86_64/multiboot2.h"
+#include "arch/x86_64/lapic.h"
 #include "arch/x86_64/serial_rx.h"
 #include "arch/x86_64/trap.h"
 #include "arch/x86_64/tsc.h"
 #include "arch/x86_64/x86.h"
 #include "errno.h"
+#include "kernel/kernel.h"
 #include "kmalloc.h"
+#include "lib/fmt.h"
 #include "lib/heap.h"
 #include "lib/log.h"
 #include "lib/string.h"
@@ -37,13 +36,6 @@
 #include "shell/task.h"
 #include "timer/sleep.h"
 
-#ifndef HYPHAE_VERSION
-#define HYPHAE_VERSION "unknown"
-#endif
-#ifndef HYPHAE_BUILD_DATE
-#define HYPHAE_BUILD_DATE __DATE__ " " __TIME__
-#endif
-
 #define HZ_PER_MHZ	1000000ull
 #define HZ_PER_KHZ	1000ull
 
@@ -52,44 +44,6 @@
 #define QEMU_EXIT_PORT	0xf4
 #define QEMU_EXIT_OK	0
 #define QEMU_EXIT_FLAG	"qemu-exit"
-
-/* IA32_APIC_BASE and the xAPIC / x2APIC registers `dump arch apic` reads. */
-#define MSR_APIC_BASE		0x1bu
-#define   APIC_BASE_BSP		  (1ull << 8)
-#define   APIC_BASE_X2APIC	  (1ull << 10)
-#define   APIC_BASE_ENABLE	  (1ull << 11)
-#define   APIC_BASE_ADDR_MASK	  0xffffff000ull
-#define XAPIC_ID		0x20
-#define XAPIC_VERSION		0x30
-#define XAPIC_SVR		0xf0
-#define   SVR_ENABLE		  (1u << 8)
-#define XAPIC_LVT_LINT0		0x350
-#define X2APIC_MSR_BASE		0x800u
-#define X2APIC_MSR(off)		(X2APIC_MSR_BASE + ((off) >> 4))
-#define XAPIC_ID_SHIFT		24
-#define APIC_VERSION_MASK	0xffu
-#define APIC_MAX_LVT_SHIFT	16	/* version register: LVT entries - 1 */
-#define APIC_MAX_LVT_MASK	0xffu
-
-/* Descriptor bits (SDM vol. 3 section 3.4.5). */
-#define DESC_PRESENT		(1ull << 47)
-#define DESC_S			(1ull << 44)	/* code/data, not system */
-#define DESC_CODE		(1ull << 43)
-#define DESC_LONG		(1ull << 53)
-#define DESC_DPL_SHIFT		45
-#define DESC_TYPE_SHIFT		40
-#define DESC_TYPE_MASK		0xfull
-#define DESC_TYPE_TSS_AVAIL	0x9
-#define DESC_TYPE_TSS_BUSY	0xb
-/* A system descriptor's base: bits 16-39 and 56-63, then the next slot. */
-#define DESC_BASE_LO_SHIFT	16
-#define DESC_BASE_LO_MASK	0xffffffull
-#define DESC_BASE_MID_SHIFT	56
-#define DESC_BASE_MID_POS	24
-#define DESC_DPL_MASK		3u
-#define IDT_GATE_BYTES		16
-#define GATE_IST_MASK		0x7u
-#define GATE_PRESENT		0x80u
 
 /* Most time `halt` waits for the other cores. */
 #define HALT_WAIT_NS		(1000ull * 1000 * 1000)
@@ -105,6 +59,12 @@ static void console_out_write(void *ctx, const char *s, size_t n)
 }
 
 static const struct shell_out console_out = { .write = console_out_write };
+
+/* The drivers' dump functions print through a struct fmt_out. */
+static struct fmt_out fmt_of(const struct shell_out *out)
+{
+	return (struct fmt_out){ .write = out->write, .ctx = out->ctx };
+}
 
 /* ---- dump heap, dump serial ------------------------------------------------ */
 
@@ -153,196 +113,61 @@ static int parse_u32(const struct shell_cmd *cmd, const struct shell_out *out,
 static int cmd_cpuid(const struct shell_cmd *cmd, int argc, char **argv,
 		     const struct shell_out *out)
 {
+	struct fmt_out f = fmt_of(out);
 	uint32_t leaf = 0, sub = 0;
-	struct cpuid_regs r;
 
 	if (parse_u32(cmd, out, argv[1], &leaf) ||
 	    (argc > 2 && parse_u32(cmd, out, argv[2], &sub)))
 		return -EINVAL;
-	r = cpuid(leaf, sub);
-	shell_printf(out, "cpuid 0x%x.%u: eax=0x%08x ebx=0x%08x ecx=0x%08x edx=0x%08x\n",
-		     leaf, sub, r.eax, r.ebx, r.ecx, r.edx);
-	if (leaf == 0) {
-		char vendor[13];
-
-		memcpy(vendor, &r.ebx, 4);
-		memcpy(vendor + 4, &r.edx, 4);
-		memcpy(vendor + 8, &r.ecx, 4);
-		vendor[12] = '\0';
-		shell_printf(out, "  max leaf 0x%x, vendor \"%s\"\n", r.eax, vendor);
-	}
+	cpu_dump_cpuid(&f, leaf, sub);
 	return 0;
 }
-
-/* MSRs every x86_64 CPU hyphae runs on has: reading another may #GP. */
-static const struct {
-	uint32_t num;
-	const char *name;
-} known_msrs[] = {
-	{ 0x10, "IA32_TIME_STAMP_COUNTER" },
-	{ MSR_APIC_BASE, "IA32_APIC_BASE" },
-	{ 0xfe, "IA32_MTRRCAP" },
-	{ 0x174, "IA32_SYSENTER_CS" },
-	{ 0x175, "IA32_SYSENTER_ESP" },
-	{ 0x176, "IA32_SYSENTER_EIP" },
-	{ 0x277, "IA32_PAT" },
-	{ 0x2ff, "IA32_MTRR_DEF_TYPE" },
-	{ MSR_EFER, "IA32_EFER" },
-	{ 0xc0000081u, "IA32_STAR" },
-	{ 0xc0000082u, "IA32_LSTAR" },
-	{ 0xc0000084u, "IA32_FMASK" },
-	{ MSR_FS_BASE, "IA32_FS_BASE" },
-	{ MSR_GS_BASE, "IA32_GS_BASE" },
-	{ MSR_KERNEL_GS_BASE, "IA32_KERNEL_GS_BASE" },
-};
 
 static int cmd_msr(const struct shell_cmd *cmd, int argc, char **argv,
 		   const struct shell_out *out)
 {
+	struct fmt_out f = fmt_of(out);
 	uint32_t num = 0;
 
 	(void)argc;
 	if (parse_u32(cmd, out, argv[1], &num))
 		return -EINVAL;
-	for (size_t i = 0; i < ARRAY_SIZE(known_msrs); i++) {
-		if (known_msrs[i].num != num)
-			continue;
-		shell_printf(out, "msr 0x%x %s = 0x%016llx\n", num, known_msrs[i].name,
-			     (unsigned long long)rdmsr(num));
-		return 0;
-	}
-	shell_printf(out, "error: dump arch msr: 0x%x is not in the list of MSRs every "
-		     "CPU has (reading an absent one faults); known:\n", num);
-	for (size_t i = 0; i < ARRAY_SIZE(known_msrs); i++)
-		shell_printf(out, "  0x%08x %s\n", known_msrs[i].num, known_msrs[i].name);
-	return -EINVAL;
-}
-
-static void print_flags(const struct shell_out *out, uint64_t v,
-			const char *const names[], unsigned n)
-{
-	for (unsigned b = 0; b < n; b++)
-		if (names[b] && (v & (1ull << b)))
-			shell_printf(out, " %s", names[b]);
-	shell_puts(out, "\n");
+	return cpu_dump_msr(&f, num);
 }
 
 static int cmd_cr(const struct shell_cmd *cmd, int argc, char **argv,
 		  const struct shell_out *out)
 {
-	static const char *const cr0_bits[32] = {
-		[0] = "PE", [1] = "MP", [2] = "EM", [3] = "TS", [4] = "ET",
-		[5] = "NE", [16] = "WP", [18] = "AM", [29] = "NW", [30] = "CD",
-		[31] = "PG",
-	};
-	static const char *const cr4_bits[24] = {
-		[0] = "VME", [1] = "PVI", [2] = "TSD", [3] = "DE", [4] = "PSE",
-		[5] = "PAE", [6] = "MCE", [7] = "PGE", [8] = "PCE", [9] = "OSFXSR",
-		[10] = "OSXMMEXCPT", [11] = "UMIP", [12] = "LA57", [13] = "VMXE",
-		[16] = "FSGSBASE", [17] = "PCIDE", [18] = "OSXSAVE", [20] = "SMEP",
-		[21] = "SMAP", [22] = "PKE", [23] = "CET",
-	};
-	static const char *const efer_bits[12] = {
-		[0] = "SCE", [8] = "LME", [10] = "LMA", [11] = "NXE",
-	};
-	uint64_t cr0 = read_cr0(), cr4 = read_cr4(), efer = rdmsr(MSR_EFER);
+	struct fmt_out f = fmt_of(out);
 
 	(void)cmd;
 	(void)argc;
 	(void)argv;
-	shell_printf(out, "cr0  = 0x%016llx", (unsigned long long)cr0);
-	print_flags(out, cr0, cr0_bits, ARRAY_SIZE(cr0_bits));
-	shell_printf(out, "cr2  = 0x%016llx (last page-fault address)\n",
-		     (unsigned long long)read_cr2());
-	shell_printf(out, "cr3  = 0x%016llx (page tables)\n",
-		     (unsigned long long)read_cr3());
-	shell_printf(out, "cr4  = 0x%016llx", (unsigned long long)cr4);
-	print_flags(out, cr4, cr4_bits, ARRAY_SIZE(cr4_bits));
-	shell_printf(out, "efer = 0x%016llx", (unsigned long long)efer);
-	print_flags(out, efer, efer_bits, ARRAY_SIZE(efer_bits));
+	cpu_dump_cr(&f);
 	return 0;
 }
-
-struct __packed desc_ptr {
-	uint16_t limit;
-	uint64_t base;
-};
 
 static int cmd_gdt(const struct shell_cmd *cmd, int argc, char **argv,
 		   const struct shell_out *out)
 {
-	struct desc_ptr p;
-	const uint64_t *gdt;
-	unsigned n;
+	struct fmt_out f = fmt_of(out);
 
 	(void)cmd;
 	(void)argc;
 	(void)argv;
-	__asm__ volatile("sgdt %0" : "=m"(p));
-	gdt = (const uint64_t *)(uintptr_t)p.base;
-	n = (p.limit + 1u) / sizeof(uint64_t);
-	shell_printf(out, "gdt on cpu%u: base 0x%llx, limit 0x%x (%u slots)\n",
-		     arch_cpu_index(), (unsigned long long)p.base, p.limit, n);
-	for (unsigned i = 0; i < n; i++) {
-		uint64_t d = gdt[i];
-		unsigned type = (unsigned)(d >> DESC_TYPE_SHIFT) & DESC_TYPE_MASK;
-		unsigned dpl = (unsigned)(d >> DESC_DPL_SHIFT) & DESC_DPL_MASK;
-
-		if (!(d & DESC_PRESENT)) {
-			shell_printf(out, "  %2u 0x%04x  0x%016llx  %s\n", i, i * 8,
-				     (unsigned long long)d, d ? "not present" : "null");
-			continue;
-		}
-		if (d & DESC_S) {
-			shell_printf(out, "  %2u 0x%04x  0x%016llx  %s%s, DPL %u\n", i,
-				     i * 8, (unsigned long long)d,
-				     d & DESC_CODE ? "code" : "data",
-				     (d & DESC_CODE) && (d & DESC_LONG) ? " (64-bit)" : "",
-				     dpl);
-		} else if ((type == DESC_TYPE_TSS_AVAIL || type == DESC_TYPE_TSS_BUSY) &&
-			   i + 1 < n) {
-			uint64_t base = ((d >> DESC_BASE_LO_SHIFT) & DESC_BASE_LO_MASK) |
-					((d >> DESC_BASE_MID_SHIFT) << DESC_BASE_MID_POS) |
-					(gdt[i + 1] << 32);
-
-			shell_printf(out, "  %2u 0x%04x  0x%016llx  TSS (%s), base 0x%llx\n",
-				     i, i * 8, (unsigned long long)d,
-				     type == DESC_TYPE_TSS_BUSY ? "busy" : "available",
-				     (unsigned long long)base);
-			i++;	/* the upper half of the 16-byte descriptor */
-		} else {
-			shell_printf(out, "  %2u 0x%04x  0x%016llx  system type 0x%x\n",
-				     i, i * 8, (unsigned long long)d, type);
-		}
-	}
+	gdt_dump(&f);
 	return 0;
 }
 
 static int cmd_idt(const struct shell_cmd *cmd, int argc, char **argv,
 		   const struct shell_out *out)
 {
-	struct desc_ptr p;
-	const uint8_t *idt;
-	unsigned n, present = 0;
+	struct fmt_out f = fmt_of(out);
 
 	(void)cmd;
 	(void)argc;
 	(void)argv;
-	__asm__ volatile("sidt %0" : "=m"(p));
-	idt = (const uint8_t *)(uintptr_t)p.base;
-	n = (p.limit + 1u) / IDT_GATE_BYTES;
-	for (unsigned v = 0; v < n; v++)
-		present += (idt[v * IDT_GATE_BYTES + 5] & GATE_PRESENT) != 0;
-	shell_printf(out, "idt: base 0x%llx, limit 0x%x: %u gates, %u present\n",
-		     (unsigned long long)p.base, p.limit, n, present);
-	shell_puts(out, "  exceptions on their own stack (IST):\n");
-	for (unsigned v = 0; v < TRAP_EXCEPTIONS && v < n; v++) {
-		unsigned ist = idt[v * IDT_GATE_BYTES + 4] & GATE_IST_MASK;
-
-		if (ist)
-			shell_printf(out, "    vector %2u %-24s IST %u\n", v,
-				     trap_name(v), ist);
-	}
+	idt_dump(&f);
 	shell_printf(out, "  COM1 receive: vector 0x%x (PIC) / 0x%x (I/O APIC), "
 		     "routed via the %s\n", SERIAL_RX_VECTOR_PIC,
 		     SERIAL_RX_VECTOR_IOAPIC, serial_rx_route());
@@ -352,41 +177,12 @@ static int cmd_idt(const struct shell_cmd *cmd, int argc, char **argv,
 static int cmd_apic(const struct shell_cmd *cmd, int argc, char **argv,
 		    const struct shell_out *out)
 {
-	uint64_t msr = rdmsr(MSR_APIC_BASE);
-	uint64_t base = msr & APIC_BASE_ADDR_MASK;
-	bool x2 = msr & APIC_BASE_X2APIC;
-	uint32_t id, ver, svr, lint0;
+	struct fmt_out f = fmt_of(out);
 
 	(void)cmd;
 	(void)argc;
 	(void)argv;
-	shell_printf(out, "IA32_APIC_BASE = 0x%llx: base 0x%llx,%s%s%s\n",
-		     (unsigned long long)msr, (unsigned long long)base,
-		     msr & APIC_BASE_ENABLE ? " enabled" : " disabled",
-		     msr & APIC_BASE_BSP ? ", boot processor" : "",
-		     x2 ? ", x2APIC mode" : ", xAPIC mode");
-	shell_printf(out, "CPUID says x2APIC %s\n",
-		     cpuid(1, 0).ecx & CPUID_1_ECX_X2APIC ? "supported" : "not supported");
-	if (!(msr & APIC_BASE_ENABLE))
-		return 0;
-	if (x2) {
-		id = (uint32_t)rdmsr(X2APIC_MSR(XAPIC_ID));
-		ver = (uint32_t)rdmsr(X2APIC_MSR(XAPIC_VERSION));
-		svr = (uint32_t)rdmsr(X2APIC_MSR(XAPIC_SVR));
-		lint0 = (uint32_t)rdmsr(X2APIC_MSR(XAPIC_LVT_LINT0));
-	} else {
-		volatile const uint32_t *mmio = (volatile const uint32_t *)(uintptr_t)base;
-
-		id = mmio[XAPIC_ID / 4] >> XAPIC_ID_SHIFT;
-		ver = mmio[XAPIC_VERSION / 4];
-		svr = mmio[XAPIC_SVR / 4];
-		lint0 = mmio[XAPIC_LVT_LINT0 / 4];
-	}
-	shell_printf(out, "cpu%u: APIC id %u, version 0x%x (%u LVT entries), "
-		     "SVR 0x%x (%s), LINT0 0x%x\n", arch_cpu_index(), id,
-		     ver & APIC_VERSION_MASK,
-		     ((ver >> APIC_MAX_LVT_SHIFT) & APIC_MAX_LVT_MASK) + 1, svr,
-		     svr & SVR_ENABLE ? "software enabled" : "software disabled", lint0);
+	lapic_dump(&f);
 	return 0;
 }
 
@@ -453,7 +249,7 @@ static int cmd_version(const struct shell_cmd *cmd, int argc, char **argv,
 	(void)argc;
 	(void)argv;
 	shell_printf(out, "hyphae %s (x86_64), built %s with gcc %s\n",
-		     HYPHAE_VERSION, HYPHAE_BUILD_DATE, __VERSION__);
+		     kernel_version, kernel_build_date, __VERSION__);
 	return 0;
 }
 
@@ -609,21 +405,35 @@ static const struct shell_cmd kernel_only[] = {
 	  .usage = "halt", .start = start_halt },
 };
 
-void kernel_spawn_initial_tasks(struct runtime *rt)
+/* The serial receive interrupt's sink: the shell's input ring. */
+static void serial_byte(void *ctx, uint8_t b)
 {
+	(void)shell_input_push(ctx, b);
+}
+
+static void serial_batch(void *ctx)
+{
+	shell_input_wake(ctx);
+}
+
+void kernel_shell_start(struct runtime *rt)
+{
+	static const struct serial_rx_sink sink = {
+		.byte = serial_byte, .batch = serial_batch, .ctx = &kernel_input,
+	};
 	struct join_handle jh = JOIN_HANDLE_NONE;
 
 	shell_commands_init(&kernel_cmds);
 	if (shell_register_builtins(&kernel_cmds) != 0 ||
 	    shell_register_rt_commands(&kernel_cmds, rt, dump_extra) != 0)
-		panic("kernel_spawn_initial_tasks: shell command table");
+		panic("kernel_shell_start: shell command table");
 	for (size_t i = 0; i < ARRAY_SIZE(kernel_only); i++)
 		if (shell_register(&kernel_cmds, &kernel_only[i]) != 0)
-			panic("kernel_spawn_initial_tasks: shell command %s",
+			panic("kernel_shell_start: shell command %s",
 			      kernel_only[i].name);
 	shell_input_init(&kernel_input);
 	if (shell_task_spawn(rt, &kernel_input, &kernel_cmds, &console_out, &jh) != 0)
-		panic("kernel_spawn_initial_tasks: cannot spawn the shell");
+		panic("kernel_shell_start: cannot spawn the shell");
 	join_detach(&jh);
-	serial_rx_init(&kernel_input);
+	serial_rx_init(&sink);
 }

@@ -1,23 +1,35 @@
 /*
- * clock.h - the clock the timer wheel runs on.
+ * clock.h - what a clock is, and the units of time.
  *
  * A clock counts ticks of a fixed duration, monotonically, in 64 bits.  The
- * kernel's is the calibrated TSC (arch/x86_64), the host's is
+ * kernel's is the calibrated TSC (arch/x86_64/tsc.c), the host's is
  * CLOCK_MONOTONIC (arch/host), and tests use a mock clock they advance by
  * hand (struct mock_clock below; portable, so tests and benchmarks on
- * either target can use it).  Durations convert to ticks rounding up, so a
- * sleep never ends early as measured by the clock, and a conversion that
- * would overflow is an error (-ERANGE), never a wrap.  A deadline counted
- * from clock_now() may still end up to one tick early in wall time when the
- * tick is coarse (now is truncated); callers that care add one tick.
+ * either target can use it).  arch/ and lib/ read a clock; the timer
+ * (timer/) builds on it.  The conversions and the mock clock are in
+ * lib/clock.c.
+ *
+ * Durations convert to ticks rounding up, so a sleep never ends early as
+ * measured by the clock, and a conversion that would overflow is an error
+ * (-ERANGE), never a wrap.  A deadline counted from clock_now() may still
+ * end up to one tick early in wall time when the tick is coarse (now is
+ * truncated); callers that care add one tick.
  */
-#ifndef HYPHAE_TIMER_CLOCK_H
-#define HYPHAE_TIMER_CLOCK_H
+#ifndef HYPHAE_CLOCK_H
+#define HYPHAE_CLOCK_H
 
 #include <stdatomic.h>
 #include <stdint.h>
 
 #include "compiler.h"
+
+/* Units of time: the one spelling the tree uses. */
+#define NS_PER_US	1000ull
+#define NS_PER_MS	1000000ull
+#define NS_PER_SEC	1000000000ull
+#define US_PER_MS	1000ull
+#define US_PER_SEC	1000000ull
+#define MS_PER_SEC	1000ull
 
 typedef uint64_t ticks_t;
 
@@ -81,4 +93,4 @@ void mock_clock_advance(struct mock_clock *m, ticks_t ticks);
 /* Set `m` to `t`; panics if that would move it backwards.  Any thread. */
 void mock_clock_set(struct mock_clock *m, ticks_t t);
 
-#endif /* HYPHAE_TIMER_CLOCK_H */
+#endif /* HYPHAE_CLOCK_H */

@@ -9,7 +9,7 @@
 #include <cmocka.h>
 
 #include "errno.h"
-#include "timer/clock.h"
+#include "clock.h"
 
 static void test_ns_to_ticks_rounds_up(void **state)
 {

@@ -1,31 +1,30 @@
 /*
- * kernel_rt.c - the kernel's runtime: one struct runtime for the machine,
- * its clock the calibrated TSC, and every core's way into rt_core_run().
+ * start.c - the kernel's runtime: one struct runtime for the machine, its
+ * clock the calibrated TSC, and every core's way into rt_core_run().
  *
- * The boot core gets here last in kmain() (kernel_main_loop, interrupts
- * off): it initialises the runtime, installs it (and its timer) as the
- * global one, claims slot 0, lets the rest of the kernel spawn its first
- * tasks (kernel_spawn_initial_tasks: the shell), and runs its loop.  Each
- * application processor, once its own per-core state is up, calls
- * ap_main_loop(): it waits for the boot core to publish the runtime, claims
- * the next slot and runs the same loop.  Neither ever returns.
+ * The boot core gets here last in kmain() (kernel_start, interrupts off):
+ * it initialises the runtime, installs it (and its timer) as the global
+ * one, claims slot 0, waits for the other cores to join, starts the shell
+ * (kernel_shell_start) and runs its loop.  Each application processor,
+ * once its own per-core state is up, calls kernel_ap_start(): it waits for
+ * the boot core to publish the runtime, claims the next slot and runs the
+ * same loop.  Neither ever returns.
  */
 #include <stdatomic.h>
 
 #include "arch.h"
-#include "arch/x86_64/kmain.h"
-#include "arch/x86_64/kernel_rt.h"
-#include "arch/x86_64/x86.h"
 #include "arch/x86_64/smp.h"
+#include "arch/x86_64/x86.h"
+#include "clock.h"
+#include "kernel/kernel.h"
 #include "lib/log.h"
 #include "panic.h"
 #include "rt/rt.h"
-#include "timer/clock.h"
 
-/* How long the boot core waits for the APs to join (see kernel_main_loop). */
-#define AP_JOIN_TIMEOUT_NS	1000000000ull
+/* How long the boot core waits for the APs to join (see kernel_start). */
+#define AP_JOIN_TIMEOUT_NS	NS_PER_SEC
 
-/* Static: the 512-slot array must exist before any allocator does. */
+/* Static: the slot array must exist before any allocator does. */
 static struct runtime kernel_rt;
 static struct rt_core boot_core;
 /* Cores (the boot core included) that joined and logged it; the shell
@@ -44,36 +43,25 @@ static _Noreturn void kernel_core_stopped(struct rt_core *core)
 	halt_forever();
 }
 
-struct runtime *kernel_runtime(void)
-{
-	return rt_global();
-}
-
-/* Weak: the shell (or a test kernel) spawns the first tasks. */
-__attribute__((weak)) void kernel_spawn_initial_tasks(struct runtime *rt)
-{
-	(void)rt;
-	log_info("rt: no initial tasks; the boot core idles in its loop");
-}
-
-void kernel_main_loop(void)
+void kernel_start(const struct mb2_info *mb)
 {
 	uint64_t t0;
 
+	(void)mb;
 	rt_init(&kernel_rt, arch_clock());
 	/* Slot 0 first: APs claim theirs once the runtime is published. */
 	rt_core_new(&boot_core, &kernel_rt);
 	if (rt_set_global(&kernel_rt))
-		panic("kernel_main_loop: a global runtime or timer is already set");
+		panic("kernel_start: a global runtime or timer is already set");
 	log_info("rt: cpu%u (apic %u) runs slot %u", arch_cpu_index(),
 		 (unsigned)arch_cpu_hwid(), boot_core.slot->index);
 	atomic_fetch_add_explicit(&cores_joined, 1, memory_order_relaxed);
-	/* Every online core joins before the first tasks (the shell) start:
-	 * the boot log lists them all before the prompt.  Bounded: a core
-	 * that never joins is reported, not waited for. */
+	/* Every online core joins before the shell starts: the boot log
+	 * lists them all before the prompt.  Bounded: a core that never
+	 * joins is reported, not waited for. */
 	t0 = clock_now(arch_clock());
-	/* acquire: pairs with the release increment in ap_main_loop(), after
-	 * which that core's log line is out. */
+	/* acquire: pairs with the release increment in kernel_ap_start(),
+	 * after which that core's log line is out. */
 	while (atomic_load_explicit(&cores_joined, memory_order_acquire) <
 	       smp_cpus_online()) {
 		if (clock_now(arch_clock()) - t0 > AP_JOIN_TIMEOUT_NS) {
@@ -83,16 +71,17 @@ void kernel_main_loop(void)
 		}
 		arch_cpu_relax();
 	}
-	kernel_spawn_initial_tasks(&kernel_rt);
+	kernel_shell_start(&kernel_rt);
 	rt_core_run(&boot_core);
 	kernel_core_stopped(&boot_core);
 }
 
-void ap_main_loop(void)
+void kernel_ap_start(unsigned number)
 {
 	struct rt_core core;
 	struct runtime *rt;
 
+	(void)number;
 	/* The boot core publishes the runtime with a release CAS
 	 * (rt_set_global); rt_global() is the acquire that pairs with it. */
 	while ((rt = rt_global()) == NULL)

@@ -1,59 +1,41 @@
 /*
- * kmain.c - the boot core's C entry: bring the machine up, print the
- * banner, hand over to the runtime.
+ * main.c - kmain(), the boot core's C entry: the machine comes up in this
+ * order, one direct call per step.
  *
- * Order matters: serial first (so anything can be reported), then the
- * per-core block and the exception vectors (so any fault is reported),
- * the clock (log timestamps), the multiboot2 information, memory, then
- * the ACPI tables, this core's LAPIC, the I/O APICs and the other
- * processors (smp_init: each logs "cpuN online" and waits to join the
- * runtime, or runs ktest_ap_main() in the test kernel).  The
- * end of boot is kernel_main_loop(): weak here (idle in `sti; hlt`), for
- * the runtime (rt/) to replace; the test kernel defines ktest_main() and
- * runs its tests instead.  Command line: `log=LEVEL` sets the log level,
- * `ktest=NAME` (test kernel) runs one test.
+ *   serial_init      the console first, so anything can be reported
+ *   cpu_init_boot    per-core block, GDT/TSS, the exception vectors
+ *   tsc_init         the clock (log timestamps from here on)
+ *   mb2_parse        the boot information GRUB left (malformed: panic)
+ *   mm_init          frames, kernel page tables, the heap
+ *   acpi_init        MADT: processors and I/O APICs (bad tables: one core)
+ *   lapic_init       this core's local APIC and its timer
+ *   ioapic_init      every I/O APIC, all inputs masked
+ *   smp_init         the other processors; each ends in kernel_ap_start()
+ *   kernel_start     the runtime and the shell (start.c), or the in-kernel
+ *                    tests in hyphae-test.elf
+ *
+ * Command line: `log=LEVEL` sets the log level (the test kernel reads
+ * `ktest=NAME`).
  */
 #include <stdint.h>
 
-#include "arch.h"
 #include "arch/x86_64/acpi.h"
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/ioapic.h"
 #include "arch/x86_64/lapic.h"
-#include "arch/x86_64/kmain.h"
 #include "arch/x86_64/mm.h"
 #include "arch/x86_64/multiboot2.h"
 #include "arch/x86_64/serial.h"
 #include "arch/x86_64/smp.h"
 #include "arch/x86_64/tsc.h"
-#include "arch/x86_64/x86.h"
+#include "kernel/kernel.h"
 #include "lib/fmt.h"
 #include "lib/log.h"
 #include "panic.h"
 
-#ifndef HYPHAE_VERSION
-#define HYPHAE_VERSION "unknown"
-#endif
-
 #define MIB_SHIFT	20
 
 _Noreturn void kmain(uint32_t magic, uint32_t info_pa);
-
-/*
- * What the boot core does once the machine is up: the hook for the
- * runtime.  rt/ (or an arch glue file) provides the strong definition,
- * which starts the scheduler loop on this core.  Called on the boot core
- * with interrupts disabled, after memory, the heap and the clock work;
- * must not return.  The weak default idles in `sti; hlt`.
- */
-__attribute__((weak)) void kernel_main_loop(void)
-{
-	log_info("boot: no runtime linked; cpu%u idles", arch_cpu_index());
-	for (;;) {
-		arch_irq_disable();
-		arch_wait_for_interrupt();
-	}
-}
 
 /* `log=debug|info|warn|error` on the command line sets the log level. */
 static void apply_log_level(const char *cmdline)
@@ -106,13 +88,11 @@ void kmain(uint32_t magic, uint32_t info_pa)
 	log_memory_map(mb);
 	mm_init(mb);
 	kprintf("\nhyphae %s (x86_64): %zu MiB usable memory, %zu MiB free\n\n",
-		HYPHAE_VERSION, mm_total_frames() * PAGE_SIZE >> MIB_SHIFT,
+		kernel_version, mm_total_frames() * PAGE_SIZE >> MIB_SHIFT,
 		mm_free_frames_count() * PAGE_SIZE >> MIB_SHIFT);
 	acpi_init(mb);
 	lapic_init(acpi_get()->lapic_addr);
 	ioapic_init(acpi_get());
-	smp_init(acpi_get());
-	if (ktest_main)
-		ktest_main(mb);
-	kernel_main_loop();
+	smp_init(acpi_get(), kernel_ap_start);
+	kernel_start(mb);
 }

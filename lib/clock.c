@@ -8,7 +8,7 @@
  */
 #include "errno.h"
 #include "panic.h"
-#include "timer/clock.h"
+#include "clock.h"
 
 int clock_ns_to_ticks(const struct clock *clk, uint64_t ns, ticks_t *ticks)
 {
