@@ -29,7 +29,7 @@
 #include "rt/rt.h"
 #include "sched/task.h"
 #include "timer/sleep.h"
-#include "tests/rt/rt_harness.h"
+#include "tests/support/rt_harness.h"
 
 #define NTASKS		100000u
 #define SLEEP_NS	1000000ull

@@ -38,7 +38,7 @@
 #include "sched/sync.h"
 #include "sched/task.h"
 #include "timer/sleep.h"
-#include "tests/rt/rt_harness.h"
+#include "tests/support/rt_harness.h"
 
 #define DEFAULT_WORKERS		2
 #define WARMUP_ITERS		3
@@ -183,7 +183,7 @@ static enum poll join_all_poll(void *arg, struct context *cx)
 	return POLL_READY;
 }
 
-/* ---- the runtime on pthreads: tests/rt/rt_harness.h ---------------------- */
+/* ---- the runtime on pthreads: tests/support/rt_harness.h ---------------------- */
 
 static unsigned nworkers = DEFAULT_WORKERS;
 static struct harness harness;

@@ -1,5 +1,9 @@
 # mk/bench.mk - host benchmarks: bench/bench_*.c, built -O2 without
-# sanitizers against the same portable code, run one after another.
+# sanitizers against the same portable code, run one after another; and
+# the shell's `bench` in QEMU.  (mk/benchcmp.mk: hyphae against its peers.)
+#
+#> bench         host benchmarks (`NAME  NS ns/iter` lines)
+#> kernel-bench  the shell's bench in QEMU with -smp 1, 2 and 4, as one table
 BENCH_SRCS	:= $(sort $(wildcard bench/bench_*.c))
 BENCH_BINS	:= $(patsubst %.c,$(BUILD)/host/rel/%,$(BENCH_SRCS))
 
@@ -7,7 +11,6 @@ BENCH_BINS	:= $(patsubst %.c,$(BUILD)/host/rel/%,$(BENCH_SRCS))
 bench: $(BENCH_BINS)
 	@for b in $(BENCH_BINS); do echo "== $$b"; $$b || exit 1; done
 
-# The shell's `bench` in QEMU with -smp 1, 2 and 4, as one table.
 .PHONY: kernel-bench
 kernel-bench: $(BUILD)/hyphae.iso | $(DEPS_KERNEL)
 	QEMU="$(QEMU)" bench/kernel-bench --iso $< --runs 3

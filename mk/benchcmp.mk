@@ -1,4 +1,4 @@
-# mk/benchcmp.mk - hyphae against its peers (issue 8).
+# mk/benchcmp.mk - hyphae against its peers.
 #
 #   make bench-compare   run hyphae and tokio alternately (ROUNDS, default 5),
 #                        the queue harness copy, the timer and memory
@@ -21,6 +21,8 @@ $(QBENCH): bench/qbench/qbench.c $(BUILD)/host/rel/libhyphae.a | $(BUILD)/.deps-
 	$(HOST_CC) -O2 -march=native -pthread -I. -Iinclude $< \
 		$(BUILD)/host/rel/libhyphae.a -o $@ -lurcu-common -lck $(HOST_LDLIBS)
 
+#> bench-compare hyphae against tokio and the C queues, alternating rounds (ROUNDS, WORKERS)
+#> qbench        the queue harness alone
 .PHONY: bench-compare qbench
 qbench: $(QBENCH)
 	$(QBENCH)

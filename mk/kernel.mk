@@ -1,10 +1,16 @@
-# mk/kernel.mk - the kernel: objects, the two-pass link, ISOs, QEMU targets
-# and the in-kernel tests.
+# mk/kernel.mk - the kernel: objects, the two-pass link, ISOs and QEMU.
 #
-#   $(BUILD)/hyphae.elf        the kernel (portable dirs + arch/x86_64 + boot)
+#   $(BUILD)/hyphae.elf        the kernel (portable dirs, arch/x86_64, kernel/, boot/)
 #   $(BUILD)/hyphae.iso        GRUB rescue ISO booting it (serial console)
-#   $(BUILD)/hyphae-test.elf   the same objects + tests/kernel/*.c (KTEST()s)
+#   $(BUILD)/hyphae-shell.iso  the same with `qemu-exit` on its command line:
+#                              the shell's `halt` then ends QEMU (shell-test)
+#   $(BUILD)/hyphae-test.elf   the same objects with the in-kernel test harness
+#                              (tests/kernel/) in place of kernel/start.c
 #   $(BUILD)/hyphae-test.iso   ... booted by tests/kernel/run-ktests in `make test`
+#
+#> run           build the ISO and boot it in QEMU, serial on stdio (CPUS ?= 4); Ctrl-A X quits
+#> iso           build $(BUILD)/hyphae.iso;  kernel: $(BUILD)/hyphae.elf
+#> debug         QEMU halted, waiting for gdb (gdb -x $(BUILD)/gdbinit)
 #
 # The kernel is identity-mapped at 1 MiB and built with -mcmodel=small: all
 # code and data sit below 2 GiB at their physical addresses (why identity
@@ -48,9 +54,6 @@ KERNEL_OBJS	:= $(call kernel_objs,$(KERNEL_SRCS))
 KTEST_OBJS	:= $(call kernel_objs,$(KTEST_SRCS))
 KTEST_IMAGE_OBJS := $(filter-out $(call kernel_objs,$(KERNEL_START_SRC)),$(KERNEL_OBJS)) \
 		    $(KTEST_OBJS)
-
-# Pure-C parsers that host tests exercise (tests/arch/).
-HOST_EXTRA_SRCS	+= $(wildcard arch/x86_64/multiboot2.c arch/x86_64/frame.c)
 
 $(KDIR)/%.o: %.c | $(DEPS_KERNEL)
 	@mkdir -p $(@D)
@@ -113,6 +116,7 @@ $(BUILD)/$(1).iso: $(BUILD)/$(1).elf boot/grub.cfg.in $(KDIR)/cmdline.txt
 endef
 $(eval $(call kernel_image,hyphae,$(KERNEL_OBJS),$(KCMDLINE)))
 $(eval $(call kernel_image,hyphae-test,$(KTEST_IMAGE_OBJS),$(KCMDLINE)))
+$(eval $(call kernel_image,hyphae-shell,$(KERNEL_OBJS),qemu-exit))
 
 -include $(shell find $(KDIR) -name '*.d' 2>/dev/null)
 
@@ -123,7 +127,7 @@ QEMU_FLAGS	:= -M pc -cpu max -m $(QEMU_MEM) -smp $(CPUS) $(QEMU_ACCEL) \
 		   -display none -no-reboot -boot d \
 		   -device isa-debug-exit,iobase=0xf4,iosize=0x04
 
-.PHONY: kernel iso run debug ktest
+.PHONY: kernel iso run debug
 kernel: $(BUILD)/hyphae.elf
 iso: $(BUILD)/hyphae.iso
 
@@ -140,11 +144,3 @@ $(BUILD)/gdbinit: FORCE
 debug: $(BUILD)/hyphae.iso $(BUILD)/gdbinit | $(DEPS_KERNEL)
 	@echo "QEMU is waiting for gdb: run  gdb -x $(BUILD)/gdbinit  in another terminal (stops at kmain)"
 	$(QEMU) $(QEMU_FLAGS) -serial mon:stdio -cdrom $< -s -S
-
-# Boot the test kernel by hand (make ktest KCMDLINE=ktest=NAME for one test).
-ktest: $(BUILD)/hyphae-test.iso | $(DEPS_KERNEL)
-	QEMU="$(QEMU)" CPUS=$(CPUS) QEMU_MEM=$(QEMU_MEM) tests/kernel/run-ktests --timeout $(KTEST_TIMEOUT) $<
-
-# `make test` boots the test kernel under TCG (see tests/kernel/README).
-TEST_DEPS	+= $(BUILD)/hyphae-test.iso
-TEST_CMDS	+= 'QEMU="$(QEMU)" CPUS=$(TEST_CPUS) tests/kernel/run-ktests --timeout $(KTEST_TIMEOUT) $(BUILD)/hyphae-test.iso'

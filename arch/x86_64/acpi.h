@@ -1,7 +1,7 @@
 /*
  * acpi.h - the ACPI tables hyphae needs: RSDP, RSDT/XSDT and the MADT.
  *
- * The parser is pure C (host-tested in tests/arch/test_acpi.c): it reads
+ * The parser is pure C (host-tested in tests/arch/x86_64/test_acpi.c): it reads
  * physical memory only through a struct acpi_mem mapper, which refuses
  * ranges it cannot map, so a table with an absurd length or a pointer into
  * nowhere is an error, never a wild read.  Every table's checksum is

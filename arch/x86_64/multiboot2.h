@@ -5,7 +5,7 @@
  * records where the interesting tags are: the command line, the loader
  * name, the memory map and the ACPI RSDP (old tag: ACPI 1.0 RSDP; new tag:
  * ACPI 2.0+ XSDP, preferred).  It is pure C with no hardware access, so
- * the host tests (tests/arch/test_multiboot2.c) feed it valid, truncated
+ * the host tests (tests/arch/x86_64/test_multiboot2.c) feed it valid, truncated
  * and malformed blocks.  Malformed input is an error code with a reason;
  * the kernel turns it into a panic.  Reference: Multiboot2 specification
  * 1.0, section 3.6 (boot information format).

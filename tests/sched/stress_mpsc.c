@@ -18,7 +18,7 @@
 #include <stdint.h>
 
 #include "sched/mpsc.h"
-#include "tests/common/stress_util.h"
+#include "tests/support/stress_util.h"
 
 #define PRODUCERS	4
 #define BASE_ITEMS	200000

@@ -21,7 +21,7 @@
 #include <time.h>
 
 #include "sched/scheduler.h"
-#include "tests/common/stress_util.h"
+#include "tests/support/stress_util.h"
 
 #define PRODUCERS	2
 #define THIEVES		2

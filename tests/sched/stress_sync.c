@@ -19,7 +19,7 @@
 #include "errno.h"
 #include "sched/scheduler.h"
 #include "sched/sync.h"
-#include "tests/common/stress_util.h"
+#include "tests/support/stress_util.h"
 
 #define BASE_PAIRS	50000
 #define ROUNDS		3

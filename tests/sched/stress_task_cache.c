@@ -22,7 +22,7 @@
 
 #include "lib/random.h"
 #include "sched/task_cache.h"
-#include "tests/common/stress_util.h"
+#include "tests/support/stress_util.h"
 
 #define THREADS		4
 #define BATCH		48

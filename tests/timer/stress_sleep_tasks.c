@@ -20,7 +20,7 @@
 #include "arch.h"
 #include "sched/scheduler.h"
 #include "sched/task.h"
-#include "tests/common/stress_util.h"
+#include "tests/support/stress_util.h"
 #include "timer/sleep.h"
 
 #define CORES		2

@@ -18,7 +18,7 @@
 #include <string.h>
 
 #include "kmalloc.h"
-#include "tests/common/stress_util.h"
+#include "tests/support/stress_util.h"
 #include "timer/sleep.h"
 
 #define THREADS		4

@@ -5,8 +5,8 @@
  * Assertions made on core threads are counted, not raised (cmocka's
  * asserts only work on the test's own thread), and checked at the end.
  */
-#ifndef HYPHAE_TESTS_RT_HARNESS_H
-#define HYPHAE_TESTS_RT_HARNESS_H
+#ifndef HYPHAE_TESTS_SUPPORT_RT_HARNESS_H
+#define HYPHAE_TESTS_SUPPORT_RT_HARNESS_H
 
 #define _GNU_SOURCE
 #include <pthread.h>
@@ -117,4 +117,4 @@ static inline bool h_wait_for(atomic_uint *v, unsigned want, unsigned timeout_ms
 		s_ += atomic_load(&(h)->rt->slots[i_].field);		\
 	s_; })
 
-#endif /* HYPHAE_TESTS_RT_HARNESS_H */
+#endif /* HYPHAE_TESTS_SUPPORT_RT_HARNESS_H */

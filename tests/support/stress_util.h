@@ -5,8 +5,8 @@
  * cores (TSan included); HYPHAE_SOAK=1 in the environment multiplies them
  * for a long soak run (make sched-soak).  Failures print and exit non-zero.
  */
-#ifndef HYPHAE_TESTS_COMMON_STRESS_UTIL_H
-#define HYPHAE_TESTS_COMMON_STRESS_UTIL_H
+#ifndef HYPHAE_TESTS_SUPPORT_STRESS_UTIL_H
+#define HYPHAE_TESTS_SUPPORT_STRESS_UTIL_H
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,4 +33,4 @@ static inline unsigned long stress_scale(unsigned long base)
 	}								\
 } while (0)
 
-#endif /* HYPHAE_TESTS_COMMON_STRESS_UTIL_H */
+#endif /* HYPHAE_TESTS_SUPPORT_STRESS_UTIL_H */

@@ -24,7 +24,7 @@
 
 #include "arch.h"
 #include "arch/host/cpu.h"
-#include "tests/common/stress_util.h"
+#include "tests/support/stress_util.h"
 #include "clock.h"
 
 #define CORE		30

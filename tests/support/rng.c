@@ -1,0 +1,21 @@
+/*
+ * rng.c - seeding test generators reproducibly (rng.h).
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "tests/support/rng.h"
+
+uint64_t test_rng_init(struct xoroshiro128pp *r, uint64_t default_seed)
+{
+	const char *env = getenv("HYPHAE_TEST_SEED");
+	uint64_t seed = default_seed;
+
+	if (env && *env)
+		seed = strtoull(env, NULL, 0);
+	xoro_seed(r, seed);
+	if (env && *env)
+		fprintf(stderr, "test rng: seed 0x%" PRIx64 " (HYPHAE_TEST_SEED)\n", seed);
+	return seed;
+}
