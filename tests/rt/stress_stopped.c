@@ -7,6 +7,11 @@
  * Found by review: 11-14 of 100 trials stranded before the fix.
  * HYPHAE_SOAK=1 runs 1,000 trials.
  */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
 #include "tests/support/rt_harness.h"
 #include "sched/task.h"
 
@@ -30,8 +35,7 @@ int main(void)
 	struct scheduler *victim;
 
 	h_start(&h, 8);
-	rt_core_stop(&h.cores[0].core);
-	pthread_join(h.cores[0].thread, NULL);
+	h_stop_core(&h, 0);
 	victim = &h.cores[0].core.slot->sched;
 	for (unsigned i = 0; i < trials; i++) {
 		struct timespec ts = { 0, 2000000 };	/* let cores fall asleep */
@@ -49,10 +53,8 @@ int main(void)
 			break;
 		}
 	}
-	for (unsigned i = 1; i < h.n; i++)
-		rt_core_stop(&h.cores[i].core);
-	for (unsigned i = 1; i < h.n; i++)
-		pthread_join(h.cores[i].thread, NULL);
+	h_stop(&h);
+	h_free(&h);
 	printf("stress_stopped: %u trials, %u stranded\n", trials, stranded);
 	if (stranded) {
 		printf("0 passed, 1 failed\n");
