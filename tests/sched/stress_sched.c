@@ -21,6 +21,7 @@
 #include <time.h>
 
 #include "sched/scheduler.h"
+#include "tests/support/rng.h"
 #include "tests/support/stress_util.h"
 
 #define PRODUCERS	2
@@ -43,7 +44,7 @@ struct stask {
 	atomic_int ready;
 	int polls;
 	int target;
-	uint32_t rng;
+	struct xoroshiro128pp rng;
 };
 
 static struct scheduler scheds[NSCHED];
@@ -53,16 +54,10 @@ static _Atomic(struct task *) mailbox[MAILBOX];
 static atomic_long live, completed, notifies, mbox_wakes, join_waits;
 static atomic_int stop, start;
 static unsigned long n_tasks;
+/* Seeded by main() before the threads start; one per thread. */
+static struct xoroshiro128pp core_rng[NSCHED];		/* steal victims */
+static struct xoroshiro128pp producer_rng[PRODUCERS];	/* new tasks */
 
-static uint32_t xorshift(uint32_t *s)
-{
-	uint32_t x = *s;
-
-	x ^= x << 13;
-	x ^= x >> 17;
-	x ^= x << 5;
-	return *s = x;
-}
 
 static enum poll stask_poll(struct task *t, struct context *cx)
 {
@@ -83,7 +78,7 @@ static enum poll stask_poll(struct task *t, struct context *cx)
 		atomic_store(&st->in_poll, 0);
 		return POLL_READY;
 	}
-	switch (xorshift(&st->rng) % 4) {
+	switch (xoro_below(&st->rng, 4)) {
 	case 0:
 		waker_wake_by_ref(cx->waker);	/* yield through the waker */
 		break;
@@ -96,7 +91,7 @@ static enum poll stask_poll(struct task *t, struct context *cx)
 		/* Park a waker; wake whatever was parked there (another
 		 * task, maybe polling right now on another thread). */
 		w = waker_clone(cx->waker);
-		old = atomic_exchange(&mailbox[xorshift(&st->rng) % MAILBOX],
+		old = atomic_exchange(&mailbox[xoro_below(&st->rng, MAILBOX)],
 				      (struct task *)w.data);
 		if (old) {
 			struct waker ow = { &task_waker_vtable, old };
@@ -217,17 +212,17 @@ static void *producer(void *arg)
 	struct fwaker (*fw)[2] = calloc(nh, sizeof(*fw));
 	int *which = calloc(nh, sizeof(int));
 	bool *done = calloc(nh, sizeof(bool));
-	uint32_t rng = 0x9e3779b9u * (p + 1);
+	struct xoroshiro128pp *rng = &producer_rng[p];
 
 	STRESS_CHECK(handles && tasks && cancelled && fw && which && done,
 		     "out of memory");
 	for (unsigned long i = 0; i < n_tasks; i++) {
-		struct stask init = { .target = 1 + (int)(xorshift(&rng) % MAX_POLLS),
-				      .rng = xorshift(&rng) | 1 };
+		struct stask init = { .target = 1 + (int)xoro_below(rng, MAX_POLLS) };
 		bool keep = i % HANDLE_EVERY == 0;
 		struct join_handle *jh = keep ? &handles[h] : NULL;
 		int r;
 
+		test_rng_split(rng, &init.rng);	/* the task's own choices */
 		atomic_fetch_add(&live, 1);
 		if (i % INJECT_EVERY == 1)
 			r = injector_spawn(&inj, &stask_vt, &init, sizeof(init), jh);
@@ -326,7 +321,6 @@ static void *core(void *arg)
 {
 	unsigned me = (unsigned)(uintptr_t)arg;
 	struct scheduler *s = &scheds[me];
-	uint32_t rng = 12345u + me;
 
 	/* owners[] is complete only once main says so. */
 	while (!atomic_load(&start))
@@ -341,7 +335,7 @@ static void *core(void *arg)
 		if (injector_try_steal(&inj, &st) == STEAL_OK &&
 		    steal_from(&st, s, st.initial_task_count) > 0)
 			continue;
-		victim = xorshift(&rng) % NSCHED;
+		victim = (unsigned)xoro_below(&core_rng[me], NSCHED);
 		if (victim != me && sched_try_steal(&scheds[victim], &st) == STEAL_OK &&
 		    steal_from(&st, s, (st.initial_task_count + 1) / 2) > 0)
 			continue;
@@ -353,9 +347,15 @@ static void *core(void *arg)
 int main(void)
 {
 	pthread_t prod[PRODUCERS], wk;
+	struct xoroshiro128pp rng;
 	unsigned long last = 0, spins = 0;
 
 	n_tasks = stress_scale(BASE_TASKS);
+	test_rng_init(&rng, 12345);
+	for (unsigned i = 0; i < NSCHED; i++)
+		test_rng_split(&rng, &core_rng[i]);
+	for (unsigned p = 0; p < PRODUCERS; p++)
+		test_rng_split(&rng, &producer_rng[p]);
 	for (unsigned i = 0; i < NSCHED; i++) {
 		struct sched_hooks h = { notify, on_owner, &owners[i] };
 

@@ -19,3 +19,8 @@ uint64_t test_rng_init(struct xoroshiro128pp *r, uint64_t default_seed)
 		fprintf(stderr, "test rng: seed 0x%" PRIx64 " (HYPHAE_TEST_SEED)\n", seed);
 	return seed;
 }
+
+void test_rng_split(struct xoroshiro128pp *parent, struct xoroshiro128pp *child)
+{
+	xoro_seed(child, xoro_next(parent));
+}
