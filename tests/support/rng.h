@@ -6,7 +6,8 @@
  * says so on stderr), else from the caller's fixed default, so a test makes
  * the same choices on every run and HYPHAE_TEST_SEED explores others.
  * Draw with xoro_next() and xoro_below() (lib/random.h); a test with
- * several threads seeds one generator per thread with test_rng_split().
+ * several threads seeds one generator per thread with test_rng_split(),
+ * and a test of several runs derives each run's seed from test_rng_seed().
  */
 #ifndef HYPHAE_TESTS_SUPPORT_RNG_H
 #define HYPHAE_TESTS_SUPPORT_RNG_H
@@ -15,7 +16,10 @@
 
 #include "lib/random.h"
 
-/* Seed `r` (see above); returns the seed used.  Any thread. */
+/* HYPHAE_TEST_SEED if set, else default_seed.  Any thread. */
+uint64_t test_rng_seed(uint64_t default_seed);
+
+/* Seed `r` with test_rng_seed(default_seed); returns that seed. */
 uint64_t test_rng_init(struct xoroshiro128pp *r, uint64_t default_seed);
 
 /*
