@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "kmalloc.h"
+#include "tests/support/rng.h"
 #include "tests/support/stress_util.h"
 #include "timer/sleep.h"
 
@@ -39,7 +40,7 @@ struct record {
 struct worker {
 	pthread_t thread;
 	unsigned id;
-	uint64_t rng;
+	struct xoroshiro128pp rng;
 	size_t nrec;
 	struct record *rec;
 	struct sleep *live[WINDOW];
@@ -79,15 +80,6 @@ static const struct waker_vtable rec_vtable = {
 	rec_wake, rec_wake_by_ref, rec_clone, rec_drop,
 };
 
-static uint64_t rnd(struct worker *w)
-{
-	uint64_t z = (w->rng += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
 static void turn(void)
 {
 	struct timer_turn r = timer_turn(&tmr);
@@ -105,10 +97,11 @@ static void start_sleep(struct worker *w, unsigned i)
 	struct waker wk = { &rec_vtable, r };
 	struct context cx = { &wk };
 	struct sleep *s = kmalloc(sizeof(*s));
-	ticks_t span = spans[rnd(w) % ARRAY_SIZE(spans)];
+	ticks_t span = spans[xoro_below(&w->rng, ARRAY_SIZE(spans))];
 
 	CHECK(s != NULL, "out of memory");
-	sleep_init_deadline(s, &tmr, clock_now(&clk.clock) + 1 + rnd(w) % span);
+	sleep_init_deadline(s, &tmr,
+			    clock_now(&clk.clock) + 1 + xoro_below(&w->rng, span));
 	if (sleep_poll(s, &cx) == POLL_READY) {
 		r->outcome = O_READY_AT_POLL;
 		sleep_drop(s);
@@ -144,7 +137,8 @@ static void work_on(struct worker *w, unsigned i, bool may_cancel)
 	} else if (may_cancel &&
 		   /* mostly right at the deadline, racing the turns */
 		   (clock_now(&clk.clock) + 1 >= sleep_deadline(s) ?
-		    rnd(w) % 2 == 0 : rnd(w) % 16 == 0)) {
+		    xoro_below(&w->rng, 2) == 0 :
+		    xoro_below(&w->rng, 16) == 0)) {
 		r->outcome = sleep_cancel(s) ? O_CANCELLED : O_CANCEL_LOST;
 		finish(w, i);
 	}
@@ -155,9 +149,9 @@ static void *worker_main(void *arg)
 	struct worker *w = arg;
 
 	for (unsigned long n = 0; n < iterations; n++) {
-		mock_clock_advance(&clk, rnd(w) % 3);
+		mock_clock_advance(&clk, xoro_below(&w->rng, 3));
 		turn();
-		work_on(w, (unsigned)(rnd(w) % WINDOW), true);
+		work_on(w, (unsigned)xoro_below(&w->rng, WINDOW), true);
 	}
 	/* Drain: wait for every sleep still live (no more cancelling). */
 	for (unsigned long round = 0; round < DRAIN_ROUNDS; round++) {
@@ -171,7 +165,7 @@ static void *worker_main(void *arg)
 		}
 		if (!any)
 			return NULL;
-		mock_clock_advance(&clk, 1 + rnd(w) % 4096);
+		mock_clock_advance(&clk, 1 + xoro_below(&w->rng, 4096));
 		turn();
 	}
 	CHECK(0, "worker %u: sleeps never fired", w->id);
@@ -181,14 +175,16 @@ static void *worker_main(void *arg)
 int main(void)
 {
 	static struct worker workers[THREADS];
+	struct xoroshiro128pp rng;
 	size_t counts[O_CANCEL_LOST + 1] = { 0 }, fired_expected = 0;
 
 	iterations = stress_scale(ITERATIONS);	/* HYPHAE_SOAK=1: x SOAK_FACTOR */
 	mock_clock_init(&clk, "stress", 1, 1);
 	timer_init(&tmr, &clk.clock);
+	test_rng_init(&rng, 0x1234567u);
 	for (unsigned t = 0; t < THREADS; t++) {
 		workers[t].id = t;
-		workers[t].rng = 0x1234567u * (t + 1);
+		test_rng_split(&rng, &workers[t].rng);
 		workers[t].rec = calloc(iterations + 1, sizeof(struct record));
 		CHECK(workers[t].rec != NULL, "out of memory");
 		CHECK(pthread_create(&workers[t].thread, NULL, worker_main,
