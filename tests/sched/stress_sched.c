@@ -23,6 +23,7 @@
 #include "sched/scheduler.h"
 #include "tests/support/rng.h"
 #include "tests/support/stress_util.h"
+#include "tests/support/waker_counter.h"
 
 #define PRODUCERS	2
 #define THIEVES		2
@@ -143,42 +144,6 @@ static bool on_owner(void *arg)
 	return pthread_equal(pthread_self(), *(pthread_t *)arg);
 }
 
-/* A waker that raises a flag: what a joiner on another core would get. */
-struct fwaker {
-	atomic_int woken;
-	atomic_int refs;
-};
-
-static void fw_wake(const void *d)
-{
-	struct fwaker *f = (struct fwaker *)d;
-
-	/* The reference goes first: the producer checks `refs` as soon as
-	 * it sees `woken` (seq_cst, so in this order).  The other order let
-	 * it see woken = 1 and the clone still counted (a false "join waker
-	 * leaked", seen once in five soak runs). */
-	atomic_fetch_sub(&f->refs, 1);
-	atomic_store(&f->woken, 1);
-}
-
-static void fw_wake_by_ref(const void *d)
-{
-	atomic_store(&((struct fwaker *)d)->woken, 1);
-}
-
-static const void *fw_clone(const void *d)
-{
-	atomic_fetch_add(&((struct fwaker *)d)->refs, 1);
-	return d;
-}
-
-static void fw_drop(const void *d)
-{
-	atomic_fetch_sub(&((struct fwaker *)d)->refs, 1);
-}
-
-static const struct waker_vtable fw_vt = { fw_wake, fw_wake_by_ref, fw_clone, fw_drop };
-
 #define JOIN_WAIT_NS	(20ull * 1000 * 1000 * 1000)
 
 static uint64_t now_ns(void)
@@ -192,11 +157,13 @@ static uint64_t now_ns(void)
 /*
  * Join handle k: poll with waker `fw[k][0]`, sometimes re-poll with
  * `fw[k][1]` (replacing it) while the task runs elsewhere.  Returns true
- * when READY.  `which` is the waker last registered.
+ * when READY.  `which` is the waker last registered.  The wakers are
+ * counters (tests/support/waker_counter.h): what a joiner on another core
+ * would hold.
  */
-static bool join_step(struct join_handle *jh, struct fwaker *fw, int which)
+static bool join_step(struct join_handle *jh, struct waker_counter *fw, int which)
 {
-	struct waker w = { &fw_vt, &fw[which] };
+	struct waker w = counter_waker(&fw[which]);
 	struct context cx = { &w };
 
 	return join_poll(jh, &cx, NULL, 0) == POLL_READY;
@@ -209,7 +176,7 @@ static void *producer(void *arg)
 	struct join_handle *handles = calloc(nh, sizeof(*handles));
 	struct stask **tasks = calloc(nh, sizeof(*tasks));
 	int *cancelled = calloc(nh, sizeof(int));
-	struct fwaker (*fw)[2] = calloc(nh, sizeof(*fw));
+	struct waker_counter (*fw)[2] = calloc(nh, sizeof(*fw));
 	int *which = calloc(nh, sizeof(int));
 	bool *done = calloc(nh, sizeof(bool));
 	struct xoroshiro128pp *rng = &producer_rng[p];
@@ -258,7 +225,7 @@ static void *producer(void *arg)
 
 		if (!done[k]) {
 			atomic_fetch_add(&join_waits, 1);
-			while (!atomic_load(&fw[k][which[k]].woken)) {
+			while (!atomic_load(&fw[k][which[k]].wakes)) {
 				STRESS_CHECK(now_ns() < deadline,
 					     "join waker %lu never woken", k);
 				sched_yield();
@@ -272,7 +239,7 @@ static void *producer(void *arg)
 		STRESS_CHECK(atomic_load(&fw[k][0].refs) == 0 &&
 			     atomic_load(&fw[k][1].refs) == 0,
 			     "join waker %lu leaked", k);
-		STRESS_CHECK(which[k] == 1 || !atomic_load(&fw[k][1].woken),
+		STRESS_CHECK(which[k] == 1 || !atomic_load(&fw[k][1].wakes),
 			     "unregistered waker woken");
 	}
 	free(fw);

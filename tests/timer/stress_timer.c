@@ -20,6 +20,7 @@
 #include "kmalloc.h"
 #include "tests/support/rng.h"
 #include "tests/support/stress_util.h"
+#include "tests/support/waker_counter.h"
 #include "timer/sleep.h"
 
 #define THREADS		4
@@ -32,9 +33,8 @@
 enum outcome { O_NONE, O_READY_AT_POLL, O_WAITED, O_CANCELLED, O_CANCEL_LOST };
 
 struct record {
-	atomic_int wakes;
-	atomic_int refs;
-	enum outcome outcome;	/* owner's only */
+	struct waker_counter wc;	/* the sleep's waker */
+	enum outcome outcome;		/* owner's only */
 };
 
 struct worker {
@@ -52,34 +52,6 @@ static struct timer tmr;
 static unsigned long iterations;
 static atomic_size_t total_fired, total_busy;
 
-static void rec_wake(const void *data)
-{
-	struct record *r = (struct record *)data;
-
-	atomic_fetch_add(&r->wakes, 1);
-	atomic_fetch_sub(&r->refs, 1);
-}
-
-static void rec_wake_by_ref(const void *data)
-{
-	atomic_fetch_add(&((struct record *)data)->wakes, 1);
-}
-
-static const void *rec_clone(const void *data)
-{
-	atomic_fetch_add(&((struct record *)data)->refs, 1);
-	return data;
-}
-
-static void rec_drop(const void *data)
-{
-	atomic_fetch_sub(&((struct record *)data)->refs, 1);
-}
-
-static const struct waker_vtable rec_vtable = {
-	rec_wake, rec_wake_by_ref, rec_clone, rec_drop,
-};
-
 static void turn(void)
 {
 	struct timer_turn r = timer_turn(&tmr);
@@ -94,7 +66,7 @@ static void start_sleep(struct worker *w, unsigned i)
 {
 	static const ticks_t spans[] = { 8, 64, 300, 5000, 1u << 20 };
 	struct record *r = &w->rec[w->nrec++];
-	struct waker wk = { &rec_vtable, r };
+	struct waker wk = counter_waker(&r->wc);
 	struct context cx = { &wk };
 	struct sleep *s = kmalloc(sizeof(*s));
 	ticks_t span = spans[xoro_below(&w->rng, ARRAY_SIZE(spans))];
@@ -126,8 +98,8 @@ static void work_on(struct worker *w, unsigned i, bool may_cancel)
 
 	if (!s) {
 		start_sleep(w, i);
-	} else if (atomic_load(&r->wakes) > 0) {
-		struct waker wk = { &rec_vtable, r };
+	} else if (atomic_load(&r->wc.wakes) > 0) {
+		struct waker wk = counter_waker(&r->wc);
 		struct context cx = { &wk };
 
 		CHECK(sleep_poll(s, &cx) == POLL_READY, "woken sleep not ready");
@@ -197,9 +169,9 @@ int main(void)
 	for (unsigned t = 0; t < THREADS; t++) {
 		for (size_t i = 0; i < workers[t].nrec; i++) {
 			struct record *r = &workers[t].rec[i];
-			int wakes = atomic_load(&r->wakes);
+			int wakes = atomic_load(&r->wc.wakes);
 
-			CHECK(atomic_load(&r->refs) == 0,
+			CHECK(atomic_load(&r->wc.refs) == 0,
 			      "thread %u sleep %zu leaked a waker", t, i);
 			switch (r->outcome) {
 			case O_WAITED:

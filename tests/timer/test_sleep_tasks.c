@@ -23,8 +23,8 @@
 #include "sched/scheduler.h"
 #include "sched/task.h"
 #include "tests/support/rng.h"
+#include "tests/support/waker_counter.h"
 #include "timer/sleep.h"
-#include "waker_counter.h"
 
 static struct mock_clock mclk;
 static struct timer tmr;
