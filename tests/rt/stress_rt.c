@@ -13,26 +13,11 @@
 #include <stdlib.h>
 
 #include "tests/support/rng.h"
-#include "tests/support/rt_harness.h"
 #include "sched/task.h"
+#include "tests/support/rt_harness.h"
 
 static atomic_uint ran;
 static atomic_uint errors;
-
-struct one_task {
-	struct task task;
-	unsigned idx;
-};
-
-static enum poll one_poll(struct task *t, struct context *cx)
-{
-	(void)t;
-	(void)cx;
-	atomic_fetch_add(&ran, 1);
-	return POLL_READY;
-}
-
-static const struct task_vtable one_vt = { .poll = one_poll };
 
 /* A task that stays pending until woken from outside `rounds` times. */
 struct parked_task {
@@ -72,17 +57,17 @@ int main(void)
 	test_rng_init(&rng, 12345);
 	h_start(&h, 4);
 	for (unsigned i = 0; i < iters; i++) {
-		struct one_task init = { .idx = i };
+		struct h_count_task init = { .count = &ran };
 		unsigned want = atomic_load(&ran) + 1;
 
 		if (xoro_below(&rng, 2)) {
-			if (rt_spawn(h.rt, &one_vt, &init, sizeof(init), NULL))
+			if (rt_spawn(h.rt, &h_count_vt, &init, sizeof(init), NULL))
 				abort();
 		} else {
 			struct scheduler *s =
 				&h.rt->slots[xoro_below(&rng, h.n)].sched;
 
-			if (sched_spawn(s, &one_vt, &init, sizeof(init), NULL))
+			if (sched_spawn(s, &h_count_vt, &init, sizeof(init), NULL))
 				abort();
 		}
 		if (!h_wait_for(&ran, want, 5000)) {

@@ -10,22 +10,11 @@
 #define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 
-#include "tests/support/rt_harness.h"
 #include "sched/task.h"
+#include "tests/support/rt_harness.h"
 
 static atomic_uint ran;
-
-static enum poll one_poll(struct task *t, struct context *cx)
-{
-	(void)t;
-	(void)cx;
-	atomic_fetch_add(&ran, 1);
-	return POLL_READY;
-}
-
-static const struct task_vtable one_vt = { .poll = one_poll };
 
 int main(void)
 {
@@ -38,12 +27,11 @@ int main(void)
 	h_stop_core(&h, 0);
 	victim = &h.cores[0].core.slot->sched;
 	for (unsigned i = 0; i < trials; i++) {
-		struct timespec ts = { 0, 2000000 };	/* let cores fall asleep */
 		unsigned want = atomic_load(&ran) + 1;
-		struct task init;
+		struct h_count_task init = { .count = &ran };
 
-		nanosleep(&ts, NULL);
-		if (sched_spawn(victim, &one_vt, &init, sizeof(init), NULL))
+		h_nap_us(2000);		/* let the cores fall asleep */
+		if (sched_spawn(victim, &h_count_vt, &init, sizeof(init), NULL))
 			abort();
 		if (!h_wait_for(&ran, want, 5000)) {
 			fprintf(stderr, "trial %u: task on the stopped core not run "

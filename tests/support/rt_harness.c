@@ -97,6 +97,15 @@ void h_nap_us(unsigned us)
 	nanosleep(&ts, NULL);
 }
 
+static enum poll h_count_poll(struct task *t, struct context *cx)
+{
+	(void)cx;
+	atomic_fetch_add(container_of(t, struct h_count_task, task)->count, 1);
+	return POLL_READY;
+}
+
+const struct task_vtable h_count_vt = { .poll = h_count_poll, .name = "count" };
+
 bool h_wait_for(atomic_uint *v, unsigned want, unsigned timeout_ms)
 {
 	uint64_t end = h_now_ms() + timeout_ms;

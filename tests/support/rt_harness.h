@@ -19,6 +19,7 @@
 
 #include "config.h"
 #include "rt/rt.h"
+#include "sched/task.h"
 
 struct harness;
 
@@ -62,6 +63,13 @@ void h_nap_us(unsigned us);
 
 /* Wait until *v >= want or timeout_ms passes; true if reached. */
 bool h_wait_for(atomic_uint *v, unsigned want, unsigned timeout_ms);
+
+/* A task that adds one to *count when polled, and is done. */
+struct h_count_task {
+	struct task task;
+	atomic_uint *count;
+};
+extern const struct task_vtable h_count_vt;
 
 /* Sum of a scheduler counter over every slot of h. */
 #define H_SUM(h, field) ({						\
