@@ -12,8 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "tests/support/rng.h"
 #include "sched/task.h"
+#include "tests/support/rng.h"
 #include "tests/support/rt_harness.h"
 
 static atomic_uint ran;
