@@ -71,21 +71,6 @@ static enum poll sleeper_poll(struct task *t, struct context *cx)
 
 static const struct task_vtable sleeper_vt = { .poll = sleeper_poll };
 
-/* Wait until *v reaches want; false after WAIT_LIMIT_S. */
-static bool wait_for(atomic_uint *v, unsigned want)
-{
-	time_t end = time(NULL) + WAIT_LIMIT_S;
-	struct timespec ts = { 0, 1000000 };
-
-	/* acquire: pairs with the release increments in the tasks. */
-	while (atomic_load_explicit(v, memory_order_acquire) < want) {
-		if (time(NULL) > end)
-			return false;
-		nanosleep(&ts, NULL);
-	}
-	return true;
-}
-
 /* Spawn NTASKS sleepers of `ns` from outside (the injector). */
 static void spawn_sleepers(struct runtime *rt, uint64_t ns)
 {
@@ -121,7 +106,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	if ((e = getenv("WORKERS")) && atoi(e) > 0 && atoi(e) <= H_MAX_CORES)
+	if ((e = getenv("WORKERS")) && atoi(e) > 0 && atoi(e) <= MAX_CORES)
 		nworkers = (unsigned)atoi(e);
 	printf("# bench_mem: %u workers, heap = mallinfo2 uordblks+hblkhd (%s)\n",
 	       nworkers, TUNABLES);
@@ -154,11 +139,11 @@ int main(int argc, char **argv)
 	 * counted at their class size, glibc's chunk headers not). */
 	base = heap_in_use();
 	spawn_sleepers(rt, LONG_SLEEP_NS);
-	if (!wait_for(&polled_once, NTASKS))
+	if (!h_wait_for(&polled_once, NTASKS, WAIT_LIMIT_S * 1000))
 		goto stuck;
 	peak = heap_in_use();
 	print_bytes("heap_per_sleeping_task", (peak - base) / NTASKS);
-	if (!wait_for(&finished, NTASKS))
+	if (!h_wait_for(&finished, NTASKS, WAIT_LIMIT_S * 1000))
 		goto stuck;
 
 	/* The 100,000-task run: 1 ms sleeps, a yield, completion.  Relaxed
@@ -167,7 +152,7 @@ int main(int argc, char **argv)
 	atomic_store_explicit(&finished, 0, memory_order_relaxed);
 	spawn_sleepers(rt, SLEEP_NS);
 	peak = heap_in_use();
-	if (!wait_for(&finished, NTASKS))
+	if (!h_wait_for(&finished, NTASKS, WAIT_LIMIT_S * 1000))
 		goto stuck;
 	print_bytes("task_cache_after_100k_tasks", rt_task_cache_bytes(rt));
 

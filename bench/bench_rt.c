@@ -183,7 +183,7 @@ static enum poll join_all_poll(void *arg, struct context *cx)
 	return POLL_READY;
 }
 
-/* ---- the runtime on pthreads: tests/support/rt_harness.h ---------------------- */
+/* ---- the runtime on pthreads (tests/support/rt_harness.h) --------------- */
 
 static unsigned nworkers = DEFAULT_WORKERS;
 static struct harness harness;
@@ -630,13 +630,13 @@ static bool sleep_10k(void)
 
 int main(void)
 {
-	struct join_handle busy_h[2 * H_MAX_CORES];
+	struct join_handle busy_h[2 * MAX_CORES];
 	const char *e;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if ((e = getenv("WORKERS")) && atoi(e) > 0)
-		nworkers = (unsigned)atoi(e) < H_MAX_CORES ? (unsigned)atoi(e) :
-			   H_MAX_CORES;
+		nworkers = (unsigned)atoi(e) < MAX_CORES ? (unsigned)atoi(e) :
+			   MAX_CORES;
 	if ((e = getenv("BENCH_RT_SCALE")) && atof(e) > 0)
 		scale = atof(e);
 	only = getenv("BENCH_RT_ONLY");

@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "heap_timer.h"
+#include "tests/support/rng.h"
 #include "timer/timer.h"
 #include "timer/wheel.h"
 
@@ -30,17 +31,9 @@
 enum dist { UNIFORM, CLUSTERED };
 static const char *const dist_name[] = { "uniform", "clustered" };
 
-static uint64_t rng = 0x2545f4914f6cdd1dull;
+/* Deadlines and cancel orders, outside the timed loops; seeded in main(). */
+static struct xoroshiro128pp rng;
 static volatile size_t sink;
-
-static uint64_t rnd(void)
-{
-	uint64_t z = (rng += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
 
 static double now_ns(void)
 {
@@ -53,8 +46,9 @@ static double now_ns(void)
 static ticks_t deadline(enum dist d, ticks_t now)
 {
 	if (d == UNIFORM)
-		return now + 1 + rnd() % UNIFORM_SPAN;
-	return now + CLUSTER_GAP * (1 + rnd() % CLUSTERS) + rnd() % CLUSTER_WIDTH;
+		return now + 1 + xoro_below(&rng, UNIFORM_SPAN);
+	return now + CLUSTER_GAP * (1 + xoro_below(&rng, CLUSTERS)) +
+	       xoro_below(&rng, CLUSTER_WIDTH);
 }
 
 static ticks_t *make_deadlines(size_t n, enum dist d)
@@ -77,7 +71,7 @@ static size_t *make_shuffle(size_t n)
 	for (size_t i = 0; i < n; i++)
 		p[i] = i;
 	for (size_t i = n; i > 1; i--) {
-		size_t j = rnd() % i, t = p[i - 1];
+		size_t j = xoro_below(&rng, i), t = p[i - 1];
 
 		p[i - 1] = p[j];
 		p[j] = t;
@@ -403,6 +397,7 @@ int main(void)
 {
 	static const size_t sizes[] = { 1000, 1000000 };
 
+	test_rng_init(&rng, 0x2545f4914f6cdd1dull);
 	printf("# bench_timer: median of %d runs; wheel = timer/wheel.c, heap = bench/heap_timer.h\n",
 	       BENCH_REPS);
 	printf("%-40s %8zu bytes\n", "wheel_bytes_per_pending",

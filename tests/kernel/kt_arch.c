@@ -6,11 +6,13 @@
 #include <stdint.h>
 
 #include "arch.h"
+#include "arch/x86_64/console.h"
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/trap.h"
 #include "arch/x86_64/tsc.h"
 #include "arch/x86_64/x86.h"
 #include "errno.h"
+#include "lib/fmt.h"
 #include "clock.h"
 #include "tests/kernel/ktest.h"
 
@@ -88,12 +90,33 @@ KTEST(timer_arm_is_recorded)
 	KT_ASSERT_EQ(this_cpu()->timer_deadline, UINT64_MAX);
 }
 
+/*
+ * Writes of 0, 1 and around kprintf's chunk size reach the UART whole: the
+ * console's byte count grows by the length plus one "\r" per "\n".  Each
+ * write is followed by a "\n" (outside the count) so this test's output
+ * and its verdict start lines of their own.
+ */
 KTEST(console_write_any_length)
 {
-	static const char line[] = "ktest-console: 0123456789\n";
+	static const size_t lens[] = {
+		0, 1, KPRINTF_CHUNK - 1, KPRINTF_CHUNK, 3 * KPRINTF_CHUNK + 1,
+	};
+	static char text[3 * KPRINTF_CHUNK + 1];
 
-	arch_console_write(line, sizeof(line) - 1);
-	arch_console_write("", 0);
+	for (size_t i = 0; i < sizeof(text); i++)
+		text[i] = i % 64 == 63 ? '\n' : (char)('a' + i % 26);
+	for (size_t k = 0; k < ARRAY_SIZE(lens); k++) {
+		size_t newlines = 0;
+		uint64_t before, sent;
+
+		for (size_t i = 0; i < lens[k]; i++)
+			newlines += text[i] == '\n';
+		before = console_bytes_out();
+		arch_console_write(text, lens[k]);
+		sent = console_bytes_out() - before;
+		arch_console_write("\n", 1);
+		KT_ASSERT_EQ(sent, lens[k] + newlines);
+	}
 }
 
 #define KT_VECTOR	0x40

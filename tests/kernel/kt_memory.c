@@ -14,24 +14,17 @@
 #include "arch/x86_64/multiboot2.h"
 #include "kmalloc.h"
 #include "lib/heap.h"
+#include "lib/random.h"
 #include "lib/string.h"
 #include "tests/kernel/ktest.h"
 
 #define HEAP_LOAD_SLOTS		4096
 #define HEAP_LOAD_STEPS		60000
 #define FRAME_RUNS		64
+/* Each test seeds its own generator, so it runs alike alone (ktest=NAME). */
+#define KT_SEED			0x2545f4914f6cdd1dull
 
 extern uint8_t _kernel_start[], _kernel_end[];
-
-static uint64_t rng = 0x2545f4914f6cdd1dull;
-
-static uint64_t next_rand(void)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
-}
 
 static uint8_t pattern(const void *p, size_t i)
 {
@@ -60,12 +53,14 @@ KTEST(frames_distinct_writable_returned)
 {
 	static struct { uint64_t pa; size_t n; } runs[FRAME_RUNS];
 	size_t before = mm_free_frames_count();
+	struct xoroshiro128pp rng;
 
+	xoro_seed(&rng, KT_SEED);
 	KT_ASSERT(mm_total_frames() > 0);
 	KT_ASSERT(before <= mm_total_frames());
 	KT_ASSERT_EQ(mm_frames_check(), 0);
 	for (size_t i = 0; i < FRAME_RUNS; i++) {
-		size_t n = 1 + next_rand() % 8;
+		size_t n = 1 + xoro_below(&rng, 8);
 		uint64_t pa = mm_alloc_frames(n);
 
 		KT_ASSERT(pa != 0);
@@ -118,9 +113,11 @@ KTEST(heap_under_load)
 	struct heap *h = kmalloc_heap();
 	size_t frames_before = mm_free_frames_count();
 	size_t live = 0, peak = 0;
+	struct xoroshiro128pp rng;
 
+	xoro_seed(&rng, KT_SEED);
 	for (unsigned step = 0; step < HEAP_LOAD_STEPS; step++) {
-		size_t k = next_rand() % HEAP_LOAD_SLOTS;
+		size_t k = xoro_below(&rng, HEAP_LOAD_SLOTS);
 
 		if (slot[k].p) {
 			KT_ASSERT(intact(slot[k].p, slot[k].n));
@@ -129,8 +126,9 @@ KTEST(heap_under_load)
 			live--;
 		} else {
 			/* Mostly task- and timer-sized objects, some big ones. */
-			size_t n = next_rand() % 16 ? 16 + next_rand() % 512
-						    : 1 + next_rand() % 9000;
+			size_t n = xoro_below(&rng, 16) ?
+				   16 + xoro_below(&rng, 512) :
+				   1 + xoro_below(&rng, 9000);
 
 			slot[k].p = kmalloc(n);
 			KT_ASSERT(slot[k].p != NULL);

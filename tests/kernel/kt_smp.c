@@ -31,6 +31,7 @@
 #include "lib/string.h"
 #include "tests/kernel/kt_smp.h"
 #include "tests/kernel/ktest.h"
+#include "tests/support/sort.h"
 #include "clock.h"
 
 #define KT_WAIT_NS	(2000 * NS_PER_MS)	/* give up on an AP after this */
@@ -407,18 +408,6 @@ KTEST(smp_silent_ap_is_skipped)
 /* ---- wakeup IPIs: wake-to-run latency ------------------------------------ */
 
 static uint64_t kt_lat[KT_PINGS];
-
-static void sort_u64(uint64_t *a, size_t n)
-{
-	for (size_t i = 1; i < n; i++) {
-		uint64_t v = a[i];
-		size_t j = i;
-
-		for (; j > 0 && a[j - 1] > v; j--)
-			a[j] = a[j - 1];
-		a[j] = v;
-	}
-}
 
 KTEST(smp_wake_ipi_latency)
 {

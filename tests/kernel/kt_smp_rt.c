@@ -21,6 +21,7 @@
 #include "sched/task.h"
 #include "tests/kernel/kt_smp.h"
 #include "tests/kernel/ktest.h"
+#include "tests/support/sort.h"
 #include "clock.h"
 
 #define KT_TASKS	100000
@@ -210,18 +211,6 @@ static enum poll kt_stamp_poll(struct task *t, struct context *cx)
 static const struct task_vtable kt_stamp_vt = { .poll = kt_stamp_poll };
 
 static uint64_t kt_lat[KT_WAKES];
-
-static void sort_u64(uint64_t *a, size_t n)
-{
-	for (size_t i = 1; i < n; i++) {
-		uint64_t v = a[i];
-		size_t j = i;
-
-		for (; j > 0 && a[j - 1] > v; j--)
-			a[j] = a[j - 1];
-		a[j] = v;
-	}
-}
 
 KTEST(rt_injector_wakes_a_sleeping_core)
 {

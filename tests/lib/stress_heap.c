@@ -20,6 +20,7 @@
 
 #include "lib/heap.h"
 #include "page_arena.h"
+#include "tests/support/rng.h"
 
 #define THREADS		4
 #define OPS		100000
@@ -39,26 +40,21 @@ static _Atomic(struct block_hdr *) exchange[EXCHANGE_SLOTS];
 static atomic_ulong failures;
 static unsigned long ops_per_thread = OPS;
 
-static uint64_t next_rand(uint64_t *s)
-{
-	*s ^= *s << 13;
-	*s ^= *s >> 7;
-	*s ^= *s << 17;
-	return *s;
-}
+/* One generator per worker, seeded by main() before the threads start. */
+static struct xoroshiro128pp worker_rng[THREADS];
 
-static size_t pick_size(uint64_t *rs)
+static size_t pick_size(struct xoroshiro128pp *rs)
 {
-	uint64_t r = next_rand(rs) % 100;
+	uint64_t r = xoro_below(rs, 100);
 
 	if (r < 60)
-		return 48 + next_rand(rs) % 96;
+		return 48 + xoro_below(rs, 96);
 	if (r < 95)
-		return sizeof(struct block_hdr) + next_rand(rs) % HEAP_SMALL_MAX;
-	return HEAP_PAGE_SIZE + next_rand(rs) % (2 * HEAP_PAGE_SIZE);
+		return sizeof(struct block_hdr) + xoro_below(rs, HEAP_SMALL_MAX);
+	return HEAP_PAGE_SIZE + xoro_below(rs, 2 * HEAP_PAGE_SIZE);
 }
 
-static struct block_hdr *block_new(uint64_t *rs)
+static struct block_hdr *block_new(struct xoroshiro128pp *rs)
 {
 	size_t size = pick_size(rs);
 	struct block_hdr *b = heap_alloc(&heap, size, 0);
@@ -69,7 +65,7 @@ static struct block_hdr *block_new(uint64_t *rs)
 		return NULL;
 	}
 	b->size = size;
-	b->fill = (unsigned char)(1 + next_rand(rs) % 255);
+	b->fill = (unsigned char)(1 + xoro_below(rs, 255));
 	memset(b + 1, b->fill, size - sizeof(*b));
 	return b;
 }
@@ -93,22 +89,22 @@ static void block_free(struct block_hdr *b)
 
 static void *worker(void *arg)
 {
-	uint64_t rs = 0x9e3779b97f4a7c15ull * ((uintptr_t)arg + 1);
+	struct xoroshiro128pp *rs = &worker_rng[(uintptr_t)arg];
 	struct block_hdr *live[LIVE_MAX];
 	size_t n = 0;
 
 	for (unsigned long op = 0; op < ops_per_thread; op++) {
-		uint64_t r = next_rand(&rs) % 100;
+		uint64_t r = xoro_below(rs, 100);
 
 		if (n == 0 || (r < 50 && n < LIVE_MAX)) {
-			struct block_hdr *b = block_new(&rs);
+			struct block_hdr *b = block_new(rs);
 
 			if (b)
 				live[n++] = b;
 		} else if (r < 75) {
-			size_t i = next_rand(&rs) % n;
+			size_t i = xoro_below(rs, n);
 			struct block_hdr *b = live[i];
-			unsigned slot = (unsigned)(next_rand(&rs) % EXCHANGE_SLOTS);
+			unsigned slot = (unsigned)xoro_below(rs, EXCHANGE_SLOTS);
 
 			live[i] = live[--n];
 			/* acq_rel: releases b's contents to the thread that takes
@@ -119,7 +115,7 @@ static void *worker(void *arg)
 						     memory_order_acq_rel);
 			block_free(b);
 		} else {
-			size_t i = next_rand(&rs) % n;
+			size_t i = xoro_below(rs, n);
 
 			block_free(live[i]);
 			live[i] = live[--n];
@@ -133,6 +129,7 @@ static void *worker(void *arg)
 int main(void)
 {
 	pthread_t t[THREADS];
+	struct xoroshiro128pp rng;
 	struct heap_pages src;
 	struct heap_stats st;
 	int err;
@@ -146,6 +143,9 @@ int main(void)
 	}
 	src = arena_pages(&arena);
 	heap_init(&heap, &src);
+	test_rng_init(&rng, 0x9e3779b97f4a7c15ull);
+	for (int i = 0; i < THREADS; i++)
+		test_rng_split(&rng, &worker_rng[i]);
 	for (uintptr_t i = 0; i < THREADS; i++)
 		pthread_create(&t[i], NULL, worker, (void *)i);
 	for (int i = 0; i < THREADS; i++)

@@ -17,10 +17,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include <cmocka.h>
 
 #include "lib/fmt.h"
+#include "tests/support/capture.h"
+#include "tests/support/rng.h"
 
 /* The cases below deliberately use formats the compiler frowns on. */
 #pragma GCC diagnostic ignored "-Wformat"
@@ -162,17 +163,8 @@ static void test_truncation(void **state)
 
 /* ---- random formats ------------------------------------------------------ */
 
-static uint64_t rng_state = 0x853c49e6748fea9bull;
-
-static uint64_t rnd(void)
-{
-	/* splitmix64: a self-contained generator, not the code under test. */
-	uint64_t z = (rng_state += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
+/* Seeded in test_random_formats(); HYPHAE_TEST_SEED picks another run. */
+static struct xoroshiro128pp rng;
 
 /* A value with interesting magnitudes: small, edge, or fully random. */
 static uint64_t rnd_value(void)
@@ -183,11 +175,11 @@ static uint64_t rnd_value(void)
 		INT64_MAX, (uint64_t)INT64_MAX + 1, UINT64_MAX,
 	};
 
-	switch (rnd() % 4) {
-	case 0: return edges[rnd() % (sizeof(edges) / sizeof(edges[0]))];
-	case 1: return (uint64_t)-(int64_t)(rnd() % 1000);
-	case 2: return rnd() % 1000;
-	default: return rnd() >> (rnd() % 64);
+	switch (xoro_below(&rng, 4)) {
+	case 0: return edges[xoro_below(&rng, ARRAY_SIZE(edges))];
+	case 1: return (uint64_t)-(int64_t)xoro_below(&rng, 1000);
+	case 2: return xoro_below(&rng, 1000);
+	default: return xoro_next(&rng) >> xoro_below(&rng, 64);
 	}
 }
 
@@ -198,27 +190,30 @@ static void random_case(void)
 	char fmt[64], want[BUF], got[BUF];
 	const char *len = "";
 	int pos = 0, nw = 0, ng = 0;
-	int kind = (int)(rnd() % 10);
+	int kind = (int)xoro_below(&rng, 10);
 	char conv;
 	uint64_t v = rnd_value();
-	int width = (int)(rnd() % 25), prec = (int)(rnd() % 25);
-	int use_width = (int)(rnd() % 3), use_prec = (int)(rnd() % 3);
+	int width = (int)xoro_below(&rng, 25);
+	int prec = (int)xoro_below(&rng, 25);
+	int use_width = (int)xoro_below(&rng, 3);
+	int use_prec = (int)xoro_below(&rng, 3);
 
 	fmt[pos++] = '<';
 	fmt[pos++] = '%';
 	/* Flags valid for the kind of conversion only (others are UB). */
-	if (rnd() % 3 == 0)
+	if (xoro_below(&rng, 3) == 0)
 		fmt[pos++] = '-';
 	if (kind < 8) {
-		conv = int_convs[rnd() % (sizeof(int_convs) - 1)];
-		len = lengths[rnd() % (sizeof(lengths) / sizeof(lengths[0]))];
-		if (rnd() % 3 == 0)
+		conv = int_convs[xoro_below(&rng, sizeof(int_convs) - 1)];
+		len = lengths[xoro_below(&rng, ARRAY_SIZE(lengths))];
+		if (xoro_below(&rng, 3) == 0)
 			fmt[pos++] = '0';
-		if ((conv == 'd' || conv == 'i') && rnd() % 3 == 0)
+		if ((conv == 'd' || conv == 'i') && xoro_below(&rng, 3) == 0)
 			fmt[pos++] = '+';
-		if ((conv == 'd' || conv == 'i') && rnd() % 3 == 0)
+		if ((conv == 'd' || conv == 'i') && xoro_below(&rng, 3) == 0)
 			fmt[pos++] = ' ';
-		if ((conv == 'x' || conv == 'X' || conv == 'o') && rnd() % 3 == 0)
+		if ((conv == 'x' || conv == 'X' || conv == 'o') &&
+		    xoro_below(&rng, 3) == 0)
 			fmt[pos++] = '#';
 	} else {
 		conv = kind == 8 ? 's' : 'c';
@@ -299,34 +294,12 @@ static void random_case(void)
 static void test_random_formats(void **state)
 {
 	(void)state;
+	test_rng_init(&rng, 0x853c49e6748fea9bull);
 	for (int i = 0; i < RANDOM_CASES; i++)
 		random_case();
 }
 
 /* ---- kprintf ------------------------------------------------------------- */
-
-/* Run fn with stdout redirected into a temporary file; return what it wrote. */
-static size_t capture_stdout(void (*fn)(void), char *out, size_t cap)
-{
-	FILE *tmp = tmpfile();
-	int saved;
-	size_t n;
-
-	assert_non_null(tmp);
-	fflush(stdout);
-	saved = dup(STDOUT_FILENO);
-	assert_true(saved >= 0);
-	assert_true(dup2(fileno(tmp), STDOUT_FILENO) >= 0);
-	fn();
-	fflush(stdout);
-	assert_true(dup2(saved, STDOUT_FILENO) >= 0);
-	close(saved);
-	rewind(tmp);
-	n = fread(out, 1, cap - 1, tmp);
-	out[n] = '\0';
-	fclose(tmp);
-	return n;
-}
 
 static int kprintf_ret;
 

@@ -22,6 +22,7 @@
 
 #include "lib/heap.h"
 #include "page_arena.h"
+#include "tests/support/rng.h"
 
 #define ARENA_PAGES	4096	/* 16 MiB */
 
@@ -52,15 +53,8 @@ static int teardown(void **state)
 	return 0;
 }
 
-static uint64_t rng = 0x9e3779b97f4a7c15ull;
-
-static uint64_t rnd(void)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
-}
+/* Seeded in main() (test_rng_init). */
+static struct xoroshiro128pp rng;
 
 /* Everything freed and trimmed: the page source has every page back. */
 static void assert_all_returned(struct fixture *f)
@@ -186,12 +180,13 @@ struct block {
 
 static size_t random_size(void)
 {
-	switch (rnd() % 8) {
-	case 0: return 1 + rnd() % 16;
-	case 1: case 2: case 3: return 48 + rnd() % 96;	/* timers, tasks */
-	case 4: case 5: return 1 + rnd() % 512;
-	case 6: return 1 + rnd() % HEAP_SMALL_MAX;
-	default: return 1 + rnd() % (3 * HEAP_PAGE_SIZE);
+	switch (xoro_below(&rng, 8)) {
+	case 0: return 1 + xoro_below(&rng, 16);
+	case 1: case 2: case 3: /* timers, tasks */
+		return 48 + xoro_below(&rng, 96);
+	case 4: case 5: return 1 + xoro_below(&rng, 512);
+	case 6: return 1 + xoro_below(&rng, HEAP_SMALL_MAX);
+	default: return 1 + xoro_below(&rng, 3 * HEAP_PAGE_SIZE);
 	}
 }
 
@@ -245,11 +240,13 @@ static void test_random_model(void **state)
 		/* Drift between filling up and draining, so slabs empty out. */
 		int phase = (op / 20000) % 2;
 		bool do_alloc = n == 0 ||
-			(n < MODEL_LIVE_MAX && rnd() % 100 < (phase ? 35u : 65u));
+			(n < MODEL_LIVE_MAX &&
+			 xoro_below(&rng, 100) < (phase ? 35u : 65u));
 
 		if (do_alloc) {
 			struct block *b = &live[n];
-			size_t align = rnd() % 4 == 0 ? (size_t)1 << (rnd() % 13) : 0;
+			size_t align = xoro_below(&rng, 4) == 0 ?
+				       (size_t)1 << xoro_below(&rng, 13) : 0;
 
 			b->size = random_size();
 			b->p = heap_alloc(&f->heap, b->size, align);
@@ -262,7 +259,7 @@ static void test_random_model(void **state)
 			memset(b->p, b->fill, b->size);
 			n++;
 		} else {
-			size_t i = rnd() % n;
+			size_t i = xoro_below(&rng, n);
 
 			check_block(&live[i]);
 			heap_free(&f->heap, live[i].p);
@@ -340,7 +337,7 @@ static void test_out_of_memory(void **state)
 	assert_null(heap_alloc(&f->heap, 41 * HEAP_PAGE_SIZE, 0));
 	assert_int_equal(heap_check(&f->heap), HEAP_CHECK_OK);
 	for (;;) {
-		void *p = heap_alloc(&f->heap, rnd() % 2 ? 200 : 5000, 0);
+		void *p = heap_alloc(&f->heap, xoro_below(&rng, 2) ? 200 : 5000, 0);
 
 		if (p == NULL)
 			break;
@@ -455,5 +452,6 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_stats, setup, teardown),
 	};
 
+	test_rng_init(&rng, 0x9e3779b97f4a7c15ull);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

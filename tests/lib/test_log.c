@@ -16,11 +16,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 #include <cmocka.h>
 
 #include "errno.h"
 #include "lib/log.h"
+#include "tests/support/capture.h"
 
 static size_t __printf(6, 7) fmt_line(char *buf, size_t n, enum log_level lvl,
 				      uint64_t ns, unsigned cpu, const char *fmt, ...)
@@ -113,29 +113,6 @@ static void test_parse_level(void **state)
 	assert_int_equal(lvl, LOG_INFO);
 	assert_string_equal(log_level_name(LOG_WARN), "WARN");
 	assert_string_equal(log_level_name((enum log_level)42), "?");
-}
-
-/* Run fn with stdout redirected into a temporary file; return its text. */
-static size_t capture_stdout(void (*fn)(void), char *out, size_t cap)
-{
-	FILE *tmp = tmpfile();
-	int saved;
-	size_t n;
-
-	assert_non_null(tmp);
-	fflush(stdout);
-	saved = dup(STDOUT_FILENO);
-	assert_true(saved >= 0);
-	assert_true(dup2(fileno(tmp), STDOUT_FILENO) >= 0);
-	fn();
-	fflush(stdout);
-	assert_true(dup2(saved, STDOUT_FILENO) >= 0);
-	close(saved);
-	rewind(tmp);
-	n = fread(out, 1, cap - 1, tmp);
-	out[n] = '\0';
-	fclose(tmp);
-	return n;
 }
 
 static void emit_all_levels(void)

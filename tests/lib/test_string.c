@@ -34,6 +34,7 @@
 #define strrchr hy_strrchr
 #define strncpy hy_strncpy
 #include "lib/string.h"
+#include "tests/support/rng.h"
 #undef memcpy
 #undef memmove
 #undef memset
@@ -50,20 +51,13 @@
 #define MAX_ALIGN	16
 #define MAX_LEN		(AREA - 2 * MAX_ALIGN)
 
-static uint64_t rng = 0x2545f4914f6cdd1dull;
-
-static uint64_t rnd(void)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
-}
+/* Seeded in main() (test_rng_init). */
+static struct xoroshiro128pp rng;
 
 static void fill_random(unsigned char *p, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		p[i] = (unsigned char)rnd();
+		p[i] = (unsigned char)xoro_next(&rng);
 }
 
 static int sign(int x)
@@ -98,12 +92,12 @@ static void test_memmove(void **state)
 
 	(void)state;
 	for (int iter = 0; iter < 20000; iter++) {
-		size_t n = rnd() % MAX_LEN;
-		size_t from = rnd() % (AREA - n + 1);
-		size_t to = rnd() % (AREA - n + 1);
+		size_t n = xoro_below(&rng, MAX_LEN);
+		size_t from = xoro_below(&rng, AREA - n + 1);
+		size_t to = xoro_below(&rng, AREA - n + 1);
 
 		if (iter % 4 == 0) {	/* close overlaps are the hard cases */
-			long near = (long)from + (long)(rnd() % 17) - 8;
+			long near = (long)from + (long)xoro_below(&rng, 17) - 8;
 
 			if (near >= 0 && near <= (long)(AREA - n))
 				to = (size_t)near;
@@ -123,7 +117,8 @@ static void test_memset(void **state)
 	(void)state;
 	for (size_t off = 0; off < MAX_ALIGN; off++) {
 		for (size_t n = 0; n <= MAX_LEN; n++) {
-			int c = (int)(rnd() % 512) - 128;	/* only the low byte counts */
+			/* only the low byte counts */
+			int c = (int)xoro_below(&rng, 512) - 128;
 
 			fill_random(dst, sizeof(dst));
 			memcpy(want, dst, sizeof(dst));
@@ -143,14 +138,16 @@ static void test_memcmp(void **state)
 	fill_random(b, sizeof(b));
 	assert_int_equal(hy_memcmp(a, b, 0), 0);
 	for (int iter = 0; iter < 20000; iter++) {
-		size_t n = 1 + rnd() % MAX_LEN;
-		size_t ao = rnd() % MAX_ALIGN, bo = rnd() % MAX_ALIGN;
+		size_t n = 1 + xoro_below(&rng, MAX_LEN);
+		size_t ao = xoro_below(&rng, MAX_ALIGN);
+		size_t bo = xoro_below(&rng, MAX_ALIGN);
 
 		fill_random(a, sizeof(a));
 		memcpy(b + bo, a + ao, n);
 		assert_int_equal(hy_memcmp(a + ao, b + bo, n), 0);
 		/* One differing byte, anywhere, high bit set or not. */
-		b[bo + rnd() % n] ^= (unsigned char)(1 + rnd() % 255);
+		b[bo + xoro_below(&rng, n)] ^=
+			(unsigned char)(1 + xoro_below(&rng, 255));
 		assert_int_equal(sign(hy_memcmp(a + ao, b + bo, n)),
 				 sign(memcmp(a + ao, b + bo, n)));
 		assert_int_not_equal(hy_memcmp(a + ao, b + bo, n), 0);
@@ -243,5 +240,6 @@ int main(void)
 		cmocka_unit_test(test_strlcpy),
 	};
 
+	test_rng_init(&rng, 0x2545f4914f6cdd1dull);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -7,26 +7,17 @@
  * wake-by-ref from outside against a task's own yields.  Built with ASan
  * and with TSan.  HYPHAE_SOAK=1 runs 20x longer.
  */
-#include "tests/support/rt_harness.h"
+#define _GNU_SOURCE
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+
 #include "sched/task.h"
+#include "tests/support/rng.h"
+#include "tests/support/rt_harness.h"
 
 static atomic_uint ran;
 static atomic_uint errors;
-
-struct one_task {
-	struct task task;
-	unsigned idx;
-};
-
-static enum poll one_poll(struct task *t, struct context *cx)
-{
-	(void)t;
-	(void)cx;
-	atomic_fetch_add(&ran, 1);
-	return POLL_READY;
-}
-
-static const struct task_vtable one_vt = { .poll = one_poll };
 
 /* A task that stays pending until woken from outside `rounds` times. */
 struct parked_task {
@@ -46,15 +37,9 @@ static enum poll parked_poll(struct task *t, struct context *cx)
 
 static const struct task_vtable parked_vt = { .poll = parked_poll };
 
-static unsigned rnd(unsigned *s)
+static void tiny_pause(struct xoroshiro128pp *rng)
 {
-	*s = *s * 1103515245u + 12345u;
-	return *s >> 16;
-}
-
-static void tiny_pause(unsigned *seed)
-{
-	unsigned spins = rnd(seed) % 4000;
+	unsigned spins = (unsigned)xoro_below(rng, 4000);
 
 	for (volatile unsigned i = 0; i < spins; i++)
 		;
@@ -64,23 +49,25 @@ int main(void)
 {
 	struct harness h;
 	unsigned iters = getenv("HYPHAE_SOAK") ? 400000 : 20000;
-	unsigned seed = 12345, lost = 0;
+	struct xoroshiro128pp rng;
+	unsigned lost = 0;
 	struct parked_task parked = { .rounds = 2000 };
 	struct join_handle jh = JOIN_HANDLE_NONE;
 
+	test_rng_init(&rng, 12345);
 	h_start(&h, 4);
 	for (unsigned i = 0; i < iters; i++) {
-		struct one_task init = { .idx = i };
+		struct h_count_task init = { .count = &ran };
 		unsigned want = atomic_load(&ran) + 1;
 
-		if (rnd(&seed) % 2) {
-			if (rt_spawn(h.rt, &one_vt, &init, sizeof(init), NULL))
+		if (xoro_below(&rng, 2)) {
+			if (rt_spawn(h.rt, &h_count_vt, &init, sizeof(init), NULL))
 				abort();
 		} else {
 			struct scheduler *s =
-				&h.rt->slots[rnd(&seed) % h.n].sched;
+				&h.rt->slots[xoro_below(&rng, h.n)].sched;
 
-			if (sched_spawn(s, &one_vt, &init, sizeof(init), NULL))
+			if (sched_spawn(s, &h_count_vt, &init, sizeof(init), NULL))
 				abort();
 		}
 		if (!h_wait_for(&ran, want, 5000)) {
@@ -90,7 +77,7 @@ int main(void)
 			break;
 		}
 		/* Let the cores go back towards sleep by a random amount. */
-		tiny_pause(&seed);
+		tiny_pause(&rng);
 	}
 
 	/* A task woken over and over from this thread while cores idle. */
@@ -109,7 +96,7 @@ int main(void)
 			sched_yield();
 		}
 		task_wake_by_ref(&parked.task);
-		tiny_pause(&seed);
+		tiny_pause(&rng);
 	}
 	while (!lost && !join_is_finished(&jh))
 		sched_yield();

@@ -7,20 +7,14 @@
  * Found by review: 11-14 of 100 trials stranded before the fix.
  * HYPHAE_SOAK=1 runs 1,000 trials.
  */
-#include "tests/support/rt_harness.h"
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+
 #include "sched/task.h"
+#include "tests/support/rt_harness.h"
 
 static atomic_uint ran;
-
-static enum poll one_poll(struct task *t, struct context *cx)
-{
-	(void)t;
-	(void)cx;
-	atomic_fetch_add(&ran, 1);
-	return POLL_READY;
-}
-
-static const struct task_vtable one_vt = { .poll = one_poll };
 
 int main(void)
 {
@@ -30,16 +24,14 @@ int main(void)
 	struct scheduler *victim;
 
 	h_start(&h, 8);
-	rt_core_stop(&h.cores[0].core);
-	pthread_join(h.cores[0].thread, NULL);
+	h_stop_core(&h, 0);
 	victim = &h.cores[0].core.slot->sched;
 	for (unsigned i = 0; i < trials; i++) {
-		struct timespec ts = { 0, 2000000 };	/* let cores fall asleep */
 		unsigned want = atomic_load(&ran) + 1;
-		struct task init;
+		struct h_count_task init = { .count = &ran };
 
-		nanosleep(&ts, NULL);
-		if (sched_spawn(victim, &one_vt, &init, sizeof(init), NULL))
+		h_nap_us(2000);		/* let the cores fall asleep */
+		if (sched_spawn(victim, &h_count_vt, &init, sizeof(init), NULL))
 			abort();
 		if (!h_wait_for(&ran, want, 5000)) {
 			fprintf(stderr, "trial %u: task on the stopped core not run "
@@ -49,10 +41,8 @@ int main(void)
 			break;
 		}
 	}
-	for (unsigned i = 1; i < h.n; i++)
-		rt_core_stop(&h.cores[i].core);
-	for (unsigned i = 1; i < h.n; i++)
-		pthread_join(h.cores[i].thread, NULL);
+	h_stop(&h);
+	h_free(&h);
 	printf("stress_stopped: %u trials, %u stranded\n", trials, stranded);
 	if (stranded) {
 		printf("0 passed, 1 failed\n");

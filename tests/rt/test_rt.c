@@ -6,13 +6,19 @@
  * timers fire, injected work starts within a round of yielding tasks, the
  * 513th core panics.
  */
+#define _GNU_SOURCE
+#include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <cmocka.h>
 
 #include "config.h"
+#include "kmalloc.h"
 #include "tests/support/rt_harness.h"
 #include "sched/task.h"
 #include "timer/sleep.h"
@@ -208,8 +214,7 @@ static void test_stopped_core_tasks_finish_elsewhere(void **state)
 	h_start(&h, 3);
 	/* Stop core 0 first, then queue work on its scheduler directly (as a
 	 * wake of tasks bound to it would): the others must take it all. */
-	rt_core_stop(&h.cores[0].core);
-	pthread_join(h.cores[0].thread, NULL);
+	h_stop_core(&h, 0);
 	/* Threads claim slots in whatever order they start. */
 	stopped = h.cores[0].core.slot->index;
 	assert_int_equal(atomic_load(&h.rt->slots[stopped].state),
@@ -225,10 +230,7 @@ static void test_stopped_core_tasks_finish_elsewhere(void **state)
 	assert_int_equal(atomic_load(&ran_on[stopped]), 0);
 	assert_int_equal(atomic_load(&ran_on[0]) + atomic_load(&ran_on[1]) +
 			 atomic_load(&ran_on[2]), n);
-	for (unsigned i = 1; i < 3; i++)
-		rt_core_stop(&h.cores[i].core);
-	for (unsigned i = 1; i < 3; i++)
-		pthread_join(h.cores[i].thread, NULL);
+	h_stop(&h);
 	check_all_done_once(n);
 	assert_int_equal(sched_queued(victim), 0);
 	h_free(&h);
@@ -350,12 +352,10 @@ static void test_stopping_core_hands_on_its_timers(void **state)
 	assert_true(timer_next_hint(&h.rt->timer) != TIMER_NO_DEADLINE);
 	assert_true(wait_state(&h, runner, RT_CORE_IDLE));
 	j = h.cores[0].core.slot->index == runner ? 0 : 1;
-	rt_core_stop(&h.cores[j].core);
-	pthread_join(h.cores[j].thread, NULL);
+	h_stop_core(&h, j);
 	/* The other core fires it (and runs the task off the stopped one). */
 	assert_true(h_wait_for(&completed, 1, 3000));
-	rt_core_stop(&h.cores[1 - j].core);
-	pthread_join(h.cores[1 - j].thread, NULL);
+	h_stop(&h);
 	assert_int_equal(atomic_load(&errors), 0);
 	assert_int_equal(atomic_load(&early), 0);
 	h_free(&h);

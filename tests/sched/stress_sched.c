@@ -21,7 +21,9 @@
 #include <time.h>
 
 #include "sched/scheduler.h"
+#include "tests/support/rng.h"
 #include "tests/support/stress_util.h"
+#include "tests/support/waker_counter.h"
 
 #define PRODUCERS	2
 #define THIEVES		2
@@ -43,7 +45,7 @@ struct stask {
 	atomic_int ready;
 	int polls;
 	int target;
-	uint32_t rng;
+	struct xoroshiro128pp rng;
 };
 
 static struct scheduler scheds[NSCHED];
@@ -53,16 +55,10 @@ static _Atomic(struct task *) mailbox[MAILBOX];
 static atomic_long live, completed, notifies, mbox_wakes, join_waits;
 static atomic_int stop, start;
 static unsigned long n_tasks;
+/* Seeded by main() before the threads start; one per thread. */
+static struct xoroshiro128pp core_rng[NSCHED];		/* steal victims */
+static struct xoroshiro128pp producer_rng[PRODUCERS];	/* new tasks */
 
-static uint32_t xorshift(uint32_t *s)
-{
-	uint32_t x = *s;
-
-	x ^= x << 13;
-	x ^= x >> 17;
-	x ^= x << 5;
-	return *s = x;
-}
 
 static enum poll stask_poll(struct task *t, struct context *cx)
 {
@@ -83,7 +79,7 @@ static enum poll stask_poll(struct task *t, struct context *cx)
 		atomic_store(&st->in_poll, 0);
 		return POLL_READY;
 	}
-	switch (xorshift(&st->rng) % 4) {
+	switch (xoro_below(&st->rng, 4)) {
 	case 0:
 		waker_wake_by_ref(cx->waker);	/* yield through the waker */
 		break;
@@ -96,7 +92,7 @@ static enum poll stask_poll(struct task *t, struct context *cx)
 		/* Park a waker; wake whatever was parked there (another
 		 * task, maybe polling right now on another thread). */
 		w = waker_clone(cx->waker);
-		old = atomic_exchange(&mailbox[xorshift(&st->rng) % MAILBOX],
+		old = atomic_exchange(&mailbox[xoro_below(&st->rng, MAILBOX)],
 				      (struct task *)w.data);
 		if (old) {
 			struct waker ow = { &task_waker_vtable, old };
@@ -148,42 +144,6 @@ static bool on_owner(void *arg)
 	return pthread_equal(pthread_self(), *(pthread_t *)arg);
 }
 
-/* A waker that raises a flag: what a joiner on another core would get. */
-struct fwaker {
-	atomic_int woken;
-	atomic_int refs;
-};
-
-static void fw_wake(const void *d)
-{
-	struct fwaker *f = (struct fwaker *)d;
-
-	/* The reference goes first: the producer checks `refs` as soon as
-	 * it sees `woken` (seq_cst, so in this order).  The other order let
-	 * it see woken = 1 and the clone still counted (a false "join waker
-	 * leaked", seen once in five soak runs). */
-	atomic_fetch_sub(&f->refs, 1);
-	atomic_store(&f->woken, 1);
-}
-
-static void fw_wake_by_ref(const void *d)
-{
-	atomic_store(&((struct fwaker *)d)->woken, 1);
-}
-
-static const void *fw_clone(const void *d)
-{
-	atomic_fetch_add(&((struct fwaker *)d)->refs, 1);
-	return d;
-}
-
-static void fw_drop(const void *d)
-{
-	atomic_fetch_sub(&((struct fwaker *)d)->refs, 1);
-}
-
-static const struct waker_vtable fw_vt = { fw_wake, fw_wake_by_ref, fw_clone, fw_drop };
-
 #define JOIN_WAIT_NS	(20ull * 1000 * 1000 * 1000)
 
 static uint64_t now_ns(void)
@@ -197,11 +157,13 @@ static uint64_t now_ns(void)
 /*
  * Join handle k: poll with waker `fw[k][0]`, sometimes re-poll with
  * `fw[k][1]` (replacing it) while the task runs elsewhere.  Returns true
- * when READY.  `which` is the waker last registered.
+ * when READY.  `which` is the waker last registered.  The wakers are
+ * counters (tests/support/waker_counter.h): what a joiner on another core
+ * would hold.
  */
-static bool join_step(struct join_handle *jh, struct fwaker *fw, int which)
+static bool join_step(struct join_handle *jh, struct waker_counter *fw, int which)
 {
-	struct waker w = { &fw_vt, &fw[which] };
+	struct waker w = counter_waker(&fw[which]);
 	struct context cx = { &w };
 
 	return join_poll(jh, &cx, NULL, 0) == POLL_READY;
@@ -214,20 +176,20 @@ static void *producer(void *arg)
 	struct join_handle *handles = calloc(nh, sizeof(*handles));
 	struct stask **tasks = calloc(nh, sizeof(*tasks));
 	int *cancelled = calloc(nh, sizeof(int));
-	struct fwaker (*fw)[2] = calloc(nh, sizeof(*fw));
+	struct waker_counter (*fw)[2] = calloc(nh, sizeof(*fw));
 	int *which = calloc(nh, sizeof(int));
 	bool *done = calloc(nh, sizeof(bool));
-	uint32_t rng = 0x9e3779b9u * (p + 1);
+	struct xoroshiro128pp *rng = &producer_rng[p];
 
 	STRESS_CHECK(handles && tasks && cancelled && fw && which && done,
 		     "out of memory");
 	for (unsigned long i = 0; i < n_tasks; i++) {
-		struct stask init = { .target = 1 + (int)(xorshift(&rng) % MAX_POLLS),
-				      .rng = xorshift(&rng) | 1 };
+		struct stask init = { .target = 1 + (int)xoro_below(rng, MAX_POLLS) };
 		bool keep = i % HANDLE_EVERY == 0;
 		struct join_handle *jh = keep ? &handles[h] : NULL;
 		int r;
 
+		test_rng_split(rng, &init.rng);	/* the task's own choices */
 		atomic_fetch_add(&live, 1);
 		if (i % INJECT_EVERY == 1)
 			r = injector_spawn(&inj, &stask_vt, &init, sizeof(init), jh);
@@ -263,7 +225,7 @@ static void *producer(void *arg)
 
 		if (!done[k]) {
 			atomic_fetch_add(&join_waits, 1);
-			while (!atomic_load(&fw[k][which[k]].woken)) {
+			while (!atomic_load(&fw[k][which[k]].wakes)) {
 				STRESS_CHECK(now_ns() < deadline,
 					     "join waker %lu never woken", k);
 				sched_yield();
@@ -277,7 +239,7 @@ static void *producer(void *arg)
 		STRESS_CHECK(atomic_load(&fw[k][0].refs) == 0 &&
 			     atomic_load(&fw[k][1].refs) == 0,
 			     "join waker %lu leaked", k);
-		STRESS_CHECK(which[k] == 1 || !atomic_load(&fw[k][1].woken),
+		STRESS_CHECK(which[k] == 1 || !atomic_load(&fw[k][1].wakes),
 			     "unregistered waker woken");
 	}
 	free(fw);
@@ -326,7 +288,6 @@ static void *core(void *arg)
 {
 	unsigned me = (unsigned)(uintptr_t)arg;
 	struct scheduler *s = &scheds[me];
-	uint32_t rng = 12345u + me;
 
 	/* owners[] is complete only once main says so. */
 	while (!atomic_load(&start))
@@ -341,7 +302,7 @@ static void *core(void *arg)
 		if (injector_try_steal(&inj, &st) == STEAL_OK &&
 		    steal_from(&st, s, st.initial_task_count) > 0)
 			continue;
-		victim = xorshift(&rng) % NSCHED;
+		victim = (unsigned)xoro_below(&core_rng[me], NSCHED);
 		if (victim != me && sched_try_steal(&scheds[victim], &st) == STEAL_OK &&
 		    steal_from(&st, s, (st.initial_task_count + 1) / 2) > 0)
 			continue;
@@ -353,9 +314,15 @@ static void *core(void *arg)
 int main(void)
 {
 	pthread_t prod[PRODUCERS], wk;
+	struct xoroshiro128pp rng;
 	unsigned long last = 0, spins = 0;
 
 	n_tasks = stress_scale(BASE_TASKS);
+	test_rng_init(&rng, 12345);
+	for (unsigned i = 0; i < NSCHED; i++)
+		test_rng_split(&rng, &core_rng[i]);
+	for (unsigned p = 0; p < PRODUCERS; p++)
+		test_rng_split(&rng, &producer_rng[p]);
 	for (unsigned i = 0; i < NSCHED; i++) {
 		struct sched_hooks h = { notify, on_owner, &owners[i] };
 

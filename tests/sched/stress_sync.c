@@ -19,6 +19,7 @@
 #include "errno.h"
 #include "sched/scheduler.h"
 #include "sched/sync.h"
+#include "tests/support/rng.h"
 #include "tests/support/stress_util.h"
 
 #define BASE_PAIRS	50000
@@ -138,15 +139,7 @@ static const struct task_vtable ticker_vt = {
 	.poll = ticker_poll, .deallocate = dealloc, .drop_state = ticker_drop_state,
 };
 
-static uint32_t xorshift(uint32_t *s)
-{
-	uint32_t x = *s;
-
-	x ^= x << 13;
-	x ^= x >> 17;
-	x ^= x << 5;
-	return *s = x;
-}
+static struct xoroshiro128pp irq_rng;	/* the irq thread's */
 
 static void *core(void *arg)
 {
@@ -173,11 +166,9 @@ static void *core(void *arg)
 /* The "interrupt handler": wakes from outside any scheduler. */
 static void *irq(void *arg)
 {
-	uint32_t rng = 77;
-
 	(void)arg;
 	while (!atomic_load(&stop)) {
-		switch (xorshift(&rng) % 4) {
+		switch (xoro_below(&irq_rng, 4)) {
 		case 0:
 			wait_queue_wake_all(&wq);
 			break;
@@ -186,7 +177,7 @@ static void *irq(void *arg)
 			break;
 		}
 		wait_cell_wake(&cell);
-		if (xorshift(&rng) % 8 == 0)
+		if (xoro_below(&irq_rng, 8) == 0)
 			sched_yield();
 	}
 	return NULL;
@@ -197,10 +188,12 @@ int main(void)
 	pthread_t cores[NCORES], irq_th;
 	struct join_handle *sh, *rh, th;
 	unsigned long total;
-	uint32_t rng = 4242;
+	struct xoroshiro128pp rng;
 	bool *s_cancel, *r_cancel;
 
 	n_pairs = stress_scale(BASE_PAIRS);
+	test_rng_init(&rng, 4242);
+	test_rng_split(&rng, &irq_rng);
 	total = 2 * n_pairs + 1;
 	chans = calloc(n_pairs, sizeof(*chans));
 	chan_bufs = calloc(n_pairs, sizeof(int));
@@ -236,10 +229,10 @@ int main(void)
 			     sched_spawn(on, &sender_vt, &s, sizeof(s), &sh[i]) == 0,
 			     "spawn");
 		/* Cancel an earlier pair member while it runs. */
-		if (i > 0 && xorshift(&rng) % CANCEL_EVERY == 0) {
-			unsigned long j = xorshift(&rng) % i;
+		if (i > 0 && xoro_below(&rng, CANCEL_EVERY) == 0) {
+			unsigned long j = xoro_below(&rng, i);
 
-			if (xorshift(&rng) & 1)
+			if (xoro_next(&rng) & 1)
 				s_cancel[j] |= join_cancel(&sh[j]);
 			else
 				r_cancel[j] |= join_cancel(&rh[j]);

@@ -1,11 +1,11 @@
 /*
- * task_util.h - a scripted test task and a counting waker for sched/ tests.
+ * task_util.h - a scripted test task for the sched/ tests.
  *
  * struct ttask follows a per-poll script (complete, stay pending, yield,
  * save a waker for the test to wake later) and logs each poll.  `live`
  * counts tasks between spawn and deallocate, so a test proves no leak (it
  * returns to 0) and no double free (ASan, and the count never goes
- * negative).  struct cwaker is a waker that only counts what is done to it.
+ * negative).  The tests' counting waker is tests/support/waker_counter.h.
  */
 #ifndef HYPHAE_TESTS_SCHED_TASK_UTIL_H
 #define HYPHAE_TESTS_SCHED_TASK_UTIL_H
@@ -16,6 +16,7 @@
 
 #include "sched/scheduler.h"
 #include "sched/task.h"
+#include "tests/support/waker_counter.h"
 
 enum tstep {
 	TS_READY = 0,	/* return READY (output = 100 + polls) */
@@ -124,45 +125,6 @@ static inline int tt_spawn(struct scheduler *s, int tag, const enum tstep *scrip
 		return -1;
 	}
 	return 0;
-}
-
-/* A waker that counts. */
-struct cwaker {
-	int refs;	/* clones alive */
-	int woken;
-};
-
-static inline void cw_wake(const void *d)
-{
-	struct cwaker *c = (struct cwaker *)d;
-
-	c->woken++;
-	c->refs--;
-}
-
-static inline void cw_wake_by_ref(const void *d)
-{
-	((struct cwaker *)d)->woken++;
-}
-
-static inline const void *cw_clone(const void *d)
-{
-	((struct cwaker *)d)->refs++;
-	return d;
-}
-
-static inline void cw_drop(const void *d)
-{
-	((struct cwaker *)d)->refs--;
-}
-
-static const struct waker_vtable cw_vt __unused = {
-	cw_wake, cw_wake_by_ref, cw_clone, cw_drop,
-};
-
-static inline struct waker cw_waker(struct cwaker *c)
-{
-	return (struct waker){ &cw_vt, c };
 }
 
 #endif /* HYPHAE_TESTS_SCHED_TASK_UTIL_H */

@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "sched/scheduler.h"
+#include "tests/support/rng.h"
 
 #define SLOTS		8
 #define MAX_WAKERS	3
@@ -61,15 +62,7 @@ struct model_task {
 
 static struct model_task m[SLOTS];
 static int mq[2][QMAX * SCHED_TICK_BUDGET], mq_head[2], mq_tail[2];
-static uint32_t rng;
-
-static uint32_t rnd(uint32_t n)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 17;
-	rng ^= rng << 5;
-	return rng % n;
-}
+static struct xoroshiro128pp rng;
 
 static int model_refs(int i)
 {
@@ -199,7 +192,7 @@ static void model_tick(int q, struct sched_tick *want, int *log, int *len)
 
 static int pick(bool (*ok)(int))
 {
-	int start = (int)rnd(SLOTS);
+	int start = (int)xoro_below(&rng, SLOTS);
 
 	for (int k = 0; k < SLOTS; k++) {
 		int i = (start + k) % SLOTS;
@@ -218,7 +211,7 @@ static void step_spawn(void)
 {
 	int i = pick(is_free);
 	struct mtask init = { .slot = i };
-	bool keep = rnd(2);
+	bool keep = xoro_below(&rng, 2);
 
 	if (i < 0)
 		return;
@@ -228,7 +221,7 @@ static void step_spawn(void)
 	m[i].bound = 0;
 	model_push(0, i);
 	freed[i] = false;
-	action[i] = (enum action)rnd(N_ACTIONS);
+	action[i] = (enum action)xoro_below(&rng, N_ACTIONS);
 	init.slot = i;
 	assert_int_equal(sched_spawn(&sched[0], &mt_vt, &init, sizeof(init),
 				     keep ? &handles[i] : NULL), 0);
@@ -287,7 +280,7 @@ static void step_clone_or_drop(bool clone)
 
 static void step_tick(void)
 {
-	int q = (int)rnd(2), log[SCHED_TICK_BUDGET], len;
+	int q = (int)xoro_below(&rng, 2), log[SCHED_TICK_BUDGET], len;
 	struct sched_tick want, got;
 
 	model_tick(q, &want, log, &len);
@@ -349,8 +342,8 @@ static void step_join(bool drop)
 
 static void step_steal(void)
 {
-	int from = (int)rnd(2), to = 1 - from;
-	size_t max = rnd(4), moved = 0;
+	int from = (int)xoro_below(&rng, 2), to = 1 - from;
+	size_t max = xoro_below(&rng, 4), moved = 0;
 	struct stealer st;
 	enum steal_result r = sched_try_steal(&sched[from], &st);
 
@@ -400,9 +393,9 @@ static void check_all(void)
 	}
 }
 
-static void run_seed(uint32_t seed)
+static void run_seed(uint64_t seed)
 {
-	rng = seed * 2654435761u | 1;
+	xoro_seed(&rng, seed);
 	memset(m, 0, sizeof(m));
 	memset(mq_head, 0, sizeof(mq_head));
 	memset(mq_tail, 0, sizeof(mq_tail));
@@ -430,7 +423,7 @@ static void run_seed(uint32_t seed)
 				mq_head[q] = 0;
 			}
 		}
-		switch (rnd(12)) {
+		switch (xoro_below(&rng, 12)) {
 		case 0: step_spawn(); break;
 		case 1: step_wake(false); break;
 		case 2: step_wake(true); break;
@@ -442,12 +435,12 @@ static void run_seed(uint32_t seed)
 		case 9: step_join(true); break;
 		case 10: step_steal(); break;
 		case 11: {
-			int i = (int)rnd(SLOTS);
+			int i = (int)xoro_below(&rng, SLOTS);
 
 			/* Yield rarely, so ticks stay short. */
-			action[i] = (enum action)rnd(N_ACTIONS);
+			action[i] = (enum action)xoro_below(&rng, N_ACTIONS);
 			if ((action[i] == ACT_YIELD ||
-			     action[i] == ACT_TASK_YIELD) && rnd(4))
+			     action[i] == ACT_TASK_YIELD) && xoro_below(&rng, 4))
 				action[i] = ACT_PENDING;
 			break;
 		}
@@ -480,9 +473,11 @@ static void run_seed(uint32_t seed)
 
 static void test_model(void **state)
 {
+	uint64_t base = test_rng_seed(0);
+
 	(void)state;
-	for (uint32_t seed = 1; seed <= SEEDS; seed++)
-		run_seed(seed);
+	for (uint64_t seed = 1; seed <= SEEDS; seed++)
+		run_seed(base + seed);
 }
 
 int main(void)

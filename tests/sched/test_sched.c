@@ -428,14 +428,14 @@ static void test_yield_budget_order(void **st)
 
 static void test_yield_without_scheduler(void **st)
 {
-	struct cwaker c = { 0 };
-	struct waker w = cw_waker(&c);
+	struct waker_counter c = { 0 };
+	struct waker w = counter_waker(&c);
 	struct context cx = { &w };
 
 	(void)st;
 	/* A context built by hand has no flag: the waker is woken. */
 	context_yield(&cx);
-	assert_int_equal(c.woken, 1);
+	assert_int_equal(c.wakes, 1);
 	assert_int_equal(c.refs, 0);
 }
 

@@ -21,8 +21,8 @@
 static void test_cell_wake_then_poll(void **st)
 {
 	struct wait_cell c = WAIT_CELL_INIT;
-	struct cwaker cw = { 0 };
-	struct waker w = cw_waker(&cw);
+	struct waker_counter cw = { 0 };
+	struct waker w = counter_waker(&cw);
 	struct context cx = { &w };
 
 	(void)st;
@@ -35,20 +35,20 @@ static void test_cell_wake_then_poll(void **st)
 	assert_int_equal(wait_cell_poll(&c, &cx), POLL_PENDING);
 	assert_int_equal(cw.refs, 1);		/* same waker kept */
 	assert_true(wait_cell_wake(&c));
-	assert_int_equal(cw.woken, 1);
+	assert_int_equal(cw.wakes, 1);
 	assert_int_equal(cw.refs, 0);
 	assert_int_equal(wait_cell_poll(&c, &cx), POLL_READY);
 	assert_int_equal(wait_cell_poll(&c, &cx), POLL_PENDING);
 	wait_cell_unregister(&c);
 	assert_int_equal(cw.refs, 0);
-	assert_int_equal(cw.woken, 1);
+	assert_int_equal(cw.wakes, 1);
 }
 
 static void test_cell_close(void **st)
 {
 	struct wait_cell c;
-	struct cwaker cw = { 0 };
-	struct waker w = cw_waker(&cw);
+	struct waker_counter cw = { 0 };
+	struct waker w = counter_waker(&cw);
 	struct context cx = { &w };
 
 	(void)st;
@@ -56,7 +56,7 @@ static void test_cell_close(void **st)
 	assert_int_equal(wait_cell_poll(&c, &cx), POLL_PENDING);
 	assert_false(wait_cell_is_closed(&c));
 	wait_cell_close(&c);
-	assert_int_equal(cw.woken, 1);
+	assert_int_equal(cw.wakes, 1);
 	assert_int_equal(cw.refs, 0);
 	assert_true(wait_cell_is_closed(&c));
 	assert_int_equal(wait_cell_poll(&c, &cx), POLL_READY);
@@ -64,7 +64,7 @@ static void test_cell_close(void **st)
 }
 
 struct waiter {
-	struct cwaker cw;
+	struct waker_counter cw;
 	struct waker w;
 	struct context cx;
 	struct wait_entry e;
@@ -74,7 +74,7 @@ static void waiters_init(struct waiter *ws, int n)
 {
 	for (int i = 0; i < n; i++) {
 		memset(&ws[i].cw, 0, sizeof(ws[i].cw));
-		ws[i].w = cw_waker(&ws[i].cw);
+		ws[i].w = counter_waker(&ws[i].cw);
 		ws[i].cx.waker = &ws[i].w;
 		wait_entry_init(&ws[i].e);
 	}
@@ -93,7 +93,7 @@ static void test_queue_wake_one_fifo(void **st)
 	for (int i = 0; i < N_WAITERS; i++) {
 		assert_true(wait_queue_wake_one(&wq));
 		for (int j = 0; j < N_WAITERS; j++)
-			assert_int_equal(ws[j].cw.woken, j <= i);
+			assert_int_equal(ws[j].cw.wakes, j <= i);
 		assert_int_equal(wait_queue_poll(&wq, &ws[i].e, &ws[i].cx), POLL_READY);
 		assert_int_equal(ws[i].cw.refs, 0);
 	}
@@ -118,7 +118,7 @@ static void test_queue_wake_all(void **st)
 		assert_int_equal(wait_queue_poll(&wq, &ws[i].e, &ws[i].cx), POLL_PENDING);
 	assert_int_equal(wait_queue_wake_all(&wq), N_WAITERS);
 	for (int i = 0; i < N_WAITERS; i++) {
-		assert_int_equal(ws[i].cw.woken, 1);
+		assert_int_equal(ws[i].cw.wakes, 1);
 		assert_int_equal(ws[i].cw.refs, 0);
 	}
 	/* wake_all stores nothing. */
@@ -129,7 +129,7 @@ static void test_queue_wake_all(void **st)
 	}
 	wait_queue_close(&wq);
 	for (int i = 0; i < N_WAITERS; i++) {
-		assert_int_equal(ws[i].cw.woken, 2);
+		assert_int_equal(ws[i].cw.wakes, 2);
 		assert_int_equal(wait_queue_poll(&wq, &ws[i].e, &ws[i].cx), POLL_READY);
 		assert_int_equal(ws[i].cw.refs, 0);
 	}
@@ -151,8 +151,8 @@ static void test_queue_drop_unlinks(void **st)
 	assert_int_equal(ws[0].cw.refs + ws[1].cw.refs, 0);
 	assert_int_equal(wq.waiters, 1);
 	assert_true(wait_queue_wake_one(&wq));
-	assert_int_equal(ws[2].cw.woken, 1);
-	assert_int_equal(ws[0].cw.woken + ws[1].cw.woken, 0);
+	assert_int_equal(ws[2].cw.wakes, 1);
+	assert_int_equal(ws[0].cw.wakes + ws[1].cw.wakes, 0);
 	/* Dropping a woken entry is fine too. */
 	wait_entry_drop(&wq, &ws[2].e);
 	assert_int_equal(atomic_load(&ws[2].e.state), WAIT_ENTRY_IDLE);
@@ -171,8 +171,8 @@ static void test_oneshot(void **st)
 {
 	struct oneshot o;
 	int buf, out = 0, res = 1, v = 42;
-	struct cwaker cw = { 0 };
-	struct waker w = cw_waker(&cw);
+	struct waker_counter cw = { 0 };
+	struct waker w = counter_waker(&cw);
 	struct context cx = { &w };
 
 	(void)st;
@@ -180,7 +180,7 @@ static void test_oneshot(void **st)
 	assert_int_equal(oneshot_recv(&o, &cx, &out, &res), POLL_PENDING);
 	assert_int_equal(cw.refs, 1);
 	assert_int_equal(oneshot_send(&o, &v, sizeof(v)), 0);
-	assert_int_equal(cw.woken, 1);
+	assert_int_equal(cw.wakes, 1);
 	assert_int_equal(oneshot_send(&o, &v, sizeof(v)), -EBUSY);
 	assert_int_equal(oneshot_recv(&o, &cx, &out, &res), POLL_READY);
 	assert_int_equal(res, 0);
@@ -191,7 +191,7 @@ static void test_oneshot(void **st)
 	oneshot_init(&o, &buf, sizeof(buf));
 	assert_int_equal(oneshot_recv(&o, &cx, &out, &res), POLL_PENDING);
 	oneshot_close_tx(&o);
-	assert_int_equal(cw.woken, 2);
+	assert_int_equal(cw.wakes, 2);
 	assert_int_equal(oneshot_recv(&o, &cx, &out, &res), POLL_READY);
 	assert_int_equal(res, -ECANCELED);
 

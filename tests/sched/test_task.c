@@ -237,8 +237,8 @@ static void test_self_wake_order(void **st)
 static void test_join_output(void **st)
 {
 	enum tstep s[] = { TS_SAVE, TS_READY };
-	struct cwaker cw = { 0 };
-	struct waker w = cw_waker(&cw);
+	struct waker_counter cw = { 0 };
+	struct waker w = counter_waker(&cw);
 	struct context cx = { &w };
 	struct join_handle jh;
 	int out = 0;
@@ -252,11 +252,11 @@ static void test_join_output(void **st)
 	assert_int_equal(join_poll(&jh, &cx, &out, sizeof(out)), POLL_PENDING);
 	assert_int_equal(cw.refs, 1);
 	sched_tick(&sched);
-	assert_int_equal(cw.woken, 0);
+	assert_int_equal(cw.wakes, 0);
 	waker_wake(&tt_of(&jh)->saved);
 	sched_tick(&sched);
 	/* Completion woke the joiner's waker (consuming the clone). */
-	assert_int_equal(cw.woken, 1);
+	assert_int_equal(cw.wakes, 1);
 	assert_int_equal(cw.refs, 0);
 	assert_int_equal(state_of(&jh) & TASK_JOIN_WAKER_MASK, TASK_JW_WOKEN);
 	assert_true(state_of(&jh) & TASK_HAS_OUTPUT);
@@ -272,8 +272,8 @@ static void test_join_output(void **st)
 static void test_join_after_completion(void **st)
 {
 	enum tstep s[] = { TS_READY };
-	struct cwaker cw = { 0 };
-	struct waker w = cw_waker(&cw);
+	struct waker_counter cw = { 0 };
+	struct waker w = counter_waker(&cw);
 	struct context cx = { &w };
 	struct join_handle jh;
 	int out = 0;
@@ -285,15 +285,15 @@ static void test_join_after_completion(void **st)
 	assert_int_equal(join_poll(&jh, &cx, &out, sizeof(out)), POLL_READY);
 	assert_int_equal(out, 101);
 	assert_int_equal(cw.refs, 0);
-	assert_int_equal(cw.woken, 0);
+	assert_int_equal(cw.wakes, 0);
 	assert_int_equal(atomic_load(&live), 0);
 }
 
 static void test_join_waker_replaced(void **st)
 {
 	enum tstep s[] = { TS_PENDING };
-	struct cwaker a = { 0 }, b = { 0 };
-	struct waker wa = cw_waker(&a), wb = cw_waker(&b);
+	struct waker_counter a = { 0 }, b = { 0 };
+	struct waker wa = counter_waker(&a), wb = counter_waker(&b);
 	struct context ca = { &wa }, cb = { &wb };
 	struct join_handle jh;
 
@@ -309,7 +309,7 @@ static void test_join_waker_replaced(void **st)
 	assert_int_equal(atomic_load(&live), 1);
 	sched_tick(&sched);	/* polled, PENDING, nobody can wake it */
 	assert_int_equal(atomic_load(&live), 0);	/* no references left */
-	assert_int_equal(a.woken + b.woken, 0);
+	assert_int_equal(a.wakes + b.wakes, 0);
 }
 
 /* A joiner's waker whose clone runs the scheduler: the task completes
@@ -376,8 +376,8 @@ static void test_detach(void **st)
 static void test_cancel_before_poll(void **st)
 {
 	enum tstep s[] = { TS_READY };
-	struct cwaker cw = { 0 };
-	struct waker w = cw_waker(&cw);
+	struct waker_counter cw = { 0 };
+	struct waker w = counter_waker(&cw);
 	struct context cx = { &w };
 	struct join_handle jh;
 	struct sched_tick t;
@@ -392,7 +392,7 @@ static void test_cancel_before_poll(void **st)
 	assert_int_equal(t.polled, 0);
 	assert_int_equal(t.completed, 1);
 	assert_int_equal(tt_of(&jh)->polls, 0);
-	assert_int_equal(cw.woken, 1);
+	assert_int_equal(cw.wakes, 1);
 	assert_int_equal(join_poll(&jh, &cx, NULL, 0), POLL_READY);
 	assert_int_equal(jh.result, JOIN_CANCELLED);
 	assert_int_equal(cw.refs, 0);

@@ -5,8 +5,8 @@
  * bursts and random bytes.  At the end the input is closed: the shell task
  * must finish, every job's tasks must be gone (ASan's leak check), no data
  * race (TSan), and the shell must still answer before that.
- * HYPHAE_SOAK=1 runs longer; HYPHAE_SEED=N repeats a run (the seed is
- * printed).
+ * HYPHAE_SOAK=1 runs longer; HYPHAE_TEST_SEED=N runs another mix than the
+ * default one (the seed is printed).
  */
 #define _GNU_SOURCE
 #include <pthread.h>
@@ -14,22 +14,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-#include "arch.h"
-#include "kmalloc.h"
 #include "rt/rt.h"
 #include "shell/builtins.h"
 #include "shell/rt_commands.h"
 #include "shell/task.h"
+#include "tests/support/rng.h"
+#include "tests/support/rt_harness.h"
 
 #define CORES		2
 #define WAIT_MS		20000
 
-static struct runtime *rt;
-static struct rt_core cores[CORES];
-static pthread_t threads[CORES];
-static atomic_uint ready;
+static struct harness h;
 static struct shell_commands cmds;
 static struct shell_input input;
 
@@ -52,32 +48,6 @@ static void out_write(void *ctx, const char *s, size_t n)
 }
 
 static const struct shell_out out = { .write = out_write };
-
-static void *core_main(void *p)
-{
-	struct rt_core *c = p;
-
-	rt_core_new(c, rt);
-	atomic_fetch_add(&ready, 1);
-	rt_core_run(c);
-	arch_set_cpu_local(NULL);
-	return NULL;
-}
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-static void nap_us(unsigned us)
-{
-	struct timespec ts = { 0, (long)us * 1000 };
-
-	nanosleep(&ts, NULL);
-}
 
 static void push(const char *s, size_t n)
 {
@@ -108,38 +78,31 @@ int main(void)
 {
 	unsigned rounds = getenv("HYPHAE_SOAK") ? 100000 : 5000;
 	struct join_handle jh = JOIN_HANDLE_NONE;
-	unsigned seed = getenv("HYPHAE_SEED") ? (unsigned)atoi(getenv("HYPHAE_SEED")) :
-			(unsigned)time(NULL);
+	struct xoroshiro128pp rng;
+	uint64_t seed = test_rng_init(&rng, 0x5e11);
 	uint64_t end;
 	int failed = 0;
 
-	rt = kmalloc_aligned(sizeof(*rt), 64);
-	memset(rt, 0, sizeof(*rt));
-	rt_init(rt, arch_clock());
+	h_start(&h, CORES);
 	shell_commands_init(&cmds);
-	if (shell_register_builtins(&cmds) || shell_register_rt_commands(&cmds, rt, NULL))
+	if (shell_register_builtins(&cmds) || shell_register_rt_commands(&cmds, h.rt, NULL))
 		return 2;
-	for (unsigned i = 0; i < CORES; i++)
-		pthread_create(&threads[i], NULL, core_main, &cores[i]);
-	while (atomic_load(&ready) < CORES)
-		sched_yield();
 	shell_input_init(&input);
-	if (shell_task_spawn(rt, &input, &cmds, &out, &jh))
+	if (shell_task_spawn(h.rt, &input, &cmds, &out, &jh))
 		return 2;
-	srand(seed);
 	for (unsigned r = 0; r < rounds; r++) {
-		int kind = rand() % 10;
+		unsigned kind = (unsigned)xoro_below(&rng, 10);
 
 		if (kind < 7) {
-			const char *l = lines[(unsigned)rand() % (sizeof(lines) / sizeof(lines[0]))];
+			const char *l = lines[xoro_below(&rng, sizeof(lines) / sizeof(lines[0]))];
 
 			push(l, strlen(l));
 		} else if (kind < 9) {
 			char noise[48];
-			size_t n = (size_t)(rand() % (int)sizeof(noise));
+			size_t n = (size_t)xoro_below(&rng, sizeof(noise));
 
 			for (size_t i = 0; i < n; i++)
-				noise[i] = (char)(rand() % 256);
+				noise[i] = (char)xoro_next(&rng);
 			push(noise, n);
 		} else {
 			char burst[300];
@@ -148,39 +111,38 @@ int main(void)
 			push(burst, sizeof(burst));	/* an over-long line */
 			push("\r", 1);
 		}
-		nap_us((unsigned)(rand() % 400));
+		h_nap_us((unsigned)xoro_below(&rng, 400));
 	}
 	/* Still answering: cancel whatever runs, then a known line. */
 	push("\x03\x15\x03", 3);
-	nap_us(20000);
+	h_nap_us(20000);
 	push("\x15" "echo still-alive\r", 18);
-	end = now_ms() + WAIT_MS;
-	while (!tail_ends_with("still-alive\nhyphae> ") && now_ms() < end)
-		nap_us(1000);
+	end = h_now_ms() + WAIT_MS;
+	while (!tail_ends_with("still-alive\nhyphae> ") && h_now_ms() < end)
+		h_nap_us(1000);
 	if (!tail_ends_with("still-alive\nhyphae> ")) {
-		printf("stress_shell_task: no answer at the end (seed %u); tail %s\n",
-		       seed, tail);
+		printf("stress_shell_task: no answer at the end (seed %#llx); tail %s\n",
+		       (unsigned long long)seed, tail);
 		failed = 1;
 	}
 	/* Let detached spawn children finish, then end the shell. */
-	nap_us(100000);
+	h_nap_us(100000);
 	wait_cell_close(&input.cell);
-	end = now_ms() + WAIT_MS;
-	while (!join_is_finished(&jh) && now_ms() < end)
-		nap_us(1000);
+	end = h_now_ms() + WAIT_MS;
+	while (!join_is_finished(&jh) && h_now_ms() < end)
+		h_nap_us(1000);
 	if (!join_is_finished(&jh)) {
-		printf("stress_shell_task: the shell task did not end (seed %u)\n", seed);
+		printf("stress_shell_task: the shell task did not end (seed %#llx)\n",
+		       (unsigned long long)seed);
 		failed = 1;
 	}
 	join_drop(&jh);
-	for (unsigned i = 0; i < CORES; i++)
-		rt_core_stop(&cores[i]);
-	for (unsigned i = 0; i < CORES; i++)
-		pthread_join(threads[i], NULL);
-	kfree(rt);
-	printf("stress_shell_task: %u rounds, %lu bytes out, %lu prompts, %llu dropped, seed %u\n",
+	h_stop(&h);
+	h_free(&h);
+	printf("stress_shell_task: %u rounds, %lu bytes out, %lu prompts, %llu dropped, seed %#llx\n",
 	       rounds, out_bytes, prompts,
-	       (unsigned long long)shell_ring_dropped(&input.ring), seed);
+	       (unsigned long long)shell_ring_dropped(&input.ring),
+	       (unsigned long long)seed);
 	printf("%d passed, %d failed\n", !failed, failed);
 	return failed;
 }

@@ -18,6 +18,7 @@
 
 #include "capture.h"
 #include "shell/line.h"
+#include "tests/support/rng.h"
 
 #define PROMPT "hyphae> "
 
@@ -246,15 +247,8 @@ static void test_ignored_bytes(void **state)
 	assert_string_equal(r->lines[4], "hi");
 }
 
-static uint64_t rng = 0x6a09e667f3bcc909ull;
-
-static uint64_t rnd(void)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
-}
+/* Seeded in main() (test_rng_init). */
+static struct xoroshiro128pp rng;
 
 /* Typed edits against a model of what the line must be. */
 static void test_random_edits_model(void **state)
@@ -264,17 +258,17 @@ static void test_random_edits_model(void **state)
 	size_t mlen = 0, extra = 0;
 
 	for (int i = 0; i < 200000; i++) {
-		uint64_t k = rnd() % 100;
+		uint64_t k = xoro_below(&rng, 100);
 		uint8_t b;
 
 		if (k < 80) {
-			b = (uint8_t)(0x20 + rnd() % 95);
+			b = (uint8_t)(0x20 + xoro_below(&rng, 95));
 			if (mlen < SHELL_LINE_MAX && extra == 0)
 				model[mlen++] = (char)b;
 			else
 				extra++;
 		} else if (k < 92) {
-			b = rnd() % 2 ? 0x08 : 0x7f;
+			b = xoro_below(&rng, 2) ? 0x08 : 0x7f;
 			if (extra)
 				extra--;
 			else if (mlen)
@@ -313,8 +307,8 @@ static void test_random_noise(void **state)
 			/* Bias towards the interesting bytes. */
 			static const char special[] = "\x1b[AOB\r\n\x08\x7f\x15\x03\x0c";
 
-			chunk[i] = rnd() % 3 ? (char)rnd() :
-				   special[rnd() % (sizeof(special) - 1)];
+			chunk[i] = xoro_below(&rng, 3) ? (char)xoro_next(&rng) :
+				   special[xoro_below(&rng, sizeof(special) - 1)];
 		}
 		type_n(r, chunk, sizeof(chunk));
 		r->nlines = 0;
@@ -339,5 +333,6 @@ int main(void)
 	};
 #undef T
 
+	test_rng_init(&rng, 0x6a09e667f3bcc909ull);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

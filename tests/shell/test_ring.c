@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "shell/ring.h"
+#include "tests/support/rng.h"
 
 static struct shell_ring ring;
 
@@ -51,6 +52,7 @@ static void test_full_drops_new_bytes(void **state)
 
 static void test_wraparound(void **state)
 {
+	struct xoroshiro128pp rng;
 	unsigned next_in = 0, next_out = 0;
 
 	(void)state;
@@ -58,9 +60,10 @@ static void test_wraparound(void **state)
 	/* Start the indices near UINT_MAX to cross their wrap too. */
 	atomic_store(&ring.head, UINT32_MAX - 500);
 	atomic_store(&ring.tail, UINT32_MAX - 500);
-	srand(7);
+	test_rng_init(&rng, 7);
 	for (int round = 0; round < 20000; round++) {
-		int pushes = rand() % 40, pops = rand() % 40;
+		int pushes = (int)xoro_below(&rng, 40);
+		int pops = (int)xoro_below(&rng, 40);
 
 		for (int i = 0; i < pushes; i++) {
 			bool full = shell_ring_count(&ring) == SHELL_RING_SIZE;

@@ -18,16 +18,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <cmocka.h>
 
-#include "arch.h"
 #include "errno.h"
-#include "kmalloc.h"
 #include "rt/rt.h"
 #include "shell/builtins.h"
 #include "shell/rt_commands.h"
 #include "shell/task.h"
+#include "tests/support/rt_harness.h"
 
 #define CORES		2
 #define WAIT_MS		10000
@@ -35,21 +33,8 @@
 
 /* ---- a runtime on CORES threads ------------------------------------------ */
 
-static struct runtime *rt;
-static struct rt_core cores[CORES];
-static pthread_t threads[CORES];
-static atomic_uint ready;
-
-static void *core_main(void *p)
-{
-	struct rt_core *c = p;
-
-	rt_core_new(c, rt);
-	atomic_fetch_add(&ready, 1);
-	rt_core_run(c);
-	arch_set_cpu_local(NULL);
-	return NULL;
-}
+static struct harness h;
+static struct runtime *rt;	/* h.rt */
 
 /* ---- output: written by whichever core runs the shell or a job ---------- */
 
@@ -71,21 +56,13 @@ static void out_write(void *ctx, const char *s, size_t n)
 
 static const struct shell_out out = { .write = out_write };
 
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 /*
  * Wait until `text` appears after the cursor; move the cursor past it and
  * return a copy of the output from the old cursor to there (caller frees).
  */
 static char *wait_for(const char *text)
 {
-	uint64_t end = now_ms() + WAIT_MS;
+	uint64_t end = h_now_ms() + WAIT_MS;
 
 	for (;;) {
 		char *hit, *copy = NULL;
@@ -101,13 +78,12 @@ static char *wait_for(const char *text)
 		pthread_mutex_unlock(&out_lock);
 		if (copy)
 			return copy;
-		if (now_ms() > end) {
+		if (h_now_ms() > end) {
 			print_error("no \"%s\" in output after: %s\n", text,
 				    out_buf + out_pos);
 			fail();
 		}
-		struct timespec ts = { 0, 1000000 };
-		nanosleep(&ts, NULL);
+		h_nap_us(1000);
 	}
 }
 
@@ -137,13 +113,11 @@ static void type(const char *s)
 
 static void end_shell(struct shell_input *in, struct join_handle *jh)
 {
-	uint64_t end = now_ms() + WAIT_MS;
+	uint64_t end = h_now_ms() + WAIT_MS;
 
 	wait_cell_close(&in->cell);
-	while (!join_is_finished(jh) && now_ms() < end) {
-		struct timespec ts = { 0, 1000000 };
-		nanosleep(&ts, NULL);
-	}
+	while (!join_is_finished(jh) && h_now_ms() < end)
+		h_nap_us(1000);
 	assert_true(join_is_finished(jh));
 	join_drop(jh);
 }
@@ -152,20 +126,14 @@ static int setup(void **state)
 {
 	(void)state;
 	out_buf = calloc(1, OUT_MAX);
-	rt = kmalloc_aligned(sizeof(*rt), 64);
-	if (out_buf == NULL || rt == NULL)
+	if (out_buf == NULL)
 		return -1;
-	memset(rt, 0, sizeof(*rt));
-	rt_init(rt, arch_clock());
+	h_start(&h, CORES);
+	rt = h.rt;
 	shell_commands_init(&cmds);
 	if (shell_register_builtins(&cmds) != 0 ||
 	    shell_register_rt_commands(&cmds, rt, NULL) != 0)
 		return -1;
-	for (unsigned i = 0; i < CORES; i++)
-		if (pthread_create(&threads[i], NULL, core_main, &cores[i]))
-			return -1;
-	while (atomic_load(&ready) < CORES)
-		sched_yield();
 	shell_input_init(&input);
 	if (shell_task_spawn(rt, &input, &cmds, &out, &shell_jh) != 0)
 		return -1;
@@ -176,11 +144,8 @@ static int teardown(void **state)
 {
 	(void)state;
 	end_shell(&input, &shell_jh);
-	for (unsigned i = 0; i < CORES; i++)
-		rt_core_stop(&cores[i]);
-	for (unsigned i = 0; i < CORES; i++)
-		pthread_join(threads[i], NULL);
-	kfree(rt);
+	h_stop(&h);
+	h_free(&h);
 	free(out_buf);
 	return 0;
 }
@@ -247,10 +212,10 @@ static void test_ctrl_c_cancels_jobs(void **state)
 	(void)state;
 	type("sleep 30s\r");
 	expect("sleep 30s\n");
-	t0 = now_ms();
+	t0 = h_now_ms();
 	type("\x03");
 	expect("^C\nsleep: interrupted\nhyphae> ");
-	assert_true(now_ms() - t0 < WAIT_MS / 2);
+	assert_true(h_now_ms() - t0 < WAIT_MS / 2);
 
 	type("spawn 100 yield 1000000\r");
 	expect("spawn 100 yield 1000000\n");

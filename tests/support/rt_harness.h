@@ -1,114 +1,75 @@
 /*
  * rt_harness.h - run a struct runtime on N host threads (one per core) for
- * the rt tests and the runtime benchmarks (bench_rt, bench_mem): start,
- * wait for a condition, stop, check the books.
- * Assertions made on core threads are counted, not raised (cmocka's
- * asserts only work on the test's own thread), and checked at the end.
+ * the rt and shell tests and the runtime benchmarks (bench_rt, bench_mem):
+ * start, wait for a condition, stop, check the books.
+ *
+ * Each core is a pthread that claims a slot (rt_core_new) and runs
+ * rt_core_run() until stopped.  A test may stop single cores early
+ * (h_stop_core); h_stop() stops and joins the rest.  Assertions made on
+ * core threads are counted by the tests, not raised (cmocka's asserts only
+ * work on the test's own thread), and checked at the end.
  */
 #ifndef HYPHAE_TESTS_SUPPORT_RT_HARNESS_H
 #define HYPHAE_TESTS_SUPPORT_RT_HARNESS_H
 
-#define _GNU_SOURCE
 #include <pthread.h>
 #include <stdatomic.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <time.h>
+#include <stdbool.h>
+#include <stdint.h>
 
-#include "arch.h"
-#include "kmalloc.h"
+#include "config.h"
 #include "rt/rt.h"
-
-#define H_MAX_CORES	32
+#include "sched/task.h"
 
 struct harness;
 
 struct h_core {
 	struct harness *h;
-	struct rt_core core;
+	struct rt_core core;	/* the core thread's own, after rt_core_new */
 	pthread_t thread;
+	bool joined;		/* test thread only */
 };
 
 struct harness {
 	struct runtime *rt;
 	unsigned n;
-	struct h_core cores[H_MAX_CORES];
-	atomic_uint ready;
+	struct h_core cores[MAX_CORES];
+	atomic_uint ready;	/* cores past rt_core_new */
 };
 
-static inline void *h_core_main(void *p)
-{
-	struct h_core *c = p;
+/* A zeroed runtime on the host clock (rt_init), 64-byte aligned. */
+struct runtime *h_runtime_new(void);
 
-	rt_core_new(&c->core, c->h->rt);
-	atomic_fetch_add(&c->h->ready, 1);
-	rt_core_run(&c->core);
-	arch_set_cpu_local(NULL);
-	return NULL;
-}
+/*
+ * Initialise `h` with a new runtime and start n core threads (n <=
+ * MAX_CORES); returns once every core has claimed its slot.  Test thread.
+ */
+void h_start(struct harness *h, unsigned n);
 
-static inline struct runtime *h_runtime_new(void)
-{
-	struct runtime *rt = kmalloc_aligned(sizeof(*rt), 64);
+/* Stop core i and wait for its thread to end.  Test thread, once per core. */
+void h_stop_core(struct harness *h, unsigned i);
 
-	if (!rt)
-		abort();
-	memset(rt, 0, sizeof(*rt));
-	rt_init(rt, arch_clock());
-	return rt;
-}
+/* Stop and join every core not stopped by h_stop_core().  Test thread. */
+void h_stop(struct harness *h);
 
-static inline void h_start(struct harness *h, unsigned n)
-{
-	memset(h, 0, sizeof(*h));
-	h->rt = h_runtime_new();
-	h->n = n;
-	for (unsigned i = 0; i < n; i++) {
-		h->cores[i].h = h;
-		if (pthread_create(&h->cores[i].thread, NULL, h_core_main,
-				   &h->cores[i]))
-			abort();
-	}
-	while (atomic_load(&h->ready) < n)
-		sched_yield();
-}
+/* Free the runtime; after h_stop().  Test thread. */
+void h_free(struct harness *h);
 
-static inline void h_stop(struct harness *h)
-{
-	for (unsigned i = 0; i < h->n; i++)
-		rt_core_stop(&h->cores[i].core);
-	for (unsigned i = 0; i < h->n; i++)
-		pthread_join(h->cores[i].thread, NULL);
-}
+/* CLOCK_MONOTONIC in milliseconds. */
+uint64_t h_now_ms(void);
 
-static inline void h_free(struct harness *h)
-{
-	kfree(h->rt);
-	h->rt = NULL;
-}
-
-static inline uint64_t h_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
+/* Sleep the calling thread for `us` microseconds. */
+void h_nap_us(unsigned us);
 
 /* Wait until *v >= want or timeout_ms passes; true if reached. */
-static inline bool h_wait_for(atomic_uint *v, unsigned want, unsigned timeout_ms)
-{
-	uint64_t end = h_now_ms() + timeout_ms;
+bool h_wait_for(atomic_uint *v, unsigned want, unsigned timeout_ms);
 
-	while (atomic_load(v) < want) {
-		if (h_now_ms() > end)
-			return false;
-		struct timespec ts = { 0, 200000 };
-		nanosleep(&ts, NULL);
-	}
-	return true;
-}
+/* A task that adds one to *count when polled, and is done. */
+struct h_count_task {
+	struct task task;
+	atomic_uint *count;
+};
+extern const struct task_vtable h_count_vt;
 
 /* Sum of a scheduler counter over every slot of h. */
 #define H_SUM(h, field) ({						\

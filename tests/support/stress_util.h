@@ -1,5 +1,5 @@
 /*
- * stress_util.h - shared bits of the pthread stress tests (sched/, timer/).
+ * stress_util.h - shared bits of the pthread stress tests (stress_*.c).
  *
  * Iteration counts are bounded so `make test` stays fast on two busy
  * cores (TSan included); HYPHAE_SOAK=1 in the environment multiplies them

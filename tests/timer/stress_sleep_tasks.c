@@ -20,6 +20,7 @@
 #include "arch.h"
 #include "sched/scheduler.h"
 #include "sched/task.h"
+#include "tests/support/rng.h"
 #include "tests/support/stress_util.h"
 #include "timer/sleep.h"
 
@@ -43,19 +44,11 @@ struct looper {
 	unsigned pt;
 	struct sleep sleep;
 	unsigned round;
-	uint64_t rng;
+	struct xoroshiro128pp rng;
 	uint64_t ns;
 	ticks_t started;
 	unsigned out;		/* rounds completed */
 };
-
-static uint64_t next_rnd(uint64_t *x)
-{
-	*x ^= *x << 13;
-	*x ^= *x >> 7;
-	*x ^= *x << 17;
-	return *x;
-}
 
 static enum poll looper_poll(struct task *t, struct context *cx)
 {
@@ -64,7 +57,7 @@ static enum poll looper_poll(struct task *t, struct context *cx)
 
 	TASK_BEGIN(l->pt);
 	for (l->round = 0; l->round < ROUNDS; l->round++) {
-		l->ns = next_rnd(&l->rng) % MAX_SLEEP_NS;
+		l->ns = xoro_below(&l->rng, MAX_SLEEP_NS);
 		l->started = timer_clock_now(&tmr);
 		if (sleep_init_duration(&l->sleep, &tmr, l->ns))
 			atomic_fetch_add(&early, 1000000);	/* cannot happen */
@@ -107,7 +100,7 @@ static const struct waker_vtable nop_vtable = {
 struct core {
 	pthread_t thread;
 	unsigned idx;
-	uint64_t rng;
+	struct xoroshiro128pp rng;
 	struct join_handle *jh;
 	ticks_t *cancel_at;	/* when to cancel task i, or TIMER_NO_DEADLINE */
 	unsigned completed, cancelled;
@@ -126,17 +119,17 @@ static void *core_main(void *arg)
 		struct looper init;
 
 		memset(&init, 0, sizeof(init));
-		init.rng = next_rnd(&c->rng) | 1;
-		c->cancel_at[i] = next_rnd(&c->rng) % CANCEL_ONE_IN ?
+		test_rng_split(&c->rng, &init.rng);
+		c->cancel_at[i] = xoro_below(&c->rng, CANCEL_ONE_IN) ?
 				  TIMER_NO_DEADLINE :
-				  start + next_rnd(&c->rng) % CANCEL_WITHIN_NS /
+				  start + xoro_below(&c->rng, CANCEL_WITHIN_NS) /
 				  tmr.clock->tick_ns;
 		atomic_fetch_add(&live, 1);
 		CHECK(sched_spawn(s, &looper_vt, &init, sizeof(init), &c->jh[i]) == 0,
 		      "spawn");
 	}
 	while (open) {
-		unsigned i = (unsigned)(next_rnd(&c->rng) % tasks_per_core);
+		unsigned i = (unsigned)xoro_below(&c->rng, tasks_per_core);
 		unsigned out;
 
 		sched_tick(s);
@@ -170,14 +163,16 @@ static void *core_main(void *arg)
 int main(void)
 {
 	static struct core cores[CORES];
+	struct xoroshiro128pp rng;
 	unsigned completed = 0, cancelled = 0;
 
 	tasks_per_core = stress_scale(TASKS);	/* HYPHAE_SOAK=1: x SOAK_FACTOR */
 	timer_init(&tmr, arch_clock());
+	test_rng_init(&rng, 0x9e3779b97f4a7c15ull);
 	for (unsigned i = 0; i < CORES; i++) {
 		sched_init(&scheds[i], i, NULL);
 		cores[i].idx = i;
-		cores[i].rng = 0x9e3779b97f4a7c15ull * (i + 1);
+		test_rng_split(&rng, &cores[i].rng);
 		cores[i].jh = calloc(tasks_per_core, sizeof(*cores[i].jh));
 		cores[i].cancel_at = calloc(tasks_per_core, sizeof(ticks_t));
 		CHECK(cores[i].jh && cores[i].cancel_at, "out of memory");

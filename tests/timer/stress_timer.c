@@ -18,7 +18,9 @@
 #include <string.h>
 
 #include "kmalloc.h"
+#include "tests/support/rng.h"
 #include "tests/support/stress_util.h"
+#include "tests/support/waker_counter.h"
 #include "timer/sleep.h"
 
 #define THREADS		4
@@ -31,15 +33,14 @@
 enum outcome { O_NONE, O_READY_AT_POLL, O_WAITED, O_CANCELLED, O_CANCEL_LOST };
 
 struct record {
-	atomic_int wakes;
-	atomic_int refs;
-	enum outcome outcome;	/* owner's only */
+	struct waker_counter wc;	/* the sleep's waker */
+	enum outcome outcome;		/* owner's only */
 };
 
 struct worker {
 	pthread_t thread;
 	unsigned id;
-	uint64_t rng;
+	struct xoroshiro128pp rng;
 	size_t nrec;
 	struct record *rec;
 	struct sleep *live[WINDOW];
@@ -50,43 +51,6 @@ static struct mock_clock clk;
 static struct timer tmr;
 static unsigned long iterations;
 static atomic_size_t total_fired, total_busy;
-
-static void rec_wake(const void *data)
-{
-	struct record *r = (struct record *)data;
-
-	atomic_fetch_add(&r->wakes, 1);
-	atomic_fetch_sub(&r->refs, 1);
-}
-
-static void rec_wake_by_ref(const void *data)
-{
-	atomic_fetch_add(&((struct record *)data)->wakes, 1);
-}
-
-static const void *rec_clone(const void *data)
-{
-	atomic_fetch_add(&((struct record *)data)->refs, 1);
-	return data;
-}
-
-static void rec_drop(const void *data)
-{
-	atomic_fetch_sub(&((struct record *)data)->refs, 1);
-}
-
-static const struct waker_vtable rec_vtable = {
-	rec_wake, rec_wake_by_ref, rec_clone, rec_drop,
-};
-
-static uint64_t rnd(struct worker *w)
-{
-	uint64_t z = (w->rng += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
 
 static void turn(void)
 {
@@ -102,13 +66,14 @@ static void start_sleep(struct worker *w, unsigned i)
 {
 	static const ticks_t spans[] = { 8, 64, 300, 5000, 1u << 20 };
 	struct record *r = &w->rec[w->nrec++];
-	struct waker wk = { &rec_vtable, r };
+	struct waker wk = counter_waker(&r->wc);
 	struct context cx = { &wk };
 	struct sleep *s = kmalloc(sizeof(*s));
-	ticks_t span = spans[rnd(w) % ARRAY_SIZE(spans)];
+	ticks_t span = spans[xoro_below(&w->rng, ARRAY_SIZE(spans))];
 
 	CHECK(s != NULL, "out of memory");
-	sleep_init_deadline(s, &tmr, clock_now(&clk.clock) + 1 + rnd(w) % span);
+	sleep_init_deadline(s, &tmr,
+			    clock_now(&clk.clock) + 1 + xoro_below(&w->rng, span));
 	if (sleep_poll(s, &cx) == POLL_READY) {
 		r->outcome = O_READY_AT_POLL;
 		sleep_drop(s);
@@ -133,8 +98,8 @@ static void work_on(struct worker *w, unsigned i, bool may_cancel)
 
 	if (!s) {
 		start_sleep(w, i);
-	} else if (atomic_load(&r->wakes) > 0) {
-		struct waker wk = { &rec_vtable, r };
+	} else if (atomic_load(&r->wc.wakes) > 0) {
+		struct waker wk = counter_waker(&r->wc);
 		struct context cx = { &wk };
 
 		CHECK(sleep_poll(s, &cx) == POLL_READY, "woken sleep not ready");
@@ -144,7 +109,8 @@ static void work_on(struct worker *w, unsigned i, bool may_cancel)
 	} else if (may_cancel &&
 		   /* mostly right at the deadline, racing the turns */
 		   (clock_now(&clk.clock) + 1 >= sleep_deadline(s) ?
-		    rnd(w) % 2 == 0 : rnd(w) % 16 == 0)) {
+		    xoro_below(&w->rng, 2) == 0 :
+		    xoro_below(&w->rng, 16) == 0)) {
 		r->outcome = sleep_cancel(s) ? O_CANCELLED : O_CANCEL_LOST;
 		finish(w, i);
 	}
@@ -155,9 +121,9 @@ static void *worker_main(void *arg)
 	struct worker *w = arg;
 
 	for (unsigned long n = 0; n < iterations; n++) {
-		mock_clock_advance(&clk, rnd(w) % 3);
+		mock_clock_advance(&clk, xoro_below(&w->rng, 3));
 		turn();
-		work_on(w, (unsigned)(rnd(w) % WINDOW), true);
+		work_on(w, (unsigned)xoro_below(&w->rng, WINDOW), true);
 	}
 	/* Drain: wait for every sleep still live (no more cancelling). */
 	for (unsigned long round = 0; round < DRAIN_ROUNDS; round++) {
@@ -171,7 +137,7 @@ static void *worker_main(void *arg)
 		}
 		if (!any)
 			return NULL;
-		mock_clock_advance(&clk, 1 + rnd(w) % 4096);
+		mock_clock_advance(&clk, 1 + xoro_below(&w->rng, 4096));
 		turn();
 	}
 	CHECK(0, "worker %u: sleeps never fired", w->id);
@@ -181,14 +147,16 @@ static void *worker_main(void *arg)
 int main(void)
 {
 	static struct worker workers[THREADS];
+	struct xoroshiro128pp rng;
 	size_t counts[O_CANCEL_LOST + 1] = { 0 }, fired_expected = 0;
 
 	iterations = stress_scale(ITERATIONS);	/* HYPHAE_SOAK=1: x SOAK_FACTOR */
 	mock_clock_init(&clk, "stress", 1, 1);
 	timer_init(&tmr, &clk.clock);
+	test_rng_init(&rng, 0x1234567u);
 	for (unsigned t = 0; t < THREADS; t++) {
 		workers[t].id = t;
-		workers[t].rng = 0x1234567u * (t + 1);
+		test_rng_split(&rng, &workers[t].rng);
 		workers[t].rec = calloc(iterations + 1, sizeof(struct record));
 		CHECK(workers[t].rec != NULL, "out of memory");
 		CHECK(pthread_create(&workers[t].thread, NULL, worker_main,
@@ -201,9 +169,9 @@ int main(void)
 	for (unsigned t = 0; t < THREADS; t++) {
 		for (size_t i = 0; i < workers[t].nrec; i++) {
 			struct record *r = &workers[t].rec[i];
-			int wakes = atomic_load(&r->wakes);
+			int wakes = atomic_load(&r->wc.wakes);
 
-			CHECK(atomic_load(&r->refs) == 0,
+			CHECK(atomic_load(&r->wc.refs) == 0,
 			      "thread %u sleep %zu leaked a waker", t, i);
 			switch (r->outcome) {
 			case O_WAITED:

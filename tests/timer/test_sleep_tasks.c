@@ -22,8 +22,9 @@
 #include "arch.h"
 #include "sched/scheduler.h"
 #include "sched/task.h"
+#include "tests/support/rng.h"
+#include "tests/support/waker_counter.h"
 #include "timer/sleep.h"
-#include "waker_counter.h"
 
 static struct mock_clock mclk;
 static struct timer tmr;
@@ -267,6 +268,7 @@ static void test_cancel_sleeping_task(void **state)
 static struct timer host_timer;
 static struct scheduler scheds[THREADS];
 static atomic_int done_tasks, early_tasks;
+static struct xoroshiro128pp core_rng[THREADS];	/* seeded before start */
 
 struct timed {
 	struct task task;
@@ -305,14 +307,12 @@ static const struct task_vtable timed_vt = {
 static void *core_main(void *arg)
 {
 	unsigned idx = (unsigned)(uintptr_t)arg;
-	uint64_t x = 0x9e3779b97f4a7c15ull * (idx + 1);
 
 	for (int i = 0; i < TASKS_PER_THREAD; i++) {
 		struct timed init;
 
-		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
 		memset(&init, 0, sizeof(init));
-		init.ns = x % MAX_SLEEP_NS;
+		init.ns = xoro_below(&core_rng[idx], MAX_SLEEP_NS);
 		init.started = timer_clock_now(&host_timer);
 		if (sleep_init_duration(&init.sleep, &host_timer, init.ns) ||
 		    sched_spawn(&scheds[idx], &timed_vt, &init, sizeof(init), NULL))
@@ -331,11 +331,15 @@ static void *core_main(void *arg)
 static void test_two_cores_real_clock(void **state)
 {
 	pthread_t th[THREADS];
+	struct xoroshiro128pp rng;
 
 	(void)state;
 	timer_init(&host_timer, arch_clock());
-	for (unsigned i = 0; i < THREADS; i++)
+	test_rng_init(&rng, 0x9e3779b97f4a7c15ull);
+	for (unsigned i = 0; i < THREADS; i++) {
 		sched_init(&scheds[i], i, NULL);
+		test_rng_split(&rng, &core_rng[i]);
+	}
 	for (unsigned i = 0; i < THREADS; i++)
 		assert_int_equal(pthread_create(&th[i], NULL, core_main,
 						(void *)(uintptr_t)i), 0);

@@ -15,9 +15,9 @@
 
 #include "arch.h"
 #include "errno.h"
+#include "tests/support/waker_counter.h"
 #include "timer/sleep.h"
 #include "timer/timer.h"
-#include "waker_counter.h"
 
 #define START	1000
 

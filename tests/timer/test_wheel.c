@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "errno.h"
+#include "tests/support/rng.h"
 #include "timer/wheel.h"
 
 #define MAX_RECORDS	4096
@@ -310,14 +311,16 @@ static void test_rearm(void **state)
 static void test_big_jump(void **state)
 {
 	static struct timer_entry e[1000];
-	uint64_t x = 88172645463325252ull;
+	struct xoroshiro128pp rng;
 
 	(void)state;
+	test_rng_init(&rng, 88172645463325252ull);
 	for (int i = 0; i < 1000; i++) {
-		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		/* Deadlines from 1 to 2^50, of every magnitude. */
+		ticks_t d = 1 + (xoro_next(&rng) >> (14 + i % 40));
+
 		timer_entry_init(&e[i]);
-		assert_int_equal(timer_wheel_insert(&wheel, &e[i],
-						    1 + (x >> (14 + i % 40))), 0);
+		assert_int_equal(timer_wheel_insert(&wheel, &e[i], d), 0);
 	}
 	timer_wheel_check(&wheel);
 	assert_int_equal(advance(1ull << 50), 1000);

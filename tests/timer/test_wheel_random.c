@@ -8,8 +8,8 @@
  * and the wheel must agree with the model on what fired (the due entries
  * in deadline order, none early, none twice, none cancelled), on what is
  * pending, and on the next deadline's bounds.  As wahern/timeout's
- * test-timeout.c does.  HYPHAE_SEED=n replays a seed; HYPHAE_SOAK=1 runs
- * many more steps.
+ * test-timeout.c does.  Run s of the three is seeded base + s, base a
+ * fixed default or HYPHAE_TEST_SEED; HYPHAE_SOAK=1 runs many more steps.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -20,6 +20,7 @@
 #include <cmocka.h>
 
 #include "errno.h"
+#include "tests/support/rng.h"
 #include "timer/wheel.h"
 
 #define N_ENTRIES	256
@@ -38,7 +39,7 @@ struct run {
 	struct timer_wheel w;
 	size_t n_fired, n_cancelled, n_far;
 	struct model m[N_ENTRIES];
-	uint64_t rng;
+	struct xoroshiro128pp rng;
 	/* fired during the current advance, in order */
 	size_t nfired;
 	struct model *fired[N_ENTRIES];
@@ -46,34 +47,24 @@ struct run {
 
 static struct run run;
 
-static uint64_t rnd(void)
-{
-	/* splitmix64: a fine test generator with one word of state */
-	uint64_t z = (run.rng += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
 /* A distance: mostly near level boundaries, sometimes far beyond range. */
 static ticks_t rnd_delta(void)
 {
-	unsigned kind = rnd() % 8;
-	unsigned level = rnd() % (WHEEL_LEVELS + 2);
+	unsigned kind = xoro_below(&run.rng, 8);
+	unsigned level = xoro_below(&run.rng, WHEEL_LEVELS + 2);
 	ticks_t b = (ticks_t)1 << (level * WHEEL_SLOT_BITS);
 
 	switch (kind) {
 	case 0:
-		return 1 + rnd() % 64;
+		return 1 + xoro_below(&run.rng, 64);
 	case 1:	/* just around a boundary */
-		return b + rnd() % 3 - 1 + (b == 1);
+		return b + xoro_below(&run.rng, 3) - 1 + (b == 1);
 	case 2:
-		return 1 + rnd() % (b * 2);
+		return 1 + xoro_below(&run.rng, b * 2);
 	case 3:
-		return 1 + (rnd() >> (rnd() % 64 | 16));
+		return 1 + (xoro_next(&run.rng) >> (xoro_below(&run.rng, 64) | 16));
 	default:
-		return 1 + rnd() % 5000;
+		return 1 + xoro_below(&run.rng, 5000);
 	}
 }
 
@@ -117,14 +108,15 @@ static void compare_pending(void)
 
 static void step_insert(void)
 {
-	struct model *m = &run.m[rnd() % N_ENTRIES];
+	struct model *m = &run.m[xoro_below(&run.rng, N_ENTRIES)];
 	ticks_t d;
 	int rc;
 
 	if (m->state == M_PENDING)
 		return;
-	d = rnd() % 16 ? run.w.now + rnd_delta() : run.w.now - rnd() % 3;
-	if (d < run.w.now && rnd() % 2)
+	d = xoro_below(&run.rng, 16) ? run.w.now + rnd_delta() :
+	    run.w.now - xoro_below(&run.rng, 3);
+	if (d < run.w.now && xoro_below(&run.rng, 2))
 		d = run.w.now;
 	rc = timer_wheel_insert(&run.w, &m->e, d);
 	if (d <= run.w.now) {
@@ -139,13 +131,13 @@ static void step_insert(void)
 
 static void step_cancel(void)
 {
-	unsigned i = rnd() % N_ENTRIES;
+	unsigned i = xoro_below(&run.rng, N_ENTRIES);
 	struct model *m;
 	bool was;
 
 	/* Mostly aim at a pending entry: most entries fire before they are
 	 * picked at random. */
-	for (unsigned k = 0; k < N_ENTRIES && rnd() % 4; k++)
+	for (unsigned k = 0; k < N_ENTRIES && xoro_below(&run.rng, 4); k++)
 		if (run.m[(i + k) % N_ENTRIES].state == M_PENDING) {
 			i = (i + k) % N_ENTRIES;
 			break;
@@ -163,17 +155,19 @@ static void step_cancel(void)
 static void step_advance(void)
 {
 	ticks_t target, due_min_left = TIMER_NO_DEADLINE, fired_max = 0;
-	size_t n, due = 0, max = rnd() % 4 ? SIZE_MAX : rnd() % 8;
+	size_t n, due = 0;
+	size_t max = xoro_below(&run.rng, 4) ? SIZE_MAX : xoro_below(&run.rng, 8);
 	ticks_t before = run.w.now, asked;
 	ticks_t next = timer_wheel_next_deadline(&run.w);
 
-	switch (rnd() % 4) {
+	switch (xoro_below(&run.rng, 4)) {
 	case 0:
 		target = next == TIMER_NO_DEADLINE ? run.w.now + 1 : next;
 		break;
 	case 1:
 		target = next == TIMER_NO_DEADLINE || next <= run.w.now ?
-			 run.w.now - (run.w.now > 0 && rnd() % 2) : next - 1;
+			 run.w.now - (run.w.now > 0 && xoro_below(&run.rng, 2)) :
+			 next - 1;
 		break;
 	default:
 		target = run.w.now + rnd_delta();
@@ -210,23 +204,23 @@ static void step_advance(void)
 
 static void test_differential(void **state)
 {
-	const char *seed = getenv("HYPHAE_SEED");
+	uint64_t base = test_rng_seed(0x5eed0000u);
 	long steps = getenv("HYPHAE_SOAK") ? SOAK_STEPS : STEPS;
 	static const ticks_t starts[] = { 0, (1ull << 36) - 100, 1ull << 60 };
 
 	(void)state;
 	for (size_t s = 0; s < ARRAY_SIZE(starts); s++) {
-		run.rng = seed ? strtoull(seed, NULL, 0) : 0x5eed0000u + s;
-		printf("seed %#llx, start %llu, %ld steps\n",
-		       (unsigned long long)run.rng, (unsigned long long)starts[s],
-		       steps);
+		xoro_seed(&run.rng, base + s);
+		printf("seed %#llx+%zu, start %llu, %ld steps\n",
+		       (unsigned long long)base, s,
+		       (unsigned long long)starts[s], steps);
 		timer_wheel_init(&run.w, starts[s]);
 		for (int i = 0; i < N_ENTRIES; i++) {
 			timer_entry_init(&run.m[i].e);
 			run.m[i].state = M_IDLE;
 		}
 		for (long i = 0; i < steps; i++) {
-			unsigned op = rnd() % 10;
+			unsigned op = xoro_below(&run.rng, 10);
 
 			if (op < 5)
 				step_insert();

@@ -24,6 +24,7 @@
 
 #include "arch.h"
 #include "arch/host/cpu.h"
+#include "tests/support/rng.h"
 #include "tests/support/stress_util.h"
 #include "clock.h"
 
@@ -36,17 +37,8 @@ static atomic_ulong acked;		/* the last payload the core saw */
 static atomic_int core_ready;
 static struct host_poll_stats core_stats;	/* written by the core at its end */
 
-static uint64_t rng = 0x9e3779b97f4a7c15ull;
-
-/* splitmix64: the producer's and the core's choices (each its own state). */
-static uint64_t next_rand(uint64_t *s)
-{
-	uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
+/* The producer's and the core's choices: one generator each. */
+static struct xoroshiro128pp producer_rng, core_rng;
 
 static void spin(unsigned n)
 {
@@ -57,16 +49,16 @@ static void spin(unsigned n)
 static void *core_thread(void *arg)
 {
 	const struct clock *clk = arch_clock();
-	uint64_t seen = 0, s = 12345;
+	uint64_t seen = 0;
 
 	(void)arg;
 	arch_cpu_bind(CORE);
 	atomic_store(&core_ready, 1);
 	while (seen < rounds) {
-		uint64_t r = next_rand(&s), now, got;
+		uint64_t r = xoro_below(&core_rng, 3), now, got;
 
 		/* None, shorter than most of the producer's delays, or long. */
-		host_halt_poll_set(r % 3 == 0 ? 0 : r % 3 == 1 ? 2000 : 5000000);
+		host_halt_poll_set(r == 0 ? 0 : r == 1 ? 2000 : 5000000);
 		now = clock_now(clk);
 		arch_timer_arm(now + WATCHDOG_NS / clk->tick_ns);
 		arch_wait_for_interrupt();
@@ -92,13 +84,15 @@ int main(void)
 	pthread_t core;
 
 	rounds = stress_scale(20000);
+	test_rng_init(&producer_rng, 12345);
+	test_rng_split(&producer_rng, &core_rng);
 	if (pthread_create(&core, NULL, core_thread, NULL))
 		abort();
 	while (!atomic_load(&core_ready))
 		spin(100);
 	for (uint64_t i = 1; i <= rounds; i++) {
 		payload = i;
-		spin((unsigned)(next_rand(&rng) % 4096));
+		spin((unsigned)xoro_below(&producer_rng, 4096));
 		arch_wake(CORE);
 		/* acquire: the core is done reading payload i. */
 		while (atomic_load_explicit(&acked, memory_order_acquire) != i)

@@ -20,14 +20,82 @@
 #include "arch/host/cpu.h"
 #include "clock.h"
 
+struct late_wake {
+	unsigned index;
+	long delay_ms;
+};
+
+static void *wake_later(void *p)
+{
+	struct late_wake *w = p;
+	struct timespec ts = { w->delay_ms / 1000, (w->delay_ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+	arch_wake(w->index);
+	return NULL;
+}
+
+/* Wait (on the core this thread is bound to) with a poll of `poll_ns`
+ * while another thread wakes `index` after `delay_ms`; returns how long
+ * the wait took (ns).  The clock starts before that thread does, so the
+ * wake comes at least delay_ms after it, however the threads are run. */
+static uint64_t wait_woken_after(unsigned index, uint64_t poll_ns, long delay_ms)
+{
+	const struct clock *clk = arch_clock();
+	struct late_wake w = { index, delay_ms };
+	pthread_t t;
+	ticks_t start = clock_now(clk);
+
+	assert_int_equal(pthread_create(&t, NULL, wake_later, &w), 0);
+	host_halt_poll_set(poll_ns);
+	arch_wait_for_interrupt();
+	start = clock_now(clk) - start;
+	assert_int_equal(pthread_join(t, NULL), 0);
+	return start * clk->tick_ns;
+}
+
+/* Since `before`, this thread's waits ended `polled` times in the poll
+ * and `slept` times after a sleep. */
+static void assert_waits_since(struct host_poll_stats before, uint64_t polled,
+			       uint64_t slept)
+{
+	struct host_poll_stats now = host_halt_poll_stats();
+
+	assert_int_equal(now.polled, before.polled + polled);
+	assert_int_equal(now.slept, before.slept + slept);
+}
+
+/* Longer than any of these waits may take, shorter than a hang. */
+#define WATCHDOG_NS	(5 * NS_PER_SEC)
+/* "At once": well under the watchdog, however loaded the host. */
+#define AT_ONCE_NS	NS_PER_SEC
+
 static void test_wake_before_wait_is_remembered(void **state)
 {
+	const struct clock *clk = arch_clock();
+	struct host_poll_stats before = host_halt_poll_stats();
+	ticks_t start;
+
 	(void)state;
 	arch_cpu_bind(3);
+	host_halt_poll_set(0);		/* the futex path, no poll */
 	arch_wake(3);
 	arch_irq_disable();
-	arch_wait_for_interrupt();	/* returns at once: the wakeup was pending */
+	/* The wakeup is pending: the wait returns at once, long before the
+	 * watchdog timer that ends it if the wakeup was lost. */
+	start = clock_now(clk);
+	arch_timer_arm(start + WATCHDOG_NS / clk->tick_ns);
+	arch_wait_for_interrupt();
+	assert_true((clock_now(clk) - start) * clk->tick_ns < AT_ONCE_NS);
 	assert_int_equal(arch_cpu_index(), 3);
+	/* It consumed the wakeup: the next wait lasts until its timer. */
+	host_halt_poll_set(0);
+	start = clock_now(clk);
+	arch_timer_arm(start + 20 * NS_PER_MS / clk->tick_ns);
+	arch_wait_for_interrupt();
+	assert_true((clock_now(clk) - start) * clk->tick_ns >= 20 * NS_PER_MS);
+	assert_waits_since(before, 0, 2);
+	host_halt_poll_set(0);
 }
 
 static void test_burst_of_wakes_is_one(void **state)
@@ -51,14 +119,18 @@ static void test_burst_of_wakes_is_one(void **state)
 static void test_timer_in_past_returns_at_once_and_disarms(void **state)
 {
 	const struct clock *clk = arch_clock();
+	ticks_t start;
 
 	(void)state;
 	arch_cpu_bind(5);
-	arch_timer_arm(clock_now(clk) - 1);
+	host_halt_poll_set(0);
+	start = clock_now(clk);
+	arch_timer_arm(start - 1);
 	arch_wait_for_interrupt();
-	/* Disarmed now: only a wake ends the next wait. */
-	arch_wake(5);
-	arch_wait_for_interrupt();
+	assert_true((clock_now(clk) - start) * clk->tick_ns < AT_ONCE_NS);
+	/* Disarmed now: only the wake 20 ms in ends the next wait. */
+	assert_true(wait_woken_after(5, 0, 20) >= 20 * NS_PER_MS);
+	host_halt_poll_set(0);
 }
 
 struct waiter_arg {
@@ -129,51 +201,6 @@ static void test_poll_rule(void **state)
 	assert_int_equal(host_halt_poll_ns(), 0);
 	host_halt_poll_adapt(10 * HOST_POLL_MAX_NS);
 	assert_int_equal(host_halt_poll_ns(), 0);
-}
-
-struct late_wake {
-	unsigned index;
-	long delay_ms;
-};
-
-static void *wake_later(void *p)
-{
-	struct late_wake *w = p;
-	struct timespec ts = { w->delay_ms / 1000, (w->delay_ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
-	arch_wake(w->index);
-	return NULL;
-}
-
-/* Wait (on the core this thread is bound to) with a poll of `poll_ns`
- * while another thread wakes `index` after `delay_ms`; returns how long
- * the wait took (ns).  The clock starts before that thread does, so the
- * wake comes at least delay_ms after it, however the threads are run. */
-static uint64_t wait_woken_after(unsigned index, uint64_t poll_ns, long delay_ms)
-{
-	const struct clock *clk = arch_clock();
-	struct late_wake w = { index, delay_ms };
-	pthread_t t;
-	ticks_t start = clock_now(clk);
-
-	assert_int_equal(pthread_create(&t, NULL, wake_later, &w), 0);
-	host_halt_poll_set(poll_ns);
-	arch_wait_for_interrupt();
-	start = clock_now(clk) - start;
-	assert_int_equal(pthread_join(t, NULL), 0);
-	return start * clk->tick_ns;
-}
-
-/* Since `before`, this thread's waits ended `polled` times in the poll
- * and `slept` times after a sleep. */
-static void assert_waits_since(struct host_poll_stats before, uint64_t polled,
-			       uint64_t slept)
-{
-	struct host_poll_stats now = host_halt_poll_stats();
-
-	assert_int_equal(now.polled, before.polled + polled);
-	assert_int_equal(now.slept, before.slept + slept);
 }
 
 static void test_poll_catches_a_wake(void **state)

@@ -20,6 +20,7 @@
 #include "arch/x86_64/acpi.h"
 #include "config.h"
 #include "errno.h"
+#include "tests/support/rng.h"
 
 #define MEM_BASE	0x7fe0000ull
 #define MEM_SIZE	(64 * 1024)
@@ -412,25 +413,27 @@ static void test_find_rsdp_scan(void **state)
 /* Random corruptions: whatever the result, no crash and no wild read. */
 static void test_random_corruption(void **state)
 {
+	struct xoroshiro128pp rng;
 	unsigned ok = 0, bad = 0;
 
 	(void)state;
-	srand(12345);
+	test_rng_init(&rng, 12345);
 	for (int round = 0; round < 20000; round++) {
 		uint64_t tables[] = { RSDT_PA, XSDT_PA, MADT_PA };
-		uint64_t pa = tables[rand() % 3];
+		uint64_t pa = tables[xoro_below(&rng, 3)];
 		uint8_t *t;
 		uint32_t len;
-		int flips = 1 + rand() % 4, err;
+		int flips = 1 + (int)xoro_below(&rng, 4), err;
 
-		build_machine(rand() % 2 ? 2 : 0);
+		build_machine(xoro_below(&rng, 2) ? 2 : 0);
 		t = at(pa);
 		memcpy(&len, t + 4, 4);
 		for (int i = 0; i < flips; i++)
-			t[rand() % (len + 8)] ^= (uint8_t)(1u << (rand() % 8));
+			t[xoro_below(&rng, len + 8)] ^=
+				(uint8_t)(1u << xoro_below(&rng, 8));
 		/* Usually repair the checksum so the deeper checks run. */
 		memcpy(&len, t + 4, 4);
-		if (rand() % 4 && len >= HDR && len <= 4096)
+		if (xoro_below(&rng, 4) && len >= HDR && len <= 4096)
 			sdt_fix(t);
 		err = acpi_parse(rsdp, sizeof(rsdp), &mem, &info);
 		if (err == 0) {

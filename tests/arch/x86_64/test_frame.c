@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "arch/x86_64/frame.h"
+#include "tests/support/rng.h"
 
 #define MIB		(1024ull * 1024)
 #define LO		(1 * MIB)
@@ -31,15 +32,7 @@ struct fixture {
 	uint8_t model[NFRAMES];
 };
 
-static uint64_t xs = 88172645463325252ull;
-
-static uint64_t rnd(void)
-{
-	xs ^= xs << 13;
-	xs ^= xs >> 7;
-	xs ^= xs << 17;
-	return xs;
-}
+static struct xoroshiro128pp rng;
 
 static void model_range(struct fixture *f, uint64_t base, uint64_t len, uint8_t st)
 {
@@ -175,9 +168,11 @@ static void test_random_against_model(void **state)
 	size_t nlive = 0;
 	(void)state;
 
+	test_rng_init(&rng, 88172645463325252ull);
 	for (int step = 0; step < 40000; step++) {
-		if (nlive < 512 && (rnd() % 3 != 0 || nlive == 0)) {
-			size_t n = rnd() % 4 == 0 ? 1 + rnd() % 40 : 1;
+		if (nlive < 512 && (xoro_below(&rng, 3) != 0 || nlive == 0)) {
+			size_t n = xoro_below(&rng, 4) == 0 ?
+				   1 + xoro_below(&rng, 40) : 1;
 			uint64_t pa = take(f, n);
 
 			if (pa == 0) {
@@ -188,7 +183,7 @@ static void test_random_against_model(void **state)
 			live[nlive].pa = pa;
 			live[nlive++].n = n;
 		} else {
-			size_t k = rnd() % nlive;
+			size_t k = xoro_below(&rng, nlive);
 
 			give(f, live[k].pa, live[k].n);
 			live[k] = live[--nlive];

@@ -18,6 +18,7 @@
 
 #include "arch/x86_64/multiboot2.h"
 #include "errno.h"
+#include "tests/support/rng.h"
 
 #define BUF_SIZE	4096
 
@@ -390,22 +391,21 @@ static void test_misaligned_and_null(void **state)
 static void test_random_corruption(void **state)
 {
 	struct builder b;
-	uint64_t x = 0x9e3779b97f4a7c15ull;
+	struct xoroshiro128pp rng;
 	int ok = 0, bad = 0;
 	(void)state;
 
+	test_rng_init(&rng, 0x9e3779b97f4a7c15ull);
 	for (int iter = 0; iter < 20000; iter++) {
 		struct mb2_info mb;
 		uint8_t *copy;
 		int flips, r;
 
 		build_valid(&b, iter & 1);
-		x ^= x << 13; x ^= x >> 7; x ^= x << 17;
-		flips = 1 + (int)(x % 4);
-		for (int f = 0; f < flips; f++) {
-			x ^= x << 13; x ^= x >> 7; x ^= x << 17;
-			b.buf[x % b.len] ^= (uint8_t)(1u << ((x >> 32) % 8));
-		}
+		flips = 1 + (int)xoro_below(&rng, 4);
+		for (int f = 0; f < flips; f++)
+			b.buf[xoro_below(&rng, b.len)] ^=
+				(uint8_t)(1u << xoro_below(&rng, 8));
 		/* An exact-size heap copy: ASan flags any read past the end. */
 		copy = malloc(b.len);
 		memcpy(copy, b.buf, b.len);
