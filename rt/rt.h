@@ -40,8 +40,8 @@
  * A core with local work still looks at the injector every this many
  * ticks (a relaxed load of its count; a steal only when it is non-zero),
  * so tasks injected while every core is busy start within about one tick.
- * At 8, busy cores whose tasks stall ~10 us per poll left injected tasks
- * waiting 40-55 ms (spawn_many_remote_busy1 43x tokio); at 1, 0.5 ms.
+ * Longer intervals left injected tasks waiting behind busy cores whose
+ * tasks run long per poll (spawn_many_remote_busy1, docs/PERFORMANCE.md).
  */
 #define RT_INJECTOR_INTERVAL	1
 /*
