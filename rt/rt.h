@@ -4,14 +4,14 @@
  *
  * A runtime holds a static array of MAX_CORES slots.  A core joins by
  * claiming the next slot with an atomic counter (rt_core_new); the slot's
- * scheduler is initialised once, by its claimer.  Each core then runs the
- * loop of DESIGN.md (rt_core_run): tick its own scheduler, turn the global
- * timer, steal when dry (injector first, then random peers drawn with its
- * xoroshiro128++), and sleep in arch_wait_for_interrupt() when nothing is
- * left.  A core marks itself in the idle bitmap before it sleeps; whoever
- * makes work runnable for it (or pushes into the injector while any core
- * sleeps) clears the bit and sends one arch_wake(): one wakeup per sleep,
- * however many tasks arrive.
+ * scheduler is initialised once, by its claimer.  Each core then runs
+ * the loop of docs/DESIGN.md (rt_core_run): tick its own scheduler, turn
+ * the global timer, steal when dry (injector first, then random peers
+ * drawn with its xoroshiro128++), and sleep in arch_wait_for_interrupt()
+ * when nothing is left.  A core marks itself in the idle bitmap before it
+ * sleeps; whoever makes work runnable for it (or pushes into the injector
+ * while any core sleeps) clears the bit and sends one arch_wake(): one
+ * wakeup per sleep, however many tasks arrive.
  *
  * The kernel has one runtime (rt_global); host tests make as many as they
  * like, each a plain struct.  Reference: Mycelium src/rt.rs (Core,
@@ -40,8 +40,8 @@
  * A core with local work still looks at the injector every this many
  * ticks (a relaxed load of its count; a steal only when it is non-zero),
  * so tasks injected while every core is busy start within about one tick.
- * At 8, busy cores whose tasks stall ~10 us per poll left injected tasks
- * waiting 40-55 ms (spawn_many_remote_busy1 43x tokio); at 1, 0.5 ms.
+ * Longer intervals left injected tasks waiting behind busy cores whose
+ * tasks run long per poll (spawn_many_remote_busy1, docs/PERFORMANCE.md).
  */
 #define RT_INJECTOR_INTERVAL	1
 /*
@@ -149,8 +149,8 @@ struct sched_tick rt_core_tick(struct rt_core *core);
 size_t rt_core_try_steal(struct rt_core *core);
 
 /*
- * The main loop (DESIGN.md): returns once rt_core_stop() was called and the
- * core has run out of local work.  Owner only.
+ * The main loop (docs/DESIGN.md): returns once rt_core_stop() was called
+ * and the core has run out of local work.  Owner only.
  */
 void rt_core_run(struct rt_core *core);
 

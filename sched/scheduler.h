@@ -30,9 +30,9 @@
 /*
  * Tasks polled per tick at most.  Between ticks the runtime turns the
  * timer and looks at the injector, so with tasks that run long per poll
- * this bounds how long injected work waits (tokio: 61 polls).  At 256,
- * spawn_many_remote_busy1 (polls of ~10 us) took 4.6 ms per iteration, at
- * 64 2.5 ms (bench/ab, 3 rounds).
+ * this bounds how long injected work waits (tokio's budget is 61 polls):
+ * smaller ticks let a busy core start injected tasks sooner
+ * (spawn_many_remote_busy1 in docs/PERFORMANCE.md).
  */
 #define SCHED_TICK_BUDGET		64
 /* Tasks a tick takes off its queue per hold of the consumer lock (one

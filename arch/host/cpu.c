@@ -17,9 +17,9 @@
  * HOST_POLL_START_NS), one that outlasted the ceiling halves it (below the
  * start: no poll).  So a core whose waits keep ending soon polls long
  * enough to catch the next wakeup, and one that waits long stops burning
- * its CPU.  A thread woken from the futex took 8-20 us to run again in
- * the VM this was measured on, a polling one under 1 us, and the waker of
- * a polling core makes no futex call (docs/PERFORMANCE.md, chained_spawn).
+ * its CPU.  In a VM a thread woken from the futex takes many times longer
+ * to run again than a polling one, and the waker of a polling core makes
+ * no futex call (docs/PERFORMANCE.md, chained_spawn).
  * The word's third state, HOST_POLLING, tells the waker so.  Unlike KVM,
  * which stops polling when another task wants the CPU, a thread cannot
  * see that: with more threads than CPUs a polling core may hold for up to

@@ -1,13 +1,12 @@
 /*
- * qbench.c - a copy of the queue peer's harness (../shared/peers/queue-bench/
- * qbench.c: liburcu wfcqueue, Concurrency Kit fifo/rings, a plain Vyukov
- * MPSC queue) with hyphae's sched/mpsc.h queue added to both shapes: push+pop
- * pairs in batches of 64 on one thread, and one producer (cpu1) to one
- * consumer (cpu0) across cores.  hyphae's consumer takes the consumer lock
- * once and calls mpsc_dequeue_locked() (a queue's owner does that); the
- * "try_dequeue" line takes and drops the lock per pop (mpsc_try_dequeue),
- * and "batch16" takes it per 16 pops, which is what sched_tick() does
- * (cross-core shape only).
+ * qbench.c - the queue peers' harness (liburcu wfcqueue, Concurrency Kit
+ * fifo/rings, a plain Vyukov MPSC queue) with hyphae's sched/mpsc.h queue
+ * added to both shapes: push+pop pairs in batches of 64 on one thread,
+ * and one producer (cpu1) to one consumer (cpu0) across cores.  hyphae's
+ * consumer takes the consumer lock once and calls mpsc_dequeue_locked()
+ * (a queue's owner does that); the "try_dequeue" line takes and drops the
+ * lock per pop (mpsc_try_dequeue), and "batch16" takes it per 16 pops,
+ * which is what sched_tick() does (cross-core shape only).
  *
  * Across cores the consumer's policy decides the figure, so two rows are
  * added there.  The peer's wfcqueue row calls __cds_wfcq_dequeue_blocking,
