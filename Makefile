@@ -123,6 +123,7 @@ help:
 	@echo "  iso          build $(BUILD)/hyphae.iso"
 	@echo "  debug        boot QEMU halted, waiting for gdb (see $(BUILD)/gdbinit)"
 	@echo "  bench        host benchmarks;  bench-compare: against tokio and C queues"
+	@echo "               (WORKERS=1,2,4 ROUNDS=5); bench-doc: that into docs/PERFORMANCE.md"
 	@echo "  kernel-bench the shell's bench in QEMU with -smp 1, 2 and 4, one table"
 	@echo "  soak         long stress runs;  fuzz: long libFuzzer run"
 	@echo "  smp-time     idle cost of QEMU -smp 4 and uptime vs the host clock (~20 s)"

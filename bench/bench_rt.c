@@ -1,7 +1,7 @@
 /*
  * bench_rt.c - the runtime on WORKERS host cores (pthreads; env WORKERS,
  * default 2) running hyphae's versions of the workloads of the tokio peer
- * (../shared/peers/tokio-bench/src/main.rs, itself tokio's
+ * (bench/peers/tokio/src/main.rs, after tokio's
  * benches/rt_multi_threaded.rs): spawn_many_local, spawn_many_remote_idle,
  * spawn_many_remote_busy1/2, yield_many, ping_pong, chained_spawn,
  * sleep_10k_x_1ms.  The main thread plays tokio's block_on: it spawns from
