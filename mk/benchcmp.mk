@@ -26,7 +26,7 @@ BENCHCMP_BINS	:= $(BUILD)/host/rel/bench/bench_rt \
 		   $(BUILD)/host/rel/bench/bench_timer \
 		   $(BUILD)/host/rel/bench/bench_mem \
 		   $(QBENCH) $(TOKIO_PEER)
-BENCHCMP_ARGS	= --rounds $(ROUNDS) --workers $(WORKERS) --build $(BUILD)
+BENCHCMP_ARGS	= --rounds $(ROUNDS) --workers $(WORKERS) --build $(BUILD) --prebuilt
 
 $(QBENCH): bench/qbench/qbench.c $(BUILD)/host/rel/libhyphae.a | $(DEPS_BENCH)
 	@mkdir -p $(@D)
