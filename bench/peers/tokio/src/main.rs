@@ -64,7 +64,10 @@ impl Harness {
             .and_then(|v| v.parse().ok())
             .filter(|&n| n > 0)
             .unwrap_or(2);
-        Harness { workers, only: std::env::var("ONLY").ok() }
+        Harness {
+            workers,
+            only: std::env::var("ONLY").ok(),
+        }
     }
 
     fn runtime(&self) -> Runtime {
@@ -105,7 +108,7 @@ fn stall() {
     }
 }
 
-/// Spawn NUM_SPAWN empty tasks from outside the runtime, then await them all.
+/// Spawn `n` empty tasks from outside the runtime, then await them all.
 fn spawn_and_join(rt: &Runtime, n: usize) {
     let handles: Vec<JoinHandle<()>> = (0..n).map(|_| rt.spawn(async {})).collect();
     rt.block_on(async {
@@ -139,7 +142,9 @@ fn spawn_many_local(h: &Harness, rt: &Runtime) {
 // spawn_many_remote_idle: NUM_SPAWN empty tasks spawned from outside the
 // runtime (its inject queue) onto idle workers, then all joined.
 fn spawn_many_remote_idle(h: &Harness, rt: &Runtime) {
-    h.measure("spawn_many_remote_idle", 200, || spawn_and_join(rt, NUM_SPAWN));
+    h.measure("spawn_many_remote_idle", 200, || {
+        spawn_and_join(rt, NUM_SPAWN)
+    });
 }
 
 // spawn_many_remote_busy1: the same while 2 x WORKERS busy tasks loop on
@@ -158,7 +163,9 @@ fn spawn_many_remote_busy1(h: &Harness, rt: &Runtime) {
             }
         });
     }
-    h.measure("spawn_many_remote_busy1", 50, || spawn_and_join(rt, NUM_SPAWN));
+    h.measure("spawn_many_remote_busy1", 50, || {
+        spawn_and_join(rt, NUM_SPAWN)
+    });
     running.store(false, Relaxed);
 }
 
@@ -185,7 +192,9 @@ fn spawn_many_remote_busy2(h: &Harness) {
         let running = running.clone();
         rt.spawn(async move { respawn_busy(running) });
     }
-    h.measure("spawn_many_remote_busy2", 50, || spawn_and_join(&rt, BUSY2_SPAWN));
+    h.measure("spawn_many_remote_busy2", 50, || {
+        spawn_and_join(&rt, BUSY2_SPAWN)
+    });
     running.store(false, Relaxed);
 }
 
@@ -268,8 +277,9 @@ fn chained_spawn(h: &Harness, rt: &Runtime) {
 fn sleep_10k(h: &Harness, rt: &Runtime) {
     h.measure("sleep_10k_x_1ms", 20, || {
         rt.block_on(async {
-            let sleepers: Vec<JoinHandle<()>> =
-                (0..NUM_SPAWN).map(|_| tokio::spawn(tokio::time::sleep(SLEEP))).collect();
+            let sleepers: Vec<JoinHandle<()>> = (0..NUM_SPAWN)
+                .map(|_| tokio::spawn(tokio::time::sleep(SLEEP)))
+                .collect();
             for s in sleepers {
                 s.await.unwrap();
             }
@@ -382,7 +392,10 @@ fn channel_1x100k(h: &Harness, rt: &Runtime) {
                 tx.send(i).await.unwrap();
             }
         });
-        assert_eq!(done_rx.recv().unwrap(), CHANNEL_ITEMS * (CHANNEL_ITEMS - 1) / 2);
+        assert_eq!(
+            done_rx.recv().unwrap(),
+            CHANNEL_ITEMS * (CHANNEL_ITEMS - 1) / 2
+        );
     });
 }
 
