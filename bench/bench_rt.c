@@ -1,8 +1,8 @@
 /*
  * bench_rt.c - the runtime on WORKERS host cores (pthreads; env WORKERS,
  * default 2) running hyphae's versions of the workloads of the tokio peer
- * (tokio's benches/rt_multi_threaded.rs, which `make bench-compare` runs
- * against these): spawn_many_local, spawn_many_remote_idle,
+ * (bench/peers/tokio/src/main.rs, after tokio's
+ * benches/rt_multi_threaded.rs): spawn_many_local, spawn_many_remote_idle,
  * spawn_many_remote_busy1/2, yield_many, ping_pong, chained_spawn,
  * sleep_10k_x_1ms.  The main thread plays tokio's block_on: it spawns from
  * outside the runtime (into the injector) and waits on a futex parker that

@@ -1,33 +1,47 @@
 /*
- * qbench.c - the queue peers' harness (liburcu wfcqueue, Concurrency Kit
- * fifo/rings, a plain Vyukov MPSC queue) with hyphae's sched/mpsc.h queue
- * added to both shapes: push+pop pairs in batches of 64 on one thread,
- * and one producer (cpu1) to one consumer (cpu0) across cores.  hyphae's
- * consumer takes the consumer lock once and calls mpsc_dequeue_locked()
- * (a queue's owner does that); the "try_dequeue" line takes and drops the
- * lock per pop (mpsc_try_dequeue), and "batch16" takes it per 16 pops,
- * which is what sched_tick() does (cross-core shape only).
+ * qbench.c - hyphae's MPSC queue (sched/mpsc.h) against the C queues a
+ * systems programmer would pick instead, all in one process so that every
+ * queue sees the same machine state: liburcu's wfcqueue, Concurrency Kit's
+ * fifo and rings, and a plain Vyukov intrusive MPSC queue as the textbook
+ * reference.  It first prints the machine's floor: uncontended xchg,
+ * cmpxchg and xadd, a cross-core cache-line round trip, a contended xadd.
  *
- * Across cores the consumer's policy decides the figure, so two rows are
- * added there.  The peer's wfcqueue row calls __cds_wfcq_dequeue_blocking,
- * which waits out a producer's half-done enqueue: 9 pauses, then poll()
- * for 10 ms (liburcu's WFCQ_ADAPT_ATTEMPTS and WFCQ_WAIT).  Every other
- * row returns and is polled again after one pause.  "urcu cds_wfcq
- * nonblocking" is wfcqueue polled like the others
+ * Two shapes, each run twice (bench/compare keeps the better pass):
+ * push+pop pairs on one thread, in batches of 64 (push 64, pop 64), so
+ * every dequeue finds an item; and one producer pinned to cpu1 feeding one
+ * consumer on cpu0, 10^6 distinct nodes.  The first measures the
+ * instructions of a push and a pop, the second the cache-line traffic
+ * between an enqueuer and the dequeuer, which is what a scheduler's run
+ * queue pays when another core wakes a task into it.  Results and their
+ * reading: the queue section of docs/PERFORMANCE.md.
+ *
+ * hyphae's consumer takes the consumer lock once and calls
+ * mpsc_dequeue_locked() (a queue's owner does that); the "try_dequeue" row
+ * takes and drops the lock per pop (mpsc_try_dequeue), and "batch16" takes
+ * it per 16 pops, which is what sched_tick() does (cross-core only).
+ *
+ * Across cores the consumer's policy decides the figure.  The "urcu
+ * cds_wfcq" row calls __cds_wfcq_dequeue_blocking, which waits out a
+ * producer's half-done enqueue: 9 pauses, then poll() for 10 ms (liburcu's
+ * WFCQ_ADAPT_ATTEMPTS and WFCQ_WAIT).  Every other row returns and is
+ * polled again after one pause.  So two rows compare like with like: "urcu
+ * cds_wfcq nonblocking" is wfcqueue polled like the others
  * (__cds_wfcq_dequeue_nonblocking), and "hyphae mpsc waiting" is hyphae's
  * lock-held dequeue with wfcqueue's wait on MPSC_INCONSISTENT (the same
  * two cases: a link not yet written behind the stub or behind the last
  * node).  The poll() below counts the sleeps of both; each cross-core line
- * reports them.  mpsc_enqueue() and the common case of
- * mpsc_dequeue_locked() are inline in sched/mpsc.h, the rest comes from
- * libhyphae.a.  The cross-core shape starts every run with hyphae's nodes
- * unlinked (next NULL), as it does wfcqueue's (cds_wfcq_node_init):
- * otherwise a run would inherit the links of the previous one.  So every
- * enqueue there skips its NULL store, the best case; in the scheduler a
- * node that left a queue through the inline dequeue still has a stale
- * link, and the store happens.  Built by mk/benchcmp.mk; lines are parsed
- * by bench/compare.  The peer's code below is unchanged apart from the
- * hyphae cases.
+ * reports them.
+ *
+ * mpsc_enqueue() and the common case of mpsc_dequeue_locked() are inline
+ * in sched/mpsc.h, the rest comes from libhyphae.a.  The cross-core shape
+ * starts every run with hyphae's nodes unlinked (next NULL), as it does
+ * wfcqueue's (cds_wfcq_node_init): otherwise a run would inherit the links
+ * of the previous one.  So every enqueue there skips its NULL store, the
+ * best case; in the scheduler a node that left a queue through the inline
+ * dequeue still has a stale link, and the store happens.
+ *
+ * Built by mk/benchcmp.mk (needs liburcu-dev and libck-dev: tools/deps
+ * bench); its lines are parsed by bench/compare.  `make qbench` runs it.
  */
 #define _GNU_SOURCE
 #include <pthread.h>
