@@ -9,15 +9,18 @@
  * the next lap).  Senders claim p by CAS on `tail` (which also carries the
  * CLOSED bit: a CAS fails once it is set); the receiver owns `head`.
  *
- * Wakeups (store-buffering pairs, all four accesses seq_cst so at least
- * one side sees the other):
- *   receiver: rx_waiting = true    ; load slot seq        (recv)
- *   sender:   store slot seq (p+1) ; load rx_waiting      (publish)
- * and
- *   sender:   tx_waiting += 1      ; load slot seq        (send's retry)
- *   receiver: store slot seq (p+c) ; load tx_waiting      (receive)
- * Lock order: tx_lock, then rx_lock is never held with it; wakers are
- * woken after the unlock.
+ * Wakeups are store-buffering pairs: each side writes, then reads what
+ * the other writes, with seq_cst accesses (or a seq_cst fence) between,
+ * so at least one side sees the other:
+ *   receiver: rx_waiting = true (sc) ; load tail (sc)        (recv parks)
+ *   sender:   CAS tail (sc)          ; load rx_waiting (sc)  (claim)
+ * A receiver that sees a claim not yet published does not sleep: it
+ * yields and looks again (the claimer may have missed its flag).  And
+ *   sender:   tx_waiting += 1 (sc)   ; load slot seq (sc)    (send retry)
+ *   receiver: free slot (release) ; fence (sc) ; load tx_waiting (receive)
+ * Each costs the fast paths one locked instruction: the claim's CAS, the
+ * receive's fence.  Locks: tx_lock and rx_lock are never held together;
+ * wakers are woken after the unlock.
  */
 #include <string.h>
 
@@ -71,8 +74,20 @@ void channel_sender_init(struct channel_sender *w)
 
 /* ---- the ring ------------------------------------------------------------ */
 
-/* Claim, fill and publish a slot: 0, -EAGAIN (full), -EPIPE (closed). */
-static int push(struct channel *ch, const void *item)
+/* Copy an item; the common 8-byte item without a call. */
+static inline void copy_item(const struct channel *ch, void *dst, const void *src)
+{
+	if (ch->item_size == sizeof(uint64_t))
+		memcpy(dst, src, sizeof(uint64_t));
+	else
+		memcpy(dst, src, ch->item_size);
+}
+
+/*
+ * Claim, fill and publish a slot: 0, -EAGAIN (full), -EPIPE (closed).  On
+ * 0, *notify says the receiver had parked (wake it: notify_rx()).
+ */
+static int push(struct channel *ch, const void *item, bool *notify)
 {
 	uint64_t t = atomic_load_explicit(&ch->tail, memory_order_relaxed);
 	uint64_t pos;
@@ -85,15 +100,15 @@ static int push(struct channel *ch, const void *item)
 			return -EPIPE;
 		pos = t >> 1;
 		s = slot_at(ch, pos);
-		/* seq_cst (acquire at least): pairs with the receiver's store
-		 * freeing the slot, so its read of the old item is done; and
-		 * the send retry's half of the tx_waiting pair. */
+		/* seq_cst (acquire at least): pairs with pop()'s release
+		 * store freeing the slot, so its read of the old item is
+		 * done; seq_cst for the tx_waiting pair (file comment). */
 		diff = (int64_t)(atomic_load_explicit(&s->seq, memory_order_seq_cst) - pos);
 		if (diff == 0) {
-			/* relaxed: the claim orders nothing; the publish
-			 * below releases the item. */
+			/* seq_cst: the claim is the sender's half of the
+			 * rx_waiting pair; the item is published below. */
 			if (atomic_compare_exchange_weak_explicit(&ch->tail, &t, t + 2,
-					memory_order_relaxed, memory_order_relaxed))
+					memory_order_seq_cst, memory_order_relaxed))
 				break;
 		} else if (diff < 0) {
 			return -EAGAIN;		/* holds the item of pos - cap */
@@ -101,25 +116,20 @@ static int push(struct channel *ch, const void *item)
 			t = atomic_load_explicit(&ch->tail, memory_order_relaxed);
 		}
 	}
-	memcpy(s->item, item, ch->item_size);
-	/* seq_cst (release at least): publishes the item; pairs with the
-	 * receiver's load in pop(); and the publish half of rx_waiting's
-	 * pair with notify_rx(). */
-	atomic_store_explicit(&s->seq, pos + 1, memory_order_seq_cst);
+	/* seq_cst: after the claim; see the rx_waiting pair. */
+	*notify = atomic_load_explicit(&ch->rx_waiting, memory_order_seq_cst);
+	copy_item(ch, s->item, item);
+	/* release: publishes the item; pairs with the acquire in pop(). */
+	atomic_store_explicit(&s->seq, pos + 1, memory_order_release);
 	return 0;
 }
 
-/* After a publish: wake the receiver if it parked. */
+/* After a publish that saw the receiver parked: wake it. */
 static void notify_rx(struct channel *ch)
 {
-	struct waker w;
-	unsigned long flags;
+	unsigned long flags = spin_lock_irqsave(&ch->rx_lock);
+	struct waker w = sync_take_waker(&ch->rx_waker);
 
-	/* seq_cst: see the pairs in the file comment. */
-	if (!atomic_load_explicit(&ch->rx_waiting, memory_order_seq_cst))
-		return;
-	flags = spin_lock_irqsave(&ch->rx_lock);
-	w = sync_take_waker(&ch->rx_waker);
 	atomic_store_explicit(&ch->rx_waiting, false, memory_order_relaxed);
 	spin_unlock_irqrestore(&ch->rx_lock, flags);
 	waker_wake(&w);
@@ -150,42 +160,56 @@ static void wake_sender(struct channel *ch)
 	waker_wake(&wk);
 }
 
-/* The receiver: 0, -EAGAIN (nothing published at head), -EPIPE. */
-static int pop(struct channel *ch, void *out)
+enum pop_result {
+	POP_OK,
+	POP_EMPTY,	/* nothing claimed past head */
+	POP_INFLIGHT,	/* a sender claimed head's slot, not yet published */
+	POP_CLOSED,	/* closed, and everything claimed was received */
+};
+
+/* The receiver takes the item at head. */
+static enum pop_result pop(struct channel *ch, void *out)
 {
 	uint64_t pos = ch->head;
 	struct slot *s = slot_at(ch, pos);
 	uint64_t t;
 
-	/* seq_cst (acquire at least): pairs with push()'s publish; and the
-	 * receiver's half of the rx_waiting pair in channel_recv(). */
-	if (atomic_load_explicit(&s->seq, memory_order_seq_cst) == pos + 1) {
-		memcpy(out, s->item, ch->item_size);
-		/* seq_cst (release at least): the read above is done before
-		 * a sender refills the slot; and the receive half of the
-		 * tx_waiting pair. */
+	/* acquire: pairs with push()'s release publish. */
+	if (atomic_load_explicit(&s->seq, memory_order_acquire) == pos + 1) {
+		copy_item(ch, out, s->item);
+		/* release: the read above is done before a sender refills
+		 * the slot; pairs with the acquire load in push(). */
 		atomic_store_explicit(&s->seq, pos + ch->mask + 1,
-				      memory_order_seq_cst);
+				      memory_order_release);
 		ch->head = pos + 1;
-		if (atomic_load_explicit(&ch->tx_waiting, memory_order_seq_cst))
+		/* seq_cst fence: the receive's half of the tx_waiting pair
+		 * (a sender announced itself, or sees this slot free). */
+		atomic_thread_fence(memory_order_seq_cst);
+		if (atomic_load_explicit(&ch->tx_waiting, memory_order_relaxed))
 			wake_sender(ch);
-		return 0;
+		return POP_OK;
 	}
-	/* acquire: pairs with channel_close()'s RMW; a tail past head means
-	 * a claimed slot whose publish will wake us. */
-	t = atomic_load_explicit(&ch->tail, memory_order_acquire);
-	if ((t & TAIL_CLOSED) && (t >> 1) == pos)
-		return -EPIPE;
-	return -EAGAIN;
+	/* seq_cst: the receiver's load in the rx_waiting pair; acquire
+	 * for close()'s RMW. */
+	t = atomic_load_explicit(&ch->tail, memory_order_seq_cst);
+	if ((t >> 1) != pos)
+		return POP_INFLIGHT;
+	return (t & TAIL_CLOSED) ? POP_CLOSED : POP_EMPTY;
+}
+
+static int pop_errno(enum pop_result r)
+{
+	return r == POP_OK ? 0 : r == POP_CLOSED ? -EPIPE : -EAGAIN;
 }
 
 /* ---- senders ------------------------------------------------------------- */
 
 int channel_try_send(struct channel *ch, const void *item)
 {
-	int r = push(ch, item);
+	bool notify = false;
+	int r = push(ch, item, &notify);
 
-	if (r == 0)
+	if (notify)
 		notify_rx(ch);
 	return r;
 }
@@ -241,6 +265,7 @@ enum poll channel_send(struct channel *ch, struct channel_sender *w,
 		       const void *item, struct context *cx, int *result)
 {
 	struct waker old = WAKER_NONE;
+	bool notify = false;
 	unsigned long flags;
 	int st = sender_state(w), r;
 
@@ -253,11 +278,11 @@ enum poll channel_send(struct channel *ch, struct channel_sender *w,
 	if (st == CHAN_SENDER_WOKEN ||
 	    (st == CHAN_SENDER_IDLE &&
 	     atomic_load_explicit(&ch->tx_waiting, memory_order_relaxed) == 0)) {
-		r = push(ch, item);
+		r = push(ch, item, &notify);
 		if (r != -EAGAIN) {
 			atomic_store_explicit(&w->state, CHAN_SENDER_IDLE,
 					      memory_order_relaxed);
-			if (r == 0)
+			if (notify)
 				notify_rx(ch);
 			*result = r;
 			return POLL_READY;
@@ -283,7 +308,7 @@ enum poll channel_send(struct channel *ch, struct channel_sender *w,
 	atomic_store_explicit(&w->state, CHAN_SENDER_WAITING, memory_order_relaxed);
 	/* Room may have come (or close) between the failed push and the
 	 * announce above: look again. */
-	r = push(ch, item);
+	r = push(ch, item, &notify);
 	if (r == -EAGAIN) {
 		spin_unlock_irqrestore(&ch->tx_lock, flags);
 		return POLL_PENDING;
@@ -293,7 +318,7 @@ enum poll channel_send(struct channel *ch, struct channel_sender *w,
 	atomic_store_explicit(&w->state, CHAN_SENDER_IDLE, memory_order_relaxed);
 	spin_unlock_irqrestore(&ch->tx_lock, flags);
 	waker_drop(&old);
-	if (r == 0)
+	if (notify)
 		notify_rx(ch);
 	*result = r;
 	return POLL_READY;
@@ -325,7 +350,7 @@ void channel_sender_drop(struct channel *ch, struct channel_sender *w)
 
 int channel_try_recv(struct channel *ch, void *out)
 {
-	return pop(ch, out);
+	return pop_errno(pop(ch, out));
 }
 
 static void rx_unregister(struct channel *ch)
@@ -343,23 +368,30 @@ enum poll channel_recv(struct channel *ch, struct context *cx, void *out,
 {
 	struct waker old;
 	unsigned long flags;
-	int r = pop(ch, out);
+	enum pop_result r = pop(ch, out);
 
-	if (r != -EAGAIN) {
-		*result = r;
+	if (r == POP_OK || r == POP_CLOSED) {
+		*result = pop_errno(r);
 		return POLL_READY;
 	}
 	flags = spin_lock_irqsave(&ch->rx_lock);
 	old = sync_register_waker(&ch->rx_waker, cx);
-	/* seq_cst: the announce half of the rx_waiting pair. */
+	/* seq_cst: the receiver's store in the rx_waiting pair: a claim
+	 * after pop()'s load of tail below sees it. */
 	atomic_store_explicit(&ch->rx_waiting, true, memory_order_seq_cst);
 	spin_unlock_irqrestore(&ch->rx_lock, flags);
 	waker_drop(&old);
 	r = pop(ch, out);
-	if (r == -EAGAIN)
+	if (r == POP_EMPTY)
 		return POLL_PENDING;
+	if (r == POP_INFLIGHT) {
+		/* Its sender may have claimed before our store and not seen
+		 * it: poll again soon rather than sleep. */
+		context_yield(cx);
+		return POLL_PENDING;
+	}
 	rx_unregister(ch);
-	*result = r;
+	*result = pop_errno(r);
 	return POLL_READY;
 }
 
