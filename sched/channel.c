@@ -306,9 +306,12 @@ enum poll channel_send(struct channel *ch, struct channel_sender *w,
 	sender_link(ch, w, st == CHAN_SENDER_WOKEN);
 	w->waker = waker_clone(cx->waker);
 	atomic_store_explicit(&w->state, CHAN_SENDER_WAITING, memory_order_relaxed);
-	/* Room may have come (or close) between the failed push and the
-	 * announce above: look again. */
-	r = push(ch, item, &notify);
+	/*
+	 * At the head, room may have come (or close) between the failed
+	 * push and the announce above: look again.  Behind others, wait:
+	 * each receive wakes the head, so our turn comes after theirs.
+	 */
+	r = ch->tx_head == w ? push(ch, item, &notify) : -EAGAIN;
 	if (r == -EAGAIN) {
 		spin_unlock_irqrestore(&ch->tx_lock, flags);
 		return POLL_PENDING;
