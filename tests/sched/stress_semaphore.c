@@ -120,7 +120,7 @@ static void spawn_all(struct join_handle *jh, bool until_closed)
 int main(void)
 {
 	struct join_handle *jh;
-	uint32_t rng = 31;
+	uint32_t rng = 2654435761u * 31;
 	pthread_t irq_th;
 
 	n_tasks = BASE_TASKS;
@@ -159,8 +159,14 @@ int main(void)
 	/* Close while they wait: every task ends with -EPIPE. */
 	atomic_store(&done, 0);
 	spawn_all(jh, true);
-	while (atomic_load(&done) == 0 && semaphore_waiters(&sem) < n_tasks / 2)
-		sched_yield();
+	{
+		time_t end = time(NULL) + sc_limit();
+
+		while (atomic_load(&done) == 0 && semaphore_waiters(&sem) < n_tasks / 2) {
+			STRESS_CHECK(time(NULL) < end, "tasks never queued");
+			sched_yield();
+		}
+	}
 	semaphore_close(&sem);
 	sc_wait(&done, (long)n_tasks, "tasks after close");
 	sc_stop_all();
