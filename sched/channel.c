@@ -445,3 +445,46 @@ bool channel_is_closed(const struct channel *ch)
 	return atomic_load_explicit(&((struct channel *)ch)->tail,
 				    memory_order_relaxed) & TAIL_CLOSED;
 }
+
+void channel_check(struct channel *ch)
+{
+	uint64_t t = atomic_load_explicit(&ch->tail, memory_order_acquire) >> 1;
+	uint64_t cap = ch->mask + 1;
+	struct channel_sender *prev = NULL;
+	unsigned long flags;
+	size_t n = 0;
+
+	if (t < ch->head || t - ch->head > cap)
+		panic("channel_check: head %llu, tail %llu, capacity %llu",
+		      (unsigned long long)ch->head, (unsigned long long)t,
+		      (unsigned long long)cap);
+	for (uint64_t p = ch->head; p < ch->head + cap; p++) {
+		uint64_t seq = atomic_load_explicit(&slot_at(ch, p)->seq,
+						    memory_order_acquire);
+
+		if (p < t ? seq != p + 1 && seq != p : seq != p)
+			panic("channel_check: position %llu (tail %llu): sequence %llu",
+			      (unsigned long long)p, (unsigned long long)t,
+			      (unsigned long long)seq);
+	}
+	flags = spin_lock_irqsave(&ch->tx_lock);
+	for (struct channel_sender *w = ch->tx_head; w; prev = w, w = w->next, n++) {
+		if (w->prev != prev)
+			panic("channel_check: sender %p: prev link broken", (void *)w);
+		if (atomic_load_explicit(&w->state, memory_order_relaxed) !=
+		    CHAN_SENDER_WAITING)
+			panic("channel_check: queued sender %p not WAITING", (void *)w);
+	}
+	if (ch->tx_tail != prev ||
+	    n != atomic_load_explicit(&ch->tx_waiting, memory_order_relaxed))
+		panic("channel_check: %zu senders queued, tx_waiting %zu", n,
+		      atomic_load_explicit(&ch->tx_waiting, memory_order_relaxed));
+	spin_unlock_irqrestore(&ch->tx_lock, flags);
+	flags = spin_lock_irqsave(&ch->rx_lock);
+	if (atomic_load_explicit(&ch->rx_waiting, memory_order_relaxed) !=
+	    waker_is_some(&ch->rx_waker))
+		panic("channel_check: rx_waiting %d with waker %d",
+		      atomic_load_explicit(&ch->rx_waiting, memory_order_relaxed),
+		      waker_is_some(&ch->rx_waker));
+	spin_unlock_irqrestore(&ch->rx_lock, flags);
+}

@@ -143,6 +143,17 @@ void channel_recv_drop(struct channel *ch);
 void channel_close(struct channel *ch);
 bool channel_is_closed(const struct channel *ch);
 
+/*
+ * Verify every invariant, O(capacity + waiting senders): head <= tail <=
+ * head + capacity; each position from head to tail published (or claimed
+ * and not yet), every other slot free for its next position; the sender
+ * list's links, states and count; the receiver's flag and waker agree.
+ * Panics naming the first broken one.  The receiver's context, with no
+ * send in progress (tests).
+ */
+void channel_check(struct channel *ch);
+
+/* Items it holds at most.  Any context. */
 static inline size_t channel_capacity(const struct channel *ch)
 {
 	return (size_t)ch->mask + 1;

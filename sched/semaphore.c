@@ -407,3 +407,44 @@ size_t semaphore_waiters(struct semaphore *s)
 	spin_unlock_irqrestore(&s->lock, flags);
 	return n;
 }
+
+void semaphore_check(struct semaphore *s)
+{
+	unsigned long flags = spin_lock_irqsave(&s->lock);
+	uint64_t st = atomic_load_explicit(&s->state, memory_order_relaxed);
+	struct semaphore_waiter *prev = NULL;
+	uint64_t partial = 0;
+
+	if (!!(st & ST_WAITERS) != (s->head != NULL))
+		panic("semaphore_check: WAITERS %d with head %p",
+		      !!(st & ST_WAITERS), (void *)s->head);
+	if ((st & ST_WAITERS) && !(st & ST_CLOSED) && st_permits(st) != 0)
+		panic("semaphore_check: %llu permits available while waiters queue",
+		      (unsigned long long)st_permits(st));
+	for (struct semaphore_waiter *w = s->head; w; prev = w, w = w->next) {
+		if (w->prev != prev)
+			panic("semaphore_check: waiter %p: prev link broken", (void *)w);
+		if (atomic_load_explicit(&w->state, memory_order_relaxed) !=
+		    SEM_WAITER_WAITING)
+			panic("semaphore_check: queued waiter %p not WAITING", (void *)w);
+		if (w->needed == 0 || w->needed > w->want)
+			panic("semaphore_check: waiter %p needs %llu of %llu", (void *)w,
+			      (unsigned long long)w->needed,
+			      (unsigned long long)w->want);
+		if (w != s->head && w->needed != w->want)
+			panic("semaphore_check: waiter %p behind the head holds permits",
+			      (void *)w);
+		partial += w->want - w->needed;
+	}
+	if (s->tail != prev)
+		panic("semaphore_check: tail %p, last waiter %p", (void *)s->tail,
+		      (void *)prev);
+	if (partial != s->assigned)
+		panic("semaphore_check: assigned %llu, waiters hold %llu",
+		      (unsigned long long)s->assigned, (unsigned long long)partial);
+	if (st_permits(st) + s->assigned > s->max)
+		panic("semaphore_check: %llu available + %llu assigned > %llu",
+		      (unsigned long long)st_permits(st),
+		      (unsigned long long)s->assigned, (unsigned long long)s->max);
+	spin_unlock_irqrestore(&s->lock, flags);
+}

@@ -132,4 +132,13 @@ uint64_t semaphore_available(const struct semaphore *s);
 /* Waiters queued now (under the lock).  Any context; for tests, dumps. */
 size_t semaphore_waiters(struct semaphore *s);
 
+/*
+ * Verify every invariant under the lock, O(waiters): WAITERS set exactly
+ * while the queue is non-empty, no permit available while anyone waits
+ * (unless closed), only the head holds part of its request and `assigned`
+ * is that part, links and waiter states consistent, available + assigned
+ * <= total.  Panics naming the first broken one.  Any context; tests.
+ */
+void semaphore_check(struct semaphore *s);
+
 #endif /* HYPHAE_SCHED_SEMAPHORE_H */

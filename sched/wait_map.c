@@ -241,3 +241,34 @@ size_t wait_map_waiters(struct wait_map *m)
 	spin_unlock_irqrestore(&m->lock, flags);
 	return n;
 }
+
+void wait_map_check(struct wait_map *m)
+{
+	unsigned long flags = spin_lock_irqsave(&m->lock);
+	size_t n = 0;
+
+	for (unsigned i = 0; i < WAIT_MAP_BUCKETS; i++) {
+		struct wait_map_entry **link = &m->buckets[i];
+
+		for (struct wait_map_entry *e = *link; e; link = &e->next, e = e->next) {
+			if (e->pprev != link)
+				panic("wait_map_check: entry %p: pprev link broken",
+				      (void *)e);
+			if (bucket(m, e->key) != &m->buckets[i])
+				panic("wait_map_check: key %llu in chain %u",
+				      (unsigned long long)e->key, i);
+			if (atomic_load_explicit(&e->state, memory_order_relaxed) !=
+			    WAIT_MAP_WAITING)
+				panic("wait_map_check: entry %p in the map not WAITING",
+				      (void *)e);
+			for (struct wait_map_entry *o = e->next; o; o = o->next)
+				if (o->key == e->key)
+					panic("wait_map_check: key %llu twice",
+					      (unsigned long long)e->key);
+			n++;
+		}
+	}
+	if (n != m->waiters)
+		panic("wait_map_check: %zu entries, count %zu", n, m->waiters);
+	spin_unlock_irqrestore(&m->lock, flags);
+}

@@ -116,4 +116,12 @@ bool wait_map_entry_drop(struct wait_map *m, struct wait_map_entry *e);
 /* Entries in the map now.  Any context; for tests and dumps. */
 size_t wait_map_waiters(struct wait_map *m);
 
+/*
+ * Verify every invariant under the lock, O(waiters): each entry WAITING,
+ * in the chain its key hashes to, with consistent links, keys unique, the
+ * count right.  Panics naming the first broken one.
+ * Any context; tests.
+ */
+void wait_map_check(struct wait_map *m);
+
 #endif /* HYPHAE_SCHED_WAIT_MAP_H */

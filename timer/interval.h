@@ -54,10 +54,11 @@ void interval_init_at(struct interval *iv, struct timer *t, ticks_t start,
  */
 enum poll interval_tick(struct interval *iv, struct context *cx, ticks_t *tick);
 
-/* The next tick is one period from now (any pending one is dropped). */
+/* The next tick is one period from now (any pending one is dropped).
+ * Owner only. */
 void interval_reset(struct interval *iv);
 
-/* The deadline of the next tick. */
+/* The deadline of the next tick.  Owner only. */
 static inline ticks_t interval_next(const struct interval *iv)
 {
 	return sleep_deadline(&iv->sleep);

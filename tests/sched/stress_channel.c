@@ -201,6 +201,7 @@ static void round_run(bool receiver_closes)
 	for (unsigned i = 0; i < PRODUCERS; i++)
 		join_drop(&jh[i]);
 	join_drop(&rh);
+	channel_check(&ch);
 	STRESS_CHECK(atomic_load(&bad) == 0, "%ld items out of order, torn or "
 		     "duplicated", atomic_load(&bad));
 	for (unsigned p = 0; p <= PRODUCERS; p++) {

@@ -227,6 +227,7 @@ int main(void)
 		     "counter %llu, rounds %ld + %ld",
 		     (unsigned long long)counter, atomic_load(&total_rounds),
 		     atomic_load(&irq_rounds));
+	semaphore_check(&mtx.sem);
 	STRESS_CHECK(!mutex_is_locked(&mtx) && semaphore_waiters(&mtx.sem) == 0,
 		     "mutex not free at the end");
 	printf("stress_mutex: %lu tasks x %lu rounds: %llu increments (%ld by "

@@ -175,6 +175,7 @@ int main(void)
 	STRESS_CHECK(atomic_load(&closed_seen) == (long)n_tasks,
 		     "%ld of %lu tasks saw the close", atomic_load(&closed_seen), n_tasks);
 	STRESS_CHECK(atomic_load(&over) == 0, "over the limit after close");
+	semaphore_check(&sem);
 	STRESS_CHECK(semaphore_available(&sem) == PERMITS && semaphore_waiters(&sem) == 0,
 		     "%llu permits available after close",
 		     (unsigned long long)semaphore_available(&sem));

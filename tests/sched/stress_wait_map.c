@@ -184,6 +184,7 @@ int main(void)
 		     atomic_load(&dropped_value));
 	STRESS_CHECK(atomic_load(&idlers_closed) == IDLERS, "%ld idle waiters "
 		     "saw the close", atomic_load(&idlers_closed));
+	wait_map_check(&map);
 	STRESS_CHECK(wait_map_waiters(&map) == 0, "map not empty");
 	printf("stress_wait_map: %ld values delivered (%ld to cancelled waiters)\n",
 	       atomic_load(&wakes_ok), atomic_load(&dropped_value));

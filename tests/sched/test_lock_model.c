@@ -98,6 +98,7 @@ static void check_waiters(struct semaphore *s)
 {
 	struct semaphore_waiter *w = s->head;
 
+	semaphore_check(s);
 	for (int i = 0; i < NW; i++) {
 		assert_int_equal(atomic_load(&tw[i].sw.state), mw[i].st);
 		assert_int_equal(tw[i].cw.woken, mw[i].woken);

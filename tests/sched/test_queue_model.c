@@ -206,6 +206,7 @@ static void map_step(struct wait_map *m)
 	}
 	for (unsigned x = 0; x < NKEYS; x++)
 		n += m_owner[x] >= 0;
+	wait_map_check(m);
 	assert_int_equal(wait_map_waiters(m), n);
 	assert_int_equal(wait_map_is_closed(m), m_closed);
 }
@@ -419,6 +420,7 @@ static void chan_step(struct channel *ch)
 		assert_int_equal(tw[j].cw.woken, ms[j].woken);
 		assert_int_equal(tw[j].cw.refs, ms[j].st == CHAN_SENDER_WAITING);
 	}
+	channel_check(ch);
 	assert_int_equal(atomic_load(&ch->tx_waiting), m_txq_len);
 	{
 		struct channel_sender *w = ch->tx_head;
