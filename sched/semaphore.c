@@ -279,6 +279,9 @@ enum poll semaphore_acquire(struct semaphore *s, struct semaphore_waiter *w,
 			return POLL_READY;
 		}
 		got = MIN(st_permits(cur), k);
+		/* Queued behind others: nothing to take, WAITERS already set. */
+		if (got == 0 && (cur & ST_WAITERS))
+			break;
 		next = got == k ? cur - (k << ST_SHIFT) :
 		       (cur & ST_FLAGS) | ST_WAITERS;
 		/* acquire: as in try_acquire(), for the permits taken. */
