@@ -626,3 +626,44 @@ KTEST(sync_interval_keeps_its_schedule)
 	log_info("kt_sync: interval: %u ticks over %llu periods", KS_TICKS,
 		 (unsigned long long)((ks_ticks[KS_TICKS - 1] - ks_ticks[0]) / period));
 }
+
+/* ---- bad input -------------------------------------------------------------------------- */
+
+/* A contract violation panics and changes nothing; expected failures are
+ * errors with nothing lost. */
+KTEST(sync_unlock_of_an_unlocked_mutex_panics)
+{
+	static struct mutex m = MUTEX_INIT;
+
+	KT_ASSERT(mutex_try_lock(&m));
+	mutex_unlock(&m);
+	ktest_expect_panic("mutex_unlock: mutex");
+	mutex_unlock(&m);
+}
+
+KTEST(sync_bad_input_is_refused_and_loses_nothing)
+{
+	static struct semaphore s = SEMAPHORE_INIT(2);
+	static struct wait_map map = WAIT_MAP_INIT;
+	static struct wait_map_entry e = WAIT_MAP_ENTRY_INIT;
+	struct ks_item it = { 7, 0, 0 }, out;
+	uint64_t v = 0;
+	int r = 1;
+
+	KT_ASSERT_EQ(semaphore_release(&s, 1), -EOVERFLOW);
+	KT_ASSERT_EQ(semaphore_available(&s), 2);
+	KT_ASSERT_EQ(channel_init(&ks_ch, ks_ch_buf, sizeof(ks_ch_buf),
+				  sizeof(struct ks_item), KS_CAP), 0);
+	KT_ASSERT_EQ(channel_try_send(&ks_ch, &it), 0);
+	channel_close(&ks_ch);
+	KT_ASSERT_EQ(channel_try_send(&ks_ch, &it), -EPIPE);
+	KT_ASSERT_EQ(channel_try_recv(&ks_ch, &out), 0);
+	KT_ASSERT_EQ(channel_try_recv(&ks_ch, &out), -EPIPE);
+	KT_ASSERT_EQ(wait_map_subscribe(&map, &e, 42), 0);
+	KT_ASSERT_EQ(wait_map_wake(&map, 42, 420), 0);
+	KT_ASSERT_EQ(wait_map_wake(&map, 42, 421), -ENOENT);
+	KT_ASSERT_EQ(wait_map_wait(&map, &e, 42, &(struct context){ NULL }, &v, &r),
+		     POLL_READY);
+	KT_ASSERT_EQ(r, 0);
+	KT_ASSERT_EQ(v, 420);
+}
