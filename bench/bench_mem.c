@@ -27,7 +27,13 @@
 #include "arch.h"
 #include "kmalloc.h"
 #include "rt/rt.h"
+#include "sched/channel.h"
+#include "sched/mutex.h"
+#include "sched/rwlock.h"
+#include "sched/semaphore.h"
 #include "sched/task.h"
+#include "sched/wait_map.h"
+#include "timer/interval.h"
 #include "timer/sleep.h"
 #include "tests/support/rt_harness.h"
 
@@ -125,6 +131,16 @@ int main(int argc, char **argv)
 	print_bytes("rt_slots_array", sizeof(((struct runtime *)0)->slots));
 	print_bytes("runtime", sizeof(struct runtime));
 	print_bytes("scheduler", sizeof(struct scheduler));
+	print_bytes("semaphore", sizeof(struct semaphore));
+	print_bytes("semaphore_waiter", sizeof(struct semaphore_waiter));
+	print_bytes("mutex", sizeof(struct mutex));
+	print_bytes("rwlock", sizeof(struct rwlock));
+	print_bytes("wait_map", sizeof(struct wait_map));
+	print_bytes("wait_map_entry", sizeof(struct wait_map_entry));
+	print_bytes("channel", sizeof(struct channel));
+	print_bytes("channel_sender", sizeof(struct channel_sender));
+	print_bytes("channel_slot_u64", CHANNEL_SLOT_SIZE(sizeof(uint64_t)));
+	print_bytes("interval", sizeof(struct interval));
 
 	h_start(&h, nworkers);
 	rt = h.rt;

@@ -4,9 +4,10 @@
  * (bench/peers/tokio/src/main.rs, after tokio's
  * benches/rt_multi_threaded.rs): spawn_many_local, spawn_many_remote_idle,
  * spawn_many_remote_busy1/2, yield_many, ping_pong, chained_spawn,
- * sleep_10k_x_1ms.  The main thread plays tokio's block_on: it spawns from
- * outside the runtime (into the injector) and waits on a futex parker that
- * is also a waker, so it can join_poll() like an async block.
+ * sleep_10k_x_1ms, and the tokio::sync workloads of rt_sync.c.  The main
+ * thread plays tokio's block_on: it spawns from outside the runtime (into
+ * the injector) and waits on a futex parker that is also a waker, so it
+ * can join_poll() like an async block.
  *
  * Each workload runs 3 warm-up iterations, then ITERS timed ones (tokio's
  * counts, scaled by env BENCH_RT_SCALE; fewer, but at least MIN_ITERS, once
@@ -39,6 +40,7 @@
 #include "sched/task.h"
 #include "timer/sleep.h"
 #include "tests/support/rt_harness.h"
+#include "bench/bench_rt.h"
 
 #define DEFAULT_WORKERS		2
 #define WARMUP_ITERS		3
@@ -130,7 +132,7 @@ static const struct waker_vtable parker_vt = {
 static const struct waker main_waker = { &parker_vt, &park_state };
 
 /* Poll fn(arg) on the main thread until READY; false on timeout. */
-static bool block_on(enum poll (*fn)(void *arg, struct context *cx), void *arg)
+bool block_on(enum poll (*fn)(void *arg, struct context *cx), void *arg)
 {
 	uint64_t deadline = now_ns() + TIMEOUT_S * NS_PER_SEC;
 	struct context cx = { &main_waker };
@@ -150,16 +152,16 @@ static bool block_on(enum poll (*fn)(void *arg, struct context *cx), void *arg)
  * before it spawns: the spawn's release enqueue publishes them to the core
  * that dequeues the task.
  */
-static atomic_bool done_flag;
+atomic_bool done_flag;
 
-static void signal_done(void)
+void signal_done(void)
 {
 	/* release: pairs with the acquire load in done_poll(). */
 	atomic_store_explicit(&done_flag, true, memory_order_release);
 	unpark();
 }
 
-static enum poll done_poll(void *arg, struct context *cx)
+enum poll done_poll(void *arg, struct context *cx)
 {
 	(void)arg;
 	(void)cx;
@@ -191,7 +193,7 @@ static struct harness harness;
 static struct runtime *the_rt;		/* target of the workloads' spawns */
 static struct join_handle handles[NUM_SPAWN];
 
-static void spawn(const struct task_vtable *vt, const void *init, size_t size,
+void spawn(const struct task_vtable *vt, const void *init, size_t size,
 		  struct join_handle *jh)
 {
 	if (rt_spawn(the_rt, vt, init, size, jh))
@@ -219,12 +221,9 @@ static int cmp_u64(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* One iteration: returns false if it did not finish (timeout). */
-typedef bool (*iter_fn)(void);
-
 /* Warm up, time `iters` iterations one by one, print the median.  False if
  * an iteration timed out (then `# NAME DNF` is printed instead). */
-static bool bench(const char *name, unsigned iters, iter_fn fn)
+bool bench(const char *name, unsigned iters, iter_fn fn)
 {
 	uint64_t *t;
 	unsigned n = (unsigned)(iters * scale);
@@ -266,7 +265,7 @@ dnf:
 
 /* ---- spawn_many_local: 10k spawns from inside a worker ------------------ */
 
-static atomic_uint remaining;
+atomic_uint remaining;
 
 static enum poll dec_poll(struct task *t, struct context *cx)
 {
@@ -689,6 +688,7 @@ int main(void)
 	bench("ping_pong(1000)", 200, ping_pong);
 	bench("chained_spawn(1000)", 200, chained_spawn);
 	bench("sleep_10k_x_1ms", 20, sleep_10k);
+	bench_rt_sync();
 	h_stop(&harness);
 	h_free(&harness);
 	return 0;

@@ -27,6 +27,7 @@
 #define EEXIST		17	/* already exists */
 #define EINVAL		22	/* invalid argument */
 #define ENOSPC		28	/* no room left */
+#define EPIPE		32	/* closed: the channel, semaphore or map no longer takes waiters */
 #define ERANGE		34	/* value out of range / would overflow */
 #define ENAMETOOLONG	36	/* input line or name too long */
 #define ENOSYS		38	/* not implemented on this target */

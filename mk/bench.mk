@@ -7,6 +7,10 @@
 BENCH_SRCS	:= $(sort $(wildcard bench/bench_*.c))
 BENCH_BINS	:= $(patsubst %.c,$(BUILD)/host/rel/%,$(BENCH_SRCS))
 
+# bench_rt's tokio::sync workloads are a second file; an extra prerequisite
+# of the pattern rule joins $^ at link time.
+$(BUILD)/host/rel/bench/bench_rt: $(BUILD)/host/rel/bench/rt_sync.o
+
 .PHONY: bench
 bench: $(BENCH_BINS)
 	@for b in $(BENCH_BINS); do echo "== $$b"; $$b || exit 1; done

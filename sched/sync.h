@@ -15,6 +15,8 @@
  *               wake_one (remembered if nobody waits), wake_all (those
  *               waiting at the call); a dropped waiter unlinks itself.
  *   oneshot     one value of fixed size from a sender to a receiver.
+ * The async locks, semaphore, wait map and bounded channel have their own
+ * headers: semaphore.h, mutex.h, rwlock.h, wait_map.h, channel.h.
  * Reference: Mycelium maitake sync (WaitCell, WaitQueue).
  */
 #ifndef HYPHAE_SCHED_SYNC_H

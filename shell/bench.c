@@ -9,9 +9,13 @@
  *                   through its wait cell (an IPI when that core sleeps)
  *                   and notes the clock when it runs; median of
  *                   BENCH_WAKES rounds, each after the target went idle;
- *   timer           BENCH_TIMERS entries inserted then cancelled, per op.
- * Ctrl-C cancels: drop_state releases the batch, the parked task and the
- * timer entries.  Times are on the runtime's clock.
+ *   timer           BENCH_TIMERS entries inserted then cancelled, per op;
+ *   sync            a mutex handed between tasks, a semaphore with more
+ *                   tasks than permits, a channel between two tasks
+ *                   (shell/bench_sync.h), per operation.
+ * Ctrl-C cancels: drop_state releases the batch, the parked task, the
+ * timer entries and the sync rows' helpers.  Times are on the runtime's
+ * clock.
  */
 #include "errno.h"
 #include "kmalloc.h"
@@ -19,6 +23,7 @@
 #include "rt/rt.h"
 #include "sched/sync.h"
 #include "shell/batch.h"
+#include "shell/bench_sync.h"
 #include "shell/rt_commands.h"
 #include "timer/sleep.h"
 
@@ -105,6 +110,8 @@ struct bench_job {
 	unsigned target, cross;
 	uint64_t lat[BENCH_WAKES];
 	struct timer_entry *entries;
+	unsigned kind;
+	struct shell_sync_bench *sync;
 };
 
 static uint64_t since_ns(struct bench_job *j)
@@ -265,6 +272,23 @@ static enum poll bench_poll(struct task *t, struct context *cx)
 		kfree(j->entries);
 		j->entries = NULL;
 	}
+
+	/* mutex handoff, semaphore, channel */
+	for (j->kind = 0; j->kind < SHELL_SYNC_KINDS; j->kind++) {
+		j->start = clock_now(j->rt->clock);
+		j->sync = shell_sync_bench_start(j->rt, j->kind);
+		if (j->sync == NULL) {
+			shell_puts(&j->out, "bench: out of memory\n");
+			break;
+		}
+		TASK_AWAIT(shell_sync_bench_poll(j->sync, cx));
+		row(j, shell_sync_bench_name(j->kind),
+		    since_ns(j) / shell_sync_bench_ops(j->sync),
+		    shell_sync_bench_unit(j->kind),
+		    (unsigned)shell_sync_bench_ops(j->sync));
+		shell_sync_bench_release(j->sync, false);
+		j->sync = NULL;
+	}
 	j->status = 0;
 	TASK_END;
 }
@@ -286,6 +310,8 @@ static void bench_drop_state(struct task *t)
 	 * last reference. */
 	join_drop(&j->parked_jh);
 	kfree(j->entries);
+	if (j->sync)
+		shell_sync_bench_release(j->sync, true);
 }
 
 static const struct task_vtable bench_vt = {

@@ -277,6 +277,9 @@ static void test_bench_table(void **state)
 	assert_non_null(strstr(got, "/yield"));
 	assert_non_null(strstr(got, "timer insert"));
 	assert_non_null(strstr(got, "timer cancel"));
+	assert_non_null(strstr(got, "mutex handoff"));
+	assert_non_null(strstr(got, "/acquire"));
+	assert_non_null(strstr(got, "channel send+recv"));
 	/* Two cores: the cross-core wake is measured (or the woken task was
 	 * stolen onto the bench's core every time, which says so). */
 	assert_true(strstr(got, " median ") != NULL ||
