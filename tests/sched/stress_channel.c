@@ -154,7 +154,9 @@ static void *irq(void *arg)
 static void round_run(bool receiver_closes)
 {
 	struct join_handle jh[PRODUCERS], rh;
-	uint32_t rng = 2654435761u * (receiver_closes ? 5 : 3);
+	struct xoroshiro128pp rng;
+
+	test_rng_init(&rng, 2654435761u * (receiver_closes ? 5 : 3));
 	struct receiver rinit = { .pt = 0 };
 	pthread_t irq_th;
 	long total = 0, cancelled = 0;
@@ -188,8 +190,8 @@ static void round_run(bool receiver_closes)
 				     "(a lost wakeup?)", atomic_load(&received));
 			sched_yield();
 		}
-		if (sc_xorshift(&rng) % CANCEL_EVERY == 0)
-			cancelled += join_cancel(&jh[sc_xorshift(&rng) % PRODUCERS]);
+		if (xoro_below(&rng, CANCEL_EVERY) == 0)
+			cancelled += join_cancel(&jh[xoro_below(&rng, PRODUCERS)]);
 	}
 	sc_wait(&producers_done, PRODUCERS, "producers");
 	/* The interrupt thread stops too; a close from the producers does

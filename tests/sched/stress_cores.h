@@ -17,7 +17,8 @@
 #include <time.h>
 
 #include "sched/scheduler.h"
-#include "tests/common/stress_util.h"
+#include "tests/support/rng.h"
+#include "tests/support/stress_util.h"
 
 #define SC_CORES	3
 #define SC_DEADLINE_S	120
@@ -26,24 +27,16 @@ static struct scheduler sc_scheds[SC_CORES];
 static pthread_t sc_threads[SC_CORES];
 static atomic_int sc_stop;
 
-static inline uint32_t sc_xorshift(uint32_t *s)
-{
-	uint32_t x = *s;
-
-	x ^= x << 13;
-	x ^= x >> 17;
-	x ^= x << 5;
-	return *s = x;
-}
-
 static inline void *sc_core(void *arg)
 {
 	unsigned me = (unsigned)(uintptr_t)arg;
-	uint32_t rng = 0x9e3779b9u * (me + 1);
+	struct xoroshiro128pp rng;
+
+	test_rng_init(&rng, 0x9e3779b9u * (me + 1));
 
 	while (!atomic_load(&sc_stop)) {
 		struct stealer st;
-		unsigned v = (me + 1 + sc_xorshift(&rng) % (SC_CORES - 1)) % SC_CORES;
+		unsigned v = (me + 1 + xoro_below(&rng, SC_CORES - 1)) % SC_CORES;
 
 		if (sched_tick(&sc_scheds[me]).has_remaining)
 			continue;

@@ -178,7 +178,9 @@ static const struct task_vtable rwtask_vt = {
 static void run(bool rw)
 {
 	struct join_handle *jh = calloc(n_tasks, sizeof(*jh));
-	uint32_t rng = 2654435761u * (rw ? 99 : 7);
+	struct xoroshiro128pp rng;
+
+	test_rng_init(&rng, 2654435761u * (rw ? 99 : 7));
 	pthread_t irq;
 
 	STRESS_CHECK(jh != NULL, "out of memory");
@@ -202,8 +204,8 @@ static void run(bool rw)
 	}
 	/* Cancel some while they run: waiting, holding or done. */
 	for (unsigned long i = 0; i < n_tasks; i++) {
-		if (sc_xorshift(&rng) % CANCEL_EVERY == 0)
-			(void)join_cancel(&jh[sc_xorshift(&rng) % n_tasks]);
+		if (xoro_below(&rng, CANCEL_EVERY) == 0)
+			(void)join_cancel(&jh[xoro_below(&rng, n_tasks)]);
 		sched_yield();
 	}
 	sc_wait(&done, (long)n_tasks, rw ? "rwlock tasks" : "mutex tasks");

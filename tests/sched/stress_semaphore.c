@@ -120,7 +120,9 @@ static void spawn_all(struct join_handle *jh, bool until_closed)
 int main(void)
 {
 	struct join_handle *jh;
-	uint32_t rng = 2654435761u * 31;
+	struct xoroshiro128pp rng;
+
+	test_rng_init(&rng, 2654435761u * 31);
 	pthread_t irq_th;
 
 	n_tasks = BASE_TASKS;
@@ -135,12 +137,12 @@ int main(void)
 	/* Cancel tasks at random moments (waiting, holding part of their
 	 * request, holding it all) and start new ones in their place. */
 	for (unsigned long c = 0; c < n_cancels; c++) {
-		unsigned long i = sc_xorshift(&rng) % n_tasks;
+		unsigned long i = xoro_below(&rng, n_tasks);
 
 		(void)join_cancel(&jh[i]);
 		join_drop(&jh[i]);
 		spawn_one(&jh[i], i, false);
-		if (sc_xorshift(&rng) % 4 == 0)
+		if (xoro_below(&rng, 4) == 0)
 			sched_yield();
 	}
 	sc_wait(&done, (long)(n_tasks + n_cancels), "semaphore tasks");

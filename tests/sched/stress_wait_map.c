@@ -105,10 +105,12 @@ static const struct task_vtable waiter_vt = {
 /* Answer posted keys; both responders may answer the same one. */
 static void *responder(void *arg)
 {
-	uint32_t rng = 2654435761u * (unsigned)(uintptr_t)(arg);
+	struct xoroshiro128pp rng;
+
+	test_rng_init(&rng, 2654435761u * (unsigned)(uintptr_t)(arg));
 
 	while (!atomic_load(&resp_stop)) {
-		unsigned i = sc_xorshift(&rng) % WAITERS;
+		unsigned i = xoro_below(&rng, WAITERS);
 		/* acquire: pairs with the waiter's release of the key. */
 		uint64_t key = atomic_load_explicit(&posted[i], memory_order_acquire);
 		int r, again;
@@ -146,7 +148,9 @@ int main(void)
 {
 	struct join_handle jh[WAITERS + IDLERS];
 	pthread_t resp[RESPONDERS];
-	uint32_t rng = 2654435761u * 17;
+	struct xoroshiro128pp rng;
+
+	test_rng_init(&rng, 2654435761u * 17);
 
 	n_rounds = stress_scale(BASE_ROUNDS);
 	n_cancels = stress_scale(BASE_CANCELS);
@@ -156,9 +160,9 @@ int main(void)
 	for (unsigned i = 0; i < WAITERS + IDLERS; i++)
 		spawn_waiter(&jh[i], i, 0);
 	for (unsigned long c = 1; c <= n_cancels; c++) {
-		unsigned i = sc_xorshift(&rng) % WAITERS;
+		unsigned i = xoro_below(&rng, WAITERS);
 
-		for (unsigned k = sc_xorshift(&rng) % 64; k > 0; k--)
+		for (unsigned k = xoro_below(&rng, 64); k > 0; k--)
 			sched_yield();
 		(void)join_cancel(&jh[i]);
 		join_drop(&jh[i]);

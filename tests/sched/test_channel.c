@@ -11,17 +11,19 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <cmocka.h>
 
 #include "errno.h"
 #include "sched/channel.h"
 #include "task_util.h"
+#include "tests/support/waker_counter.h"
 
 #define CAP	4
 #define NS	3
 
 struct tw {
-	struct cwaker cw;
+	struct waker_counter cw;
 	struct waker w;
 	struct context cx;
 	bool yielded;
@@ -33,7 +35,7 @@ static void tw_init(struct tw *t, int n)
 {
 	for (int i = 0; i < n; i++) {
 		memset(&t[i].cw, 0, sizeof(t[i].cw));
-		t[i].w = cw_waker(&t[i].cw);
+		t[i].w = counter_waker(&t[i].cw);
 		t[i].cx.waker = &t[i].w;
 		t[i].yielded = false;
 		t[i].cx.yielded = &t[i].yielded;
@@ -137,21 +139,21 @@ static void test_recv_waits(void **st)
 	assert_int_equal(t[0].cw.refs, 1);
 	assert_false(t[0].yielded);
 	assert_int_equal(channel_try_send(&ch, &one), 0);
-	assert_int_equal(t[0].cw.woken, 1);
+	assert_int_equal(t[0].cw.wakes, 1);
 	assert_int_equal(t[0].cw.refs, 0);
 	assert_int_equal(channel_recv(&ch, &t[0].cx, &v, &t[0].res), POLL_READY);
 	assert_int_equal(t[0].res, 0);
 	assert_int_equal(v, 11);
 	/* A second send does not wake a receiver that is not parked. */
 	assert_int_equal(channel_try_send(&ch, &one), 0);
-	assert_int_equal(t[0].cw.woken, 1);
+	assert_int_equal(t[0].cw.wakes, 1);
 	/* The receiver gives up: its waker goes. */
 	assert_int_equal(channel_try_recv(&ch, &v), 0);
 	assert_int_equal(channel_recv(&ch, &t[0].cx, &v, &t[0].res), POLL_PENDING);
 	channel_recv_drop(&ch);
 	assert_int_equal(t[0].cw.refs, 0);
 	assert_int_equal(channel_try_send(&ch, &one), 0);
-	assert_int_equal(t[0].cw.woken, 1);
+	assert_int_equal(t[0].cw.wakes, 1);
 }
 
 /* Full: senders park in order; each receive wakes the first; a new
@@ -175,8 +177,8 @@ static void test_send_waits_fifo(void **st)
 	assert_int_equal(atomic_load(&ch.tx_waiting), NS);
 	assert_int_equal(channel_try_recv(&ch, &v), 0);
 	assert_int_equal(v, 0);
-	assert_int_equal(t[0].cw.woken, 1);
-	assert_int_equal(t[1].cw.woken + t[2].cw.woken, 0);
+	assert_int_equal(t[0].cw.wakes, 1);
+	assert_int_equal(t[1].cw.wakes + t[2].cw.wakes, 0);
 	/* A newcomer does not take the free slot from the woken sender. */
 	assert_int_equal(snd(&ch, &t[NS], &val[NS]), POLL_PENDING);
 	assert_int_equal(snd(&ch, &t[0], &val[0]), POLL_READY);
@@ -185,9 +187,9 @@ static void test_send_waits_fifo(void **st)
 	/* Woken, then cancelled: sender 2 gets the turn. */
 	assert_int_equal(channel_try_recv(&ch, &v), 0);
 	assert_int_equal(v, 1);
-	assert_int_equal(t[1].cw.woken, 1);
+	assert_int_equal(t[1].cw.wakes, 1);
 	channel_sender_drop(&ch, &t[1].s);
-	assert_int_equal(t[2].cw.woken, 1);
+	assert_int_equal(t[2].cw.wakes, 1);
 	assert_int_equal(snd(&ch, &t[2], &val[2]), POLL_READY);
 	/* Parked, then cancelled: leaves the queue. */
 	assert_int_equal(atomic_load(&ch.tx_waiting), 1);
@@ -205,7 +207,7 @@ static void test_send_waits_fifo(void **st)
 	assert_int_equal(channel_try_recv(&ch, &v), 0);
 	assert_int_equal(v, 102);
 	assert_int_equal(channel_try_recv(&ch, &v), -EAGAIN);
-	assert_int_equal(t[NS].cw.woken, 0);
+	assert_int_equal(t[NS].cw.wakes, 0);
 	for (int i = 0; i <= NS; i++)
 		assert_int_equal(t[i].cw.refs, 0);
 }
@@ -222,7 +224,7 @@ static void test_close_wakes_receiver(void **st)
 	tw_init(t, 1);
 	assert_int_equal(channel_recv(&ch, &t[0].cx, &v, &t[0].res), POLL_PENDING);
 	channel_close(&ch);
-	assert_int_equal(t[0].cw.woken, 1);
+	assert_int_equal(t[0].cw.wakes, 1);
 	assert_int_equal(t[0].cw.refs, 0);
 	assert_int_equal(channel_recv(&ch, &t[0].cx, &v, &t[0].res), POLL_READY);
 	assert_int_equal(t[0].res, -EPIPE);
@@ -248,7 +250,7 @@ static void test_close_drains(void **st)
 	channel_close(&ch);
 	assert_true(channel_is_closed(&ch));
 	for (int i = 0; i < NS; i++) {
-		assert_int_equal(t[i].cw.woken, 1);
+		assert_int_equal(t[i].cw.wakes, 1);
 		assert_int_equal(atomic_load(&t[i].s.state), CHAN_SENDER_CLOSED);
 		assert_int_equal(snd(&ch, &t[i], &x), POLL_READY);
 		assert_int_equal(t[i].res, -EPIPE);

@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <cmocka.h>
 
 #include "errno.h"
@@ -24,6 +25,7 @@
 #include "sched/rwlock.h"
 #include "sched/semaphore.h"
 #include "task_util.h"
+#include "tests/support/waker_counter.h"
 
 #define NW	6
 #define STEPS	3000
@@ -42,7 +44,7 @@ static uint32_t rnd(uint32_t n)
 
 /* The real side's waiters. */
 struct tw {
-	struct cwaker cw;
+	struct waker_counter cw;
 	struct waker w;
 	struct context cx;
 	struct semaphore_waiter sw;
@@ -55,7 +57,7 @@ static void tws_init(void)
 {
 	for (int i = 0; i < NW; i++) {
 		memset(&tw[i].cw, 0, sizeof(tw[i].cw));
-		tw[i].w = cw_waker(&tw[i].cw);
+		tw[i].w = counter_waker(&tw[i].cw);
 		tw[i].cx.waker = &tw[i].w;
 		tw[i].cx.yielded = NULL;
 		semaphore_waiter_init(&tw[i].sw);
@@ -101,7 +103,7 @@ static void check_waiters(struct semaphore *s)
 	semaphore_check(s);
 	for (int i = 0; i < NW; i++) {
 		assert_int_equal(atomic_load(&tw[i].sw.state), mw[i].st);
-		assert_int_equal(tw[i].cw.woken, mw[i].woken);
+		assert_int_equal(tw[i].cw.wakes, mw[i].woken);
 		assert_int_equal(tw[i].cw.refs, mw[i].st == SEM_WAITER_WAITING);
 	}
 	for (int j = 0; j < mq_len; j++, w = w->next) {

@@ -17,12 +17,14 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <cmocka.h>
 
 #include "errno.h"
 #include "sched/channel.h"
 #include "sched/wait_map.h"
 #include "task_util.h"
+#include "tests/support/waker_counter.h"
 
 #define NW	6
 #define NKEYS	5
@@ -41,7 +43,7 @@ static uint32_t rnd(uint32_t n)
 }
 
 struct tw {
-	struct cwaker cw;
+	struct waker_counter cw;
 	struct waker w;
 	struct context cx;
 	bool yielded;
@@ -54,7 +56,7 @@ static void tws_init(void)
 {
 	for (int i = 0; i <= NW; i++) {
 		memset(&tw[i].cw, 0, sizeof(tw[i].cw));
-		tw[i].w = cw_waker(&tw[i].cw);
+		tw[i].w = counter_waker(&tw[i].cw);
 		tw[i].cx.waker = &tw[i].w;
 		tw[i].yielded = false;
 		tw[i].cx.yielded = &tw[i].yielded;
@@ -201,7 +203,7 @@ static void map_step(struct wait_map *m)
 	}
 	for (int j = 0; j < NW; j++) {
 		assert_int_equal(atomic_load(&ents[j].state), mw[j].st);
-		assert_int_equal(tw[j].cw.woken, mw[j].woken);
+		assert_int_equal(tw[j].cw.wakes, mw[j].woken);
 		assert_int_equal(tw[j].cw.refs, mw[j].has_waker);
 	}
 	for (unsigned x = 0; x < NKEYS; x++)
@@ -417,7 +419,7 @@ static void chan_step(struct channel *ch)
 	}
 	for (int j = 0; j < NW; j++) {
 		assert_int_equal(atomic_load(&snd[j].state), ms[j].st);
-		assert_int_equal(tw[j].cw.woken, ms[j].woken);
+		assert_int_equal(tw[j].cw.wakes, ms[j].woken);
 		assert_int_equal(tw[j].cw.refs, ms[j].st == CHAN_SENDER_WAITING);
 	}
 	channel_check(ch);
@@ -429,7 +431,7 @@ static void chan_step(struct channel *ch)
 			assert_ptr_equal(w, &snd[m_txq[j]]);
 		assert_null(w);
 	}
-	assert_int_equal(tw[NW].cw.woken, m_rx_woken);
+	assert_int_equal(tw[NW].cw.wakes, m_rx_woken);
 	assert_int_equal(tw[NW].cw.refs, m_rx_reg);
 	assert_int_equal(atomic_load(&ch->rx_waiting), m_rx_reg);
 	assert_int_equal(channel_is_closed(ch), m_closed);

@@ -1,7 +1,7 @@
 /*
  * test_semaphore.c - the FIFO semaphore, the mutex and the rwlock on it.
  *
- * Waiters poll with counting wakers (task_util.h): each test checks who
+ * Waiters poll with counting wakers (tests/support/waker_counter.h): each test checks who
  * was woken, in which order, what each holds, and that every waker clone
  * is released.  Cancellation is tried at every point a waiter can be in
  * (idle, queued with nothing, queued with part of its permits, handed its
@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <cmocka.h>
 
 #include "errno.h"
@@ -20,11 +21,12 @@
 #include "sched/rwlock.h"
 #include "sched/semaphore.h"
 #include "task_util.h"
+#include "tests/support/waker_counter.h"
 
 #define NW	20	/* more than a wake batch */
 
 struct tw {
-	struct cwaker cw;
+	struct waker_counter cw;
 	struct waker w;
 	struct context cx;
 	struct semaphore_waiter sw;
@@ -35,7 +37,7 @@ static void tw_init(struct tw *t, int n)
 {
 	for (int i = 0; i < n; i++) {
 		memset(&t[i].cw, 0, sizeof(t[i].cw));
-		t[i].w = cw_waker(&t[i].cw);
+		t[i].w = counter_waker(&t[i].cw);
 		t[i].cx.waker = &t[i].w;
 		t[i].cx.yielded = NULL;
 		semaphore_waiter_init(&t[i].sw);
@@ -128,7 +130,7 @@ static void test_fifo_no_barging(void **st)
 	assert_int_equal(t[0].cw.refs, 1);
 
 	assert_int_equal(semaphore_release(&s, 1), 0);
-	assert_int_equal(t[0].cw.woken + t[1].cw.woken + t[2].cw.woken, 0);
+	assert_int_equal(t[0].cw.wakes + t[1].cw.wakes + t[2].cw.wakes, 0);
 	assert_int_equal(s.assigned, 1);
 	assert_int_equal(semaphore_available(&s), 0);
 	/* No barging past the queue, even for one permit. */
@@ -138,8 +140,8 @@ static void test_fifo_no_barging(void **st)
 	assert_int_equal(t[0].cw.refs, 1);
 
 	assert_int_equal(semaphore_release(&s, 2), 0);
-	assert_int_equal(t[0].cw.woken, 1);
-	assert_int_equal(t[1].cw.woken + t[2].cw.woken, 0);
+	assert_int_equal(t[0].cw.wakes, 1);
+	assert_int_equal(t[1].cw.wakes + t[2].cw.wakes, 0);
 	assert_int_equal(state(&t[0]), SEM_WAITER_ACQUIRED);
 	assert_int_equal(acq(&s, &t[0], 3), POLL_READY);
 	assert_int_equal(t[0].res, 0);
@@ -148,8 +150,8 @@ static void test_fifo_no_barging(void **st)
 
 	/* A gives back 3: B gets 1, C gets 2, nothing left over. */
 	assert_int_equal(semaphore_release(&s, 3), 0);
-	assert_int_equal(t[1].cw.woken, 1);
-	assert_int_equal(t[2].cw.woken, 1);
+	assert_int_equal(t[1].cw.wakes, 1);
+	assert_int_equal(t[2].cw.wakes, 1);
 	assert_int_equal(semaphore_available(&s), 0);
 	assert_int_equal(acq(&s, &t[1], 1), POLL_READY);
 	assert_int_equal(acq(&s, &t[2], 2), POLL_READY);
@@ -175,7 +177,7 @@ static void test_release_many(void **st)
 		assert_int_equal(acq(&s, &t[i], 1), POLL_PENDING);
 	assert_int_equal(semaphore_release(&s, NW), 0);
 	for (int i = 0; i < NW; i++) {
-		assert_int_equal(t[i].cw.woken, 1);
+		assert_int_equal(t[i].cw.wakes, 1);
 		assert_int_equal(t[i].cw.refs, 0);
 		assert_int_equal(acq(&s, &t[i], 1), POLL_READY);
 	}
@@ -185,9 +187,9 @@ static void test_release_many(void **st)
 	 * assigned ones. */
 	assert_int_equal(acq(&s, &t[0], 1), POLL_PENDING);
 	assert_int_equal(semaphore_release(&s, NW + 1), -EOVERFLOW);
-	assert_int_equal(t[0].cw.woken, 1);
+	assert_int_equal(t[0].cw.wakes, 1);
 	assert_int_equal(semaphore_release(&s, NW), 0);
-	assert_int_equal(t[0].cw.woken, 2);
+	assert_int_equal(t[0].cw.wakes, 2);
 	assert_int_equal(acq(&s, &t[0], 1), POLL_READY);
 	assert_int_equal(semaphore_available(&s), NW - 1);
 }
@@ -211,7 +213,7 @@ static void test_cancel(void **st)
 	/* Queued, nothing assigned, not the head. */
 	assert_false(semaphore_waiter_drop(&s, &t[1].sw));
 	assert_int_equal(t[1].cw.refs, 0);
-	assert_int_equal(t[1].cw.woken, 0);
+	assert_int_equal(t[1].cw.wakes, 0);
 	assert_int_equal(semaphore_waiters(&s), 2);
 
 	/* The head holds 2 of 3; dropping it passes them to the next
@@ -220,8 +222,8 @@ static void test_cancel(void **st)
 	assert_int_equal(s.assigned, 2);
 	assert_true(semaphore_waiter_drop(&s, &t[0].sw));
 	assert_int_equal(t[0].cw.refs, 0);
-	assert_int_equal(t[0].cw.woken, 0);
-	assert_int_equal(t[2].cw.woken, 1);
+	assert_int_equal(t[0].cw.wakes, 0);
+	assert_int_equal(t[2].cw.wakes, 1);
 	assert_int_equal(state(&t[2]), SEM_WAITER_ACQUIRED);
 	assert_int_equal(s.assigned, 0);
 
@@ -232,9 +234,9 @@ static void test_cancel(void **st)
 	assert_true(semaphore_waiter_drop(&s, &t[2].sw));
 	assert_int_equal(state(&t[2]), SEM_WAITER_IDLE);
 	assert_int_equal(s.assigned, 2);
-	assert_int_equal(t[3].cw.woken, 0);
+	assert_int_equal(t[3].cw.wakes, 0);
 	assert_int_equal(semaphore_release(&s, 1), 0);	/* 1 of the 2 still held */
-	assert_int_equal(t[3].cw.woken, 1);
+	assert_int_equal(t[3].cw.wakes, 1);
 	assert_int_equal(acq(&s, &t[3], 3), POLL_READY);
 	assert_int_equal(semaphore_release(&s, 3), 0);
 	assert_int_equal(semaphore_release(&s, 2), -EOVERFLOW);
@@ -279,7 +281,7 @@ static void test_close(void **st)
 	semaphore_close(&s);
 	assert_true(semaphore_is_closed(&s));
 	for (int i = 0; i < 3; i++) {
-		assert_int_equal(t[i].cw.woken, 1);
+		assert_int_equal(t[i].cw.wakes, 1);
 		assert_int_equal(t[i].cw.refs, 0);
 		assert_int_equal(state(&t[i]), SEM_WAITER_CLOSED);
 		assert_int_equal(acq(&s, &t[i], i ? 1 : 3), POLL_READY);
@@ -321,8 +323,8 @@ static void test_repoll_new_waker(void **st)
 	assert_int_equal(t[0].cw.refs, 0);
 	assert_int_equal(t[1].cw.refs, 1);
 	assert_int_equal(semaphore_release(&s, 1), 0);
-	assert_int_equal(t[1].cw.woken, 1);
-	assert_int_equal(t[0].cw.woken, 0);
+	assert_int_equal(t[1].cw.wakes, 1);
+	assert_int_equal(t[0].cw.wakes, 0);
 	assert_int_equal(acq(&s, &t[0], 1), POLL_READY);
 }
 
@@ -352,7 +354,7 @@ static void test_mutex_handoff(void **st)
 		assert_true(mutex_is_locked(&m));
 		assert_false(mutex_try_lock(&m));
 		for (int j = 0; j < 3; j++)
-			assert_int_equal(t[j].cw.woken, j <= i);
+			assert_int_equal(t[j].cw.wakes, j <= i);
 		assert_int_equal(mutex_lock(&m, &t[i].sw, &t[i].cx), POLL_READY);
 	}
 	mutex_unlock(&m);
@@ -383,10 +385,10 @@ static void test_mutex_cancel(void **st)
 		assert_int_equal(mutex_lock(&m, &t[i].sw, &t[i].cx), POLL_PENDING);
 	mutex_waiter_drop(&m, &t[1].sw);		/* queued */
 	mutex_unlock(&m);
-	assert_int_equal(t[0].cw.woken, 1);
+	assert_int_equal(t[0].cw.wakes, 1);
 	mutex_waiter_drop(&m, &t[0].sw);		/* handed the lock */
-	assert_int_equal(t[2].cw.woken, 1);
-	assert_int_equal(t[1].cw.woken, 0);
+	assert_int_equal(t[2].cw.wakes, 1);
+	assert_int_equal(t[1].cw.wakes, 0);
 	assert_true(mutex_is_locked(&m));
 	assert_int_equal(mutex_lock(&m, &t[2].sw, &t[2].cx), POLL_READY);
 	mutex_unlock(&m);
@@ -424,16 +426,16 @@ static void test_rwlock_writer_preferred(void **st)
 	assert_int_equal(rwlock_read(&l, &t[1].sw, &t[1].cx), POLL_PENDING);
 	assert_int_equal(rwlock_read(&l, &t[2].sw, &t[2].cx), POLL_PENDING);
 	rwlock_read_unlock(&l);
-	assert_int_equal(t[0].cw.woken, 0);
+	assert_int_equal(t[0].cw.wakes, 0);
 	rwlock_read_unlock(&l);
-	assert_int_equal(t[0].cw.woken, 1);
-	assert_int_equal(t[1].cw.woken + t[2].cw.woken, 0);
+	assert_int_equal(t[0].cw.wakes, 1);
+	assert_int_equal(t[1].cw.wakes + t[2].cw.wakes, 0);
 	assert_int_equal(rwlock_write(&l, &t[0].sw, &t[0].cx), POLL_READY);
 	assert_false(rwlock_try_read(&l));
 	rwlock_write_unlock(&l);
 	/* Both readers at once. */
-	assert_int_equal(t[1].cw.woken, 1);
-	assert_int_equal(t[2].cw.woken, 1);
+	assert_int_equal(t[1].cw.wakes, 1);
+	assert_int_equal(t[2].cw.wakes, 1);
 	assert_int_equal(rwlock_read(&l, &t[1].sw, &t[1].cx), POLL_READY);
 	assert_int_equal(rwlock_read(&l, &t[2].sw, &t[2].cx), POLL_READY);
 	rwlock_read_unlock(&l);
@@ -458,18 +460,18 @@ static void test_rwlock_fifo_kinds(void **st)
 		assert_int_equal(writes[i] ? rwlock_write(&l, &t[i].sw, &t[i].cx) :
 				 rwlock_read(&l, &t[i].sw, &t[i].cx), POLL_PENDING);
 	rwlock_write_unlock(&l);
-	assert_int_equal(t[0].cw.woken + t[1].cw.woken, 2);
-	assert_int_equal(t[2].cw.woken + t[3].cw.woken, 0);
+	assert_int_equal(t[0].cw.wakes + t[1].cw.wakes, 2);
+	assert_int_equal(t[2].cw.wakes + t[3].cw.wakes, 0);
 	assert_int_equal(rwlock_read(&l, &t[0].sw, &t[0].cx), POLL_READY);
 	assert_int_equal(rwlock_read(&l, &t[1].sw, &t[1].cx), POLL_READY);
 	rwlock_read_unlock(&l);
-	assert_int_equal(t[2].cw.woken, 0);
+	assert_int_equal(t[2].cw.wakes, 0);
 	rwlock_read_unlock(&l);
-	assert_int_equal(t[2].cw.woken, 1);
-	assert_int_equal(t[3].cw.woken, 0);
+	assert_int_equal(t[2].cw.wakes, 1);
+	assert_int_equal(t[3].cw.wakes, 0);
 	assert_int_equal(rwlock_write(&l, &t[2].sw, &t[2].cx), POLL_READY);
 	rwlock_write_unlock(&l);
-	assert_int_equal(t[3].cw.woken, 1);
+	assert_int_equal(t[3].cw.wakes, 1);
 	assert_int_equal(rwlock_read(&l, &t[3].sw, &t[3].cx), POLL_READY);
 	rwlock_read_unlock(&l);
 	for (int i = 0; i < 4; i++)
@@ -490,9 +492,9 @@ static void test_rwlock_cancel_writer(void **st)
 	assert_int_equal(rwlock_write(&l, &t[0].sw, &t[0].cx), POLL_PENDING);
 	assert_int_equal(rwlock_read(&l, &t[1].sw, &t[1].cx), POLL_PENDING);
 	rwlock_read_unlock(&l);
-	assert_int_equal(t[1].cw.woken, 0);
+	assert_int_equal(t[1].cw.wakes, 0);
 	rwlock_waiter_drop(&l, &t[0].sw);
-	assert_int_equal(t[1].cw.woken, 1);
+	assert_int_equal(t[1].cw.wakes, 1);
 	assert_int_equal(rwlock_read(&l, &t[1].sw, &t[1].cx), POLL_READY);
 	assert_true(rwlock_try_read(&l));
 	rwlock_read_unlock(&l);

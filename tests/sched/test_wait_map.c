@@ -10,16 +10,18 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <cmocka.h>
 
 #include "errno.h"
 #include "sched/wait_map.h"
 #include "task_util.h"
+#include "tests/support/waker_counter.h"
 
 #define NW	40	/* several per bucket */
 
 struct tw {
-	struct cwaker cw;
+	struct waker_counter cw;
 	struct waker w;
 	struct context cx;
 	struct wait_map_entry e;
@@ -31,7 +33,7 @@ static void tw_init(struct tw *t, int n)
 {
 	for (int i = 0; i < n; i++) {
 		memset(&t[i].cw, 0, sizeof(t[i].cw));
-		t[i].w = cw_waker(&t[i].cw);
+		t[i].w = counter_waker(&t[i].cw);
 		t[i].cx.waker = &t[i].w;
 		t[i].cx.yielded = NULL;
 		wait_map_entry_init(&t[i].e);
@@ -64,7 +66,7 @@ static void test_wake_right_key(void **st)
 		assert_int_equal(wait_map_wake(&m, 1000 + 7 * (uint64_t)i, 5000 + i), 0);
 		done[i] = true;
 		for (int j = 0; j < NW; j++)
-			assert_int_equal(t[j].cw.woken, done[j]);
+			assert_int_equal(t[j].cw.wakes, done[j]);
 		assert_int_equal(t[i].cw.refs, 0);
 		assert_int_equal(wt(&m, &t[i], 1000 + 7 * (uint64_t)i), POLL_READY);
 		assert_int_equal(t[i].res, 0);
@@ -93,7 +95,7 @@ static void test_duplicate_key(void **st)
 	assert_int_equal(wait_map_subscribe(&m, &t[1].e, 9), -EEXIST);
 	/* The first is unaffected; after it is woken the key is free. */
 	assert_int_equal(wait_map_wake(&m, 9, 90), 0);
-	assert_int_equal(t[0].cw.woken, 1);
+	assert_int_equal(t[0].cw.wakes, 1);
 	assert_int_equal(wt(&m, &t[1], 9), POLL_PENDING);
 	assert_int_equal(wt(&m, &t[0], 9), POLL_READY);
 	assert_int_equal(t[0].value, 90);
@@ -113,7 +115,7 @@ static void test_subscribe_early_wake(void **st)
 	assert_int_equal(wait_map_subscribe(&m, &t[0].e, 77), 0);
 	assert_int_equal(wait_map_waiters(&m), 1);
 	assert_int_equal(wait_map_wake(&m, 77, 770), 0);	/* no waker yet */
-	assert_int_equal(t[0].cw.woken, 0);
+	assert_int_equal(t[0].cw.wakes, 0);
 	assert_int_equal(wt(&m, &t[0], 77), POLL_READY);
 	assert_int_equal(t[0].value, 770);
 	/* Subscribed, then polled (registers the waker), then woken. */
@@ -122,7 +124,7 @@ static void test_subscribe_early_wake(void **st)
 	assert_int_equal(wt(&m, &t[0], 78), POLL_PENDING);
 	assert_int_equal(t[0].cw.refs, 1);
 	assert_int_equal(wait_map_wake(&m, 78, 780), 0);
-	assert_int_equal(t[0].cw.woken, 1);
+	assert_int_equal(t[0].cw.wakes, 1);
 	assert_int_equal(wt(&m, &t[0], 78), POLL_READY);
 	assert_int_equal(t[0].value, 780);
 	assert_int_equal(t[0].cw.refs, 0);
@@ -178,7 +180,7 @@ static void test_close(void **st)
 	assert_true(wait_map_is_closed(&m));
 	assert_int_equal(wait_map_waiters(&m), 0);
 	for (int i = 0; i < NW; i++) {
-		assert_int_equal(t[i].cw.woken, 1);
+		assert_int_equal(t[i].cw.wakes, 1);
 		assert_int_equal(t[i].cw.refs, 0);
 		assert_int_equal(wt(&m, &t[i], (uint64_t)i << 40), POLL_READY);
 		assert_int_equal(t[i].res, -EPIPE);
@@ -211,8 +213,8 @@ static void test_repoll_new_waker(void **st)
 	assert_int_equal(t[0].cw.refs, 0);
 	assert_int_equal(t[1].cw.refs, 1);
 	assert_int_equal(wait_map_wake(&m, 6, 60), 0);
-	assert_int_equal(t[1].cw.woken, 1);
-	assert_int_equal(t[0].cw.woken, 0);
+	assert_int_equal(t[1].cw.wakes, 1);
+	assert_int_equal(t[0].cw.wakes, 0);
 }
 
 int main(void)

@@ -15,7 +15,7 @@
 #include "errno.h"
 #include "timer/interval.h"
 #include "timer/timer.h"
-#include "waker_counter.h"
+#include "tests/support/waker_counter.h"
 
 #define START	1000
 #define TICK_NS	10
