@@ -22,6 +22,7 @@
 #include "arch/x86_64/lapic.h"
 #include "arch/x86_64/smp.h"
 #include "arch/x86_64/mm.h"
+#include "arch/x86_64/trapstat.h"
 #include "arch/x86_64/x86.h"
 #include "panic.h"
 #include "timer/clock.h"
@@ -44,6 +45,9 @@ struct kstack_static {
 };
 
 static struct cpu boot_cpu;
+/* By bring-up number; each entry written once by its core in cpu_setup()
+ * (release), read by any core (acquire) for per-core statistics. */
+static _Atomic(struct cpu *) cpu_table[MAX_CPU_NUMBER];
 static struct kstack_static boot_ist_stacks[IST_COUNT]
 	__section(".bss.kstacks") __aligned(PAGE_SIZE);
 
@@ -82,6 +86,10 @@ static void cpu_setup(struct cpu *c, unsigned number, struct cpu_stack stack,
 		c->ist[i] = ist[i];
 	c->timer_deadline = UINT64_MAX;
 	c->fault_depth = 0;
+	c->trapstat = (struct trapstat){ 0 };
+	if (number < MAX_CPU_NUMBER)
+		/* release: publishes the cleared block; pairs with cpu_get(). */
+		atomic_store_explicit(&cpu_table[number], c, memory_order_release);
 	/* First: the console and the fault path read the block via GS. */
 	wrmsr(MSR_GS_BASE, (uint64_t)(uintptr_t)c);
 	wrmsr(MSR_KERNEL_GS_BASE, 0);
@@ -114,6 +122,14 @@ void cpu_init_ap(struct cpu *c, unsigned number, struct cpu_stack stack,
 		 const struct cpu_stack ist[IST_COUNT])
 {
 	cpu_setup(c, number, stack, ist);
+}
+
+struct cpu *cpu_get(unsigned number)
+{
+	if (number >= MAX_CPU_NUMBER)
+		return NULL;
+	/* acquire: pairs with the release store in cpu_setup(). */
+	return atomic_load_explicit(&cpu_table[number], memory_order_acquire);
 }
 
 bool cpu_on_stack(const struct cpu *c, uintptr_t addr, size_t len)
@@ -171,23 +187,28 @@ unsigned long arch_irq_save(void)
 	unsigned long flags = read_rflags();
 
 	cli();
+	TRAPSTAT_INC(irq_mask);
 	return flags & RFLAGS_IF;
 }
 
 void arch_irq_restore(unsigned long flags)
 {
-	if (flags & RFLAGS_IF)
+	if (flags & RFLAGS_IF) {
 		sti();
+		TRAPSTAT_INC(irq_mask);
+	}
 }
 
 void arch_irq_disable(void)
 {
 	cli();
+	TRAPSTAT_INC(irq_mask);
 }
 
 void arch_irq_enable(void)
 {
 	sti();
+	TRAPSTAT_INC(irq_mask);
 }
 
 /* ---- arch.h: idle and wakeup -------------------------------------------- */

@@ -46,6 +46,25 @@ struct tss {
 	uint16_t iomap_base;
 } __packed;
 
+/*
+ * Operations that trap to the hypervisor when hyphae runs in a virtual
+ * machine (VM exits under KVM; under a deprivileging backend such as PVM
+ * even cli/sti do), counted per core by the code that executes them
+ * (trapstat.h).  Each is bumped with one `incq %gs:...`, which an
+ * interrupt on the same core cannot split; other cores read snapshots.
+ */
+struct trapstat {
+	uint64_t irq_mask;	/* cli, sti, popf */
+	uint64_t apic_read;	/* LAPIC register reads (xAPIC MMIO, x2APIC RDMSR) */
+	uint64_t apic_write;	/* LAPIC register writes, EOI and ICR included */
+	uint64_t msr_write;	/* other WRMSRs on hot paths (TSC deadline) */
+	uint64_t hlt;
+	uint64_t port_io;	/* IN/OUT (the serial console) */
+	uint64_t ipi;		/* IPIs sent (their ICR writes count above too) */
+	uint64_t ipi_saved;	/* wakeups that needed no IPI (the core polled
+				 * or was already woken) */
+};
+
 /* A stack: [bottom, top), with an unmapped guard page just below bottom. */
 struct cpu_stack {
 	uintptr_t bottom;
@@ -71,6 +90,9 @@ struct cpu {
 	uint64_t timer_deadline;	/* arch_timer_arm(); UINT64_MAX: off */
 	unsigned fault_depth;		/* >0 while a fault report is printed */
 	uint64_t interrupts;		/* vectors >= 32 taken (trap_dispatch) */
+
+	/* Owner core only, one instruction per update (trapstat.h). */
+	struct trapstat trapstat;
 };
 
 /* The calling core's block.  Any context, after cpu_init_*(). */
@@ -98,6 +120,12 @@ void cpu_init_boot(void);
  */
 void cpu_init_ap(struct cpu *c, unsigned number, struct cpu_stack stack,
 		 const struct cpu_stack ist[IST_COUNT]);
+
+/* Cores numbered by bring-up order: at most one per runtime slot. */
+#define MAX_CPU_NUMBER	512
+
+/* The block of the core brought up as `number`, NULL if none.  Any core. */
+struct cpu *cpu_get(unsigned number);
 
 /* True if [addr, addr+len) lies inside one of this core's stacks. */
 bool cpu_on_stack(const struct cpu *c, uintptr_t addr, size_t len);

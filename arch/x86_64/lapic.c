@@ -22,6 +22,7 @@
 #include "arch/x86_64/mm.h"
 #include "arch/x86_64/paging.h"
 #include "arch/x86_64/trap.h"
+#include "arch/x86_64/trapstat.h"
 #include "arch/x86_64/tsc.h"
 #include "arch/x86_64/x86.h"
 #include "lib/log.h"
@@ -120,6 +121,7 @@ static uint64_t timer_early_ns(unsigned n)
 
 static uint32_t rd(uint32_t off)
 {
+	TRAPSTAT_INC(apic_read);
 	if (x2apic)
 		return (uint32_t)rdmsr(MSR_X2APIC_BASE + (off >> MSR_REG_SHIFT));
 	return xapic[off / sizeof(uint32_t)];
@@ -127,6 +129,7 @@ static uint32_t rd(uint32_t off)
 
 static void wr(uint32_t off, uint32_t v)
 {
+	TRAPSTAT_INC(apic_write);
 	if (x2apic)
 		wrmsr(MSR_X2APIC_BASE + (off >> MSR_REG_SHIFT), v);
 	else
@@ -161,6 +164,7 @@ static void send_icr(uint32_t dest, uint32_t lo)
 	unsigned long flags = read_rflags();
 
 	cli();
+	TRAPSTAT_INC(irq_mask);
 	if (x2apic) {
 		/* WRMSR to the ICR is not serialising: fence so the woken core
 		 * sees our earlier stores (as Linux's weak_wrmsr_fence).  One
@@ -168,18 +172,22 @@ static void send_icr(uint32_t dest, uint32_t lo)
 		__asm__ volatile("mfence; lfence" : : : "memory");
 		wrmsr(MSR_X2APIC_BASE + (LAPIC_ICR_LO >> MSR_REG_SHIFT),
 		      ((uint64_t)dest << 32) | lo);
+		TRAPSTAT_INC(apic_write);
 	} else {
 		while (rd(LAPIC_ICR_LO) & ICR_PENDING)
 			__builtin_ia32_pause();
 		wr(LAPIC_ICR_HI, dest << ICR_DEST_SHIFT_XAPIC);
 		wr(LAPIC_ICR_LO, lo);
 	}
-	if (flags & RFLAGS_IF)
+	if (flags & RFLAGS_IF) {
 		sti();
+		TRAPSTAT_INC(irq_mask);
+	}
 }
 
 void lapic_send_ipi(uint32_t apic_id, uint8_t vector)
 {
+	TRAPSTAT_INC(ipi);
 	send_icr(apic_id, ICR_FIXED | ICR_ASSERT | vector);
 }
 
@@ -211,6 +219,7 @@ void lapic_timer_arm_tsc(uint64_t tsc)
 	if (tsc_deadline) {
 		/* 0 disarms; a value in the past fires at once (SDM 11.5.4.1). */
 		wrmsr(MSR_TSC_DEADLINE, tsc);
+		TRAPSTAT_INC(msr_write);
 		return;
 	}
 	if (tsc == 0) {
@@ -275,6 +284,7 @@ static void poll_deadline(struct cpu *c)
 		timer_poll[c->number] = false;
 	}
 	sti();
+	TRAPSTAT_ADD(irq_mask, 3);
 }
 
 void lapic_wait_for_interrupt(void)
@@ -293,6 +303,8 @@ void lapic_wait_for_interrupt(void)
 		 * (a wakeup IPI sent after the caller's last check) is taken
 		 * once HLT has started, so it ends the HLT, not lost. */
 		__asm__ volatile("sti; hlt; cli" : : : "memory");
+		TRAPSTAT_ADD(irq_mask, 2);
+		TRAPSTAT_INC(hlt);
 		/* Another interrupt, or the deadline passed: return. */
 		if (c->interrupts - timer_irqs[n] != others ||
 		    c->timer_deadline == UINT64_MAX)
@@ -303,6 +315,7 @@ void lapic_wait_for_interrupt(void)
 			lapic_timer_arm(c->timer_deadline);
 	}
 	sti();
+	TRAPSTAT_INC(irq_mask);
 }
 
 uint64_t lapic_timer_early_ns(void)

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "arch/x86_64/serial.h"
+#include "arch/x86_64/trapstat.h"
 #include "arch/x86_64/x86.h"
 
 #define COM1_BASE	0x3f8
@@ -37,6 +38,7 @@
 #define UART_CLOCK_BAUD	115200
 #define CONSOLE_BAUD	115200
 
+/* serial_init() runs before GS is set: it does not count its port I/O. */
 static inline void uart_out(unsigned reg, uint8_t v)
 {
 	outb((uint16_t)(COM1_BASE + reg), v);
@@ -45,6 +47,18 @@ static inline void uart_out(unsigned reg, uint8_t v)
 static inline uint8_t uart_in(unsigned reg)
 {
 	return inb((uint16_t)(COM1_BASE + reg));
+}
+
+static inline void uart_out_counted(unsigned reg, uint8_t v)
+{
+	TRAPSTAT_INC(port_io);
+	uart_out(reg, v);
+}
+
+static inline uint8_t uart_in_counted(unsigned reg)
+{
+	TRAPSTAT_INC(port_io);
+	return uart_in(reg);
 }
 
 void serial_init(void)
@@ -62,16 +76,16 @@ void serial_init(void)
 
 void serial_putc(char c)
 {
-	while (!(uart_in(UART_LSR) & LSR_THR_EMPTY))
+	while (!(uart_in_counted(UART_LSR) & LSR_THR_EMPTY))
 		__builtin_ia32_pause();
-	uart_out(UART_THR, (uint8_t)c);
+	uart_out_counted(UART_THR, (uint8_t)c);
 }
 
 int serial_getc_nonblock(void)
 {
-	if (!(uart_in(UART_LSR) & LSR_DATA_READY))
+	if (!(uart_in_counted(UART_LSR) & LSR_DATA_READY))
 		return -1;
-	return uart_in(UART_RBR);
+	return uart_in_counted(UART_RBR);
 }
 
 int serial_getc(void)

@@ -22,6 +22,7 @@
 #include "arch/x86_64/mm.h"
 #include "arch/x86_64/multiboot2.h"
 #include "arch/x86_64/serial_rx.h"
+#include "arch/x86_64/shell_traps.h"
 #include "arch/x86_64/trap.h"
 #include "arch/x86_64/tsc.h"
 #include "arch/x86_64/x86.h"
@@ -412,6 +413,8 @@ static const struct shell_cmd dump_extra[] = {
 	  .usage = "dump serial", .run = cmd_dump_serial },
 	{ .name = "arch", .help = "x86_64 state: cpuid, msr, cr, gdt, idt, apic",
 	  .usage = "dump arch cpuid|msr|cr|gdt|idt|apic ...", .subcmds = arch_subs },
+	{ .name = "traps", .help = SHELL_TRAPS_HELP, .usage = SHELL_TRAPS_USAGE,
+	  .run = shell_traps_run, .max_args = 1 },
 	{ 0 },
 };
 
