@@ -8,9 +8,9 @@
  * can slip in between the two), random seeds come from RDRAND.
  *
  * Waking another core, the one-shot timer and the wait itself live with
- * the LAPIC (lapic.c: arch_timer_arm, arch_wait_for_interrupt) and SMP
- * code (smp.c: arch_wake through the slot -> APIC id table that
- * arch_cpu_bind fills).  Reference: Intel SDM vol. 3 section 6.8.3
+ * the LAPIC (lapic.c: arch_timer_arm), the idle code (idle.c:
+ * arch_wait_for_interrupt, halt polling) and SMP code (smp.c: arch_wake
+ * through the slot -> core table that arch_cpu_bind fills).  Reference: Intel SDM vol. 3 section 6.8.3
  * (STI shadow), vol. 1 section 7.3.17 (RDRAND).
  */
 #include <stdatomic.h>
@@ -19,6 +19,7 @@
 
 #include "arch.h"
 #include "arch/x86_64/cpu.h"
+#include "arch/x86_64/idle.h"
 #include "arch/x86_64/lapic.h"
 #include "arch/x86_64/smp.h"
 #include "arch/x86_64/mm.h"
@@ -87,6 +88,7 @@ static void cpu_setup(struct cpu *c, unsigned number, struct cpu_stack stack,
 	c->timer_deadline = UINT64_MAX;
 	c->fault_depth = 0;
 	c->trapstat = (struct trapstat){ 0 };
+	idle_init_cpu(c);
 	if (number < MAX_CPU_NUMBER)
 		/* release: publishes the cleared block; pairs with cpu_get(). */
 		atomic_store_explicit(&cpu_table[number], c, memory_order_release);
@@ -164,7 +166,7 @@ void arch_set_cpu_local(void *p)
 void arch_cpu_bind(unsigned index)
 {
 	__asm__ volatile("movl %0, %%gs:" CPU_OFF_INDEX : : "r"(index) : "memory");
-	smp_bind(index, this_cpu()->hwid);
+	smp_bind(index, this_cpu());
 }
 
 unsigned arch_cpu_index(void)
@@ -212,11 +214,6 @@ void arch_irq_enable(void)
 }
 
 /* ---- arch.h: idle and wakeup -------------------------------------------- */
-
-void arch_wait_for_interrupt(void)
-{
-	lapic_wait_for_interrupt();
-}
 
 void arch_wake(unsigned index)
 {

@@ -13,6 +13,7 @@
 #ifndef HYPHAE_X86_64_CPU_H
 #define HYPHAE_X86_64_CPU_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -63,6 +64,7 @@ struct trapstat {
 	uint64_t ipi;		/* IPIs sent (their ICR writes count above too) */
 	uint64_t ipi_saved;	/* wakeups that needed no IPI (the core polled
 				 * or was already woken) */
+	uint64_t polled;	/* waits a halt poll ended (no HLT) */
 };
 
 /* A stack: [bottom, top), with an unmapped guard page just below bottom. */
@@ -93,6 +95,11 @@ struct cpu {
 
 	/* Owner core only, one instruction per update (trapstat.h). */
 	struct trapstat trapstat;
+	uint64_t poll_ns;		/* idle.c: the next wait's halt poll */
+
+	/* Any core (wakers) and the owner: idle.c's wake word, on a line
+	 * of its own so wakers do not bounce the owner's counters. */
+	atomic_uint wake __aligned(CACHE_LINE);
 };
 
 /* The calling core's block.  Any context, after cpu_init_*(). */

@@ -111,6 +111,10 @@ static uint64_t timer_irqs[MAX_CPUS];
  * LATE_INITIAL_NS assumed). */
 static uint64_t hw_fire_ns[MAX_CPUS];
 static uint64_t late_avg_ns[MAX_CPUS];
+/* By number, owner only: the hardware counts toward timer_deadline and
+ * has not interrupted since (so arming the same deadline again is a
+ * no-op, not a register write). */
+static bool hw_armed[MAX_CPUS];
 
 static uint64_t timer_early_ns(unsigned n)
 {
@@ -238,15 +242,17 @@ void lapic_timer_arm_tsc(uint64_t tsc)
 	wr(LAPIC_TIMER_INIT, (uint32_t)count);
 }
 
-void lapic_timer_arm(uint64_t deadline)
+/* Program the hardware for `deadline` (lapic_timer_arm without the
+ * unchanged-deadline shortcut). */
+static void timer_program(struct cpu *c, uint64_t deadline)
 {
-	struct cpu *c = this_cpu();
 	unsigned n = c->number;
 	uint64_t now_ns, tsc, target, early = timer_early_ns(n);
 
 	c->timer_deadline = deadline;
 	timer_poll[n] = false;
 	hw_fire_ns[n] = 0;
+	hw_armed[n] = false;
 	if (deadline == UINT64_MAX) {
 		lapic_timer_arm_tsc(0);
 		return;
@@ -265,6 +271,28 @@ void lapic_timer_arm(uint64_t deadline)
 		hw_fire_ns[n] = deadline - early;
 	}
 	lapic_timer_arm_tsc(target);
+	hw_armed[n] = true;
+}
+
+void lapic_timer_arm(uint64_t deadline)
+{
+	struct cpu *c = this_cpu();
+	unsigned n = c->number;
+
+	/*
+	 * The same deadline as armed, and the hardware (or the interim
+	 * poll) still serves it: a second write would only trap.  An idle
+	 * core re-arms on every sleep, mostly with no deadline at all.
+	 */
+	if (deadline == c->timer_deadline &&
+	    (deadline == UINT64_MAX || timer_poll[n] || hw_armed[n]))
+		return;
+	timer_program(c, deadline);
+}
+
+bool lapic_timer_polling(void)
+{
+	return timer_poll[this_cpu()->number];
 }
 
 /* Poll with interrupts on until the armed deadline or any interrupt. */
@@ -312,7 +340,7 @@ void lapic_wait_for_interrupt(void)
 		/* Only our timer, far too early (a clamped count, a stale
 		 * pending one): program it again and sleep on. */
 		if (!timer_poll[n])
-			lapic_timer_arm(c->timer_deadline);
+			timer_program(c, c->timer_deadline);
 	}
 	sti();
 	TRAPSTAT_INC(irq_mask);
@@ -338,6 +366,7 @@ static void timer_isr(struct trap_frame *f)
 	/* relaxed: a statistic for tests and the shell. */
 	atomic_fetch_add_explicit(&timer_fired, 1, memory_order_relaxed);
 	timer_irqs[n]++;
+	hw_armed[n] = false;
 	now = clock_now(arch_clock());
 	/* How late the hardware was (a stale interrupt is early: skipped). */
 	if (hw_fire_ns[n] && now >= hw_fire_ns[n]) {

@@ -4,7 +4,8 @@
  * One row per core brought up, by bring-up number, then the sum.  `total`
  * adds every instruction column and the IPIs sent: the operations a VM
  * exit (or, under a deprivileging hypervisor, a trap) may cost.
- * `ipi-saved` counts wakeups that needed no IPI and is not in the total.
+ * `ipi-saved` (wakeups that needed no IPI) and `polled` (waits a halt
+ * poll ended, no HLT) come after it and are not in it.
  * `reset` keeps a snapshot and later dumps print the difference, so no
  * core's counter is ever written by another.
  */
@@ -50,7 +51,7 @@ static void add(struct trapstat *a, const struct trapstat *b)
 static void row(const struct shell_out *out, const char *name,
 		const struct trapstat *t)
 {
-	shell_printf(out, "%5s %9llu %8llu %8llu %7llu %8llu %8llu %7llu %9llu %10llu\n",
+	shell_printf(out, "%5s %9llu %8llu %8llu %7llu %8llu %8llu %7llu %10llu %9llu %9llu\n",
 		     name, (unsigned long long)t->irq_mask,
 		     (unsigned long long)t->apic_read,
 		     (unsigned long long)t->apic_write,
@@ -58,8 +59,9 @@ static void row(const struct shell_out *out, const char *name,
 		     (unsigned long long)t->hlt,
 		     (unsigned long long)t->port_io,
 		     (unsigned long long)t->ipi,
+		     (unsigned long long)total(t),
 		     (unsigned long long)t->ipi_saved,
-		     (unsigned long long)total(t));
+		     (unsigned long long)t->polled);
 }
 
 int shell_traps_run(const struct shell_cmd *cmd, int argc, char **argv,
@@ -80,9 +82,9 @@ int shell_traps_run(const struct shell_cmd *cmd, int argc, char **argv,
 		shell_puts(out, "traps: counters reset\n");
 		return 0;
 	}
-	shell_printf(out, "%5s %9s %8s %8s %7s %8s %8s %7s %9s %10s\n", "core",
+	shell_printf(out, "%5s %9s %8s %8s %7s %8s %8s %7s %10s %9s %9s\n", "core",
 		     "irq-mask", "apic-rd", "apic-wr", "msr-wr", "hlt", "port-io",
-		     "ipi", "ipi-saved", "total");
+		     "ipi", "total", "ipi-saved", "polled");
 	for (unsigned n = 0; n < MAX_CPU_NUMBER; n++) {
 		struct trapstat t;
 		char name[8];

@@ -21,11 +21,13 @@
 
 #include "arch/x86_64/acpi.h"
 #include "arch/x86_64/cpu.h"
+#include "arch/x86_64/idle.h"
 #include "arch/x86_64/kernel_rt.h"
 #include "arch/x86_64/lapic.h"
 #include "arch/x86_64/mm.h"
 #include "arch/x86_64/paging.h"
 #include "arch/x86_64/smp.h"
+#include "arch/x86_64/trapstat.h"
 #include "arch/x86_64/tsc.h"
 #include "arch/x86_64/x86.h"
 #include "kmalloc.h"
@@ -80,10 +82,10 @@ static uint32_t cpu_apic[SMP_MAX_SLOTS];	/* by bring-up number */
 static atomic_uint cpus_online = 1;
 static atomic_bool stopping;
 
-/* Runtime slot -> APIC id + 1 (0: not bound).  Relaxed: a slot is bound
+/* Runtime slot -> its core (NULL: not bound).  Relaxed: a slot is bound
  * by its core before the runtime lets anyone see it idle (rt's idle bit
  * RMWs order the rest). */
-static _Atomic uint32_t slot_apic[SMP_MAX_SLOTS];
+static _Atomic(struct cpu *) slot_cpu[SMP_MAX_SLOTS];
 
 static void delay_us(uint64_t us)
 {
@@ -103,26 +105,36 @@ uint32_t smp_cpu_apic(unsigned n)
 	return n < SMP_MAX_SLOTS ? cpu_apic[n] : 0;
 }
 
-void smp_bind(unsigned index, uint32_t apic_id)
+void smp_bind(unsigned index, struct cpu *c)
 {
 	if (index >= SMP_MAX_SLOTS)
 		panic("smp_bind: slot %u beyond %u", index, SMP_MAX_SLOTS);
-	atomic_store_explicit(&slot_apic[index], apic_id + 1, memory_order_relaxed);
+	atomic_store_explicit(&slot_cpu[index], c, memory_order_relaxed);
 }
 
 void smp_wake(unsigned index)
 {
-	uint32_t v;
+	struct cpu *c;
 
 	if (index >= SMP_MAX_SLOTS)
 		panic("arch_wake: slot %u beyond %u", index, SMP_MAX_SLOTS);
-	v = atomic_load_explicit(&slot_apic[index], memory_order_relaxed);
-	if (v == 0)
+	c = atomic_load_explicit(&slot_cpu[index], memory_order_relaxed);
+	if (c == NULL)
 		panic("arch_wake: slot %u is bound to no core", index);
+	smp_wake_cpu(c);
+}
+
+void smp_wake_cpu(struct cpu *c)
+{
 	/* The caller runs, so it is not asleep: nothing to send. */
-	if (v - 1 == this_cpu()->hwid)
+	if (c == this_cpu())
 		return;
-	lapic_send_ipi(v - 1, VECTOR_WAKE);
+	/* Polling, not waiting yet, or already woken: no IPI. */
+	if (!idle_kick(c)) {
+		TRAPSTAT_INC(ipi_saved);
+		return;
+	}
+	lapic_send_ipi(c->hwid, VECTOR_WAKE);
 }
 
 void smp_stop_others(void)

@@ -7,9 +7,9 @@
  * runs boot/trampoline.asm into smp.c's C entry on its own guarded stack,
  * sets up its struct cpu (GS base, GDT/TSS/IST, IDT) and LAPIC, logs
  * "cpuN online (apic X)" and calls ap_main_loop() (kernel_rt.c), or
- * ktest_ap_main() in the test kernel.  arch_wake(index) sends the wakeup
- * IPI to the APIC id bound to runtime slot `index` (smp_bind, from
- * arch_cpu_bind).  Reference: Intel SDM vol. 3 section 8.4 (MP
+ * ktest_ap_main() in the test kernel.  arch_wake(index) wakes the core
+ * bound to runtime slot `index` (smp_bind, from arch_cpu_bind): the
+ * wakeup IPI only when that core sits in HLT (idle.h).  Reference: Intel SDM vol. 3 section 8.4 (MP
  * initialisation), 11.6 (IPIs).
  */
 #ifndef HYPHAE_X86_64_SMP_H
@@ -21,6 +21,7 @@
 #include "compiler.h"
 
 struct acpi_info;
+struct cpu;
 
 #define SMP_MAX_SLOTS		512	/* = RT_MAX_CORES (checked in smp.c) */
 #define SMP_AP_TIMEOUT_MS	2000	/* TCG on a busy host can be slow */
@@ -39,11 +40,14 @@ unsigned smp_cpus_online(void);
 /* APIC id of the core brought up as number n (0: boot core). */
 uint32_t smp_cpu_apic(unsigned n);
 
-/* arch_wake(): the wakeup IPI to the core bound to slot `index`.  Any core. */
+/* arch_wake(): wake the core bound to slot `index` (an IPI if it halts).  Any core. */
 void smp_wake(unsigned index);
 
-/* Record that runtime slot `index` runs on APIC id `apic_id`.  Any core. */
-void smp_bind(unsigned index, uint32_t apic_id);
+/* Wake core c (smp_wake without the slot lookup).  Any core. */
+void smp_wake_cpu(struct cpu *c);
+
+/* Record that runtime slot `index` runs on core `c`.  Any core. */
+void smp_bind(unsigned index, struct cpu *c);
 
 /*
  * Stop every other core with an NMI (panic): they halt without a report.
