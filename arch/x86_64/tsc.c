@@ -11,7 +11,8 @@
  * 0x61 bit 0) and its output readable (bit 5), so no interrupt is needed.
  * A vCPU descheduled during a run makes that run's delta too large, so of
  * CALIBRATE_RUNS runs the median is kept (the outliers on either side
- * are rejected).  now() converts with a 32.32 fixed-point multiplier
+ * are rejected).  The clock's zero is the TSC at the kernel's entry
+ * (boot.asm saves it).  now() converts with a 32.32 fixed-point multiplier
  * through a 128-bit product: nanoseconds, tick_ns = 1, no division on the
  * hot path.  Reference: Intel SDM vol. 2 (CPUID leaves 0x15, 0x16),
  * vol. 3 section 18.17 (TSC, invariant TSC); Intel 8254 data sheet (mode
@@ -54,6 +55,9 @@
 #define MS_PER_SEC	1000u
 #define NS_PER_SEC	1000000000ull
 #define FIXED_SHIFT	32
+
+/* The TSC at the kernel's entry (boot.asm): the clock's zero. */
+extern uint64_t boot_tsc;
 
 static uint64_t tsc_origin;
 static uint64_t tsc_freq;
@@ -154,7 +158,14 @@ void tsc_init(void)
 		tsc_freq = 1;
 	/* 1e9 << 32 < 2^64: a 64-bit division suffices (no libgcc). */
 	ns_mult = (NS_PER_SEC << FIXED_SHIFT) / tsc_freq;
-	tsc_origin = rdtsc();
+	/* Time counts from the kernel's entry, so the log's timestamps
+	 * include serial, per-core and clock set-up. */
+	tsc_origin = boot_tsc && boot_tsc <= rdtsc() ? boot_tsc : rdtsc();
+}
+
+uint64_t tsc_entry_ns(void)
+{
+	return tsc_to_ns(tsc_origin);
 }
 
 void tsc_log(void)
@@ -163,6 +174,12 @@ void tsc_log(void)
 		 (unsigned long long)(tsc_freq / HZ_PER_MHZ),
 		 (unsigned long long)(tsc_freq % HZ_PER_MHZ / HZ_PER_KHZ),
 		 tsc_source);
+	/* A TSC that starts at 0 on reset (hardware, QEMU, KVM) dates the
+	 * kernel's entry: what came before is firmware and boot loader. */
+	log_info("boot: kernel entered %llu.%03llu s after reset by the TSC "
+		 "(firmware and boot loader)",
+		 (unsigned long long)(tsc_entry_ns() / NS_PER_SEC),
+		 (unsigned long long)(tsc_entry_ns() % NS_PER_SEC / 1000000u));
 	if (!tsc_invariant)
 		log_warn("tsc: CPUID does not report an invariant TSC; the clock "
 			 "may drift if the frequency changes");

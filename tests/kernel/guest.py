@@ -129,6 +129,7 @@ class Guest:
     def boot(self, timeout):
         """Wait for the prompt; return the boot log (everything so far)."""
         self.expect(re.escape(PROMPT), timeout, "boot to the prompt")
+        self.prompt_at = time.monotonic() - self.t0
         self.settle()
         self.pos = len(self.buf)
         return self.buf
