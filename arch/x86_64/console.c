@@ -24,11 +24,7 @@ void arch_console_write(const char *s, size_t n)
 
 	if (!bypass)
 		spin_lock(&console_lock);
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] == '\n')
-			serial_putc('\r');
-		serial_putc(s[i]);
-	}
+	serial_write(s, n, true);
 	if (!bypass)
 		spin_unlock(&console_lock);
 	arch_irq_restore(flags);

@@ -8,8 +8,8 @@
  * between the two writes would corrupt the pair) after the previous IPI
  * left the delivery-pending state.  The timer: TSC-deadline when the CPU
  * has it (the deadline MSR takes the TSC value directly), else one-shot
- * with divide-by-16, its rate measured against the TSC over
- * LAPIC_CAL_MS on the boot core, the count clamped to 32 bits (a far
+ * with divide-by-16, its rate measured against the TSC on the boot core
+ * (1-10 ms, see measure_oneshot_rate), the count clamped to 32 bits (a far
  * deadline fires early and the idle loop re-arms).  Reference: Intel SDM
  * vol. 3 sections 11.4-11.6, 11.5.4.1 (TSC-deadline), 11.12 (x2APIC).
  */
@@ -73,7 +73,11 @@
 #define   TIMER_DIV_16		  0x3
 
 #define MSR_REG_SHIFT		4
-#define LAPIC_CAL_MS		10
+#define LAPIC_CAL_MIN_MS	1
+#define LAPIC_CAL_MAX_MS	10
+#define LAPIC_CAL_ERR_PPM	500
+#define LAPIC_CAL_START_READS	4
+#define PPM			1000000u
 #define MS_PER_SEC		1000u
 #define RATE_SHIFT		32	/* lapic ticks per TSC cycle, 32.32 */
 #define TIMER_COUNT_MAX		0xffffffffu
@@ -415,24 +419,80 @@ static void error_isr(struct trap_frame *f)
 	lapic_eoi();
 }
 
-/* LAPIC ticks (divide by 16) per TSC cycle, 32.32, over LAPIC_CAL_MS. */
+/* The current count, and the TSC midway through reading it. */
+struct count_sample {
+	uint64_t tsc;
+	uint64_t err;		/* half the read's length */
+	uint32_t count;
+};
+
+static struct count_sample count_sample(void)
+{
+	struct count_sample c;
+	uint64_t a = rdtsc(), b;
+
+	c.count = rd(LAPIC_TIMER_CURRENT);
+	b = rdtsc();
+	c.tsc = a + (b - a) / 2;
+	c.err = (b - a) / 2 + 1;
+	return c;
+}
+
+static uint64_t cal_window_us;		/* the calibration's window and */
+static uint64_t cal_err_ppm;		/* error bound, for the log */
+
+/*
+ * LAPIC ticks (divide by 16) per TSC cycle, 32.32.  The count runs down
+ * from its maximum and is read at the two ends of a window, each read
+ * bracketed by RDTSC (the quickest of LAPIC_CAL_START_READS for the
+ * start; the end read is retaken when it was slow), with the TSC
+ * spinning in between (no register access, so no VM
+ * exit).  The window is LAPIC_CAL_MIN_MS, or longer until the reads'
+ * lengths bound the error to LAPIC_CAL_ERR_PPM, at most LAPIC_CAL_MAX_MS.
+ */
 static uint64_t measure_oneshot_rate(void)
 {
-	uint64_t cycles = tsc_hz() * LAPIC_CAL_MS / MS_PER_SEC;
-	uint64_t t0, t1;
-	uint32_t left;
+	uint64_t ms = tsc_hz() / MS_PER_SEC, window;
+	struct count_sample s0, s1;
 
 	wr(LAPIC_TIMER_DIV, TIMER_DIV_16);
 	wr(LAPIC_LVT_TIMER, LVT_MASKED | LVT_TIMER_ONESHOT | VECTOR_TIMER);
 	wr(LAPIC_TIMER_INIT, TIMER_COUNT_MAX);
-	t0 = rdtsc();
-	while ((t1 = rdtsc()) - t0 < cycles)
-		__builtin_ia32_pause();
-	left = rd(LAPIC_TIMER_CURRENT);
+	s0 = count_sample();
+	for (unsigned i = 1; i < LAPIC_CAL_START_READS; i++) {
+		struct count_sample s = count_sample();
+
+		if (s.err < s0.err)
+			s0 = s;
+	}
+	window = MAX(ms * LAPIC_CAL_MIN_MS, 2 * s0.err * PPM / LAPIC_CAL_ERR_PPM);
+	for (;;) {
+		uint64_t best = UINT64_MAX;
+
+		window = MIN(window, ms * LAPIC_CAL_MAX_MS);
+		while (rdtsc() - s0.tsc < window)
+			__builtin_ia32_pause();
+		/* A slow end read (the vCPU went elsewhere) is simply taken
+		 * again: the window only grows by the read's length. */
+		for (unsigned i = 0; i < LAPIC_CAL_START_READS; i++) {
+			s1 = count_sample();
+			if ((s0.err + s1.err) * PPM <=
+			    (s1.tsc - s0.tsc) * LAPIC_CAL_ERR_PPM)
+				break;
+			best = MIN(best, s1.err);
+		}
+		if ((s0.err + s1.err) * PPM <= (s1.tsc - s0.tsc) * LAPIC_CAL_ERR_PPM ||
+		    window >= ms * LAPIC_CAL_MAX_MS)
+			break;
+		window = 2 * (s0.err + best) * PPM / LAPIC_CAL_ERR_PPM;
+	}
 	wr(LAPIC_TIMER_INIT, 0);
-	if (left == 0 || t1 == t0)
+	if (s1.count == 0 || s1.count >= s0.count || s1.tsc <= s0.tsc)
 		panic("lapic_init: the LAPIC timer ran out during calibration");
-	return ((uint64_t)(TIMER_COUNT_MAX - left) << RATE_SHIFT) / (t1 - t0);
+	cal_window_us = (s1.tsc - s0.tsc) * MS_PER_SEC / (ms ? ms : 1);
+	cal_err_ppm = (s0.err + s1.err) * PPM / (s1.tsc - s0.tsc) +
+		      PPM / (s0.count - s1.count);
+	return ((uint64_t)(s0.count - s1.count) << RATE_SHIFT) / (s1.tsc - s0.tsc);
 }
 
 void lapic_init_cpu(void)
@@ -496,7 +556,10 @@ void lapic_init(uint64_t base)
 		 lapic_id(), rd(LAPIC_VERSION) & VERSION_MASK,
 		 tsc_deadline ? "TSC-deadline" : "one-shot (TSC-calibrated)");
 	if (!tsc_deadline)
-		log_info("lapic: one-shot timer at %llu kHz (divide by 16)",
+		log_info("lapic: one-shot timer at %llu kHz (divide by 16), "
+			 "measured over %llu us within %llu ppm",
 			 (unsigned long long)(((unsigned __int128)oneshot_rate *
-					      (tsc_hz() / MS_PER_SEC)) >> RATE_SHIFT));
+					      (tsc_hz() / MS_PER_SEC)) >> RATE_SHIFT),
+			 (unsigned long long)cal_window_us,
+			 (unsigned long long)cal_err_ppm);
 }
