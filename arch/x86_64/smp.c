@@ -58,7 +58,6 @@ _Static_assert(SMP_MAX_SLOTS == RT_MAX_CORES, "one wake entry per runtime slot")
 #define US_PER_SEC		1000000u
 #define US_PER_MS		1000u
 #define CR3_32BIT_LIMIT		(1ull << 32)	/* the trampoline loads CR3 in 32-bit mode */
-#define MAX_XAPIC_ID		0xfe	/* 0xff is the broadcast id */
 
 /* The parameter block at TRAMPOLINE_DATA_PA (offsets in trampoline.asm). */
 struct trampoline_data {
@@ -320,11 +319,12 @@ unsigned smp_init(const struct acpi_info *info)
 	 * tables, and there is no TLB shootdown once other cores run. */
 	for (unsigned i = 0; i < info->ncpus && aps_used < SMP_MAX_SLOTS; i++) {
 		const struct acpi_cpu *c = &info->cpus[i];
+		const char *why;
 
 		if (c->apic_id == self)
 			continue;
-		if (c->apic_id > MAX_XAPIC_ID && !lapic_x2apic()) {
-			log_warn("smp: apic %u needs x2APIC mode; skipped", c->apic_id);
+		if ((why = acpi_cpu_unreachable(c, lapic_x2apic())) != NULL) {
+			log_warn("smp: apic %u %s; skipped", c->apic_id, why);
 			continue;
 		}
 		aps[aps_used].apic_id = c->apic_id;

@@ -37,6 +37,7 @@
 #define KT_PINGS	1000
 #define KT_SETTLE_NS	(20 * NS_PER_US)	/* let the AP reach HLT */
 #define PERCENT		100
+#define KT_X2APIC_ONLY_ID	300
 
 /* One per AP; the boot core posts, the AP consumes. */
 struct kt_ap {
@@ -402,6 +403,26 @@ KTEST(smp_silent_ap_is_skipped)
 	KT_ASSERT_EQ(smp_init(&kt_info), online);
 	KT_ASSERT_EQ(smp_cpus_online(), online);
 	KT_ASSERT(now_ns() - t0 >= (uint64_t)SMP_AP_TIMEOUT_MS * NS_PER_MS);
+}
+
+/*
+ * An x2APIC MADT entry with an id an xAPIC cannot address (300): in
+ * xAPIC mode it is skipped before any IPI (an INIT would reach apic
+ * 300 & 0xff = 44), so at once, not after the silent-AP timeout.
+ */
+KTEST(smp_id_beyond_xapic_is_skipped)
+{
+	unsigned online = smp_cpus_online();
+	uint64_t t0 = now_ns();
+
+	kt_info = *acpi_get();
+	kt_info.ncpus = 2;
+	kt_info.cpus[0] = (struct acpi_cpu){ .apic_id = lapic_id(), .enabled = true };
+	kt_info.cpus[1] = (struct acpi_cpu){ .apic_id = KT_X2APIC_ONLY_ID, .enabled = true };
+	KT_ASSERT_EQ(smp_init(&kt_info), online);
+	KT_ASSERT_EQ(smp_cpus_online(), online);
+	if (!lapic_x2apic())
+		KT_ASSERT(now_ns() - t0 < (uint64_t)SMP_AP_TIMEOUT_MS * NS_PER_MS / 2);
 }
 
 /* ---- wakeup IPIs: wake-to-run latency ------------------------------------ */
