@@ -109,9 +109,11 @@ $(eval $(call kernel_image,hyphae-test,$(KERNEL_OBJS) $(KTEST_OBJS),$(KCMDLINE))
 -include $(shell find $(KDIR) -name '*.d' 2>/dev/null)
 
 # ---- QEMU -------------------------------------------------------------------
+# ACCEL=kvm (mk/accel.mk) sets QEMU_ACCEL and QEMU_CPU.
 QEMU_ACCEL	?= $(if $(filter 1,$(CPUS)),-accel tcg,-accel tcg$(comma)thread=multi)
+QEMU_CPU	?= max
 comma		:= ,
-QEMU_FLAGS	:= -M pc -cpu max -m $(QEMU_MEM) -smp $(CPUS) $(QEMU_ACCEL) \
+QEMU_FLAGS	:= -M pc -cpu $(QEMU_CPU) -m $(QEMU_MEM) -smp $(CPUS) $(QEMU_ACCEL) \
 		   -display none -no-reboot -boot d \
 		   -device isa-debug-exit,iobase=0xf4,iosize=0x04
 
