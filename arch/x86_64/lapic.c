@@ -513,8 +513,13 @@ void lapic_init_cpu(void)
 	wr(LAPIC_TIMER_INIT, 0);
 	wr(LAPIC_LVT_TIMER, VECTOR_TIMER |
 	   (tsc_deadline ? LVT_TIMER_DEADLINE : LVT_TIMER_ONESHOT));
-	if (tsc_deadline)
+	if (tsc_deadline) {
+		/* In xAPIC mode the LVT write (MMIO) and a later deadline
+		 * WRMSR are not ordered: the SDM's TSC-deadline section asks
+		 * for MFENCE between them (Linux __setup_APIC_LVTT too). */
+		__asm__ volatile("mfence" : : : "memory");
 		wrmsr(MSR_TSC_DEADLINE, 0);
+	}
 	wr(LAPIC_SVR, SVR_ENABLE | VECTOR_SPURIOUS);
 	/* Anything left in service from the firmware. */
 	lapic_eoi();
