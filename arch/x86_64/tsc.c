@@ -14,9 +14,11 @@
  * until one PIT tick and the two reads' lengths together bound the error
  * to about 500 ppm (Linux's quick_pit_calibrate does the same with the
  * count's MSB), usually 3.4 ms: a vCPU descheduled during a read makes
- * that read long, which widens the window, instead of skewing a result
- * the old way (poll the output pin, one port read per loop turn, median
- * of five 10 ms runs) had to vote out.  The clock's zero is the TSC at the kernel's entry
+ * that read long, which widens the window.  Of three such runs the
+ * median is kept, against what no bracket shows (a TSC that jumps
+ * between the reads): about 11 ms in all, where polling the output pin
+ * (one port read per loop turn, each a VM exit under a hypervisor) for a
+ * median of five 10 ms runs took 52 ms.  The clock's zero is the TSC at the kernel's entry
  * (boot.asm saves it).  now() converts with a 32.32 fixed-point multiplier
  * through a 128-bit product: nanoseconds, tick_ns = 1, no division on the
  * hot path.  Reference: Intel SDM vol. 2 (CPUID leaves 0x15, 0x16),
@@ -58,7 +60,8 @@
 #define CAL_MIN_TICKS	4096u
 #define CAL_MAX_TICKS	60000u
 #define CAL_ERR_PPM	250u
-#define CAL_TRIES	3
+#define CAL_RUNS	3	/* odd: the median is one run */
+#define CAL_TRIES	6
 #define CAL_START_TRIES	100000u
 #define CAL_FIRST_SPIN	(1u << 14)	/* TSC cycles: a few microseconds */
 #define PPM		1000000u
@@ -170,16 +173,38 @@ static uint64_t pit_measure(unsigned *ppm)
 	return hz;
 }
 
-/* The PIT's measurement, CAL_TRIES times at most; 0 if none succeeded. */
+/*
+ * The median of CAL_RUNS measurements (a TSC that jumps during one, which
+ * no read bracket can see, is voted out), with that run's bound in
+ * *ppm; runs that failed are retried, CAL_TRIES in all at most.  0 if
+ * none succeeded.
+ */
 static uint64_t pit_calibrate(unsigned *ppm)
 {
-	for (unsigned i = 0; i < CAL_TRIES; i++) {
-		uint64_t hz = pit_measure(ppm);
+	uint64_t hz[CAL_RUNS];
+	unsigned bound[CAL_RUNS], n = 0;
 
-		if (hz)
-			return hz;
+	for (unsigned i = 0; i < CAL_TRIES && n < CAL_RUNS; i++) {
+		unsigned b;
+		uint64_t h = pit_measure(&b);
+		unsigned j = n++;
+
+		if (!h) {
+			n--;
+			continue;
+		}
+		/* Insertion sort as we go: three values. */
+		for (; j > 0 && hz[j - 1] > h; j--) {
+			hz[j] = hz[j - 1];
+			bound[j] = bound[j - 1];
+		}
+		hz[j] = h;
+		bound[j] = b;
 	}
-	return 0;
+	if (n == 0)
+		return 0;
+	*ppm = bound[(n - 1) / 2];
+	return hz[(n - 1) / 2];
 }
 
 /* The TSC frequency the CPU (or hypervisor) states, or 0. */

@@ -186,3 +186,12 @@ def parse_spawn(out):
     return (int(m.group(1)), float(m.group(2)) * UNIT_NS[m.group(3)],
             float(m.group(4)) * UNIT_NS[m.group(5)], int(m.group(6)),
             int(m.group(7)))
+
+
+def parse_uptime(out):
+    """Seconds from the shell's `uptime` ("up 0d 00:00:01.746830"), or Fail."""
+    m = re.search(r"up (\d+)d (\d+):(\d+):(\d+)\.(\d+)", out)
+    if not m:
+        raise Fail("no uptime in %r" % out[-200:])
+    d, h, mi, sec = (int(x) for x in m.groups()[:4])
+    return ((d * 24 + h) * 60 + mi) * 60 + sec + float("0." + m.group(5))
