@@ -15,14 +15,16 @@
 #include "arch/x86_64/shell_traps.h"
 #include "arch/x86_64/trapstat.h"
 #include "errno.h"
+#include "kmalloc.h"
 #include "lib/fmt.h"
 #include "lib/string.h"
 #include "shell/out.h"
 
 #define FIELDS	(sizeof(struct trapstat) / sizeof(uint64_t))
 
-/* Snapshots taken by `reset`, by core number; only the shell touches them. */
-static struct trapstat base[MAX_CPU_NUMBER];
+/* Snapshots taken by `reset`, by core number (allocated by the first
+ * reset, NULL before); only the shell touches them. */
+static struct trapstat *base;
 
 static uint64_t total(const struct trapstat *t)
 {
@@ -77,6 +79,12 @@ int shell_traps_run(const struct shell_cmd *cmd, int argc, char **argv,
 		reset = true;
 	}
 	if (reset) {
+		if (!base)
+			base = kzalloc(MAX_CPU_NUMBER * sizeof(*base));
+		if (!base) {
+			shell_puts(out, "error: dump traps: out of memory\n");
+			return -ENOMEM;
+		}
 		for (unsigned n = 0; n < MAX_CPU_NUMBER; n++)
 			(void)trapstat_of(n, &base[n]);
 		shell_puts(out, "traps: counters reset\n");
@@ -91,7 +99,8 @@ int shell_traps_run(const struct shell_cmd *cmd, int argc, char **argv,
 
 		if (!trapstat_of(n, &t))
 			continue;
-		sub(&t, &base[n]);
+		if (base)
+			sub(&t, &base[n]);
 		add(&sum, &t);
 		ksnprintf(name, sizeof(name), "%u", n);
 		row(out, name, &t);
