@@ -1,16 +1,19 @@
 /*
  * smp.h - starting the application processors and talking to them.
  *
- * smp_init() starts every processor the MADT lists, one at a time: INIT,
- * 10 ms, STARTUP, 200 us, a second STARTUP if the first did not take, then
- * up to SMP_AP_TIMEOUT_MS for the AP to report itself online.  Each AP
- * runs boot/trampoline.asm into smp.c's C entry on its own guarded stack,
+ * smp_init() starts every processor the MADT lists that the APIC mode
+ * can address: INIT to all of them, 10 ms, then one at a time STARTUP,
+ * 200 us, a second STARTUP if the first did not take, and up to
+ * SMP_AP_TIMEOUT_MS for the AP to report itself online (or to fault:
+ * the trampoline's stub IDT reports an exception before the kernel's
+ * IDT is loaded, and that AP is skipped).  Each AP runs
+ * boot/trampoline.asm into smp.c's C entry on its own guarded stack,
  * sets up its struct cpu (GS base, GDT/TSS/IST, IDT) and LAPIC, logs
  * "cpuN online (apic X)" and calls ap_main_loop() (kernel_rt.c), or
  * ktest_ap_main() in the test kernel.  arch_wake(index) wakes the core
  * bound to runtime slot `index` (smp_bind, from arch_cpu_bind): the
- * wakeup IPI only when that core sits in HLT (idle.h).  Reference: Intel SDM vol. 3 section 8.4 (MP
- * initialisation), 11.6 (IPIs).
+ * wakeup IPI only when that core sits in HLT (idle.h).  Reference: Intel
+ * SDM vol. 3 section 8.4 (MP initialisation), 11.6 (IPIs).
  */
 #ifndef HYPHAE_X86_64_SMP_H
 #define HYPHAE_X86_64_SMP_H
