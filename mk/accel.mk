@@ -50,6 +50,7 @@ kernel-traps: $(BUILD)/hyphae.iso | $(DEPS_KERNEL)
 	QEMU="$(QEMU)" bench/kernel-traps --iso $< --accel $(ACCEL) --cpus $(TRAPS_CPUS)
 
 TEST_DEPS	+= $(BUILD)/hyphae.iso
+# (QEMU_MEM is set by kernel.mk, after this file: the script's default.)
 TEST_CMDS	+= '$(KVM_CHECK) --self-test' \
-		   'QEMU="$(QEMU)" QEMU_MEM=$(QEMU_MEM) $(KVM_CHECK) --iso $(BUILD)/hyphae.iso --accel tcg --smp 2 --models max' \
-		   'QEMU="$(QEMU)" QEMU_MEM=$(QEMU_MEM) $(KVM_CHECK) --iso $(BUILD)/hyphae.iso --accel kvm --smp 2 --models qemu64'
+		   'QEMU="$(QEMU)" $(KVM_CHECK) --iso $(BUILD)/hyphae.iso --accel tcg --smp 2 --models max' \
+		   'QEMU="$(QEMU)" $(KVM_CHECK) --iso $(BUILD)/hyphae.iso --accel kvm --smp 2 --models qemu64'
