@@ -6,7 +6,8 @@
  * core then runs the same mode.  IPIs in xAPIC mode write ICR high then
  * low with interrupts off (an interrupt handler sending its own IPI
  * between the two writes would corrupt the pair) after the previous IPI
- * left the delivery-pending state.  The timer: TSC-deadline when the CPU
+ * left the delivery-pending state; in x2APIC mode they are one WRMSR,
+ * with no masking.  The timer: TSC-deadline when the CPU
  * has it (the deadline MSR takes the TSC value directly), else one-shot
  * with divide-by-16, its rate measured against the TSC on the boot core
  * (1-10 ms, see measure_oneshot_rate), the count clamped to 32 bits (a far
@@ -169,24 +170,28 @@ void lapic_eoi(void)
 /* Write the ICR: dest and the low word (vector, mode, shorthand). */
 static void send_icr(uint32_t dest, uint32_t lo)
 {
-	unsigned long flags = read_rflags();
+	unsigned long flags;
 
-	cli();
-	TRAPSTAT_INC(irq_mask);
 	if (x2apic) {
 		/* WRMSR to the ICR is not serialising: fence so the woken core
 		 * sees our earlier stores (as Linux's weak_wrmsr_fence).  One
-		 * MSR write, no pending state to wait for. */
+		 * MSR write, no pending state to wait for, and nothing an
+		 * interrupt could split: no masking (each cli/sti may trap). */
 		__asm__ volatile("mfence; lfence" : : : "memory");
 		wrmsr(MSR_X2APIC_BASE + (LAPIC_ICR_LO >> MSR_REG_SHIFT),
 		      ((uint64_t)dest << 32) | lo);
 		TRAPSTAT_INC(apic_write);
-	} else {
-		while (rd(LAPIC_ICR_LO) & ICR_PENDING)
-			__builtin_ia32_pause();
-		wr(LAPIC_ICR_HI, dest << ICR_DEST_SHIFT_XAPIC);
-		wr(LAPIC_ICR_LO, lo);
+		return;
 	}
+	/* xAPIC: two writes, high then low; an interrupt handler sending its
+	 * own IPI between them would corrupt the pair. */
+	flags = read_rflags();
+	cli();
+	TRAPSTAT_INC(irq_mask);
+	while (rd(LAPIC_ICR_LO) & ICR_PENDING)
+		__builtin_ia32_pause();
+	wr(LAPIC_ICR_HI, dest << ICR_DEST_SHIFT_XAPIC);
+	wr(LAPIC_ICR_LO, lo);
 	if (flags & RFLAGS_IF) {
 		sti();
 		TRAPSTAT_INC(irq_mask);
