@@ -54,9 +54,10 @@ $(BUILD)/.deps-%: tools/deps
 	tools/deps $*
 	@touch $@
 
-include mk/host.mk mk/kernel.mk mk/tests.mk mk/bench.mk mk/fuzz.mk
+# accel.mk sets QEMU_ACCEL and QEMU_CPU, which kernel.mk's QEMU_FLAGS use.
+include mk/host.mk mk/accel.mk mk/kernel.mk mk/tests.mk mk/bench.mk mk/fuzz.mk
 # Further roles (each a mk/*.mk of its own).
--include $(filter-out mk/host.mk mk/kernel.mk mk/tests.mk mk/bench.mk mk/fuzz.mk,\
+-include $(filter-out mk/host.mk mk/accel.mk mk/kernel.mk mk/tests.mk mk/bench.mk mk/fuzz.mk,\
 	$(sort $(wildcard mk/*.mk)))
 
 #> host-tests    build the host unit and stress tests without running them

@@ -73,6 +73,11 @@ _start:
 	; leave it dirty); boot_magic/boot_info live in .data for that reason.
 	mov [boot_magic], eax
 	mov [boot_info], ebx
+	; The TSC at entry: the kernel's clock counts from here, and its
+	; value tells how long firmware and loader took (tsc.c).
+	rdtsc
+	mov [boot_tsc], eax
+	mov [boot_tsc + 4], edx
 	mov edi, __bss_start
 	mov ecx, __bss_end
 	sub ecx, edi
@@ -256,8 +261,11 @@ boot_gdt_ptr:
 section .data
 global boot_magic
 global boot_info
+global boot_tsc
 boot_magic:	dd 0
 boot_info:	dd 0
+align 8
+boot_tsc:	dq 0
 
 ; Page-aligned by the section (first in it); `alignb` trips a NASM 2.16
 ; warning bug under -w+all.

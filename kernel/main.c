@@ -14,8 +14,9 @@
  *   kernel_start     the runtime and the shell (start.c), or the in-kernel
  *                    tests in hyphae-test.elf
  *
- * Command line: `log=LEVEL` sets the log level (the test kernel reads
- * `ktest=NAME`).
+ * Command line: `log=LEVEL` sets the log level; `ap_fault` makes two APs
+ * fault before their IDT is loaded (the early exception stub's test); the
+ * test kernel reads `ktest=NAME`.
  */
 #include <stdint.h>
 
@@ -93,6 +94,8 @@ void kmain(uint32_t magic, uint32_t info_pa)
 	acpi_init(mb);
 	lapic_init(acpi_get()->lapic_addr);
 	ioapic_init(acpi_get());
+	if (cmdline_has(mb->cmdline, "ap_fault"))
+		smp_plant_ap_faults();
 	smp_init(acpi_get(), kernel_ap_start);
 	kernel_start(mb);
 }

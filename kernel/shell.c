@@ -19,6 +19,7 @@
 #include "arch/x86_64/multiboot2.h"
 #include "arch/x86_64/lapic.h"
 #include "arch/x86_64/serial_rx.h"
+#include "arch/x86_64/trapstat.h"
 #include "arch/x86_64/trap.h"
 #include "arch/x86_64/tsc.h"
 #include "arch/x86_64/x86.h"
@@ -93,6 +94,26 @@ static int cmd_dump_serial(const struct shell_cmd *cmd, int argc, char **argv,
 		     (unsigned long long)serial_rx_bytes(),
 		     (unsigned long long)shell_ring_dropped(&kernel_input.ring),
 		     SHELL_RING_SIZE, (unsigned long long)serial_rx_overruns());
+	return 0;
+}
+
+static int cmd_dump_traps(const struct shell_cmd *cmd, int argc, char **argv,
+			  const struct shell_out *out)
+{
+	struct fmt_out f = fmt_of(out);
+
+	if (argc > 1) {
+		if (strcmp(argv[1], "reset") != 0)
+			return shell_usage_error(out, cmd, "'%s': expected 'reset'",
+						 argv[1]);
+		if (trapstat_reset() != 0) {
+			shell_puts(out, "error: dump traps: out of memory\n");
+			return -ENOMEM;
+		}
+		shell_puts(out, "traps: counters reset\n");
+		return 0;
+	}
+	trapstat_dump(&f);
 	return 0;
 }
 
@@ -208,6 +229,8 @@ static const struct shell_cmd dump_extra[] = {
 	  .usage = "dump serial", .run = cmd_dump_serial },
 	{ .name = "arch", .help = "x86_64 state: cpuid, msr, cr, gdt, idt, apic",
 	  .usage = "dump arch cpuid|msr|cr|gdt|idt|apic ...", .subcmds = arch_subs },
+	{ .name = "traps", .help = "operations that trap under virtualization, per core",
+	  .usage = "dump traps [reset]", .run = cmd_dump_traps, .max_args = 1 },
 	{ 0 },
 };
 
@@ -306,14 +329,6 @@ static enum poll stopper_poll(struct task *t, struct context *cx)
 	halt_forever();
 }
 
-static bool cmdline_has(const char *word)
-{
-	char buf[8];
-	int n = cmdline_get(kernel_cmdline(), word, buf, sizeof(buf));
-
-	return n >= 0 || n == -ENAMETOOLONG;
-}
-
 struct halt_job {
 	struct task task;
 	unsigned pt;
@@ -353,7 +368,7 @@ static enum poll halt_job_poll(struct task *t, struct context *cx)
 		     atomic_load_explicit(&cores_halted, memory_order_relaxed),
 		     j->others, core->slot->index);
 	rt_core_stop(core);
-	if (cmdline_has(QEMU_EXIT_FLAG)) {
+	if (cmdline_has(kernel_cmdline(), QEMU_EXIT_FLAG)) {
 		shell_puts(&j->out, "halt: exiting QEMU (isa-debug-exit)\n");
 		outb(QEMU_EXIT_PORT, QEMU_EXIT_OK);
 	}

@@ -8,7 +8,7 @@
 #                              (tests/kernel/) in place of kernel/start.c
 #   $(BUILD)/hyphae-test.iso   ... booted by tests/kernel/run-ktests in `make test`
 #
-#> run           build the ISO and boot it in QEMU, serial on stdio (CPUS ?= 4); Ctrl-A X quits
+#> run           build the ISO and boot it in QEMU, serial on stdio (CPUS ?= 4; ACCEL=kvm for KVM); Ctrl-A X quits
 #> iso           build $(BUILD)/hyphae.iso;  kernel: $(BUILD)/hyphae.elf
 #> debug         QEMU halted, waiting for gdb (gdb -x $(BUILD)/gdbinit)
 #
@@ -121,9 +121,11 @@ $(eval $(call kernel_image,hyphae-shell,$(KERNEL_OBJS),qemu-exit))
 -include $(shell find $(KDIR) -name '*.d' 2>/dev/null)
 
 # ---- QEMU -------------------------------------------------------------------
+# ACCEL=kvm (mk/accel.mk) sets QEMU_ACCEL and QEMU_CPU.
 QEMU_ACCEL	?= $(if $(filter 1,$(CPUS)),-accel tcg,-accel tcg$(comma)thread=multi)
+QEMU_CPU	?= max
 comma		:= ,
-QEMU_FLAGS	:= -M pc -cpu max -m $(QEMU_MEM) -smp $(CPUS) $(QEMU_ACCEL) \
+QEMU_FLAGS	:= -M pc -cpu $(QEMU_CPU) -m $(QEMU_MEM) -smp $(CPUS) $(QEMU_ACCEL) \
 		   -display none -no-reboot -boot d \
 		   -device isa-debug-exit,iobase=0xf4,iosize=0x04
 

@@ -4,9 +4,13 @@
  * A free block's link words (see struct task_cache_block) chain it:
  * `next` to the next block of its magazine (or loose list), and in the
  * first block of a full magazine in the depot `next_mag` to the next
- * magazine.  A core's magazines are plain
- * structs it alone touches, with interrupts off, since an interrupt
- * handler on the same core may free a task.  The depot is one spin lock
+ * magazine.  A core's magazines are plain structs it alone touches.  An
+ * interrupt handler on the same core may free a task, so the magazine
+ * code runs between cache_enter() and cache_leave(), which set and clear
+ * the cache's `busy` flag with compiler (signal) fences around it; a
+ * handler that finds the flag set takes the depot path.  No interrupt
+ * masking, no atomic RMW: on x86 the flag is two plain stores, where
+ * cli/sti trap under a deprivileging hypervisor.  The depot is one spin lock
  * (taken with interrupts off) over per-class stacks of full magazines and
  * a loose list of single blocks; a core takes it once per
  * TASK_CACHE_MAG_SIZE allocations or frees at most, a thread without a
@@ -308,7 +312,33 @@ void task_cache_init(struct task_cache *c)
 		c->spare[i] = (struct task_cache_mag){ 0 };
 	}
 	atomic_init(&c->bytes, 0);
+	atomic_init(&c->busy, false);
 	c->enabled = true;
+}
+
+/*
+ * Claim c's magazines for this call; false when the caller interrupted
+ * their owner in the middle (an interrupt handler on the same core), which
+ * must then use the depot.  The check and the claim need no RMW: a handler
+ * that runs between them finishes, and clears the flag, before the
+ * interrupted code goes on.
+ */
+static inline bool cache_enter(struct task_cache *c)
+{
+	if (atomic_load_explicit(&c->busy, memory_order_relaxed))
+		return false;
+	atomic_store_explicit(&c->busy, true, memory_order_relaxed);
+	/* The flag is set before any magazine access; pairs with the
+	 * handler's load above (same core: a compiler fence suffices). */
+	atomic_signal_fence(memory_order_seq_cst);
+	return true;
+}
+
+static inline void cache_leave(struct task_cache *c)
+{
+	/* Every magazine access is done before the flag clears. */
+	atomic_signal_fence(memory_order_release);
+	atomic_store_explicit(&c->busy, false, memory_order_relaxed);
 }
 
 static void bytes_add(struct task_cache *c, long delta)
@@ -332,9 +362,8 @@ void *task_cache_alloc(struct task_cache *c, unsigned cls)
 	void *p;
 
 	check_class("task_cache_alloc", cls);
-	if (c) {
+	if (c && cache_enter(c)) {
 		unsigned i = cls - 1;
-		unsigned long flags = arch_irq_save();
 
 		if (c->enabled) {
 			struct task_cache_mag *m = &c->loaded[i];
@@ -352,11 +381,11 @@ void *task_cache_alloc(struct task_cache *c, unsigned cls)
 				m->top = blk_next(b);
 				m->count--;
 				bytes_add(c, -(long)class_bytes(cls));
-				arch_irq_restore(flags);
+				cache_leave(c);
 				return blk_out(b, cls);
 			}
 		}
-		arch_irq_restore(flags);
+		cache_leave(c);
 	}
 	p = depot_get_one(cls);
 	if (p)
@@ -368,9 +397,8 @@ void task_cache_free(struct task_cache *c, void *p, unsigned cls)
 {
 	check_class("task_cache_free", cls);
 	blk_check(p);	/* before interrupts are masked or a lock taken */
-	if (c) {
+	if (c && cache_enter(c)) {
 		unsigned i = cls - 1;
-		unsigned long flags = arch_irq_save();
 
 		if (c->enabled) {
 			struct task_cache_mag *m = &c->loaded[i];
@@ -392,11 +420,11 @@ void task_cache_free(struct task_cache *c, void *p, unsigned cls)
 			m->top = blk_in(p, cls, m->top);
 			m->count++;
 			bytes_add(c, (long)class_bytes(cls));
-			arch_irq_restore(flags);
+			cache_leave(c);
 			free_list(out.top, cls);
 			return;
 		}
-		arch_irq_restore(flags);
+		cache_leave(c);
 	}
 	if (!depot_put_one(p, cls))
 		kfree(p);
@@ -404,6 +432,7 @@ void task_cache_free(struct task_cache *c, void *p, unsigned cls)
 
 void task_cache_drain(struct task_cache *c)
 {
+	/* Rare (a core stops): masking keeps every handler out meanwhile. */
 	unsigned long flags = arch_irq_save();
 	struct task_cache_mag mags[2 * TASK_CACHE_CLASSES];
 

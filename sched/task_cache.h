@@ -8,7 +8,9 @@
  * is its slow path).  So heap tasks of up to TASK_CACHE_CLASSES cache
  * lines come from a cache: each core keeps two magazines (lists of at most
  * TASK_CACHE_MAG_SIZE free blocks) per size class and touches only its
- * own, with interrupts off, no lock and no atomic RMW; a core whose
+ * own, with no lock, no atomic RMW and without masking interrupts (an
+ * owner flag `busy` tells an interrupt handler on the same core that it
+ * interrupted the owner there: it then uses the depot instead); a core whose
  * magazines are both full hands one to the depot, a core whose magazines
  * are both empty takes a full one from it, so blocks freed on one core
  * come back to the core that spawns.  Threads that are not a core (the
@@ -48,12 +50,22 @@ struct task_cache_mag {
 	unsigned count;
 };
 
-/* One core's cache.  Owner only (with interrupts off), except `bytes`. */
+/*
+ * One core's cache.  Owner only (its task code and its interrupt
+ * handlers), except `bytes`.  Whoever touches the magazines sets `busy`
+ * first; a handler that finds it set interrupted the owner in the middle
+ * and leaves the magazines alone.  That replaces masking interrupts
+ * around every allocation and free (two cli/sti pairs per task, each a
+ * trap under some hypervisors).
+ */
 struct task_cache {
 	struct task_cache_mag loaded[TASK_CACHE_CLASSES];
 	struct task_cache_mag spare[TASK_CACHE_CLASSES];
 	/* Bytes cached here: written by the owner, read by anyone. */
 	_Atomic size_t bytes;
+	/* Owner's own flag: relaxed accesses and signal fences only, since
+	 * the only other party is a handler on the same core. */
+	atomic_bool busy;
 	bool enabled;
 };
 

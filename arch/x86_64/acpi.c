@@ -219,6 +219,13 @@ static int madt_entry(struct acpi_info *out, const uint8_t *e, uint8_t type,
 	return 0;
 }
 
+const char *acpi_cpu_unreachable(const struct acpi_cpu *c, bool x2apic)
+{
+	if (!x2apic && c->apic_id > ACPI_MAX_XAPIC_ID)
+		return "needs x2APIC mode (an xAPIC addresses ids up to 254)";
+	return NULL;
+}
+
 int acpi_parse_madt(const void *madt, size_t len, struct acpi_info *out)
 {
 	const uint8_t *t = madt;

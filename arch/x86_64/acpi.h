@@ -107,6 +107,18 @@ uint64_t acpi_find_rsdp(const struct acpi_mem *mem);
 int __must_check acpi_parse_madt(const void *madt, size_t len,
 				 struct acpi_info *out);
 
+/* The highest APIC id an xAPIC can address (0xff is its broadcast). */
+#define ACPI_MAX_XAPIC_ID	0xfe
+
+/*
+ * Why processor c cannot be started in the machine's APIC mode (x2apic:
+ * running in x2APIC mode), or NULL when it can.  An xAPIC IPI carries an
+ * 8-bit destination, so an x2APIC entry with a larger id (or 0xff) is
+ * out of reach: an INIT to it would hit id & 0xff, another processor.
+ * Any context.
+ */
+const char *acpi_cpu_unreachable(const struct acpi_cpu *c, bool x2apic);
+
 /* The override for ISA IRQ irq, or NULL when it maps identity. */
 const struct acpi_override *acpi_irq_override(const struct acpi_info *info,
 					      unsigned irq);

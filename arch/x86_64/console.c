@@ -28,18 +28,11 @@ void arch_console_write(const char *s, size_t n)
 {
 	unsigned long flags = arch_irq_save();
 	bool bypass = this_cpu()->fault_depth > 0;
-	size_t out = 0;		/* serial_putc() calls */
+	size_t out;		/* bytes handed to the UART */
 
 	if (!bypass)
 		spin_lock(&console_lock);
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] == '\n') {
-			serial_putc('\r');
-			out++;
-		}
-		serial_putc(s[i]);
-		out++;
-	}
+	out = serial_write(s, n, true);
 	atomic_fetch_add_explicit(&bytes_out, out, memory_order_relaxed);
 	if (!bypass)
 		spin_unlock(&console_lock);

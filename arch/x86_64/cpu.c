@@ -8,9 +8,9 @@
  * can slip in between the two), random seeds come from RDRAND.
  *
  * Waking another core, the one-shot timer and the wait itself live with
- * the LAPIC (lapic.c: arch_timer_arm, arch_wait_for_interrupt) and SMP
- * code (smp.c: arch_wake through the slot -> APIC id table that
- * arch_cpu_bind fills).  Reference: Intel SDM vol. 3 section 6.8.3
+ * the LAPIC (lapic.c: arch_timer_arm), the idle code (idle.c:
+ * arch_wait_for_interrupt, halt polling) and SMP code (smp.c: arch_wake
+ * through the slot -> core table that arch_cpu_bind fills).  Reference: Intel SDM vol. 3 section 6.8.3
  * (STI shadow), vol. 1 section 7.3.17 (RDRAND).
  */
 #include <stdatomic.h>
@@ -19,9 +19,11 @@
 
 #include "arch.h"
 #include "arch/x86_64/cpu.h"
+#include "arch/x86_64/idle.h"
 #include "arch/x86_64/lapic.h"
 #include "arch/x86_64/smp.h"
 #include "arch/x86_64/mm.h"
+#include "arch/x86_64/trapstat.h"
 #include "arch/x86_64/x86.h"
 #include "panic.h"
 #include "clock.h"
@@ -44,6 +46,9 @@ struct kstack_static {
 };
 
 static struct cpu boot_cpu;
+/* By bring-up number; each entry written once by its core in cpu_setup()
+ * (release), read by any core (acquire) for per-core statistics. */
+static _Atomic(struct cpu *) cpu_table[MAX_CORES];
 static struct kstack_static boot_ist_stacks[IST_COUNT]
 	__section(".bss.kstacks") __aligned(PAGE_SIZE);
 
@@ -82,6 +87,11 @@ static void cpu_setup(struct cpu *c, unsigned number, struct cpu_stack stack,
 		c->ist[i] = ist[i];
 	c->timer_deadline = UINT64_MAX;
 	c->fault_depth = 0;
+	c->trapstat = (struct trapstat){ 0 };
+	idle_init_cpu(c);
+	if (number < MAX_CORES)
+		/* release: publishes the cleared block; pairs with cpu_get(). */
+		atomic_store_explicit(&cpu_table[number], c, memory_order_release);
 	/* First: the console and the fault path read the block via GS. */
 	wrmsr(MSR_GS_BASE, (uint64_t)(uintptr_t)c);
 	wrmsr(MSR_KERNEL_GS_BASE, 0);
@@ -116,6 +126,14 @@ void cpu_init_ap(struct cpu *c, unsigned number, struct cpu_stack stack,
 	cpu_setup(c, number, stack, ist);
 }
 
+struct cpu *cpu_get(unsigned number)
+{
+	if (number >= MAX_CORES)
+		return NULL;
+	/* acquire: pairs with the release store in cpu_setup(). */
+	return atomic_load_explicit(&cpu_table[number], memory_order_acquire);
+}
+
 bool cpu_on_stack(const struct cpu *c, uintptr_t addr, size_t len)
 {
 	uintptr_t end = addr + len;
@@ -148,7 +166,7 @@ void arch_set_cpu_local(void *p)
 void arch_cpu_bind(unsigned index)
 {
 	__asm__ volatile("movl %0, %%gs:" CPU_OFF_INDEX : : "r"(index) : "memory");
-	smp_bind(index, this_cpu()->hwid);
+	smp_bind(index, this_cpu());
 }
 
 unsigned arch_cpu_index(void)
@@ -171,31 +189,31 @@ unsigned long arch_irq_save(void)
 	unsigned long flags = read_rflags();
 
 	cli();
+	TRAPSTAT_INC(irq_mask);
 	return flags & RFLAGS_IF;
 }
 
 void arch_irq_restore(unsigned long flags)
 {
-	if (flags & RFLAGS_IF)
+	if (flags & RFLAGS_IF) {
 		sti();
+		TRAPSTAT_INC(irq_mask);
+	}
 }
 
 void arch_irq_disable(void)
 {
 	cli();
+	TRAPSTAT_INC(irq_mask);
 }
 
 void arch_irq_enable(void)
 {
 	sti();
+	TRAPSTAT_INC(irq_mask);
 }
 
 /* ---- arch.h: idle and wakeup -------------------------------------------- */
-
-void arch_wait_for_interrupt(void)
-{
-	lapic_wait_for_interrupt();
-}
 
 void arch_wake(unsigned index)
 {

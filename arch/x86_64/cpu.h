@@ -13,11 +13,13 @@
 #ifndef HYPHAE_X86_64_CPU_H
 #define HYPHAE_X86_64_CPU_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "compiler.h"
+#include "config.h"
 
 struct fmt_out;
 
@@ -48,6 +50,26 @@ struct tss {
 	uint16_t iomap_base;
 } __packed;
 
+/*
+ * Operations that trap to the hypervisor when hyphae runs in a virtual
+ * machine (VM exits under KVM; under a deprivileging backend such as PVM
+ * even cli/sti do), counted per core by the code that executes them
+ * (trapstat.h).  Each is bumped with one `incq %gs:...`, which an
+ * interrupt on the same core cannot split; other cores read snapshots.
+ */
+struct trapstat {
+	uint64_t irq_mask;	/* cli, sti, popf */
+	uint64_t apic_read;	/* LAPIC register reads (xAPIC MMIO, x2APIC RDMSR) */
+	uint64_t apic_write;	/* LAPIC register writes, EOI and ICR included */
+	uint64_t msr_write;	/* other WRMSRs on hot paths (TSC deadline) */
+	uint64_t hlt;
+	uint64_t port_io;	/* IN/OUT (the serial console) */
+	uint64_t ipi;		/* IPIs sent (their ICR writes count above too) */
+	uint64_t ipi_saved;	/* wakeups that needed no IPI (the core polled
+				 * or was already woken) */
+	uint64_t polled;	/* waits a halt poll ended (no HLT) */
+};
+
 /* A stack: [bottom, top), with an unmapped guard page just below bottom. */
 struct cpu_stack {
 	uintptr_t bottom;
@@ -73,6 +95,14 @@ struct cpu {
 	uint64_t timer_deadline;	/* arch_timer_arm(); UINT64_MAX: off */
 	unsigned fault_depth;		/* >0 while a fault report is printed */
 	uint64_t interrupts;		/* vectors >= 32 taken (trap_dispatch) */
+
+	/* Owner core only, one instruction per update (trapstat.h). */
+	struct trapstat trapstat;
+	uint64_t poll_ns;		/* idle.c: the next wait's halt poll */
+
+	/* Any core (wakers) and the owner: idle.c's wake word, on a line
+	 * of its own so wakers do not bounce the owner's counters. */
+	atomic_uint wake __aligned(CACHE_LINE);
 };
 
 /* The calling core's block.  Any context, after cpu_init_*(). */
@@ -100,6 +130,9 @@ void cpu_init_boot(void);
  */
 void cpu_init_ap(struct cpu *c, unsigned number, struct cpu_stack stack,
 		 const struct cpu_stack ist[IST_COUNT]);
+
+/* The block of the core brought up as `number`, NULL if none.  Any core. */
+struct cpu *cpu_get(unsigned number);
 
 /* True if [addr, addr+len) lies inside one of this core's stacks. */
 bool cpu_on_stack(const struct cpu *c, uintptr_t addr, size_t len);

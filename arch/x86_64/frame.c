@@ -25,16 +25,6 @@ static inline bool is_managed(const struct frame_alloc *fa, size_t i)
 	return fa->managed[i / FRAME_BITS_PER_WORD] >> (i % FRAME_BITS_PER_WORD) & 1;
 }
 
-static inline void set_managed(struct frame_alloc *fa, size_t i, bool on)
-{
-	uint64_t bit = 1ull << (i % FRAME_BITS_PER_WORD);
-
-	if (on)
-		fa->managed[i / FRAME_BITS_PER_WORD] |= bit;
-	else
-		fa->managed[i / FRAME_BITS_PER_WORD] &= ~bit;
-}
-
 static inline void bit_set(struct frame_alloc *fa, size_t i)
 {
 	fa->bitmap[i / FRAME_BITS_PER_WORD] |= 1ull << (i % FRAME_BITS_PER_WORD);
@@ -105,19 +95,49 @@ static bool clip(const struct frame_alloc *fa, uint64_t base, uint64_t len,
 	return true;
 }
 
+/* Bits set in x.  Not __builtin_popcountll: without -mpopcnt that is a
+ * libgcc call, and the kernel links no libgcc. */
+static size_t popcount64(uint64_t x)
+{
+	x = x - ((x >> 1) & 0x5555555555555555ull);
+	x = (x & 0x3333333333333333ull) + ((x >> 2) & 0x3333333333333333ull);
+	x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0full;
+	return (size_t)((x * 0x0101010101010101ull) >> 56);
+}
+
+/* The bits of frames [a, b) that lie in word w. */
+static uint64_t word_mask(size_t w, size_t a, size_t b)
+{
+	size_t lo = w * FRAME_BITS_PER_WORD, hi = lo + FRAME_BITS_PER_WORD;
+	uint64_t m = WORD_FULL;
+
+	if (a > lo)
+		m &= WORD_FULL << (a - lo);
+	if (b < hi)
+		m &= WORD_FULL >> (hi - b);
+	return m;
+}
+
+/*
+ * Boot-time set-up works a word (64 frames) at a time: only the bits
+ * that really flip count, as popcounts, so 128 MiB is 512 word updates,
+ * not 32,768 bit updates (each a write that may trap under a hypervisor
+ * that shadows the page it lies in).
+ */
 void frame_alloc_add(struct frame_alloc *fa, uint64_t base, uint64_t len)
 {
 	size_t a, b;
 
 	if (!clip(fa, base, len, true, &a, &b))
 		return;
-	for (size_t i = a; i < b; i++) {
-		if (bit_get(fa, i)) {
-			bit_clear(fa, i);
-			set_managed(fa, i, true);
-			fa->total++;
-			fa->free++;
-		}
+	for (size_t w = a / FRAME_BITS_PER_WORD; w * FRAME_BITS_PER_WORD < b; w++) {
+		uint64_t flip = fa->bitmap[w] & word_mask(w, a, b);
+		size_t n = popcount64(flip);
+
+		fa->bitmap[w] &= ~flip;
+		fa->managed[w] |= flip;
+		fa->total += n;
+		fa->free += n;
 	}
 }
 
@@ -127,13 +147,14 @@ void frame_alloc_reserve(struct frame_alloc *fa, uint64_t base, uint64_t len)
 
 	if (!clip(fa, base, len, false, &a, &b))
 		return;
-	for (size_t i = a; i < b; i++) {
-		if (!bit_get(fa, i)) {
-			bit_set(fa, i);
-			set_managed(fa, i, false);
-			fa->total--;
-			fa->free--;
-		}
+	for (size_t w = a / FRAME_BITS_PER_WORD; w * FRAME_BITS_PER_WORD < b; w++) {
+		uint64_t flip = ~fa->bitmap[w] & word_mask(w, a, b);
+		size_t n = popcount64(flip);
+
+		fa->bitmap[w] |= flip;
+		fa->managed[w] &= ~flip;
+		fa->total -= n;
+		fa->free -= n;
 	}
 }
 
@@ -245,16 +266,6 @@ bool frame_is_free(struct frame_alloc *fa, uint64_t pa)
 	r = !bit_get(fa, (size_t)(pfn - fa->base_pfn));
 	spin_unlock_irqrestore(&fa->lock, flags);
 	return r;
-}
-
-/* Bits set in x.  Not __builtin_popcountll: without -mpopcnt that is a
- * libgcc call, and the kernel links no libgcc. */
-static size_t popcount64(uint64_t x)
-{
-	x = x - ((x >> 1) & 0x5555555555555555ull);
-	x = (x & 0x3333333333333333ull) + ((x >> 2) & 0x3333333333333333ull);
-	x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0full;
-	return (size_t)((x * 0x0101010101010101ull) >> 56);
 }
 
 static int check_locked(const struct frame_alloc *fa)

@@ -6,10 +6,11 @@
  * core then runs the same mode.  IPIs in xAPIC mode write ICR high then
  * low with interrupts off (an interrupt handler sending its own IPI
  * between the two writes would corrupt the pair) after the previous IPI
- * left the delivery-pending state.  The timer: TSC-deadline when the CPU
+ * left the delivery-pending state; in x2APIC mode they are one WRMSR,
+ * with no masking.  The timer: TSC-deadline when the CPU
  * has it (the deadline MSR takes the TSC value directly), else one-shot
- * with divide-by-16, its rate measured against the TSC over
- * LAPIC_CAL_MS on the boot core, the count clamped to 32 bits (a far
+ * with divide-by-16, its rate measured against the TSC on the boot core
+ * (1-10 ms, see measure_oneshot_rate), the count clamped to 32 bits (a far
  * deadline fires early and the idle loop re-arms).  Reference: Intel SDM
  * vol. 3 sections 11.4-11.6, 11.5.4.1 (TSC-deadline), 11.12 (x2APIC).
  */
@@ -22,6 +23,7 @@
 #include "arch/x86_64/mm.h"
 #include "arch/x86_64/paging.h"
 #include "arch/x86_64/trap.h"
+#include "arch/x86_64/trapstat.h"
 #include "arch/x86_64/tsc.h"
 #include "arch/x86_64/x86.h"
 #include "config.h"
@@ -65,7 +67,11 @@
 #define   TIMER_DIV_16		  0x3
 
 #define MSR_REG_SHIFT		4
-#define LAPIC_CAL_MS		10
+#define LAPIC_CAL_MIN_MS	1
+#define LAPIC_CAL_MAX_MS	10
+#define LAPIC_CAL_ERR_PPM	500
+#define LAPIC_CAL_START_READS	4
+#define PPM			1000000u
 #define RATE_SHIFT		32	/* lapic ticks per TSC cycle, 32.32 */
 #define TIMER_COUNT_MAX		0xffffffffu
 #define NS_TSC_SHIFT		24	/* TSC cycles per ns, 40.24 */
@@ -100,6 +106,10 @@ static uint64_t timer_irqs[MAX_CORES];
  * LATE_INITIAL_NS assumed). */
 static uint64_t hw_fire_ns[MAX_CORES];
 static uint64_t late_avg_ns[MAX_CORES];
+/* By number, owner only: the hardware counts toward timer_deadline and
+ * has not interrupted since (so arming the same deadline again is a
+ * no-op, not a register write). */
+static bool hw_armed[MAX_CORES];
 
 static uint64_t timer_early_ns(unsigned n)
 {
@@ -110,6 +120,7 @@ static uint64_t timer_early_ns(unsigned n)
 
 static uint32_t rd(uint32_t off)
 {
+	TRAPSTAT_INC(apic_read);
 	if (x2apic)
 		return (uint32_t)rdmsr(MSR_X2APIC_BASE + (off >> MSR_REG_SHIFT));
 	return xapic[off / sizeof(uint32_t)];
@@ -117,6 +128,7 @@ static uint32_t rd(uint32_t off)
 
 static void wr(uint32_t off, uint32_t v)
 {
+	TRAPSTAT_INC(apic_write);
 	if (x2apic)
 		wrmsr(MSR_X2APIC_BASE + (off >> MSR_REG_SHIFT), v);
 	else
@@ -148,28 +160,37 @@ void lapic_eoi(void)
 /* Write the ICR: dest and the low word (vector, mode, shorthand). */
 static void send_icr(uint32_t dest, uint32_t lo)
 {
-	unsigned long flags = read_rflags();
+	unsigned long flags;
 
-	cli();
 	if (x2apic) {
 		/* WRMSR to the ICR is not serialising: fence so the woken core
 		 * sees our earlier stores (as Linux's weak_wrmsr_fence).  One
-		 * MSR write, no pending state to wait for. */
+		 * MSR write, no pending state to wait for, and nothing an
+		 * interrupt could split: no masking (each cli/sti may trap). */
 		__asm__ volatile("mfence; lfence" : : : "memory");
 		wrmsr(MSR_X2APIC_BASE + (LAPIC_ICR_LO >> MSR_REG_SHIFT),
 		      ((uint64_t)dest << 32) | lo);
-	} else {
-		while (rd(LAPIC_ICR_LO) & ICR_PENDING)
-			__builtin_ia32_pause();
-		wr(LAPIC_ICR_HI, dest << ICR_DEST_SHIFT_XAPIC);
-		wr(LAPIC_ICR_LO, lo);
+		TRAPSTAT_INC(apic_write);
+		return;
 	}
-	if (flags & RFLAGS_IF)
+	/* xAPIC: two writes, high then low; an interrupt handler sending its
+	 * own IPI between them would corrupt the pair. */
+	flags = read_rflags();
+	cli();
+	TRAPSTAT_INC(irq_mask);
+	while (rd(LAPIC_ICR_LO) & ICR_PENDING)
+		__builtin_ia32_pause();
+	wr(LAPIC_ICR_HI, dest << ICR_DEST_SHIFT_XAPIC);
+	wr(LAPIC_ICR_LO, lo);
+	if (flags & RFLAGS_IF) {
 		sti();
+		TRAPSTAT_INC(irq_mask);
+	}
 }
 
 void lapic_send_ipi(uint32_t apic_id, uint8_t vector)
 {
+	TRAPSTAT_INC(ipi);
 	send_icr(apic_id, ICR_FIXED | ICR_ASSERT | vector);
 }
 
@@ -201,6 +222,7 @@ void lapic_timer_arm_tsc(uint64_t tsc)
 	if (tsc_deadline) {
 		/* 0 disarms; a value in the past fires at once (SDM 11.5.4.1). */
 		wrmsr(MSR_TSC_DEADLINE, tsc);
+		TRAPSTAT_INC(msr_write);
 		return;
 	}
 	if (tsc == 0) {
@@ -219,15 +241,17 @@ void lapic_timer_arm_tsc(uint64_t tsc)
 	wr(LAPIC_TIMER_INIT, (uint32_t)count);
 }
 
-void lapic_timer_arm(uint64_t deadline)
+/* Program the hardware for `deadline` (lapic_timer_arm without the
+ * unchanged-deadline shortcut). */
+static void timer_program(struct cpu *c, uint64_t deadline)
 {
-	struct cpu *c = this_cpu();
 	unsigned n = c->number;
 	uint64_t now_ns, tsc, target, early = timer_early_ns(n);
 
 	c->timer_deadline = deadline;
 	timer_poll[n] = false;
 	hw_fire_ns[n] = 0;
+	hw_armed[n] = false;
 	if (deadline == UINT64_MAX) {
 		lapic_timer_arm_tsc(0);
 		return;
@@ -246,6 +270,28 @@ void lapic_timer_arm(uint64_t deadline)
 		hw_fire_ns[n] = deadline - early;
 	}
 	lapic_timer_arm_tsc(target);
+	hw_armed[n] = true;
+}
+
+void lapic_timer_arm(uint64_t deadline)
+{
+	struct cpu *c = this_cpu();
+	unsigned n = c->number;
+
+	/*
+	 * The same deadline as armed, and the hardware (or the interim
+	 * poll) still serves it: a second write would only trap.  An idle
+	 * core re-arms on every sleep, mostly with no deadline at all.
+	 */
+	if (deadline == c->timer_deadline &&
+	    (deadline == UINT64_MAX || timer_poll[n] || hw_armed[n]))
+		return;
+	timer_program(c, deadline);
+}
+
+bool lapic_timer_polling(void)
+{
+	return timer_poll[this_cpu()->number];
 }
 
 /* Poll with interrupts on until the armed deadline or any interrupt. */
@@ -265,6 +311,7 @@ static void poll_deadline(struct cpu *c)
 		timer_poll[c->number] = false;
 	}
 	sti();
+	TRAPSTAT_ADD(irq_mask, 3);
 }
 
 void lapic_wait_for_interrupt(void)
@@ -283,6 +330,8 @@ void lapic_wait_for_interrupt(void)
 		 * (a wakeup IPI sent after the caller's last check) is taken
 		 * once HLT has started, so it ends the HLT, not lost. */
 		__asm__ volatile("sti; hlt; cli" : : : "memory");
+		TRAPSTAT_ADD(irq_mask, 2);
+		TRAPSTAT_INC(hlt);
 		/* Another interrupt, or the deadline passed: return. */
 		if (c->interrupts - timer_irqs[n] != others ||
 		    c->timer_deadline == UINT64_MAX)
@@ -290,9 +339,10 @@ void lapic_wait_for_interrupt(void)
 		/* Only our timer, far too early (a clamped count, a stale
 		 * pending one): program it again and sleep on. */
 		if (!timer_poll[n])
-			lapic_timer_arm(c->timer_deadline);
+			timer_program(c, c->timer_deadline);
 	}
 	sti();
+	TRAPSTAT_INC(irq_mask);
 }
 
 uint64_t lapic_timer_early_ns(void)
@@ -315,6 +365,7 @@ static void timer_isr(struct trap_frame *f)
 	/* relaxed: a statistic for tests and the shell. */
 	atomic_fetch_add_explicit(&timer_fired, 1, memory_order_relaxed);
 	timer_irqs[n]++;
+	hw_armed[n] = false;
 	now = clock_now(arch_clock());
 	/* How late the hardware was (a stale interrupt is early: skipped). */
 	if (hw_fire_ns[n] && now >= hw_fire_ns[n]) {
@@ -363,24 +414,80 @@ static void error_isr(struct trap_frame *f)
 	lapic_eoi();
 }
 
-/* LAPIC ticks (divide by 16) per TSC cycle, 32.32, over LAPIC_CAL_MS. */
+/* The current count, and the TSC midway through reading it. */
+struct count_sample {
+	uint64_t tsc;
+	uint64_t err;		/* half the read's length */
+	uint32_t count;
+};
+
+static struct count_sample count_sample(void)
+{
+	struct count_sample c;
+	uint64_t a = rdtsc(), b;
+
+	c.count = rd(LAPIC_TIMER_CURRENT);
+	b = rdtsc();
+	c.tsc = a + (b - a) / 2;
+	c.err = (b - a) / 2 + 1;
+	return c;
+}
+
+static uint64_t cal_window_us;		/* the calibration's window and */
+static uint64_t cal_err_ppm;		/* error bound, for the log */
+
+/*
+ * LAPIC ticks (divide by 16) per TSC cycle, 32.32.  The count runs down
+ * from its maximum and is read at the two ends of a window, each read
+ * bracketed by RDTSC (the quickest of LAPIC_CAL_START_READS for the
+ * start; the end read is retaken when it was slow), with the TSC
+ * spinning in between (no register access, so no VM
+ * exit).  The window is LAPIC_CAL_MIN_MS, or longer until the reads'
+ * lengths bound the error to LAPIC_CAL_ERR_PPM, at most LAPIC_CAL_MAX_MS.
+ */
 static uint64_t measure_oneshot_rate(void)
 {
-	uint64_t cycles = tsc_hz() * LAPIC_CAL_MS / MS_PER_SEC;
-	uint64_t t0, t1;
-	uint32_t left;
+	uint64_t ms = tsc_hz() / MS_PER_SEC, window;
+	struct count_sample s0, s1;
 
 	wr(LAPIC_TIMER_DIV, TIMER_DIV_16);
 	wr(LAPIC_LVT_TIMER, LVT_MASKED | LVT_TIMER_ONESHOT | VECTOR_TIMER);
 	wr(LAPIC_TIMER_INIT, TIMER_COUNT_MAX);
-	t0 = rdtsc();
-	while ((t1 = rdtsc()) - t0 < cycles)
-		__builtin_ia32_pause();
-	left = rd(LAPIC_TIMER_CURRENT);
+	s0 = count_sample();
+	for (unsigned i = 1; i < LAPIC_CAL_START_READS; i++) {
+		struct count_sample s = count_sample();
+
+		if (s.err < s0.err)
+			s0 = s;
+	}
+	window = MAX(ms * LAPIC_CAL_MIN_MS, 2 * s0.err * PPM / LAPIC_CAL_ERR_PPM);
+	for (;;) {
+		uint64_t best = UINT64_MAX;
+
+		window = MIN(window, ms * LAPIC_CAL_MAX_MS);
+		while (rdtsc() - s0.tsc < window)
+			__builtin_ia32_pause();
+		/* A slow end read (the vCPU went elsewhere) is simply taken
+		 * again: the window only grows by the read's length. */
+		for (unsigned i = 0; i < LAPIC_CAL_START_READS; i++) {
+			s1 = count_sample();
+			if ((s0.err + s1.err) * PPM <=
+			    (s1.tsc - s0.tsc) * LAPIC_CAL_ERR_PPM)
+				break;
+			best = MIN(best, s1.err);
+		}
+		if ((s0.err + s1.err) * PPM <= (s1.tsc - s0.tsc) * LAPIC_CAL_ERR_PPM ||
+		    window >= ms * LAPIC_CAL_MAX_MS)
+			break;
+		window = 2 * (s0.err + best) * PPM / LAPIC_CAL_ERR_PPM;
+	}
 	wr(LAPIC_TIMER_INIT, 0);
-	if (left == 0 || t1 == t0)
+	if (s1.count == 0 || s1.count >= s0.count || s1.tsc <= s0.tsc)
 		panic("lapic_init: the LAPIC timer ran out during calibration");
-	return ((uint64_t)(TIMER_COUNT_MAX - left) << RATE_SHIFT) / (t1 - t0);
+	cal_window_us = (s1.tsc - s0.tsc) * MS_PER_SEC / (ms ? ms : 1);
+	cal_err_ppm = (s0.err + s1.err) * PPM / (s1.tsc - s0.tsc) +
+		      PPM / (s0.count - s1.count);
+	return ((uint64_t)(s0.count - s1.count) << RATE_SHIFT) / (s1.tsc - s0.tsc);
 }
 
 void lapic_init_cpu(void)
@@ -401,8 +508,13 @@ void lapic_init_cpu(void)
 	wr(LAPIC_TIMER_INIT, 0);
 	wr(LAPIC_LVT_TIMER, VECTOR_TIMER |
 	   (tsc_deadline ? LVT_TIMER_DEADLINE : LVT_TIMER_ONESHOT));
-	if (tsc_deadline)
+	if (tsc_deadline) {
+		/* In xAPIC mode the LVT write (MMIO) and a later deadline
+		 * WRMSR are not ordered: the SDM's TSC-deadline section asks
+		 * for MFENCE between them (Linux __setup_APIC_LVTT too). */
+		__asm__ volatile("mfence" : : : "memory");
 		wrmsr(MSR_TSC_DEADLINE, 0);
+	}
 	wr(LAPIC_SVR, SVR_ENABLE | VECTOR_SPURIOUS);
 	/* Anything left in service from the firmware. */
 	lapic_eoi();
@@ -444,9 +556,12 @@ void lapic_init(uint64_t base)
 		 lapic_id(), rd(LAPIC_VERSION) & VERSION_MASK,
 		 tsc_deadline ? "TSC-deadline" : "one-shot (TSC-calibrated)");
 	if (!tsc_deadline)
-		log_info("lapic: one-shot timer at %llu kHz (divide by 16)",
+		log_info("lapic: one-shot timer at %llu kHz (divide by 16), "
+			 "measured over %llu us within %llu ppm",
 			 (unsigned long long)(((unsigned __int128)oneshot_rate *
-					      (tsc_hz() / MS_PER_SEC)) >> RATE_SHIFT));
+					      (tsc_hz() / MS_PER_SEC)) >> RATE_SHIFT),
+			 (unsigned long long)cal_window_us,
+			 (unsigned long long)cal_err_ppm);
 }
 
 void lapic_dump(const struct fmt_out *out)

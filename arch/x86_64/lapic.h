@@ -72,18 +72,26 @@ void lapic_timer_arm_tsc(uint64_t tsc);
  * UINT64_MAX disarms, a past deadline fires at once.  Records it in
  * this_cpu()->timer_deadline.  The hardware interrupt comes a little
  * early (lapic_timer_early_ns(), adapted to the measured interrupt
- * lateness) and lapic_wait_for_interrupt() polls the last stretch.  Owner
+ * lateness) and lapic_wait_for_interrupt() polls the last stretch.  The
+ * deadline already armed, not yet fired, costs no register write.  Owner
  * core, interrupts off.
  */
 void lapic_timer_arm(uint64_t deadline);
 
 /*
- * arch_wait_for_interrupt(): `sti; hlt`, or, when the armed deadline is
- * less than the early margin away, poll the clock with interrupts on until
- * it passes or any interrupt arrives.  Called with interrupts off; returns
- * with them on.  Owner core.
+ * The HLT part of arch_wait_for_interrupt() (idle.c): `sti; hlt`, or,
+ * when the armed deadline is less than the early margin away, poll the
+ * clock with interrupts on until it passes or any interrupt arrives.
+ * Called with interrupts off; returns with them on.  Owner core.
  */
 void lapic_wait_for_interrupt(void);
+
+/*
+ * True while this core's armed deadline is within the early margin, so
+ * lapic_wait_for_interrupt() will poll the clock instead of halting.
+ * Owner core, interrupts off.
+ */
+bool lapic_timer_polling(void);
 
 /* This core's current early margin in ns (for tests and the log). */
 uint64_t lapic_timer_early_ns(void);

@@ -245,3 +245,11 @@ int cmdline_get(const char *cmdline, const char *key, char *buf, size_t n)
 	}
 	return -ENOENT;
 }
+
+bool cmdline_has(const char *cmdline, const char *key)
+{
+	char v[2];
+	int n = cmdline_get(cmdline, key, v, sizeof(v));
+
+	return n >= 0 || n == -ENAMETOOLONG;
+}

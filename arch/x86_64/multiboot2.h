@@ -107,4 +107,8 @@ const char *mb2_mem_type_name(uint32_t type);
 int __must_check cmdline_get(const char *cmdline, const char *key,
 			     char *buf, size_t n);
 
+/* True if `key` (bare or `key=...`) is among the command line's words.
+ * Pure. */
+bool cmdline_has(const char *cmdline, const char *key);
+
 #endif /* HYPHAE_X86_64_MULTIBOOT2_H */

@@ -9,11 +9,17 @@
  * gets a struct cpu, a KSTACK_SIZE stack and three IST stacks, all from
  * kstack_alloc() (so each has an unmapped guard page), all allocated
  * before the first INIT so no page-table change happens while other
- * cores run (there is no TLB shootdown).  The
- * trampoline page is made executable for the kernel tables (it runs there
- * between enabling paging and its jump to kernel text) and is left so;
- * nothing else uses low memory.  Delays are TSC spins.  Reference: Intel
- * SDM vol. 3 section 8.4.4.1 (INIT-SIPI-SIPI), Linux smpboot.c.
+ * cores run (there is no TLB shootdown).  Start-up follows the SDM: INIT
+ * (to every AP at once), 10 ms, then per AP a STARTUP, 200 us, and a
+ * second STARTUP only if the AP has not entered the trampoline; the
+ * delays are TSC spins on the calibrated clock.  An AP that faults before
+ * it loads the kernel's IDT lands in the trampoline's exception stub,
+ * which leaves vector, error code, IP and CR2 in the parameter block:
+ * the boot core logs them and skips that AP.  The trampoline page is made
+ * executable for the kernel tables (it runs there between enabling paging
+ * and its jump to kernel text) and is left so; nothing else uses low
+ * memory.  Reference: Intel SDM vol. 3 sections 8.4.4.1 (INIT-SIPI-SIPI)
+ * and 8.4.4.2, Linux smpboot.c.
  */
 #include <stdatomic.h>
 #include <stddef.h>
@@ -21,10 +27,13 @@
 
 #include "arch/x86_64/acpi.h"
 #include "arch/x86_64/cpu.h"
+#include "arch/x86_64/idle.h"
 #include "arch/x86_64/lapic.h"
 #include "arch/x86_64/mm.h"
 #include "arch/x86_64/paging.h"
 #include "arch/x86_64/smp.h"
+#include "arch/x86_64/trap.h"
+#include "arch/x86_64/trapstat.h"
 #include "arch/x86_64/tsc.h"
 #include "arch/x86_64/x86.h"
 #include "clock.h"
@@ -34,7 +43,6 @@
 #include "lib/string.h"
 #include "panic.h"
 
-
 /* Must match boot/trampoline.asm. */
 #define TRAMPOLINE_PA		0x8000u
 #define TRAMPOLINE_DATA_PA	(TRAMPOLINE_PA + PAGE_SIZE)
@@ -43,21 +51,42 @@
 #define INIT_DELAY_US		10000	/* INIT -> first STARTUP (SDM) */
 #define SIPI_DELAY_US		200	/* between STARTUPs (SDM) */
 #define CR3_32BIT_LIMIT		(1ull << 32)	/* the trampoline loads CR3 in 32-bit mode */
-#define MAX_XAPIC_ID		0xfe	/* 0xff is the broadcast id */
 
 /* The parameter block at TRAMPOLINE_DATA_PA (offsets in trampoline.asm). */
 struct trampoline_data {
 	uint32_t started;	/* set by the AP in real mode */
 	uint32_t cr3;
 	uint32_t efer;		/* bits the AP sets in EFER */
-	uint32_t reserved;
+	uint32_t fault_test;	/* 32: the AP executes ud2 in 32-bit code */
 	uint64_t stack;
 	uint64_t entry;
 	uint64_t arg;
+	/* Written by the trampoline's exception stub, vector last. */
+	uint32_t fault_vector;	/* vector + 1; 0: no fault */
+	uint32_t fault_mode;	/* 32 or 64 (bits) */
+	uint64_t fault_error;
+	uint64_t fault_ip;
+	uint64_t fault_cr2;
 };
+_Static_assert(offsetof(struct trampoline_data, fault_test) == 12, "D_FAULT_TEST");
 _Static_assert(offsetof(struct trampoline_data, stack) == 16, "D_STACK");
 _Static_assert(offsetof(struct trampoline_data, entry) == 24, "D_ENTRY");
 _Static_assert(offsetof(struct trampoline_data, arg) == 32, "D_ARG");
+_Static_assert(offsetof(struct trampoline_data, fault_vector) == 40, "D_FAULT_VECTOR");
+_Static_assert(offsetof(struct trampoline_data, fault_mode) == 44, "D_FAULT_MODE");
+_Static_assert(offsetof(struct trampoline_data, fault_error) == 48, "D_FAULT_ERROR");
+_Static_assert(offsetof(struct trampoline_data, fault_ip) == 56, "D_FAULT_IP");
+_Static_assert(offsetof(struct trampoline_data, fault_cr2) == 64, "D_FAULT_CR2");
+
+/*
+ * After smp_plant_ap_faults() (kmain does it for `ap_fault` on the
+ * command line: tests of the early exception stub, tests/kernel/smp-check
+ * --ap-fault), the first AP started faults in 32-bit code (the trampoline
+ * executes ud2: #UD), the second in 64-bit code (its entry is address 0,
+ * unmapped: #PF).
+ */
+enum ap_fault_test { AP_FAULT_NONE, AP_FAULT_32, AP_FAULT_64 };
+#define FAULT_TEST_32		32
 
 extern const uint8_t smp_trampoline_start[], smp_trampoline_end[];
 
@@ -68,6 +97,7 @@ struct smp_ap {
 	uint32_t apic_id;
 	struct cpu_stack stack;
 	struct cpu_stack ist[IST_COUNT];
+	enum ap_fault_test fault_test;
 	atomic_bool online;	/* release by the AP; acquire by the boot core */
 };
 
@@ -78,11 +108,13 @@ static atomic_uint cpus_online = 1;
 static atomic_bool stopping;
 /* What each AP runs last (smp_init's argument); set before the first INIT. */
 static void (*ap_start_fn)(unsigned number);
+/* smp_plant_ap_faults(): the next smp_init()'s first two APs fault. */
+static bool fault_tests;
 
-/* Runtime slot -> APIC id + 1 (0: not bound).  Relaxed: a slot is bound
+/* Runtime slot -> its core (NULL: not bound).  Relaxed: a slot is bound
  * by its core before the runtime lets anyone see it idle (rt's idle bit
  * RMWs order the rest). */
-static _Atomic uint32_t slot_apic[MAX_CORES];
+static _Atomic(struct cpu *) slot_cpu[MAX_CORES];
 
 static void delay_us(uint64_t us)
 {
@@ -102,26 +134,36 @@ uint32_t smp_cpu_apic(unsigned n)
 	return n < MAX_CORES ? cpu_apic[n] : 0;
 }
 
-void smp_bind(unsigned index, uint32_t apic_id)
+void smp_bind(unsigned index, struct cpu *c)
 {
 	if (index >= MAX_CORES)
 		panic("smp_bind: slot %u beyond %u", index, MAX_CORES);
-	atomic_store_explicit(&slot_apic[index], apic_id + 1, memory_order_relaxed);
+	atomic_store_explicit(&slot_cpu[index], c, memory_order_relaxed);
 }
 
 void smp_wake(unsigned index)
 {
-	uint32_t v;
+	struct cpu *c;
 
 	if (index >= MAX_CORES)
 		panic("arch_wake: slot %u beyond %u", index, MAX_CORES);
-	v = atomic_load_explicit(&slot_apic[index], memory_order_relaxed);
-	if (v == 0)
+	c = atomic_load_explicit(&slot_cpu[index], memory_order_relaxed);
+	if (c == NULL)
 		panic("arch_wake: slot %u is bound to no core", index);
+	smp_wake_cpu(c);
+}
+
+void smp_wake_cpu(struct cpu *c)
+{
 	/* The caller runs, so it is not asleep: nothing to send. */
-	if (v - 1 == this_cpu()->hwid)
+	if (c == this_cpu())
 		return;
-	lapic_send_ipi(v - 1, VECTOR_WAKE);
+	/* Polling, not waiting yet, or already woken: no IPI. */
+	if (!idle_kick(c)) {
+		TRAPSTAT_INC(ipi_saved);
+		return;
+	}
+	lapic_send_ipi(c->hwid, VECTOR_WAKE);
 }
 
 void smp_stop_others(void)
@@ -166,7 +208,26 @@ static bool ap_alloc(struct smp_ap *ap)
 	return true;
 }
 
-/* INIT-SIPI-SIPI and wait; true when the AP reported itself online. */
+/* Log what the trampoline's exception stub left in the block. */
+static void ap_fault_report(const struct smp_ap *ap,
+			    volatile struct trampoline_data *d)
+{
+	unsigned vector = d->fault_vector - 1;
+
+	log_error("smp: apic %u faulted in its start-up code (%u-bit), before "
+		  "its IDT: vector %u (%s), error code 0x%llx, ip 0x%llx, "
+		  "cr2 0x%llx; it halts, skipped", ap->apic_id, d->fault_mode,
+		  vector, trap_name(vector),
+		  (unsigned long long)d->fault_error,
+		  (unsigned long long)d->fault_ip,
+		  (unsigned long long)d->fault_cr2);
+}
+
+/*
+ * STARTUP, 200 us, a second STARTUP only if the AP has not entered the
+ * trampoline, then wait; true when the AP reported itself online.  The
+ * AP took its INIT (and the 10 ms after it) in smp_init().
+ */
 static bool ap_start(struct smp_ap *ap)
 {
 	volatile struct trampoline_data *d =
@@ -174,14 +235,14 @@ static bool ap_start(struct smp_ap *ap)
 	uint64_t t0, limit = tsc_hz() / US_PER_MS * SMP_AP_TIMEOUT_MS;
 
 	d->started = 0;
+	d->fault_vector = 0;
 	d->stack = ap->stack.top;
-	d->entry = (uint64_t)(uintptr_t)ap_entry;
+	d->entry = ap->fault_test == AP_FAULT_64 ? 0 : (uint64_t)(uintptr_t)ap_entry;
+	d->fault_test = ap->fault_test == AP_FAULT_32 ? FAULT_TEST_32 : 0;
 	d->arg = (uint64_t)(uintptr_t)ap;
 	/* The block is plain memory written before the IPIs: x86 keeps
 	 * stores in order, and the ICR write is after them. */
 	atomic_signal_fence(memory_order_seq_cst);
-	lapic_send_init(ap->apic_id);
-	delay_us(INIT_DELAY_US);
 	lapic_send_startup(ap->apic_id, TRAMPOLINE_SIPI_PAGE);
 	delay_us(SIPI_DELAY_US);
 	if (!d->started) {
@@ -190,6 +251,10 @@ static bool ap_start(struct smp_ap *ap)
 	}
 	t0 = rdtsc();
 	while (!atomic_load_explicit(&ap->online, memory_order_acquire)) {
+		if (d->fault_vector) {
+			ap_fault_report(ap, d);
+			return false;
+		}
 		if (rdtsc() - t0 > limit) {
 			log_warn("smp: apic %u did not come online within %u ms "
 				 "(trampoline %s); skipped", ap->apic_id,
@@ -225,10 +290,15 @@ static bool trampoline_install(void)
 	return true;
 }
 
+void smp_plant_ap_faults(void)
+{
+	fault_tests = true;
+}
+
 unsigned smp_init(const struct acpi_info *info, void (*entry)(unsigned))
 {
 	uint32_t self = lapic_id();
-	unsigned n = smp_cpus_online(), first = aps_used;
+	unsigned n = smp_cpus_online(), first = aps_used, tests = 0;
 
 	ap_start_fn = entry;
 	cpu_apic[0] = self;
@@ -242,14 +312,17 @@ unsigned smp_init(const struct acpi_info *info, void (*entry)(unsigned))
 	 * tables, and there is no TLB shootdown once other cores run. */
 	for (unsigned i = 0; i < info->ncpus && aps_used < MAX_CORES; i++) {
 		const struct acpi_cpu *c = &info->cpus[i];
+		const char *why;
 
 		if (c->apic_id == self)
 			continue;
-		if (c->apic_id > MAX_XAPIC_ID && !lapic_x2apic()) {
-			log_warn("smp: apic %u needs x2APIC mode; skipped", c->apic_id);
+		if ((why = acpi_cpu_unreachable(c, lapic_x2apic())) != NULL) {
+			log_warn("smp: apic %u %s; skipped", c->apic_id, why);
 			continue;
 		}
 		aps[aps_used].apic_id = c->apic_id;
+		aps[aps_used].fault_test = fault_tests && tests < AP_FAULT_64 ?
+					   (enum ap_fault_test)++tests : AP_FAULT_NONE;
 		if (!ap_alloc(&aps[aps_used])) {
 			log_warn("smp: out of memory for the AP with apic %u; "
 				 "not starting more", c->apic_id);
@@ -257,6 +330,15 @@ unsigned smp_init(const struct acpi_info *info, void (*entry)(unsigned))
 		}
 		aps_used++;
 	}
+	/*
+	 * INIT every AP, then the SDM's 10 ms once for all of them: each
+	 * waits for its STARTUP, which ap_start() sends one AP at a time
+	 * (they share the trampoline's parameter block).
+	 */
+	for (unsigned k = first; k < aps_used; k++)
+		lapic_send_init(aps[k].apic_id);
+	if (first < aps_used)
+		delay_us(INIT_DELAY_US);
 	/* A silent AP keeps its record and stacks: it might still run. */
 	for (unsigned k = first; k < aps_used && n < MAX_CORES; k++) {
 		aps[k].number = n;

@@ -1,16 +1,19 @@
 /*
  * smp.h - starting the application processors and talking to them.
  *
- * smp_init() starts every processor the MADT lists, one at a time: INIT,
- * 10 ms, STARTUP, 200 us, a second STARTUP if the first did not take, then
- * up to SMP_AP_TIMEOUT_MS for the AP to report itself online.  Each AP
- * runs boot/trampoline.asm into smp.c's C entry on its own guarded stack,
+ * smp_init() starts every processor the MADT lists that the APIC mode
+ * can address: INIT to all of them, 10 ms, then one at a time STARTUP,
+ * 200 us, a second STARTUP if the first did not take, and up to
+ * SMP_AP_TIMEOUT_MS for the AP to report itself online (or to fault:
+ * the trampoline's stub IDT reports an exception before the kernel's
+ * IDT is loaded, and that AP is skipped).  Each AP runs
+ * boot/trampoline.asm into smp.c's C entry on its own guarded stack,
  * sets up its struct cpu (GS base, GDT/TSS/IST, IDT) and LAPIC, logs
  * "cpuN online (apic X)" and calls the entry smp_init() was given (the
- * kernel's kernel_ap_start).  arch_wake(index) sends the wakeup
- * IPI to the APIC id bound to runtime slot `index` (smp_bind, from
- * arch_cpu_bind).  Reference: Intel SDM vol. 3 section 8.4 (MP
- * initialisation), 11.6 (IPIs).
+ * kernel's kernel_ap_start).  arch_wake(index) wakes the core
+ * bound to runtime slot `index` (smp_bind, from arch_cpu_bind): the
+ * wakeup IPI only when that core sits in HLT (idle.h).  Reference: Intel
+ * SDM vol. 3 section 8.4 (MP initialisation), 11.6 (IPIs).
  */
 #ifndef HYPHAE_X86_64_SMP_H
 #define HYPHAE_X86_64_SMP_H
@@ -22,18 +25,26 @@
 #include "config.h"
 
 struct acpi_info;
+struct cpu;
 
 #define SMP_AP_TIMEOUT_MS	2000	/* TCG on a busy host can be slow */
 
 /*
  * Start every AP in `info` (the boot core is skipped by APIC id); each
  * ends in entry(its bring-up number), interrupts off, which must not
- * return.  APs that do not
- * answer are logged and skipped.  Returns the number of cores online, the
- * boot core included.  Boot core, once, after lapic_init and mm_init,
- * interrupts off.
+ * return.  APs that do not answer (or fault early) are logged and
+ * skipped.  Returns the number of cores online, the boot core included.
+ * Boot core, once, after lapic_init and mm_init, interrupts off.
  */
 unsigned smp_init(const struct acpi_info *info, void (*entry)(unsigned));
+
+/*
+ * Make the next smp_init()'s first AP fault in 32-bit code and its second
+ * in 64-bit code, before either has the kernel's IDT: the test of the
+ * trampoline's early exception stub (`ap_fault` on the command line).
+ * Boot core, before smp_init().
+ */
+void smp_plant_ap_faults(void);
 
 /* Cores online (boot core included).  Any core. */
 unsigned smp_cpus_online(void);
@@ -41,11 +52,15 @@ unsigned smp_cpus_online(void);
 /* APIC id of the core brought up as number n (0: boot core). */
 uint32_t smp_cpu_apic(unsigned n);
 
-/* arch_wake(): the wakeup IPI to the core bound to slot `index`.  Any core. */
+/* arch_wake(): wake the core bound to slot `index` (an IPI if it halts).
+ * Any core. */
 void smp_wake(unsigned index);
 
-/* Record that runtime slot `index` runs on APIC id `apic_id`.  Any core. */
-void smp_bind(unsigned index, uint32_t apic_id);
+/* Wake core c (smp_wake without the slot lookup).  Any core. */
+void smp_wake_cpu(struct cpu *c);
+
+/* Record that runtime slot `index` runs on core `c`.  Any core. */
+void smp_bind(unsigned index, struct cpu *c);
 
 /*
  * Stop every other core with an NMI (panic): they halt without a report.

@@ -22,6 +22,8 @@
 #define UART_DLM	1	/* divisor latch high (DLAB=1) */
 #define UART_IIR	2	/* interrupt identification (read) */
 #define   IIR_NO_INT	  0x01	/* bit 0 set: nothing pending */
+#define   IIR_FIFO_MASK	  0xc0
+#define   IIR_FIFO_ON	  0xc0	/* a 16550A with working FIFOs */
 #define UART_FCR	2	/* FIFO control (write) */
 #define   FCR_ENABLE	  0x01
 #define   FCR_CLEAR_RX	  0x02

@@ -34,7 +34,6 @@
 #include "timer/interval.h"
 #include "timer/sleep.h"
 
-#define NS_PER_MS	1000000ull
 #define KS_LIMIT_NS	(20000 * NS_PER_MS)	/* a test's work; a core's join */
 #define KS_POLL_NS	(1 * NS_PER_MS)		/* the supervisor's period */
 #define KS_TASKS	48

@@ -3,13 +3,15 @@
  *
  * One thread, so every path is deterministic: classes, LIFO reuse in a
  * core's magazines, the spare magazine, full magazines moving to and from
- * the depot, single blocks for threads without a cache, the depot's cap,
+ * the depot, single blocks for threads without a cache, an interrupt
+ * handler that interrupted the owner mid-call, the depot's cap,
  * drain and trim, the byte counts, ASan poisoning of cached blocks and a
  * double free.  Then the scheduler's use of it: a heap task spawned and
  * completed on its owner comes back as the next spawn's storage, and a
  * task bigger than the largest class takes kmalloc.
  */
 #include <setjmp.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -102,6 +104,43 @@ static void test_lifo_reuse(void **state)
 	assert_ptr_not_equal(a, b);
 	task_cache_free(&cache, a, 2);
 	assert_int_equal(task_cache_bytes(&cache), 4 * UNIT);
+}
+
+/*
+ * An interrupt handler on the owner's core that comes while the owner is
+ * inside an alloc or free (busy set) must leave the magazines alone: its
+ * free goes to the depot, its alloc comes from there.  Every call leaves
+ * the flag clear.
+ */
+static void test_interrupted_owner_uses_depot(void **state)
+{
+	void *a, *b;
+
+	(void)state;
+	a = task_cache_alloc(&cache, 1);
+	b = task_cache_alloc(&cache, 1);
+	assert_false(atomic_load(&cache.busy));
+	task_cache_free(&cache, a, 1);
+	assert_false(atomic_load(&cache.busy));
+	assert_int_equal(cache.loaded[0].count, 1);
+	assert_int_equal(task_cache_bytes(&cache), UNIT);
+
+	atomic_store(&cache.busy, true);	/* the owner is mid-call */
+	task_cache_free(&cache, b, 1);
+	assert_int_equal(cache.loaded[0].count, 1);
+	assert_int_equal(cache.spare[0].count, 0);
+	assert_int_equal(task_cache_bytes(&cache), UNIT);
+	assert_int_equal(task_cache_depot_bytes(), UNIT);
+	/* An alloc in that state takes the depot's block, not a's. */
+	assert_ptr_equal(task_cache_alloc(&cache, 1), b);
+	assert_int_equal(cache.loaded[0].count, 1);
+	assert_int_equal(task_cache_depot_bytes(), 0);
+	assert_true(atomic_load(&cache.busy));	/* still the owner's */
+	atomic_store(&cache.busy, false);
+
+	task_cache_free(&cache, b, 1);
+	assert_int_equal(cache.loaded[0].count, 2);
+	assert_int_equal(task_cache_bytes(&cache), 2 * UNIT);
 }
 
 /* Fill a core's two magazines and one more: a full one goes to the depot,
@@ -341,6 +380,7 @@ int main(void)
 		T(test_alignment_and_size),
 		T(test_lifo_reuse),
 		T(test_magazines_through_depot),
+		T(test_interrupted_owner_uses_depot),
 		T(test_no_cache_thread),
 		T(test_depot_cap),
 		T(test_drain_disables),

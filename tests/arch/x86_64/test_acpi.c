@@ -374,6 +374,36 @@ static void test_no_processor(void **state)
 	assert_non_null(strstr(info.error, "no usable processor"));
 }
 
+/*
+ * An x2APIC entry whose id an xAPIC cannot address (above 254; 255 is
+ * the broadcast) is parsed, and the start-up is told to skip it unless
+ * the machine runs in x2APIC mode.
+ */
+static void test_x2apic_ids_beyond_xapic(void **state)
+{
+	struct acpi_cpu c = { .enabled = true };
+	static const struct { uint32_t id; bool xapic_ok; } cases[] = {
+		{ 0, true }, { 1, true }, { 254, true }, { 255, false },
+		{ 256, false }, { 300, false }, { 0xffffffffu, false },
+	};
+
+	(void)state;
+	build_machine(2);
+	assert_int_equal(acpi_parse(rsdp, sizeof(rsdp), &mem, &info), 0);
+	assert_int_equal(info.cpus[3].apic_id, 300);
+	assert_non_null(acpi_cpu_unreachable(&info.cpus[3], false));
+	assert_null(acpi_cpu_unreachable(&info.cpus[3], true));
+	assert_null(acpi_cpu_unreachable(&info.cpus[1], false));
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		c.apic_id = cases[i].id;
+		if (cases[i].xapic_ok)
+			assert_null(acpi_cpu_unreachable(&c, false));
+		else
+			assert_non_null(acpi_cpu_unreachable(&c, false));
+		assert_null(acpi_cpu_unreachable(&c, true));
+	}
+}
+
 static void test_too_many_cpus(void **state)
 {
 	(void)state;
@@ -464,6 +494,7 @@ int main(void)
 		cmocka_unit_test(test_truncated_entries),
 		cmocka_unit_test(test_madt_direct),
 		cmocka_unit_test(test_no_processor),
+		cmocka_unit_test(test_x2apic_ids_beyond_xapic),
 		cmocka_unit_test(test_too_many_cpus),
 		cmocka_unit_test(test_find_rsdp_scan),
 		cmocka_unit_test(test_random_corruption),
