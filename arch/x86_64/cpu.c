@@ -82,6 +82,9 @@ static void cpu_setup(struct cpu *c, unsigned number, struct cpu_stack stack,
 		c->ist[i] = ist[i];
 	c->timer_deadline = UINT64_MAX;
 	c->fault_depth = 0;
+	c->interrupts = 0;
+	c->wake_irqs = 0;
+	c->irq_depth = 0;
 	/* First: the console and the fault path read the block via GS. */
 	wrmsr(MSR_GS_BASE, (uint64_t)(uintptr_t)c);
 	wrmsr(MSR_KERNEL_GS_BASE, 0);
@@ -192,9 +195,14 @@ void arch_irq_enable(void)
 
 /* ---- arch.h: idle and wakeup -------------------------------------------- */
 
-void arch_wait_for_interrupt(void)
+enum arch_wake_reason arch_wait_for_interrupt(void)
 {
-	lapic_wait_for_interrupt();
+	return lapic_wait_for_interrupt();
+}
+
+bool arch_in_interrupt(void)
+{
+	return this_cpu()->irq_depth > 0;
 }
 
 void arch_wake(unsigned index)

@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "arch.h"
 #include "arch/x86_64/vectors.h"
 #include "compiler.h"
 
@@ -81,9 +82,10 @@ void lapic_timer_arm(uint64_t deadline);
  * arch_wait_for_interrupt(): `sti; hlt`, or, when the armed deadline is
  * less than the early margin away, poll the clock with interrupts on until
  * it passes or any interrupt arrives.  Called with interrupts off; returns
- * with them on.  Owner core.
+ * with them on, saying whether a wakeup IPI, the timer or another
+ * interrupt ended the wait.  Owner core.
  */
-void lapic_wait_for_interrupt(void);
+enum arch_wake_reason lapic_wait_for_interrupt(void);
 
 /* This core's current early margin in ns (for tests and the log). */
 uint64_t lapic_timer_early_ns(void);
