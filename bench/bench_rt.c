@@ -17,7 +17,11 @@
  * BENCH_RT_ONLY=substring runs only the matching workloads (for perf);
  * BENCH_RT_PHASES=1 also prints, for the spawn_many_remote workloads, the
  * mean time of the spawn and join halves of an iteration and how often
- * the main thread parked per iteration (a `#` line).
+ * the main thread parked per iteration (a `#` line).  BENCH_RT_TRACE=FILE
+ * turns the per-core trace on (lib/trace.h) for the whole run and writes
+ * it to FILE as Chrome trace-event JSON at the end: each core's ring
+ * keeps its last TRACE_RING_EVENTS events, so narrow the run with
+ * BENCH_RT_ONLY to see one workload.
  */
 #define _GNU_SOURCE
 #include <linux/futex.h>
@@ -34,6 +38,8 @@
 #include "arch.h"
 #include "clock.h"
 #include "kmalloc.h"
+#include "lib/trace.h"
+#include "lib/trace_json.h"
 #include "rt/rt.h"
 #include "sched/sync.h"
 #include "sched/task.h"
@@ -628,10 +634,32 @@ static bool sleep_10k(void)
 
 /* ------------------------------------------------------------------------- */
 
+static void file_write(void *ctx, const char *s, size_t n)
+{
+	fwrite(s, 1, n, ctx);
+}
+
+/* BENCH_RT_TRACE: the trace so far, as JSON, into `path`. */
+static void trace_write(const char *path)
+{
+	FILE *f = fopen(path, "w");
+	struct fmt_out out = { file_write, f };
+	struct trace_json_stats st;
+
+	trace_set_enabled(false);
+	if (f == NULL || trace_json_write(&out, &st) != 0 || fclose(f) != 0) {
+		fprintf(stderr, "bench_rt: cannot write the trace to %s\n", path);
+		exit(1);
+	}
+	printf("# trace: %llu events from %u cores (%llu lost) in %s\n",
+	       (unsigned long long)st.events, st.cores,
+	       (unsigned long long)st.lost, path);
+}
+
 int main(void)
 {
 	struct join_handle busy_h[2 * H_MAX_CORES];
-	const char *e;
+	const char *e, *trace_path = getenv("BENCH_RT_TRACE");
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if ((e = getenv("WORKERS")) && atoi(e) > 0)
@@ -645,6 +673,13 @@ int main(void)
 
 	h_start(&harness, nworkers);
 	the_rt = harness.rt;
+	if (trace_path) {
+		if (trace_setup(nworkers) != 0) {
+			fprintf(stderr, "bench_rt: no memory for the trace rings\n");
+			return 1;
+		}
+		trace_set_enabled(true);
+	}
 	bench("spawn_many_local", 200, spawn_many_local);
 	phases_reset();
 	bench("spawn_many_remote_idle", 200, spawn_many_remote);
@@ -689,6 +724,8 @@ int main(void)
 	bench("ping_pong(1000)", 200, ping_pong);
 	bench("chained_spawn(1000)", 200, chained_spawn);
 	bench("sleep_10k_x_1ms", 20, sleep_10k);
+	if (trace_path)
+		trace_write(trace_path);
 	h_stop(&harness);
 	h_free(&harness);
 	return 0;

@@ -47,8 +47,9 @@
 
 #include "compiler.h"
 
-/* Events per core's ring (a power of two): 512 KiB a core. */
-#define TRACE_RING_EVENTS	16384u
+/* Events per core's ring (a power of two): 1 MiB a core, enough for
+ * `trace spawn 10000` on the core that spawns. */
+#define TRACE_RING_EVENTS	32768u
 
 enum trace_type {
 	TRACE_NONE = 0,
