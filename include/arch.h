@@ -95,6 +95,14 @@ void arch_cpu_relax(void);
 /* The monotonic clock the global timer runs on (TSC; host: CLOCK_MONOTONIC). */
 const struct clock *arch_clock(void);
 
+/*
+ * A cheap timestamp for the trace (lib/trace.c): a counter that only goes
+ * up, in step on every core, at a fixed rate the trace measures against
+ * arch_clock() (the TSC on both targets: a clock_gettime() costs the host
+ * 2-7 times as much).  Any context.
+ */
+uint64_t arch_trace_stamp(void);
+
 /* 64 bits for seeding per-core PRNGs (RDRAND, else TSC mixed with the core). */
 uint64_t arch_random_seed(void);
 

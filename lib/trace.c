@@ -39,7 +39,13 @@ atomic_bool trace_on __cacheline_aligned;
 /* Rings by core; a ring, once published, stays for good. */
 static _Atomic(struct trace_ring *) rings[MAX_CORES];
 static atomic_uint ring_cores;
+/* The origin, in stamps, and the clock (ns) at the same moment: the pair
+ * trace_rate() measures the stamps' rate from. */
 static atomic_uint_least64_t epoch;
+static atomic_uint_least64_t epoch_ns;
+
+/* How long trace_rate() measures at least. */
+#define RATE_MIN_NS	1000000ull
 
 /* The generation of event `index`: odd while written, even once done. */
 static uint64_t gen_busy(uint64_t index)
@@ -160,9 +166,38 @@ void trace_ring_clear(struct trace_ring *r)
 
 uint64_t trace_now(void)
 {
+	return arch_trace_stamp();
+}
+
+static uint64_t clock_ns(void)
+{
 	const struct clock *clk = arch_clock();
 
-	return clk->now(clk);
+	return clk->now(clk) * clk->tick_ns;
+}
+
+/* Start the origin now: a stamp and the clock, read back to back. */
+static void set_epoch(void)
+{
+	atomic_store_explicit(&epoch_ns, clock_ns(), memory_order_relaxed);
+	atomic_store_explicit(&epoch, trace_now(), memory_order_relaxed);
+}
+
+void trace_rate(uint64_t *ns, uint64_t *stamps)
+{
+	uint64_t n0 = atomic_load_explicit(&epoch_ns, memory_order_relaxed);
+	uint64_t s0 = atomic_load_explicit(&epoch, memory_order_relaxed);
+	uint64_t n1, s1;
+
+	/* Long enough that the reads' jitter is small against it. */
+	do {
+		n1 = clock_ns();
+		s1 = trace_now();
+	} while (n1 - n0 < RATE_MIN_NS && n1 >= n0);
+	*ns = n1 - n0;
+	*stamps = s1 - s0;
+	if (*ns == 0 || *stamps == 0 || n1 < n0 || s1 < s0)
+		*ns = *stamps = 1;
 }
 
 int trace_setup(unsigned ncores)
@@ -205,7 +240,7 @@ static bool trace_empty(void)
 void trace_set_enabled(bool on)
 {
 	if (on && trace_empty())
-		atomic_store_explicit(&epoch, trace_now(), memory_order_relaxed);
+		set_epoch();
 	/* relaxed: trace points notice soon; nothing is published by it. */
 	atomic_store_explicit(&trace_on, on, memory_order_relaxed);
 }
@@ -214,7 +249,7 @@ void trace_clear(void)
 {
 	unsigned n = trace_cores();
 
-	atomic_store_explicit(&epoch, trace_now(), memory_order_relaxed);
+	set_epoch();
 	for (unsigned i = 0; i < n; i++) {
 		struct trace_ring *r = trace_ring_of(i);
 

@@ -32,7 +32,9 @@
  *   TIMERS       x timer entries fired by one turn
  *   FAULT        x the task being polled (0: none), a vector
  *                (TRACE_FAULT_PANIC for a panic)
- * Timestamps are ticks of arch_clock().  lib/trace_json.c turns the rings
+ * Timestamps are arch_trace_stamp()s (the TSC: a few ns to read), turned
+ * into nanoseconds by their rate against arch_clock() measured from the
+ * origin to the dump (trace_rate).  lib/trace_json.c turns the rings
  * into Chrome trace-event JSON.  Reference: Linux's ftrace ring buffer
  * (per-CPU, overwrite mode), Boehm, "Can Seqlocks Get Along with
  * Programming Language Memory Models?" (MSPC 2012).
@@ -184,11 +186,18 @@ void trace_clear(void);
 struct trace_ring *trace_ring_of(unsigned core);
 unsigned trace_cores(void);
 
-/* The clock tick the trace counts time from (trace_json's zero). */
+/* The stamp the trace counts time from (trace_json's zero). */
 uint64_t trace_epoch(void);
 
-/* The trace's clock, now (arch_clock() ticks).  Any context. */
+/* The trace's timestamp, now (arch_trace_stamp()).  Any context. */
 uint64_t trace_now(void);
+
+/*
+ * The stamps' rate: *ns nanoseconds of arch_clock() passed in *stamps
+ * stamps since the origin (waits until at least 1 ms has).  Task
+ * context.
+ */
+void trace_rate(uint64_t *ns, uint64_t *stamps);
 
 /*
  * Record one event on the calling core's ring, now: for trace_event()

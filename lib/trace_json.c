@@ -18,6 +18,7 @@
 #define LINE_MAX	320
 #define NAME_MAX	48
 #define NO_NAME		"task"
+#define MULT_SHIFT	32
 
 static const char *const poll_ends[] = {
 	[TRACE_POLL_PENDING] = NULL,		/* the default: not written */
@@ -60,11 +61,13 @@ static const char *json_name(char *dst, size_t n, const char *s)
 	return dst;
 }
 
-/* Ticks since the origin as "us.nnn" (saturating at the origin). */
+/* A stamp as "us.nnn" since the origin (saturating at the origin). */
 static const char *us(const struct trace_json *j, char *buf, size_t n,
 		      uint64_t ts)
 {
-	uint64_t ns = ts > j->origin ? (ts - j->origin) * j->tick_ns : 0;
+	uint64_t ns = ts > j->origin ?
+		      (uint64_t)(((unsigned __int128)(ts - j->origin) * j->mult) >>
+				 MULT_SHIFT) : 0;
 
 	ksnprintf(buf, n, "%llu.%03llu", (unsigned long long)(ns / NS_PER_US),
 		  (unsigned long long)(ns % NS_PER_US));
@@ -101,10 +104,19 @@ static void core_name(char *buf, size_t n, uint32_t core)
 }
 
 void trace_json_begin(struct trace_json *j, const struct fmt_out *out,
-		      uint64_t origin, uint64_t tick_ns)
+		      uint64_t origin, uint64_t ns, uint64_t stamps)
 {
+	if (ns == 0 || stamps == 0)
+		ns = stamps = 1;
+	/* A 32.32 multiplier (no 128-bit division in the kernel): keep ns
+	 * below 2^31 so ns << 32 fits; the precision lost is below 2^-31. */
+	while (ns >= (1ull << 31)) {
+		ns >>= 1;
+		stamps >>= 1;
+	}
 	*j = (struct trace_json){ .out = out, .origin = origin,
-				  .tick_ns = tick_ns ? tick_ns : 1 };
+				  .mult = stamps ? (ns << MULT_SHIFT) / stamps :
+					  1ull << MULT_SHIFT };
 	out->write(out->ctx, "{\"traceEvents\":[\n", 17);
 	j->st.bytes = 17;
 }
@@ -124,7 +136,7 @@ static void complete(struct trace_json *j, unsigned core, const char *name,
 {
 	char ts[24], dur[24], c[24];
 	uint64_t d = t1 > t0 ? t1 - t0 : 0;
-	struct trace_json z = { .origin = 0, .tick_ns = j->tick_ns };
+	struct trace_json z = { .origin = 0, .mult = j->mult };
 
 	event(j, "{\"ph\":\"X\",\"pid\":0,\"tid\":%u,\"ts\":%s,\"dur\":%s,"
 	      "\"name\":\"%s\"%s,\"args\":{%s}}", core,
@@ -322,10 +334,12 @@ int trace_json_write(const struct fmt_out *out, struct trace_json_stats *st)
 	struct trace_record *recs = kmalloc(TRACE_RING_EVENTS * sizeof(*recs));
 	unsigned cores = trace_cores();
 	struct trace_json j;
+	uint64_t ns, stamps;
 
 	if (recs == NULL)
 		return -ENOMEM;
-	trace_json_begin(&j, out, trace_epoch(), arch_clock()->tick_ns);
+	trace_rate(&ns, &stamps);
+	trace_json_begin(&j, out, trace_epoch(), ns, stamps);
 	for (unsigned c = 0; c < cores; c++) {
 		struct trace_ring *r = trace_ring_of(c);
 		struct trace_read rd;

@@ -44,8 +44,8 @@ struct trace_json_stats {
 /* The writer's state while it goes over the cores. */
 struct trace_json {
 	const struct fmt_out *out;
-	uint64_t origin;	/* ticks at JSON time 0 */
-	uint64_t tick_ns;	/* ns per tick */
+	uint64_t origin;	/* stamp at JSON time 0 */
+	uint64_t mult;		/* ns per stamp, 32.32 fixed point */
 	bool named;		/* process_name written */
 	bool any;		/* an element written (commas) */
 	struct trace_json_stats st;
@@ -63,11 +63,11 @@ int __must_check trace_json_write(const struct fmt_out *out,
 /*
  * The same in steps, for callers with their own records (tests): begin,
  * then each core's records oldest first with what the copy found (rd:
- * lost and torn counts), then end.  origin and tick_ns convert
- * timestamps.  Task context.
+ * lost and torn counts), then end.  A timestamp ts is (ts - origin) *
+ * ns / stamps nanoseconds into the trace.  Task context.
  */
 void trace_json_begin(struct trace_json *j, const struct fmt_out *out,
-		      uint64_t origin, uint64_t tick_ns);
+		      uint64_t origin, uint64_t ns, uint64_t stamps);
 void trace_json_core(struct trace_json *j, unsigned core,
 		     const struct trace_record *recs, size_t n,
 		     const struct trace_read *rd);

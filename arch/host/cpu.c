@@ -302,6 +302,11 @@ void arch_cpu_relax(void)
 	__builtin_ia32_pause();
 }
 
+uint64_t arch_trace_stamp(void)
+{
+	return __builtin_ia32_rdtsc();
+}
+
 uint64_t arch_random_seed(void)
 {
 	struct timespec ts;

@@ -220,6 +220,11 @@ void arch_cpu_relax(void)
 	__builtin_ia32_pause();
 }
 
+uint64_t arch_trace_stamp(void)
+{
+	return rdtsc();
+}
+
 /* ---- arch.h: randomness ------------------------------------------------- */
 
 /* splitmix64's finaliser: spreads a weak seed over all 64 bits. */

@@ -229,7 +229,7 @@ static void test_json_empty(void **state)
 	struct trace_read rd = { 0 };
 
 	(void)state;
-	trace_json_begin(&j, &out, 0, 1);
+	trace_json_begin(&j, &out, 0, 1, 1);
 	trace_json_core(&j, 0, NULL, 0, &rd);
 	trace_json_end(&j);
 	assert_non_null(strstr(k.buf, "{\"traceEvents\":[\n],"));
@@ -258,7 +258,7 @@ static void test_json_events(void **state)
 	struct trace_read rd = { .lost = 40, .torn = 2 };
 
 	(void)state;
-	trace_json_begin(&j, &out, 500, 1);
+	trace_json_begin(&j, &out, 500, 1, 1);
 	trace_json_core(&j, 1, recs, ARRAY_SIZE(recs), &rd);
 	trace_json_end(&j);
 	/* Times are microseconds from the origin (500 ticks of 1 ns). */
