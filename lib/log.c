@@ -150,10 +150,24 @@ void log_ring_put(struct log_ring *r, const char *s, size_t n)
 	/* relaxed: the slot's seq orders the text, not this count. */
 	uint64_t i = atomic_fetch_add_explicit(&r->next, 1, memory_order_relaxed);
 	struct log_ring_line *l = &r->lines[i % LOG_RING_LINES];
+	uint64_t old = atomic_load_explicit(&l->seq, memory_order_relaxed);
 
 	if (n >= LOG_LINE_MAX)
 		n = LOG_LINE_MAX - 1;
-	atomic_store_explicit(&l->seq, 2 * i + 1, memory_order_relaxed);
+	/*
+	 * Claim the slot: one writer at a time, or a reader could pass a
+	 * line two writers a lap apart wrote into together.  A slot busy
+	 * (odd) or already holding a newer line loses this line (the
+	 * console still has it); never wait: the busy writer may be the
+	 * code this interrupt handler interrupted.  relaxed: the stores
+	 * below are release.
+	 */
+	do {
+		if ((old & 1) || old >= 2 * i + 2)
+			return;
+	} while (!atomic_compare_exchange_weak_explicit(&l->seq, &old, 2 * i + 1,
+							memory_order_relaxed,
+							memory_order_relaxed));
 	/* release: a reader that loads any word below (acquire) also sees
 	 * the busy mark; no fences, which ThreadSanitizer does not model. */
 	for (size_t w = 0; w * 8 < n; w++) {

@@ -14,9 +14,11 @@
  * Every line printed is also kept in the log ring, the last LOG_RING_LINES
  * lines in memory: the panic and fault reports end with its tail, and gdb
  * reads it (hy-log).  Writers on different cores take slots with one
- * atomic increment; each slot is a seqlock (odd while written), so a
+ * atomic increment and claim their slot with a compare-and-swap on its
+ * seq (odd while written), so one writer at a time fills a slot, and a
  * reader skips a line that is being overwritten instead of printing it
- * torn.
+ * torn.  A line whose slot is still being written by a writer a lap
+ * behind (64 lines ago) is left out of the ring; the console has it.
  */
 #ifndef HYPHAE_LIB_LOG_H
 #define HYPHAE_LIB_LOG_H

@@ -7,10 +7,14 @@
  * them.  The reader asks for the newest lines again and again; every line
  * log_ring_get() returns must be one writer's whole line, never a mix of
  * two.  The ring is small against the writers' pace (64 lines), so slots
- * are overwritten while they are read; the test fails if no read ever
- * came back empty-handed for that reason (it would prove nothing), and
- * fails with a torn line if log_ring_get() stops re-reading the slot's
- * seq after the copy (checked).  Prints "1 passed, 0 failed".
+ * are overwritten while they are read, and six writers on fewer CPUs get
+ * preempted mid-line while the others write a lap (for MIN_SECONDS at
+ * least).  The test fails if no read ever came back empty-handed (it
+ * would prove nothing); it fails with a torn line if log_ring_get() stops
+ * re-reading the slot's seq after the copy (ASan and TSan, 3 runs of 3),
+ * and, in the TSan build 4 runs of 5, if writers stop claiming their slot
+ * (test_log's lapped-writer test catches that every time).  Prints
+ * "1 passed, 0 failed".
  */
 #define _GNU_SOURCE
 #include <pthread.h>
@@ -25,9 +29,10 @@
 #include "lib/log.h"
 #include "tests/support/stress_util.h"
 
-#define WRITERS		3
+#define WRITERS		6
 #define WANT_MISSED	2000ul
 #define WANT_READS	200000ul
+#define MIN_SECONDS	2
 #define MAX_SECONDS	3
 
 static struct log_ring ring;
@@ -67,6 +72,7 @@ static double now_s(void)
 int main(void)
 {
 	double end = now_s() + (double)stress_scale(MAX_SECONDS);
+	double min_end = now_s() + (double)stress_scale(MIN_SECONDS);
 	unsigned long want_missed = stress_scale(WANT_MISSED);
 	unsigned long want_reads = stress_scale(WANT_READS);
 	unsigned long reads = 0, got = 0, missed = 0;
@@ -75,7 +81,8 @@ int main(void)
 	for (unsigned i = 0; i < WRITERS; i++)
 		STRESS_CHECK(pthread_create(&t[i], NULL, writer, (void *)(uintptr_t)i) == 0,
 			     "pthread_create");
-	while ((missed < want_missed || reads < want_reads) && now_s() < end) {
+	while (((missed < want_missed || reads < want_reads) || now_s() < min_end) &&
+	       now_s() < end) {
 		uint64_t next = atomic_load_explicit(&ring.next, memory_order_acquire);
 		char buf[LOG_LINE_MAX], want[LOG_LINE_MAX];
 

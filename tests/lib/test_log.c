@@ -243,6 +243,42 @@ static void test_ring_keeps_last_lines(void **state)
 	assert_int_equal(strspn(buf, "x"), LOG_LINE_MAX - 1);
 }
 
+/* A writer a lap behind still fills slot 0 when the writer of line 64
+ * comes: the newer line stays out of the ring rather than mixing its
+ * text into the older one's. */
+static void test_ring_lapped_writer(void **state)
+{
+	char buf[LOG_LINE_MAX];
+
+	(void)state;
+	memset(&test_ring, 0, sizeof(test_ring));
+	/* Line 0's writer has claimed slot 0 and stored its text... */
+	atomic_store(&test_ring.next, LOG_RING_LINES);
+	atomic_store(&test_ring.lines[0].seq, 1);
+	memcpy(buf, "line zero.....\n", 16);
+	for (int w = 0; w < 2; w++) {
+		uint64_t v;
+
+		memcpy(&v, buf + 8 * w, 8);
+		atomic_store(&test_ring.lines[0].text[w], v);
+	}
+	atomic_store(&test_ring.lines[0].len, 15);
+	/* ...when line 64 comes for the same slot. */
+	put_line(&test_ring, "line sixty-four, longer than line zero\n");
+	assert_int_equal(atomic_load(&test_ring.lines[0].seq), 1);
+	assert_int_equal(atomic_load(&test_ring.lines[0].len), 15);
+	/* Line 0's writer finishes: its line is whole. */
+	atomic_store(&test_ring.lines[0].seq, 2);
+	assert_int_equal(log_ring_get(&test_ring, 0, buf), 15);
+	assert_string_equal(buf, "line zero.....\n");
+	assert_int_equal(log_ring_get(&test_ring, LOG_RING_LINES, buf), -1);
+	/* A writer that comes after a newer line is in its slot stays out. */
+	atomic_store(&test_ring.next, 0);
+	atomic_store(&test_ring.lines[0].seq, 2 * LOG_RING_LINES + 2);
+	put_line(&test_ring, "stale\n");
+	assert_int_equal(atomic_load(&test_ring.lines[0].seq), 2 * LOG_RING_LINES + 2);
+}
+
 static char tail_out[LOG_RING_LINES * LOG_LINE_MAX];
 static size_t tail_len;
 
@@ -280,6 +316,7 @@ int main(void)
 		cmocka_unit_test(test_levels_filter),
 		cmocka_unit_test(test_timestamp),
 		cmocka_unit_test(test_ring_keeps_last_lines),
+		cmocka_unit_test(test_ring_lapped_writer),
 		cmocka_unit_test(test_ring_tail),
 	};
 
