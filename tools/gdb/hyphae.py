@@ -7,7 +7,7 @@
 #              counters, the injector
 #   hy-tasks   live tasks: each core's run queue and the injector's, and
 #              the task each core is polling (this kernel has no task
-#              registry to walk; a registry symbol is used if one appears)
+#              registry; once one exists, this is where to walk it)
 #   hy-cpus    each core: runtime slot, APIC id, state, interrupts taken,
 #              and where it is stopped (a short backtrace)
 #   hy-log     the log ring: the last lines the kernel logged
