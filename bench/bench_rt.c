@@ -294,7 +294,9 @@ static enum poll spawner_poll(struct task *t, struct context *cx)
 	return POLL_READY;
 }
 
-static const struct task_vtable spawner_vt = { .poll = spawner_poll };
+static const struct task_vtable spawner_vt = {
+	.poll = spawner_poll, .name = "spawner",
+};
 
 static bool spawn_many_local(void)
 {
@@ -313,7 +315,9 @@ static enum poll empty_poll(struct task *t, struct context *cx)
 	return POLL_READY;
 }
 
-static const struct task_vtable empty_vt = { .poll = empty_poll };
+static const struct task_vtable empty_vt = {
+	.poll = empty_poll, .name = "empty",
+};
 
 static bool spawn_remote_n(unsigned n)
 {
@@ -375,7 +379,9 @@ static enum poll busy_poll(struct task *t, struct context *cx)
 	TASK_END;
 }
 
-static const struct task_vtable busy_vt = { .poll = busy_poll };
+static const struct task_vtable busy_vt = {
+	.poll = busy_poll, .name = "busy",
+};
 
 /* Release the busy tasks and join them (so the next workload starts idle).
  * Also drains whatever a timed-out iteration left in the injector. */
@@ -414,10 +420,14 @@ static enum poll stamp_poll(struct task *t, struct context *cx)
 	return POLL_READY;
 }
 
-static const struct task_vtable stamp_vt = { .poll = stamp_poll };
+static const struct task_vtable stamp_vt = {
+	.poll = stamp_poll, .name = "stamp",
+};
 
 static enum poll chain_busy_poll(struct task *t, struct context *cx);
-static const struct task_vtable chain_busy_vt = { .poll = chain_busy_poll };
+static const struct task_vtable chain_busy_vt = {
+	.poll = chain_busy_poll, .name = "chain-busy",
+};
 
 static enum poll chain_busy_poll(struct task *t, struct context *cx)
 {
@@ -471,7 +481,9 @@ static enum poll yield_poll(struct task *t, struct context *cx)
 	TASK_END;
 }
 
-static const struct task_vtable yield_vt = { .poll = yield_poll };
+static const struct task_vtable yield_vt = {
+	.poll = yield_poll, .name = "yield",
+};
 
 static bool yield_many(void)
 {
@@ -520,7 +532,9 @@ static enum poll pp_child_poll(struct task *t, struct context *cx)
 	TASK_END;
 }
 
-static const struct task_vtable pp_child_vt = { .poll = pp_child_poll };
+static const struct task_vtable pp_child_vt = {
+	.poll = pp_child_poll, .name = "pp-child",
+};
 
 static enum poll pp_parent_poll(struct task *t, struct context *cx)
 {
@@ -546,7 +560,9 @@ static enum poll pp_parent_poll(struct task *t, struct context *cx)
 	TASK_END;
 }
 
-static const struct task_vtable pp_parent_vt = { .poll = pp_parent_poll };
+static const struct task_vtable pp_parent_vt = {
+	.poll = pp_parent_poll, .name = "pp-parent",
+};
 
 static enum poll pp_root_poll(struct task *t, struct context *cx)
 {
@@ -557,7 +573,9 @@ static enum poll pp_root_poll(struct task *t, struct context *cx)
 	return POLL_READY;
 }
 
-static const struct task_vtable pp_root_vt = { .poll = pp_root_poll };
+static const struct task_vtable pp_root_vt = {
+	.poll = pp_root_poll, .name = "pp-root",
+};
 
 static bool ping_pong(void)
 {
@@ -575,7 +593,9 @@ struct chain_task {
 };
 
 static enum poll chain_poll(struct task *t, struct context *cx);
-static const struct task_vtable chain_vt = { .poll = chain_poll };
+static const struct task_vtable chain_vt = {
+	.poll = chain_poll, .name = "chain",
+};
 
 static enum poll chain_poll(struct task *t, struct context *cx)
 {
@@ -615,7 +635,9 @@ static enum poll sleep_task_poll(struct task *t, struct context *cx)
 	TASK_END;
 }
 
-static const struct task_vtable sleep_vt = { .poll = sleep_task_poll };
+static const struct task_vtable sleep_vt = {
+	.poll = sleep_task_poll, .name = "sleep",
+};
 
 static bool sleep_10k(void)
 {
