@@ -35,13 +35,6 @@ static const char *const wake_reasons[] = {
 	[ARCH_WOKE_DEVICE] = "device",
 };
 
-/* A poll or idle stretch whose end has not been read yet. */
-struct open_slice {
-	bool open;
-	uint64_t ts, id;
-	const char *name;
-};
-
 /* Copy `s` into dst as the inside of a JSON string: quotes and
  * backslashes escaped, control bytes and non-ASCII as '?', cut. */
 static const char *json_name(char *dst, size_t n, const char *s)
@@ -167,7 +160,7 @@ static void instant(struct trace_json *j, unsigned core, const char *name,
 
 /* A poll whose end was read: a complete event named after its task. */
 static void poll_slice(struct trace_json *j, unsigned core,
-		       const struct open_slice *p, uint64_t end_ts,
+		       const struct trace_json_open *p, uint64_t end_ts,
 		       const char *how)
 {
 	char name[NAME_MAX], args[64];
@@ -184,8 +177,8 @@ static void poll_slice(struct trace_json *j, unsigned core,
 }
 
 static void one(struct trace_json *j, unsigned core,
-		const struct trace_record *r, struct open_slice *poll,
-		struct open_slice *idle)
+		const struct trace_record *r, struct trace_json_open *poll,
+		struct trace_json_open *idle)
 {
 	char name[NAME_MAX], args[96], who[24];
 
@@ -201,7 +194,7 @@ static void one(struct trace_json *j, unsigned core,
 		/* Its predecessor's end was torn away: close it here. */
 		if (poll->open)
 			poll_slice(j, core, poll, r->ts, "unknown");
-		*poll = (struct open_slice){ true, r->ts, r->x,
+		*poll = (struct trace_json_open){ true, r->ts, r->x,
 					     (const char *)(uintptr_t)r->y };
 		break;
 	case TRACE_POLL_END:
@@ -232,7 +225,7 @@ static void one(struct trace_json *j, unsigned core,
 			 r->y && r->y <= r->ts ? r->y : r->ts, r->ts, args);
 		break;
 	case TRACE_IDLE_ENTER:
-		*idle = (struct open_slice){ true, r->ts, 0, NULL };
+		*idle = (struct trace_json_open){ true, r->ts, 0, NULL };
 		break;
 	case TRACE_IDLE_EXIT:
 		if (idle->open) {
@@ -269,13 +262,13 @@ static void one(struct trace_json *j, unsigned core,
 	}
 }
 
-void trace_json_core(struct trace_json *j, unsigned core,
-		     const struct trace_record *recs, size_t n,
-		     const struct trace_read *rd)
+void trace_json_core_start(struct trace_json *j, struct trace_json_lane *l,
+			   unsigned core, const struct trace_record *recs,
+			   size_t n, const struct trace_read *rd)
 {
-	struct open_slice poll = { 0 }, idle = { 0 };
 	char name[NAME_MAX], args[96];
 
+	*l = (struct trace_json_lane){ .core = core, .recs = recs, .n = n };
 	j->st.cores++;
 	j->st.records += n;
 	j->st.lost += rd->lost;
@@ -299,17 +292,38 @@ void trace_json_core(struct trace_json *j, unsigned core,
 			  (unsigned long long)rd->lost, (unsigned long long)rd->torn);
 		instant(j, core, name, n ? recs[0].ts : j->origin, args);
 	}
-	for (size_t i = 0; i < n; i++)
-		one(j, core, &recs[i], &poll, &idle);
+}
+
+bool trace_json_core_step(struct trace_json *j, struct trace_json_lane *l,
+			  size_t max)
+{
+	char name[NAME_MAX], args[96];
+
+	for (; l->next < l->n && max; l->next++, max--)
+		one(j, l->core, &l->recs[l->next], &l->poll, &l->idle);
+	if (l->next < l->n)
+		return false;
 	/* Still going when the copy was taken (or the core stopped). */
-	if (poll.open) {
+	if (l->poll.open) {
 		ksnprintf(args, sizeof(args), "\"id\":%llu",
-			  (unsigned long long)poll.id);
-		begin(j, core, json_name(name, sizeof(name), poll.name), NULL,
-		      poll.ts, args);
+			  (unsigned long long)l->poll.id);
+		begin(j, l->core, json_name(name, sizeof(name), l->poll.name), NULL,
+		      l->poll.ts, args);
 	}
-	if (idle.open)
-		begin(j, core, "idle", "idle", idle.ts, "");
+	if (l->idle.open)
+		begin(j, l->core, "idle", "idle", l->idle.ts, "");
+	l->poll.open = l->idle.open = false;
+	return true;
+}
+
+void trace_json_core(struct trace_json *j, unsigned core,
+		     const struct trace_record *recs, size_t n,
+		     const struct trace_read *rd)
+{
+	struct trace_json_lane l;
+
+	trace_json_core_start(j, &l, core, recs, n, rd);
+	(void)trace_json_core_step(j, &l, n);
 }
 
 void trace_json_end(struct trace_json *j)

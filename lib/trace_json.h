@@ -41,6 +41,21 @@ struct trace_json_stats {
 	uint64_t bytes;		/* JSON bytes written */
 };
 
+/* A poll or idle stretch whose end has not been read yet. */
+struct trace_json_open {
+	bool open;
+	uint64_t ts, id;
+	const char *name;
+};
+
+/* One core's records on their way out (trace_json_core_start/step). */
+struct trace_json_lane {
+	unsigned core;
+	const struct trace_record *recs;
+	size_t n, next;
+	struct trace_json_open poll, idle;
+};
+
 /* The writer's state while it goes over the cores. */
 struct trace_json {
 	const struct fmt_out *out;
@@ -72,5 +87,17 @@ void trace_json_core(struct trace_json *j, unsigned core,
 		     const struct trace_record *recs, size_t n,
 		     const struct trace_read *rd);
 void trace_json_end(struct trace_json *j);
+
+/*
+ * trace_json_core() in steps, for a writer that yields between them (the
+ * shell's dump): start writes the lane's header, each step at most `max`
+ * records; true once the lane is done (its open slices written).  recs
+ * must stay valid until then.  Task context.
+ */
+void trace_json_core_start(struct trace_json *j, struct trace_json_lane *l,
+			   unsigned core, const struct trace_record *recs,
+			   size_t n, const struct trace_read *rd);
+bool trace_json_core_step(struct trace_json *j, struct trace_json_lane *l,
+			  size_t max);
 
 #endif /* HYPHAE_LIB_TRACE_JSON_H */

@@ -2,13 +2,18 @@
  * trace_cmd.c - `trace on|off|clear|dump` and `trace COMMAND...` (see
  * trace_cmd.h).
  *
- * `trace COMMAND` runs COMMAND through the same registry, as the shell
- * would.  A command that finishes at once is dumped at once; one that
- * leaves a job (spawn, sleep, bench) is awaited by a job of trace's own,
- * which turns tracing off and dumps when the inner job ends, and cancels
- * the inner job if it is cancelled itself (Ctrl-C).
+ * The dump is a job: it copies one core's ring at a time and writes its
+ * JSON DUMP_STEP events a poll, yielding in between, so a dump of many
+ * megabytes over a slow serial line neither holds its core nor ignores
+ * Ctrl-C (a cancelled dump stops without its end marker, which
+ * tools/trace reports as truncated).  `trace COMMAND` runs COMMAND
+ * through the same registry, as the shell would, in a job of trace's
+ * own: it awaits COMMAND's job if it left one (spawn, sleep, bench),
+ * turns tracing off, awaits a dump, and cancels both if it is cancelled
+ * itself.
  */
 #include "errno.h"
+#include "kmalloc.h"
 #include "lib/string.h"
 #include "lib/trace.h"
 #include "lib/trace_json.h"
@@ -17,43 +22,109 @@
 #include "shell/rt_commands.h"
 #include "shell/trace_cmd.h"
 
+/* Ring events a dump writes before it yields (about 27 KB of JSON). */
+#define DUMP_STEP	256
+
 static const struct shell_commands *trace_reg;
 
-struct out_ctx {
-	const struct shell_out *out;
+/* ---- trace dump: a job that writes a lane a few hundred events a poll --- */
+
+struct dump_job {
+	struct task task;
+	unsigned pt;
+	int status;
+	struct shell_out out;
+	/* Set up by the first poll (they point into the task itself). */
+	struct fmt_out f;
+	struct trace_json j;
+	struct trace_json_lane lane;
+	struct trace_record *recs;
+	unsigned core;
 };
 
 static void json_write(void *ctx, const char *s, size_t n)
 {
-	shell_write(((struct out_ctx *)ctx)->out, s, n);
+	shell_write(ctx, s, n);
 }
 
-int shell_trace_dump(const struct shell_out *out)
+static void dump_summary(const struct shell_out *out,
+			 const struct trace_json_stats *st)
 {
-	struct out_ctx ctx = { out };
-	struct fmt_out f = { .write = json_write, .ctx = &ctx };
-	struct trace_json_stats st;
-	int err;
-
-	shell_puts(out, TRACE_JSON_BEGIN "\n");
-	err = trace_json_write(&f, &st);
-	shell_puts(out, TRACE_JSON_END "\n");
-	if (err) {
-		shell_printf(out, "error: trace: no memory to copy a ring (%d)\n", err);
-		return err;
-	}
 	shell_printf(out, "trace: %llu events from %u cores, %llu bytes of JSON "
 		     "(%llu per event; %zu in a ring)\n",
-		     (unsigned long long)st.events, st.cores,
-		     (unsigned long long)st.bytes,
-		     (unsigned long long)(st.events ? st.bytes / st.events : 0),
+		     (unsigned long long)st->events, st->cores,
+		     (unsigned long long)st->bytes,
+		     (unsigned long long)(st->events ? st->bytes / st->events : 0),
 		     sizeof(struct trace_event));
-	if (st.lost || st.torn)
+	if (st->lost || st->torn)
 		shell_printf(out, "trace: %llu events lost: the rings (%u events "
 			     "a core) wrapped; %llu more overwritten while read\n",
-			     (unsigned long long)st.lost, TRACE_RING_EVENTS,
-			     (unsigned long long)st.torn);
-	return 0;
+			     (unsigned long long)st->lost, TRACE_RING_EVENTS,
+			     (unsigned long long)st->torn);
+}
+
+static enum poll dump_job_poll(struct task *t, struct context *cx)
+{
+	struct dump_job *d = container_of(t, struct dump_job, task);
+	uint64_t ns, stamps;
+
+	TASK_BEGIN(d->pt);
+	d->recs = kmalloc(TRACE_RING_EVENTS * sizeof(*d->recs));
+	if (d->recs == NULL) {
+		shell_puts(&d->out, "error: trace: no memory to copy a ring\n");
+		d->status = -ENOMEM;
+		return POLL_READY;
+	}
+	d->f = (struct fmt_out){ .write = json_write, .ctx = &d->out };
+	shell_puts(&d->out, TRACE_JSON_BEGIN "\n");
+	trace_rate(&ns, &stamps);
+	trace_json_begin(&d->j, &d->f, trace_epoch(), ns, stamps);
+	for (d->core = 0; d->core < trace_cores(); d->core++) {
+		struct trace_ring *r = trace_ring_of(d->core);
+		struct trace_read rd;
+
+		if (r == NULL)
+			continue;
+		/* Copied just before it is written: the newest events. */
+		trace_ring_copy(r, d->recs, TRACE_RING_EVENTS, &rd);
+		trace_json_core_start(&d->j, &d->lane, d->core, d->recs,
+				      rd.copied, &rd);
+		while (!trace_json_core_step(&d->j, &d->lane, DUMP_STEP))
+			TASK_YIELD();
+	}
+	trace_json_end(&d->j);
+	shell_puts(&d->out, TRACE_JSON_END "\n");
+	dump_summary(&d->out, &d->j.st);
+	kfree(d->recs);
+	d->recs = NULL;
+	d->status = 0;
+	TASK_END;
+}
+
+static void dump_job_drop_state(struct task *t)
+{
+	struct dump_job *d = container_of(t, struct dump_job, task);
+
+	kfree(d->recs);
+	d->recs = NULL;
+}
+
+static const struct task_vtable dump_job_vt = {
+	.poll = dump_job_poll,
+	.drop_state = dump_job_drop_state,
+	TASK_OUTPUT(struct dump_job, status),
+	.name = "trace-dump",
+};
+
+/* Spawn a dump of the rings to `out` into *jh.  0, or the error (said). */
+static int dump_spawn(const struct shell_out *out, struct join_handle *jh)
+{
+	struct dump_job init = { .out = *out };
+	int err = rt_spawn(shell_runtime(), &dump_job_vt, &init, sizeof(init), jh);
+
+	if (err)
+		shell_printf(out, "error: trace: cannot spawn the dump (%d)\n", err);
+	return err;
 }
 
 /* Rings for every core of the shell's runtime; 0 or -ENOMEM (said). */
@@ -79,7 +150,8 @@ struct trace_job {
 	unsigned pt;
 	int status;
 	struct shell_out out;
-	struct join_handle inner;
+	struct join_handle inner;	/* COMMAND's job, if it left one */
+	struct join_handle dump;
 };
 
 static enum poll trace_job_poll(struct task *t, struct context *cx)
@@ -88,10 +160,21 @@ static enum poll trace_job_poll(struct task *t, struct context *cx)
 	int status = 0;
 
 	TASK_BEGIN(j->pt);
-	TASK_AWAIT(join_poll(&j->inner, cx, &status, sizeof(status)));
-	j->status = j->inner.result == JOIN_CANCELLED ? -ECANCELED : status;
+	if (j->inner.task) {
+		TASK_AWAIT(join_poll(&j->inner, cx, &status, sizeof(status)));
+		if (j->inner.result == JOIN_CANCELLED)
+			status = -ECANCELED;
+		if (status)
+			j->status = status;
+	}
 	trace_set_enabled(false);
-	(void)shell_trace_dump(&j->out);
+	if (dump_spawn(&j->out, &j->dump) != 0) {
+		j->status = -ENOMEM;
+		return POLL_READY;
+	}
+	TASK_AWAIT(join_poll(&j->dump, cx, &status, sizeof(status)));
+	if (j->status == 0)
+		j->status = status;
 	TASK_END;
 }
 
@@ -99,12 +182,16 @@ static void trace_job_drop_state(struct task *t)
 {
 	struct trace_job *j = container_of(t, struct trace_job, task);
 
-	/* Cancelled before COMMAND ended: stop it too. */
+	/* Cancelled before COMMAND or the dump ended: stop them too. */
 	if (j->inner.task) {
 		(void)join_cancel(&j->inner);
 		join_drop(&j->inner);
-		trace_set_enabled(false);
 	}
+	if (j->dump.task) {
+		(void)join_cancel(&j->dump);
+		join_drop(&j->dump);
+	}
+	trace_set_enabled(false);
 }
 
 static const struct task_vtable trace_job_vt = {
@@ -163,18 +250,20 @@ static int trace_command(const struct shell_cmd *cmd, int argc, char **argv,
 	if (err)
 		return err;
 	r = shell_exec_job(trace_reg, line, out, &inner);
-	if (r != SHELL_PENDING) {
+	/* COMMAND's own status if it failed at once; else the job's. */
+	init = (struct trace_job){ .out = *out, .status = r == SHELL_PENDING ? 0 : r,
+				   .inner = r == SHELL_PENDING ? inner.jh :
+					    JOIN_HANDLE_NONE };
+	if (r != SHELL_PENDING)
 		trace_set_enabled(false);
-		err = shell_trace_dump(out);
-		return r ? r : err;
-	}
-	init = (struct trace_job){ .out = *out, .inner = inner.jh };
 	err = rt_spawn(shell_runtime(), &trace_job_vt, &init, sizeof(init),
 		       &job->jh);
 	if (err) {
 		shell_printf(out, "error: trace: cannot spawn its task (%d)\n", err);
-		(void)join_cancel(&init.inner);
-		join_drop(&init.inner);
+		if (init.inner.task) {
+			(void)join_cancel(&init.inner);
+			join_drop(&init.inner);
+		}
 		trace_set_enabled(false);
 		return err;
 	}
@@ -202,7 +291,7 @@ static int start_trace(const struct shell_cmd *cmd, int argc, char **argv,
 		trace_clear();
 		shell_puts(out, "trace: cleared\n");
 	} else {
-		return shell_trace_dump(out);
+		return dump_spawn(out, &job->jh) ? -ENOMEM : SHELL_PENDING;
 	}
 	return 0;
 }

@@ -3,7 +3,8 @@
  *   trace on | off | clear   switch tracing, forget what was recorded
  *   trace dump               the rings as Chrome trace-event JSON between
  *                            TRACE_JSON_BEGIN and TRACE_JSON_END lines,
- *                            then a summary line (events, lost, bytes)
+ *                            then a summary line (events, lost, bytes);
+ *                            a job (Ctrl-C stops it)
  *   trace COMMAND [ARGS...]  clear, trace on, run COMMAND (a job such as
  *                            spawn is awaited), trace off, dump
  * tools/trace finds the JSON between the marker lines in a serial log.
@@ -24,11 +25,5 @@
  * shell_register() error.  Boot, before the shell runs.
  */
 int __must_check shell_register_trace(struct shell_commands *reg);
-
-/*
- * `trace dump` itself: the JSON between the marker lines and the summary.
- * 0 or -ENOMEM.  Task context.
- */
-int shell_trace_dump(const struct shell_out *out);
 
 #endif /* HYPHAE_SHELL_TRACE_CMD_H */
