@@ -250,6 +250,11 @@ static int trace_command(const struct shell_cmd *cmd, int argc, char **argv,
 	if (err)
 		return err;
 	r = shell_exec_job(trace_reg, line, out, &inner);
+	if (r < 0) {
+		/* COMMAND failed and said why: nothing worth a dump. */
+		trace_set_enabled(false);
+		return r;
+	}
 	/* COMMAND's own status if it failed at once; else the job's. */
 	init = (struct trace_job){ .out = *out, .status = r == SHELL_PENDING ? 0 : r,
 				   .inner = r == SHELL_PENDING ? inner.jh :
