@@ -201,11 +201,14 @@ static const struct task_vtable trace_job_vt = {
 	.name = "trace",
 };
 
-/* argv[1..] as one line the tokenizer gives back word for word. */
+/* argv[1..] as one line the tokenizer gives back word for word: a word
+ * with blanks, quotes or backslashes goes in double quotes, escaped.
+ * 0, or -ENOSPC if it does not fit in n bytes. */
 static int join_words(char *line, size_t n, int argc, char **argv)
 {
 	size_t o = 0;
 
+#define PUT(c)	do { if (o + 1 >= n) return -ENOSPC; line[o++] = (c); } while (0)
 	for (int i = 1; i < argc; i++) {
 		const char *w = argv[i];
 		bool plain = *w != '\0';
@@ -214,22 +217,19 @@ static int join_words(char *line, size_t n, int argc, char **argv)
 			if (*p == ' ' || *p == '\t' || *p == '"' || *p == '\'' ||
 			    *p == '\\')
 				plain = false;
-		if (o + 1 >= n)
-			return -ENOSPC;
 		if (i > 1)
-			line[o++] = ' ';
-		if (!plain && o < n)
-			line[o++] = '"';
-		for (const char *p = w; *p && o + 2 < n; p++) {
+			PUT(' ');
+		if (!plain)
+			PUT('"');
+		for (const char *p = w; *p; p++) {
 			if (!plain && (*p == '"' || *p == '\\'))
-				line[o++] = '\\';
-			line[o++] = *p;
+				PUT('\\');
+			PUT(*p);
 		}
-		if (!plain && o < n)
-			line[o++] = '"';
-		if (o >= n)
-			return -ENOSPC;
+		if (!plain)
+			PUT('"');
 	}
+#undef PUT
 	line[o] = '\0';
 	return 0;
 }
@@ -255,8 +255,8 @@ static int trace_command(const struct shell_cmd *cmd, int argc, char **argv,
 		trace_set_enabled(false);
 		return r;
 	}
-	/* COMMAND's own status if it failed at once; else the job's. */
-	init = (struct trace_job){ .out = *out, .status = r == SHELL_PENDING ? 0 : r,
+	/* COMMAND ended (0), or left a job for trace's to await. */
+	init = (struct trace_job){ .out = *out,
 				   .inner = r == SHELL_PENDING ? inner.jh :
 					    JOIN_HANDLE_NONE };
 	if (r != SHELL_PENDING)

@@ -240,6 +240,10 @@ static void test_trace(void **state)
 	free(got);
 	expect("trace: ");
 	expect("hyphae> ");
+	/* COMMAND's words go back to the tokenizer as they were typed. */
+	type("trace echo \"two words\" 'q\"uote' back\\\\slash\r");
+	expect("two words q\"uote back\\slash\n" TRACE_JSON_BEGIN "\n");
+	expect("hyphae> ");
 	/* Errors: no dump. */
 	type("trace trace rt\r");
 	expect("error: trace: one trace at a time");
