@@ -267,7 +267,9 @@ static void poll_deadline(struct cpu *c)
 	sti();
 }
 
-/* What ended a wait that began with these counts (see cpu.h). */
+/* What ended a wait that began with these counts (see cpu.h): a wakeup
+ * IPI, else any other interrupt but the timer's (devices; a spurious
+ * interrupt or an APIC error counts here too), else the timer. */
 static enum arch_wake_reason wait_reason(const struct cpu *c, uint64_t others,
 					 uint64_t wakes)
 {
