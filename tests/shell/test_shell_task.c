@@ -221,6 +221,15 @@ static void test_trace(void **state)
 	expect("hyphae> ");
 	type("trace on\r");
 	expect("trace: on, 2 cores, 32768 events (1024 KiB) a core\nhyphae> ");
+	/* Dumped while on: the cores write their rings as it reads them. */
+	type("spawn 200\r");
+	expect("spawn: 200 tasks done");
+	expect("hyphae> ");
+	type("trace dump\r");
+	got = wait_for(TRACE_JSON_END "\n");
+	assert_true(count(got, "\"task\":\"batch\"}") == 200);
+	free(got);
+	expect("hyphae> ");
 	type("trace off\r");
 	expect("trace: off\nhyphae> ");
 	/* A command that ends at once, then its trace. */
