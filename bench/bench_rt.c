@@ -18,7 +18,11 @@
  * BENCH_RT_ONLY=substring runs only the matching workloads (for perf);
  * BENCH_RT_PHASES=1 also prints, for the spawn_many_remote workloads, the
  * mean time of the spawn and join halves of an iteration and how often
- * the main thread parked per iteration (a `#` line).
+ * the main thread parked per iteration (a `#` line).  BENCH_RT_TRACE=FILE
+ * turns the per-core trace on (lib/trace.h) for the whole run and writes
+ * it to FILE as Chrome trace-event JSON at the end: each core's ring
+ * keeps its last TRACE_RING_EVENTS events, so narrow the run with
+ * BENCH_RT_ONLY to see one workload.
  */
 #define _GNU_SOURCE
 #include <linux/futex.h>
@@ -35,6 +39,8 @@
 #include "arch.h"
 #include "clock.h"
 #include "kmalloc.h"
+#include "lib/trace.h"
+#include "lib/trace_json.h"
 #include "rt/rt.h"
 #include "sched/sync.h"
 #include "sched/task.h"
@@ -287,7 +293,9 @@ static enum poll spawner_poll(struct task *t, struct context *cx)
 	return POLL_READY;
 }
 
-static const struct task_vtable spawner_vt = { .poll = spawner_poll };
+static const struct task_vtable spawner_vt = {
+	.poll = spawner_poll, .name = "spawner",
+};
 
 static bool spawn_many_local(void)
 {
@@ -306,7 +314,9 @@ static enum poll empty_poll(struct task *t, struct context *cx)
 	return POLL_READY;
 }
 
-static const struct task_vtable empty_vt = { .poll = empty_poll };
+static const struct task_vtable empty_vt = {
+	.poll = empty_poll, .name = "empty",
+};
 
 static bool spawn_remote_n(unsigned n)
 {
@@ -368,7 +378,9 @@ static enum poll busy_poll(struct task *t, struct context *cx)
 	TASK_END;
 }
 
-static const struct task_vtable busy_vt = { .poll = busy_poll };
+static const struct task_vtable busy_vt = {
+	.poll = busy_poll, .name = "busy",
+};
 
 /* Release the busy tasks and join them (so the next workload starts idle).
  * Also drains whatever a timed-out iteration left in the injector. */
@@ -407,10 +419,14 @@ static enum poll stamp_poll(struct task *t, struct context *cx)
 	return POLL_READY;
 }
 
-static const struct task_vtable stamp_vt = { .poll = stamp_poll };
+static const struct task_vtable stamp_vt = {
+	.poll = stamp_poll, .name = "stamp",
+};
 
 static enum poll chain_busy_poll(struct task *t, struct context *cx);
-static const struct task_vtable chain_busy_vt = { .poll = chain_busy_poll };
+static const struct task_vtable chain_busy_vt = {
+	.poll = chain_busy_poll, .name = "chain-busy",
+};
 
 static enum poll chain_busy_poll(struct task *t, struct context *cx)
 {
@@ -464,7 +480,9 @@ static enum poll yield_poll(struct task *t, struct context *cx)
 	TASK_END;
 }
 
-static const struct task_vtable yield_vt = { .poll = yield_poll };
+static const struct task_vtable yield_vt = {
+	.poll = yield_poll, .name = "yield",
+};
 
 static bool yield_many(void)
 {
@@ -513,7 +531,9 @@ static enum poll pp_child_poll(struct task *t, struct context *cx)
 	TASK_END;
 }
 
-static const struct task_vtable pp_child_vt = { .poll = pp_child_poll };
+static const struct task_vtable pp_child_vt = {
+	.poll = pp_child_poll, .name = "pp-child",
+};
 
 static enum poll pp_parent_poll(struct task *t, struct context *cx)
 {
@@ -539,7 +559,9 @@ static enum poll pp_parent_poll(struct task *t, struct context *cx)
 	TASK_END;
 }
 
-static const struct task_vtable pp_parent_vt = { .poll = pp_parent_poll };
+static const struct task_vtable pp_parent_vt = {
+	.poll = pp_parent_poll, .name = "pp-parent",
+};
 
 static enum poll pp_root_poll(struct task *t, struct context *cx)
 {
@@ -550,7 +572,9 @@ static enum poll pp_root_poll(struct task *t, struct context *cx)
 	return POLL_READY;
 }
 
-static const struct task_vtable pp_root_vt = { .poll = pp_root_poll };
+static const struct task_vtable pp_root_vt = {
+	.poll = pp_root_poll, .name = "pp-root",
+};
 
 static bool ping_pong(void)
 {
@@ -568,7 +592,9 @@ struct chain_task {
 };
 
 static enum poll chain_poll(struct task *t, struct context *cx);
-static const struct task_vtable chain_vt = { .poll = chain_poll };
+static const struct task_vtable chain_vt = {
+	.poll = chain_poll, .name = "chain",
+};
 
 static enum poll chain_poll(struct task *t, struct context *cx)
 {
@@ -608,7 +634,9 @@ static enum poll sleep_task_poll(struct task *t, struct context *cx)
 	TASK_END;
 }
 
-static const struct task_vtable sleep_vt = { .poll = sleep_task_poll };
+static const struct task_vtable sleep_vt = {
+	.poll = sleep_task_poll, .name = "sleep",
+};
 
 static bool sleep_10k(void)
 {
@@ -627,10 +655,32 @@ static bool sleep_10k(void)
 
 /* ------------------------------------------------------------------------- */
 
+static void file_write(void *ctx, const char *s, size_t n)
+{
+	fwrite(s, 1, n, ctx);
+}
+
+/* BENCH_RT_TRACE: the trace so far, as JSON, into `path`. */
+static void trace_write(const char *path)
+{
+	FILE *f = fopen(path, "w");
+	struct fmt_out out = { file_write, f };
+	struct trace_json_stats st;
+
+	trace_set_enabled(false);
+	if (f == NULL || trace_json_write(&out, &st) != 0 || fclose(f) != 0) {
+		fprintf(stderr, "bench_rt: cannot write the trace to %s\n", path);
+		exit(1);
+	}
+	printf("# trace: %llu events from %u cores (%llu lost) in %s\n",
+	       (unsigned long long)st.events, st.cores,
+	       (unsigned long long)st.lost, path);
+}
+
 int main(void)
 {
 	struct join_handle busy_h[2 * MAX_CORES];
-	const char *e;
+	const char *e, *trace_path = getenv("BENCH_RT_TRACE");
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if ((e = getenv("WORKERS")) && atoi(e) > 0)
@@ -644,6 +694,13 @@ int main(void)
 
 	h_start(&harness, nworkers);
 	the_rt = harness.rt;
+	if (trace_path) {
+		if (trace_setup(nworkers) != 0) {
+			fprintf(stderr, "bench_rt: no memory for the trace rings\n");
+			return 1;
+		}
+		trace_set_enabled(true);
+	}
 	bench("spawn_many_local", 200, spawn_many_local);
 	phases_reset();
 	bench("spawn_many_remote_idle", 200, spawn_many_remote);
@@ -689,6 +746,8 @@ int main(void)
 	bench("chained_spawn(1000)", 200, chained_spawn);
 	bench("sleep_10k_x_1ms", 20, sleep_10k);
 	bench_rt_sync();
+	if (trace_path)
+		trace_write(trace_path);
 	h_stop(&harness);
 	h_free(&harness);
 	return 0;

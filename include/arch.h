@@ -51,14 +51,26 @@ void arch_irq_enable(void);
 
 /* ---- idle and wakeup ---------------------------------------------------- */
 
+/* What ended an arch_wait_for_interrupt() (the trace's idle exits). */
+enum arch_wake_reason {
+	ARCH_WOKE_OTHER = 0,	/* none of these (a stray interrupt) */
+	ARCH_WOKE_IPI,		/* an arch_wake() for this core */
+	ARCH_WOKE_TIMER,	/* the deadline of arch_timer_arm() */
+	ARCH_WOKE_DEVICE,	/* a device's interrupt */
+};
+
 /*
  * Sleep until an interrupt or arch_wake() for this core.  Call with
- * interrupts disabled; returns with interrupts enabled.  Enabling and
- * sleeping is one step (`sti; hlt`), so a wakeup sent after the caller's
- * last check of its queues is not lost.  On the host a wakeup sent at any
- * time since the last return is remembered (one pending flag).
+ * interrupts disabled; returns with interrupts enabled, saying what woke
+ * it.  Enabling and sleeping is one step (`sti; hlt`), so a wakeup sent
+ * after the caller's last check of its queues is not lost.  On the host a
+ * wakeup sent at any time since the last return is remembered (one
+ * pending flag).
  */
-void arch_wait_for_interrupt(void);
+enum arch_wake_reason arch_wait_for_interrupt(void);
+
+/* True inside an interrupt handler on this core (host: never). */
+bool arch_in_interrupt(void);
 
 /*
  * Wake the core bound to runtime slot `index` from arch_wait_for_interrupt
@@ -82,6 +94,14 @@ void arch_cpu_relax(void);
 
 /* The monotonic clock the global timer runs on (TSC; host: CLOCK_MONOTONIC). */
 const struct clock *arch_clock(void);
+
+/*
+ * A cheap timestamp for the trace (lib/trace.c): a counter that only goes
+ * up, in step on every core, at a fixed rate the trace measures against
+ * arch_clock() (the TSC on both targets: a clock_gettime() costs the host
+ * 2-7 times as much).  Any context.
+ */
+uint64_t arch_trace_stamp(void);
 
 /* 64 bits for seeding per-core PRNGs (RDRAND, else TSC mixed with the core). */
 uint64_t arch_random_seed(void);

@@ -2,7 +2,7 @@
  * shell.c - the kernel's shell: its command table, the serial input, and
  * the shell task, started by kernel_shell_start().
  *
- * Portable commands come from shell/ (builtins, rt_commands); the ones
+ * Portable commands come from shell/ (builtins, rt_commands, trace); the ones
  * that read the machine are registered here: dump heap, dump serial,
  * dump arch (cpuid, msr, cr, gdt, idt, apic: each printed by its driver),
  * cpus, version, fault, halt.  Output goes to the serial console.  `halt`
@@ -35,6 +35,7 @@
 #include "shell/builtins.h"
 #include "shell/rt_commands.h"
 #include "shell/task.h"
+#include "shell/trace_cmd.h"
 #include "timer/sleep.h"
 
 #define HZ_PER_MHZ	1000000ull
@@ -440,7 +441,8 @@ void kernel_shell_start(struct runtime *rt)
 
 	shell_commands_init(&kernel_cmds);
 	if (shell_register_builtins(&kernel_cmds) != 0 ||
-	    shell_register_rt_commands(&kernel_cmds, rt, dump_extra) != 0)
+	    shell_register_rt_commands(&kernel_cmds, rt, dump_extra) != 0 ||
+	    shell_register_trace(&kernel_cmds) != 0)
 		panic("kernel_shell_start: shell command table");
 	for (size_t i = 0; i < ARRAY_SIZE(kernel_only); i++)
 		if (shell_register(&kernel_cmds, &kernel_only[i]) != 0)

@@ -11,6 +11,7 @@
 #include "errno.h"
 #include "lib/fmt.h"
 #include "lib/log.h"
+#include "lib/string.h"
 #include "panic.h"
 #include "clock.h"
 
@@ -136,7 +137,91 @@ void log_vmsg(enum log_level lvl, const char *fmt, va_list ap)
 		return;
 	len = log_format(line, sizeof(line), lvl, log_now_ns(),
 			 arch_cpu_index(), fmt, ap);
+	log_ring_put(&log_ring, line, len);
 	arch_console_write(line, len);
+}
+
+/* ---- the log ring -------------------------------------------------------- */
+
+struct log_ring log_ring;
+
+void log_ring_put(struct log_ring *r, const char *s, size_t n)
+{
+	/* relaxed: the slot's seq orders the text, not this count. */
+	uint64_t i = atomic_fetch_add_explicit(&r->next, 1, memory_order_relaxed);
+	struct log_ring_line *l = &r->lines[i % LOG_RING_LINES];
+	uint64_t old = atomic_load_explicit(&l->seq, memory_order_relaxed);
+
+	if (n >= LOG_LINE_MAX)
+		n = LOG_LINE_MAX - 1;
+	/*
+	 * Claim the slot: one writer at a time, or a reader could pass a
+	 * line two writers a lap apart wrote into together.  A slot busy
+	 * (odd) or already holding a newer line loses this line (the
+	 * console still has it); never wait: the busy writer may be the
+	 * code this interrupt handler interrupted.  relaxed: the stores
+	 * below are release.
+	 */
+	do {
+		if ((old & 1) || old >= 2 * i + 2)
+			return;
+	} while (!atomic_compare_exchange_weak_explicit(&l->seq, &old, 2 * i + 1,
+							memory_order_relaxed,
+							memory_order_relaxed));
+	/* release: a reader that loads any word below (acquire) also sees
+	 * the busy mark; no fences, which ThreadSanitizer does not model. */
+	for (size_t w = 0; w * 8 < n; w++) {
+		uint64_t v = 0;
+
+		memcpy(&v, s + w * 8, MIN((size_t)8, n - w * 8));
+		atomic_store_explicit(&l->text[w], v, memory_order_release);
+	}
+	atomic_store_explicit(&l->len, n, memory_order_release);
+	/* release: publishes the text; pairs with log_ring_get()'s acquire. */
+	atomic_store_explicit(&l->seq, 2 * i + 2, memory_order_release);
+}
+
+int log_ring_get(struct log_ring *r, uint64_t i, char *buf)
+{
+	struct log_ring_line *l = &r->lines[i % LOG_RING_LINES];
+	/* acquire: pairs with the release store of seq in log_ring_put(). */
+	uint64_t seq = atomic_load_explicit(&l->seq, memory_order_acquire);
+	/* acquire (this and the text): pairs with the release stores in
+	 * log_ring_put(), so a newer write's busy mark is seen below. */
+	uint64_t n = atomic_load_explicit(&l->len, memory_order_acquire);
+
+	if (seq != 2 * i + 2 || n >= LOG_LINE_MAX)
+		return -1;
+	for (size_t w = 0; w * 8 < n; w++) {
+		uint64_t v = atomic_load_explicit(&l->text[w], memory_order_acquire);
+
+		memcpy(buf + w * 8, &v, MIN((size_t)8, (size_t)n - w * 8));
+	}
+	buf[n] = '\0';
+	if (atomic_load_explicit(&l->seq, memory_order_relaxed) != seq)
+		return -1;
+	return (int)n;
+}
+
+void log_ring_print_tail(unsigned n, void (*out)(const char *s, size_t len))
+{
+	uint64_t end = atomic_load_explicit(&log_ring.next, memory_order_acquire);
+	uint64_t start = end > n ? end - n : 0;
+	char buf[LOG_LINE_MAX];
+	int len;
+
+	if (end - start > LOG_RING_LINES)
+		start = end - LOG_RING_LINES;
+	len = ksnprintf(buf, sizeof(buf), "---- the last %u log lines ----\n",
+			(unsigned)(end - start));
+	out(buf, (size_t)len);
+	for (uint64_t i = start; i < end; i++) {
+		len = log_ring_get(&log_ring, i, buf);
+		if (len < 0)
+			len = ksnprintf(buf, sizeof(buf), "(line %llu is being written)\n",
+					(unsigned long long)i);
+		out(buf, (size_t)len);
+	}
 }
 
 void log_msg(enum log_level lvl, const char *fmt, ...)

@@ -140,6 +140,7 @@ $(BUILD)/gdbinit: FORCE
 	@mkdir -p $(@D)
 	@printf '%s\n' 'set architecture i386:x86-64' \
 		'file $(abspath $(BUILD)/hyphae.elf)' \
+		'source $(abspath tools/gdb/hyphae.py)' \
 		'target remote localhost:1234' \
 		'hbreak kmain' 'continue' > $@
 

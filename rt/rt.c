@@ -32,6 +32,7 @@
 #include "errno.h"
 #include "lib/fmt.h"
 #include "lib/log.h"
+#include "lib/trace.h"
 #include "panic.h"
 #include "rt/rt.h"
 
@@ -83,6 +84,7 @@ static bool idle_test_and_clear(struct runtime *rt, unsigned i)
 static void rt_send_wake(struct runtime *rt, unsigned i)
 {
 	atomic_fetch_add_explicit(&rt->slots[i].wakeups, 1, memory_order_relaxed);
+	trace_event(TRACE_IPI, i, 0, 0);
 	arch_wake(i);
 }
 
@@ -448,6 +450,7 @@ static void rt_core_idle(struct rt_core *core)
 	struct runtime *rt = core->rt;
 	struct rt_slot *slot = core->slot;
 	unsigned i = slot->index;
+	enum arch_wake_reason why;
 	ticks_t next, start;
 
 	arch_irq_disable();
@@ -468,7 +471,9 @@ static void rt_core_idle(struct rt_core *core)
 	atomic_store_explicit(&slot->state, RT_CORE_IDLE, memory_order_relaxed);
 	start = clock_now(rt->clock);
 	atomic_store_explicit(&slot->idle_since, start, memory_order_relaxed);
-	arch_wait_for_interrupt();
+	trace_event(TRACE_IDLE_ENTER, 0, 0, 0);
+	why = arch_wait_for_interrupt();
+	trace_event(TRACE_IDLE_EXIT, why, 0, 0);
 	atomic_store_explicit(&slot->idle_since, 0, memory_order_relaxed);
 	atomic_fetch_add_explicit(&slot->idle_ticks, clock_now(rt->clock) - start,
 				  memory_order_relaxed);

@@ -47,7 +47,9 @@ bool task_retire_if_cancelled(struct task *t);
  * reference; counts the wake and calls the notify hook.  Any context. */
 void sched_enqueue_woken(struct scheduler *s, struct task *t);
 
-/* A wake that found the task POLLING on `s` (it re-runs after the poll). */
-void sched_count_wake(struct scheduler *s);
+/* Count (and trace) a wake of `t` on `s`: sched_enqueue_woken() calls
+ * it, and a wake that found `t` POLLING on `s` (it re-runs after the
+ * poll).  Any context. */
+void sched_count_wake(struct scheduler *s, struct task *t);
 
 #endif /* HYPHAE_SCHED_INTERNAL_H */

@@ -15,8 +15,23 @@
 #include "arch.h"
 #include "errno.h"
 #include "kmalloc.h"
+#include "lib/trace.h"
 #include "panic.h"
 #include "sched/sched_internal.h"
+
+/* How a poll ended, for the trace. */
+static inline uint32_t trace_poll_end_of(enum task_run_result rr)
+{
+	switch (rr) {
+	case TASK_RUN_DONE:		return TRACE_POLL_READY;
+	case TASK_RUN_REQUEUE:		return TRACE_POLL_REQUEUED;
+	case TASK_RUN_YIELDED:
+	case TASK_RUN_YIELDED_WOKEN:	return TRACE_POLL_YIELDED;
+	case TASK_RUN_RETIRED:		return TRACE_POLL_RETIRED;
+	case TASK_RUN_PENDING:		break;
+	}
+	return TRACE_POLL_PENDING;
+}
 
 /* A counter only one thread writes: no read-modify-write needed. */
 static inline void owner_add(_Atomic uint64_t *c, uint64_t n)
@@ -67,8 +82,11 @@ static void sched_notify(struct scheduler *s)
 		s->hooks.notify(s->hooks.arg);
 }
 
-void sched_count_wake(struct scheduler *s)
+void sched_count_wake(struct scheduler *s, struct task *t)
 {
+	if (trace_enabled())
+		trace_record(TRACE_WAKE, s->index |
+			     (arch_in_interrupt() ? TRACE_WAKE_IRQ : 0), t->id, 0);
 	if (s->hooks.on_owner && s->hooks.on_owner(s->hooks.arg))
 		owner_add(&s->woken_internal, 1);
 	else
@@ -80,7 +98,7 @@ void sched_enqueue_woken(struct scheduler *s, struct task *t)
 	if (s == NULL)
 		panic("sched_enqueue_woken: task %llu is bound to no scheduler",
 		      (unsigned long long)t->id);
-	sched_count_wake(s);
+	sched_count_wake(s, t);
 	sched_push(s, t);
 	sched_notify(s);
 }
@@ -95,6 +113,7 @@ static void sched_spawn_task(struct scheduler *s, struct task *t,
 	uint64_t id = ((uint64_t)(s->index + 1) << SCHED_ID_SHIFT) | (seq + 1);
 
 	task_prepare(t, vt, id, s, heap, jh);
+	trace_event(TRACE_SPAWN, 0, id, (uintptr_t)vt->name);
 	sched_push(s, t);
 	sched_notify(s);
 }
@@ -235,11 +254,17 @@ struct sched_tick sched_tick(struct scheduler *s)
 		for (unsigned i = 0; i < n; i++) {
 			struct task *t = container_of(batch[i], struct task,
 						      run_node);
+			/* Read now: after the poll the task may be gone. */
+			uint64_t id = t->id;
 			enum task_run_result rr;
 
-			atomic_store_explicit(&s->current_task, t->id,
+			atomic_store_explicit(&s->current_task, id,
 					      memory_order_relaxed);
+			if (trace_enabled())
+				trace_record(TRACE_POLL_BEGIN, 0, id,
+					     (uintptr_t)t->vtable->name);
 			rr = task_run(t);
+			trace_event(TRACE_POLL_END, trace_poll_end_of(rr), id, 0);
 			/*
 			 * Lower `queued` after each poll, not once per tick:
 			 * thieves size their steal from it (min(count/2,
@@ -366,6 +391,7 @@ static void injector_push(struct injector *inj, struct task *t,
 	/* Unbound (sched NULL) until a thief moves it: it stays WOKEN while
 	 * queued, so no wake needs a scheduler before then. */
 	task_prepare(t, vt, seq + 1, NULL, heap, jh);
+	trace_event(TRACE_SPAWN, 0, seq + 1, (uintptr_t)vt->name);
 	atomic_fetch_add_explicit(&inj->queued, 1, memory_order_relaxed);
 	mpsc_enqueue(&inj->queue, &t->run_node);
 	if (inj->notify)
@@ -395,7 +421,7 @@ void injector_spawn_allocated(struct injector *inj, struct task *t,
 
 static enum steal_result steal_begin(struct stealer *st, struct mpsc_queue *q,
 				     _Atomic size_t *queued,
-				     _Atomic uint64_t *stolen_out)
+				     _Atomic uint64_t *stolen_out, int victim)
 {
 	size_t count = atomic_load_explicit(queued, memory_order_relaxed);
 
@@ -409,18 +435,20 @@ static enum steal_result steal_begin(struct stealer *st, struct mpsc_queue *q,
 	st->initial_task_count = count;
 	st->moved = 0;
 	st->released = 0;
+	st->victim = victim;
+	st->trace_t0 = trace_enabled() ? trace_now() : 0;
 	return STEAL_OK;
 }
 
 enum steal_result sched_try_steal(struct scheduler *victim, struct stealer *st)
 {
 	return steal_begin(st, &victim->queue, &victim->queued,
-			   &victim->stolen_out);
+			   &victim->stolen_out, (int)victim->index);
 }
 
 enum steal_result injector_try_steal(struct injector *inj, struct stealer *st)
 {
-	return steal_begin(st, &inj->queue, &inj->queued, NULL);
+	return steal_begin(st, &inj->queue, &inj->queued, NULL, -1);
 }
 
 /* Dequeue one task under the held lock; NULL if none (soon). */
@@ -499,6 +527,10 @@ size_t stealer_spawn_n(struct stealer *st, struct scheduler *thief, size_t max)
 
 void stealer_release(struct stealer *st)
 {
+	if (trace_enabled() && st->moved)
+		trace_record(st->victim < 0 ? TRACE_INJECT : TRACE_STEAL,
+			     st->victim < 0 ? 0 : (uint32_t)st->victim,
+			     st->moved, st->trace_t0);
 	mpsc_consumer_unlock(st->queue);
 	st->queue = NULL;
 }

@@ -231,6 +231,8 @@ struct stealer {
 	size_t initial_task_count;
 	size_t moved;
 	size_t released;
+	int victim;		/* the victim's index; -1: the injector */
+	uint64_t trace_t0;	/* when the steal began, if traced (else 0) */
 };
 
 /* Take `victim`'s consumer lock (try-lock, never spins).  Any core. */

@@ -156,7 +156,7 @@ static void task_wake(struct task *t)
 			break;
 	}
 	if (old & TASK_POLLING)
-		sched_count_wake(s);
+		sched_count_wake(s, t);
 	else
 		sched_enqueue_woken(bound_sched(t), t);
 }
@@ -181,7 +181,7 @@ void task_wake_by_ref(struct task *t)
 			break;
 	}
 	if (old & TASK_POLLING)
-		sched_count_wake(bound_sched(t));
+		sched_count_wake(bound_sched(t), t);
 	else
 		sched_enqueue_woken(bound_sched(t), t);
 }

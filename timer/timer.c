@@ -11,6 +11,7 @@
 
 #include "errno.h"
 #include "lib/fmt.h"
+#include "lib/trace.h"
 #include "panic.h"
 #include "timer/timer.h"
 
@@ -107,6 +108,8 @@ struct timer_turn timer_turn(struct timer *t)
 		atomic_store_explicit(&t->next_hint, next, memory_order_relaxed);
 		spin_unlock(&t->lock);
 
+		if (b.n)
+			trace_event(TRACE_TIMERS, 0, b.n, 0);
 		timer_run_batch(&b);
 		r.now = now;
 		r.fired += b.n;

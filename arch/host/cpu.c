@@ -146,11 +146,11 @@ static bool timer_fired(uint64_t now)
 
 /*
  * Poll c->pending for up to `ns` (and not past the armed deadline): true
- * if a wakeup came or the timer fired (the wait is over), false if the
- * poll ran out with the word back at HOST_IDLE.
+ * if a wakeup came or the timer fired (the wait is over; *why says
+ * which), false if the poll ran out with the word back at HOST_IDLE.
  */
 static bool halt_poll(struct host_core *c, const struct clock *clk,
-		      uint64_t start, uint64_t ns)
+		      uint64_t start, uint64_t ns, enum arch_wake_reason *why)
 {
 	unsigned expected = HOST_IDLE;
 	bool fired = false;
@@ -180,9 +180,13 @@ static bool halt_poll(struct host_core *c, const struct clock *clk,
 	if (atomic_compare_exchange_strong_explicit(&c->pending, &expected,
 						    HOST_IDLE,
 						    memory_order_relaxed,
-						    memory_order_relaxed))
+						    memory_order_relaxed)) {
+		if (fired)
+			*why = ARCH_WOKE_TIMER;
 		return fired;
+	}
 consume:
+	*why = ARCH_WOKE_IPI;
 	/* acquire: pairs with the release exchange in arch_wake(). */
 	atomic_exchange_explicit(&c->pending, HOST_IDLE, memory_order_acquire);
 	return true;
@@ -219,10 +223,11 @@ struct host_poll_stats host_halt_poll_stats(void)
 	return poll_stats;
 }
 
-void arch_wait_for_interrupt(void)
+enum arch_wake_reason arch_wait_for_interrupt(void)
 {
 	struct host_core *c;
 	const struct clock *clk = arch_clock();
+	enum arch_wake_reason why = ARCH_WOKE_OTHER;
 	uint64_t start;
 
 	if (bound_index < 0)
@@ -230,7 +235,7 @@ void arch_wait_for_interrupt(void)
 	c = &host_cores[bound_index];
 	irq_flags = 1;
 	start = clk->now(clk);
-	if (poll_ns && halt_poll(c, clk, start, poll_ns)) {
+	if (poll_ns && halt_poll(c, clk, start, poll_ns, &why)) {
 		poll_stats.polled++;
 		goto out;
 	}
@@ -240,14 +245,18 @@ void arch_wait_for_interrupt(void)
 
 		/* acquire: pairs with the release exchange in arch_wake(). */
 		if (atomic_exchange_explicit(&c->pending, HOST_IDLE,
-					     memory_order_acquire))
+					     memory_order_acquire)) {
+			why = ARCH_WOKE_IPI;
 			break;
+		}
 		if (timer_deadline != UINT64_MAX) {
 			uint64_t now = clk->now(clk);
 			uint64_t ns;
 
-			if (timer_fired(now))
+			if (timer_fired(now)) {
+				why = ARCH_WOKE_TIMER;
 				break;
+			}
 			ns = (timer_deadline - now) * clk->tick_ns;
 			ts.tv_sec = (time_t)(ns / 1000000000u);
 			ts.tv_nsec = (long)(ns % 1000000000u);
@@ -259,6 +268,12 @@ void arch_wait_for_interrupt(void)
 	}
 out:
 	host_halt_poll_adapt((clk->now(clk) - start) * clk->tick_ns);
+	return why;
+}
+
+bool arch_in_interrupt(void)
+{
+	return false;
 }
 
 void arch_wake(unsigned index)
@@ -285,6 +300,11 @@ void arch_timer_arm(uint64_t deadline)
 void arch_cpu_relax(void)
 {
 	__builtin_ia32_pause();
+}
+
+uint64_t arch_trace_stamp(void)
+{
+	return __builtin_ia32_rdtsc();
 }
 
 uint64_t arch_random_seed(void)

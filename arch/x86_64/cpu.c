@@ -87,6 +87,9 @@ static void cpu_setup(struct cpu *c, unsigned number, struct cpu_stack stack,
 		c->ist[i] = ist[i];
 	c->timer_deadline = UINT64_MAX;
 	c->fault_depth = 0;
+	c->interrupts = 0;
+	c->wake_irqs = 0;
+	c->irq_depth = 0;
 	c->trapstat = (struct trapstat){ 0 };
 	idle_init_cpu(c);
 	if (number < MAX_CORES)
@@ -215,6 +218,11 @@ void arch_irq_enable(void)
 
 /* ---- arch.h: idle and wakeup -------------------------------------------- */
 
+bool arch_in_interrupt(void)
+{
+	return this_cpu()->irq_depth > 0;
+}
+
 void arch_wake(unsigned index)
 {
 	smp_wake(index);
@@ -228,6 +236,11 @@ void arch_timer_arm(uint64_t deadline)
 void arch_cpu_relax(void)
 {
 	__builtin_ia32_pause();
+}
+
+uint64_t arch_trace_stamp(void)
+{
+	return rdtsc();
 }
 
 /* ---- arch.h: randomness ------------------------------------------------- */

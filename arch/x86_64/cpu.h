@@ -95,6 +95,8 @@ struct cpu {
 	uint64_t timer_deadline;	/* arch_timer_arm(); UINT64_MAX: off */
 	unsigned fault_depth;		/* >0 while a fault report is printed */
 	uint64_t interrupts;		/* vectors >= 32 taken (trap_dispatch) */
+	uint64_t wake_irqs;		/* of those, wakeup IPIs (lapic.c) */
+	unsigned irq_depth;		/* >0 inside an interrupt handler */
 
 	/* Owner core only, one instruction per update (trapstat.h). */
 	struct trapstat trapstat;

@@ -4,7 +4,8 @@
  * Any exception (vectors 0-31) prints one report on serial: a header line
  * "FAULT: <name> (vector N) on cpuI", the error code (decoded for #PF),
  * RIP with its symbol, RSP, RFLAGS, CR2 for #PF and #DF, all general
- * registers, the core, a frame-pointer backtrace, and halts: it never
+ * registers, the core, a frame-pointer backtrace, the last log lines
+ * (the log ring's tail), and halts: it never
  * returns to the faulting code and never reboots.  A #DF whose CR2 lies in
  * a stack's guard page is called what it almost always is, a kernel stack
  * overflow.  The report runs on the faulting core with the console lock
@@ -14,6 +15,7 @@
  */
 #include <stdint.h>
 
+#include "arch.h"
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/ksyms.h"
 #include "arch/x86_64/mm.h"
@@ -21,7 +23,11 @@
 #include "arch/x86_64/trap.h"
 #include "arch/x86_64/x86.h"
 #include "lib/fmt.h"
+#include "lib/log.h"
+#include "lib/trace.h"
 
+/* Log lines (the log ring's tail) at the end of a report. */
+#define REPORT_LOG_LINES	16
 /* Distinct frames printed, and frames walked, before the backtrace stops. */
 #define BACKTRACE_MAX		24
 #define BACKTRACE_WALK_MAX	4096
@@ -209,6 +215,7 @@ static void fault_report(const struct trap_frame *f)
 		(unsigned long long)read_cr0(), (unsigned long long)read_cr3(),
 		(unsigned long long)read_cr4());
 	backtrace_print(f->rip, f->rbp);
+	log_ring_print_tail(REPORT_LOG_LINES, arch_console_write);
 	kprintf("======== end of fault report ========\n");
 }
 
@@ -221,6 +228,7 @@ void fault_handle(struct trap_frame *f)
 				       "fault or panic; halting\n");
 		halt_forever();
 	}
+	trace_fault((unsigned)f->vector);
 	fault_report(f);
 	if (fault_hook && fault_hook(f))
 		return;

@@ -65,10 +65,13 @@ static void poll_adapt(struct cpu *c, uint64_t waited_ns)
  * over (a wakeup, or any interrupt); false when the poll ran out and the
  * word is back at WAKE_NONE.
  */
-static bool halt_poll(struct cpu *c, const struct clock *clk, uint64_t start)
+static bool halt_poll(struct cpu *c, const struct clock *clk, uint64_t start,
+		      enum arch_wake_reason *why)
 {
 	unsigned expected = WAKE_NONE;
-	uint64_t others = c->interrupts;
+	uint64_t others = c->interrupts, wakes = c->wake_irqs;
+
+	*why = ARCH_WOKE_IPI;	/* an arch_wake() found us polling */
 
 	/* acq_rel: an RMW on the word, ordered with every waker's exchange;
 	 * a failure means PENDING, consumed by the caller. */
@@ -89,19 +92,22 @@ static bool halt_poll(struct cpu *c, const struct clock *clk, uint64_t start)
 						     memory_order_acq_rel,
 						     memory_order_acquire))
 		return true;		/* PENDING */
-	return c->interrupts != others;
+	if (c->interrupts == others)
+		return false;
+	*why = lapic_wake_reason(c, others, wakes);
+	return true;
 }
 
-void arch_wait_for_interrupt(void)
+enum arch_wake_reason arch_wait_for_interrupt(void)
 {
 	struct cpu *c = this_cpu();
 	const struct clock *clk = arch_clock();
 	uint64_t start = clock_now(clk);
 	unsigned expected = WAKE_NONE;
-
+	enum arch_wake_reason why = ARCH_WOKE_IPI;	/* a pending arch_wake() */
 	bool halted = false;
 
-	if (c->poll_ns && !lapic_timer_polling() && halt_poll(c, clk, start)) {
+	if (c->poll_ns && !lapic_timer_polling() && halt_poll(c, clk, start, &why)) {
 		TRAPSTAT_INC(polled);
 	} else if (atomic_compare_exchange_strong_explicit(&c->wake, &expected,
 							   WAKE_SLEEPING,
@@ -109,7 +115,7 @@ void arch_wait_for_interrupt(void)
 							   memory_order_acquire)) {
 		/* acq_rel: the sleeper's RMW of the file header.  Returns
 		 * with interrupts on. */
-		lapic_wait_for_interrupt();
+		why = lapic_wait_for_interrupt();
 		halted = true;
 	}
 	/* acquire: consumes a wakeup (pairs with idle_kick's exchange).  No
@@ -121,6 +127,7 @@ void arch_wait_for_interrupt(void)
 		TRAPSTAT_INC(irq_mask);
 	}
 	poll_adapt(c, clock_now(clk) - start);
+	return why;
 }
 
 bool idle_kick(struct cpu *c)

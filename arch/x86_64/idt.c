@@ -106,7 +106,9 @@ void trap_dispatch(struct trap_frame *f)
 	this_cpu()->interrupts++;
 	fn = handlers[f->vector];
 	if (fn) {
+		this_cpu()->irq_depth++;
 		fn(f);
+		this_cpu()->irq_depth--;
 		return;
 	}
 	/* A masked 8259 can still raise its spurious IRQ 7/15: ignore those. */

@@ -314,17 +314,30 @@ static void poll_deadline(struct cpu *c)
 	TRAPSTAT_ADD(irq_mask, 3);
 }
 
-void lapic_wait_for_interrupt(void)
+/* A spurious interrupt or an APIC error counts as a device here. */
+enum arch_wake_reason lapic_wake_reason(const struct cpu *c, uint64_t others,
+					uint64_t wakes)
+{
+	if (c->wake_irqs != wakes)
+		return ARCH_WOKE_IPI;
+	if (c->interrupts - timer_irqs[c->number] - c->wake_irqs !=
+	    others - wakes)
+		return ARCH_WOKE_DEVICE;
+	return ARCH_WOKE_TIMER;
+}
+
+enum arch_wake_reason lapic_wait_for_interrupt(void)
 {
 	struct cpu *c = this_cpu();
 	unsigned n = c->number;
 	uint64_t others = c->interrupts - timer_irqs[n];
+	uint64_t wakes = c->wake_irqs;
 
 	for (;;) {
 		if (timer_poll[n]) {
 			/* Less than the early margin to go: poll it out. */
 			poll_deadline(c);
-			return;
+			return lapic_wake_reason(c, others, wakes);
 		}
 		/* The STI shadow covers HLT: an interrupt pending at the STI
 		 * (a wakeup IPI sent after the caller's last check) is taken
@@ -343,6 +356,7 @@ void lapic_wait_for_interrupt(void)
 	}
 	sti();
 	TRAPSTAT_INC(irq_mask);
+	return lapic_wake_reason(c, others, wakes);
 }
 
 uint64_t lapic_timer_early_ns(void)
@@ -394,6 +408,7 @@ static void wake_isr(struct trap_frame *f)
 {
 	/* The woken core's loop re-checks its queues after HLT returns. */
 	(void)f;
+	this_cpu()->wake_irqs++;
 	lapic_eoi();
 }
 

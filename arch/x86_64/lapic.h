@@ -15,9 +15,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "arch.h"
 #include "arch/x86_64/vectors.h"
 #include "compiler.h"
 
+struct cpu;
 struct fmt_out;
 
 
@@ -82,9 +84,18 @@ void lapic_timer_arm(uint64_t deadline);
  * The HLT part of arch_wait_for_interrupt() (idle.c): `sti; hlt`, or,
  * when the armed deadline is less than the early margin away, poll the
  * clock with interrupts on until it passes or any interrupt arrives.
- * Called with interrupts off; returns with them on.  Owner core.
+ * Called with interrupts off; returns with them on, saying whether a
+ * wakeup IPI, the timer or another interrupt ended the wait.  Owner core.
  */
-void lapic_wait_for_interrupt(void);
+enum arch_wake_reason lapic_wait_for_interrupt(void);
+
+/*
+ * What ended a wait that began when this core's interrupt and wakeup-IPI
+ * counts (struct cpu) were `others` and `wakes`: a wakeup IPI, else any
+ * interrupt but the timer's, else the timer.  Owner core.
+ */
+enum arch_wake_reason lapic_wake_reason(const struct cpu *c, uint64_t others,
+					uint64_t wakes);
 
 /*
  * True while this core's armed deadline is within the early margin, so

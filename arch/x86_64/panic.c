@@ -2,7 +2,8 @@
  * panic.c - panic(), kassert() and the stack protector, for the kernel.
  *
  * panic_at() disables interrupts, prints "PANIC on cpuN: <message>", the
- * source location and a backtrace, and halts the core.  First it stops the
+ * source location, a backtrace and the last log lines (the log ring), and
+ * halts the core.  First it stops the
  * other cores with an NMI (smp_stop_others; they halt without a report),
  * so the report is not interleaved -- except under a panic hook (the
  * test kernel's, trap.h), which may resume and let the other cores go on.
@@ -21,7 +22,10 @@
 #include "arch/x86_64/smp.h"
 #include "arch/x86_64/trap.h"
 #include "arch/x86_64/x86.h"
+#include "arch.h"
 #include "lib/fmt.h"
+#include "lib/log.h"
+#include "lib/trace.h"
 #include "panic.h"
 
 /* A fixed value until stack_protector_init() replaces it. */
@@ -61,10 +65,14 @@ void panic_set_hook(void (*hook)(const char *msg))
 	panic_hook = hook;
 }
 
+/* Log lines (the log ring's tail) at the end of a report. */
+#define PANIC_LOG_LINES	16
+
 /* Interrupts off, console lock bypassed; a nested panic stops here. */
 static void panic_enter(const char *what)
 {
 	cli();
+	trace_fault(TRACE_FAULT_PANIC);
 	/* Stop the other cores so the report is not interleaved; not under
 	 * a hook (the test kernel's expected panics resume and go on). */
 	if (!panic_hook)
@@ -86,6 +94,7 @@ static _Noreturn void panic_finish(const uint64_t *fp)
 {
 	/* fp[0] is the caller's saved rbp, fp[1] the return address into it. */
 	backtrace_print(fp[1] - 1, fp[0]);
+	log_ring_print_tail(PANIC_LOG_LINES, arch_console_write);
 	kprintf("======== end of panic report; cpu%u halted ========\n",
 		this_cpu()->index);
 	if (panic_hook)

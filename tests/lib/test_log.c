@@ -5,7 +5,9 @@
  * chosen times, cores and levels.  log_msg() is checked end to end by
  * redirecting stdout (where the host's arch_console_write() goes) into a
  * temporary file: one line per call, dropped below the current level, and
- * a timestamp that is plausible for CLOCK_MONOTONIC.
+ * a timestamp that is plausible for CLOCK_MONOTONIC.  The log ring: the
+ * last LOG_RING_LINES lines come back whole, a line being written does
+ * not, and the tail prints the newest lines in order.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <setjmp.h>
@@ -174,6 +176,114 @@ static void test_timestamp(void **state)
 	assert_true(usec < 1000000);
 }
 
+/* ---- the log ring ---------------------------------------------------------- */
+
+static struct log_ring test_ring;
+
+static void put_line(struct log_ring *r, const char *s)
+{
+	log_ring_put(r, s, strlen(s));
+}
+
+static void test_ring_keeps_last_lines(void **state)
+{
+	char buf[LOG_LINE_MAX], want[64];
+	uint64_t i;
+
+	(void)state;
+	memset(&test_ring, 0, sizeof(test_ring));
+	assert_int_equal(log_ring_get(&test_ring, 0, buf), -1);
+	for (i = 0; i < LOG_RING_LINES + 10; i++) {
+		snprintf(want, sizeof(want), "line %llu of the ring\n",
+			 (unsigned long long)i);
+		put_line(&test_ring, want);
+	}
+	/* The first ten were overwritten; the rest come back whole. */
+	assert_int_equal(log_ring_get(&test_ring, 9, buf), -1);
+	for (i = 10; i < LOG_RING_LINES + 10; i++) {
+		snprintf(want, sizeof(want), "line %llu of the ring\n",
+			 (unsigned long long)i);
+		assert_int_equal(log_ring_get(&test_ring, i, buf), (int)strlen(want));
+		assert_string_equal(buf, want);
+	}
+	/* A line being written (odd seq) is not returned. */
+	atomic_store(&test_ring.lines[(LOG_RING_LINES + 9) % LOG_RING_LINES].seq,
+		     2 * (LOG_RING_LINES + 9) + 1);
+	assert_int_equal(log_ring_get(&test_ring, LOG_RING_LINES + 9, buf), -1);
+	/* A full-length line keeps every byte. */
+	memset(buf, 'x', LOG_LINE_MAX - 1);
+	buf[LOG_LINE_MAX - 1] = '\0';
+	put_line(&test_ring, buf);
+	memset(buf, 0, sizeof(buf));
+	assert_int_equal(log_ring_get(&test_ring, LOG_RING_LINES + 10, buf),
+			 LOG_LINE_MAX - 1);
+	assert_int_equal(strspn(buf, "x"), LOG_LINE_MAX - 1);
+}
+
+/* A writer a lap behind still fills slot 0 when the writer of line 64
+ * comes: the newer line stays out of the ring rather than mixing its
+ * text into the older one's. */
+static void test_ring_lapped_writer(void **state)
+{
+	char buf[LOG_LINE_MAX];
+
+	(void)state;
+	memset(&test_ring, 0, sizeof(test_ring));
+	/* Line 0's writer has claimed slot 0 and stored its text... */
+	atomic_store(&test_ring.next, LOG_RING_LINES);
+	atomic_store(&test_ring.lines[0].seq, 1);
+	memcpy(buf, "line zero.....\n", 16);
+	for (int w = 0; w < 2; w++) {
+		uint64_t v;
+
+		memcpy(&v, buf + 8 * w, 8);
+		atomic_store(&test_ring.lines[0].text[w], v);
+	}
+	atomic_store(&test_ring.lines[0].len, 15);
+	/* ...when line 64 comes for the same slot. */
+	put_line(&test_ring, "line sixty-four, longer than line zero\n");
+	assert_int_equal(atomic_load(&test_ring.lines[0].seq), 1);
+	assert_int_equal(atomic_load(&test_ring.lines[0].len), 15);
+	/* Line 0's writer finishes: its line is whole. */
+	atomic_store(&test_ring.lines[0].seq, 2);
+	assert_int_equal(log_ring_get(&test_ring, 0, buf), 15);
+	assert_string_equal(buf, "line zero.....\n");
+	assert_int_equal(log_ring_get(&test_ring, LOG_RING_LINES, buf), -1);
+	/* A writer that comes after a newer line is in its slot stays out. */
+	atomic_store(&test_ring.next, 0);
+	atomic_store(&test_ring.lines[0].seq, 2 * LOG_RING_LINES + 2);
+	put_line(&test_ring, "stale\n");
+	assert_int_equal(atomic_load(&test_ring.lines[0].seq), 2 * LOG_RING_LINES + 2);
+}
+
+static char tail_out[LOG_RING_LINES * LOG_LINE_MAX];
+static size_t tail_len;
+
+static void tail_write(const char *s, size_t n)
+{
+	assert_true(tail_len + n < sizeof(tail_out));
+	memcpy(tail_out + tail_len, s, n);
+	tail_len += n;
+	tail_out[tail_len] = '\0';
+}
+
+/* log_msg() lines land in the global ring; the tail prints the last. */
+static void test_ring_tail(void **state)
+{
+	(void)state;
+	log_set_level(LOG_INFO);
+	log_info("ring: first %d", 1);
+	log_info("ring: second %d", 2);
+	log_debug("ring: dropped below the level");
+	tail_len = 0;
+	log_ring_print_tail(2, tail_write);
+	assert_non_null(strstr(tail_out, "---- the last 2 log lines ----\n"));
+	assert_non_null(strstr(tail_out, "INFO  ring: first 1\n"));
+	assert_non_null(strstr(tail_out, "INFO  ring: second 2\n"));
+	assert_null(strstr(tail_out, "dropped"));
+	assert_true(strstr(tail_out, "first") < strstr(tail_out, "second"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -182,6 +292,9 @@ int main(void)
 		cmocka_unit_test(test_parse_level),
 		cmocka_unit_test(test_levels_filter),
 		cmocka_unit_test(test_timestamp),
+		cmocka_unit_test(test_ring_keeps_last_lines),
+		cmocka_unit_test(test_ring_lapped_writer),
+		cmocka_unit_test(test_ring_tail),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

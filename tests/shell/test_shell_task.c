@@ -6,6 +6,9 @@
  * Ctrl-C cancels sleep and spawn and the prompt comes back, lines pasted
  * during a job run after it, input lost to a full ring is reported once,
  * bench prints its table (and stops on Ctrl-C).
+ * trace: an empty dump before any trace, on, a traced command that ends
+ * at once and one that leaves a job (its spawns all in the JSON), the
+ * errors, Ctrl-C on a traced job.
  * Also: spawn's argument parser, and jobs refused outside the shell task.
  */
 #define _GNU_SOURCE
@@ -25,6 +28,7 @@
 #include "shell/builtins.h"
 #include "shell/rt_commands.h"
 #include "shell/task.h"
+#include "shell/trace_cmd.h"
 #include "tests/support/rt_harness.h"
 
 #define CORES		2
@@ -132,7 +136,8 @@ static int setup(void **state)
 	rt = h.rt;
 	shell_commands_init(&cmds);
 	if (shell_register_builtins(&cmds) != 0 ||
-	    shell_register_rt_commands(&cmds, rt, NULL) != 0)
+	    shell_register_rt_commands(&cmds, rt, NULL) != 0 ||
+	    shell_register_trace(&cmds) != 0)
 		return -1;
 	shell_input_init(&input);
 	if (shell_task_spawn(rt, &input, &cmds, &out, &shell_jh) != 0)
@@ -159,6 +164,74 @@ static void test_prompt_and_echo(void **state)
 	type("rt\r");
 	expect("cores: 2/512 active");
 	expect("hyphae> ");
+}
+
+static unsigned count(const char *hay, const char *needle)
+{
+	unsigned n = 0;
+
+	for (const char *p = hay; (p = strstr(p, needle)) != NULL; p++)
+		n++;
+	return n;
+}
+
+static void test_trace(void **state)
+{
+	char *got;
+
+	(void)state;
+	type("trace dump\r");
+	expect(TRACE_JSON_BEGIN "\n{\"traceEvents\":[\n],");
+	expect(TRACE_JSON_END "\ntrace: 0 events from 0 cores");
+	expect("hyphae> ");
+	type("trace on\r");
+	expect("trace: on, 2 cores, 32768 events (1024 KiB) a core\nhyphae> ");
+	/* Dumped while on: the cores write their rings as it reads them. */
+	type("spawn 200\r");
+	expect("spawn: 200 tasks done");
+	expect("hyphae> ");
+	type("trace dump\r");
+	got = wait_for(TRACE_JSON_END "\n");
+	assert_true(count(got, "\"task\":\"batch\"}") == 200);
+	free(got);
+	expect("hyphae> ");
+	type("trace off\r");
+	expect("trace: off\nhyphae> ");
+	/* A command that ends at once, then its trace. */
+	type("trace echo traced\r");
+	expect("traced\n" TRACE_JSON_BEGIN "\n");
+	expect(TRACE_JSON_END "\ntrace: ");
+	expect("hyphae> ");
+	/* A job: awaited, then dumped, every spawn in it. */
+	type("trace spawn 50\r");
+	expect("spawn: 50 tasks done");
+	got = wait_for(TRACE_JSON_END "\n");
+	/* Spawns (the events with a "task" argument): the 50 tasks, the
+	 * spawn job and trace's own job. */
+	assert_int_equal(count(got, ",\"task\":\""), 52);
+	assert_int_equal(count(got, "\"task\":\"batch\"}"), 50);
+	assert_true(count(got, "\"name\":\"batch\",\"args\":{\"id\":") >= 50);
+	free(got);
+	expect("trace: ");
+	expect("hyphae> ");
+	/* COMMAND's words go back to the tokenizer as they were typed. */
+	type("trace echo \"two words\" 'q\"uote' back\\\\slash\r");
+	expect("two words q\"uote back\\slash\n" TRACE_JSON_BEGIN "\n");
+	expect("hyphae> ");
+	/* Errors: no dump. */
+	type("trace trace rt\r");
+	expect("error: trace: one trace at a time");
+	expect("hyphae> ");
+	type("trace nosuch\r");
+	got = wait_for("hyphae> ");
+	assert_non_null(strstr(got, "unknown command 'nosuch'"));
+	assert_null(strstr(got, TRACE_JSON_BEGIN));
+	free(got);
+	/* Ctrl-C on a traced job stops it and its trace. */
+	type("trace sleep 5s\r");
+	expect("trace sleep 5s\n");
+	type("\x03");
+	expect("^C\ntrace: interrupted\nhyphae> ");
 }
 
 static void test_sleep_measures(void **state)
@@ -360,6 +433,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_prompt_and_echo),
+		cmocka_unit_test(test_trace),
 		cmocka_unit_test(test_sleep_measures),
 		cmocka_unit_test(test_spawn_counts),
 		cmocka_unit_test(test_ctrl_c_cancels_jobs),

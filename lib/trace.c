@@ -1,0 +1,335 @@
+/*
+ * trace.c - the per-core trace rings (see trace.h for the design).
+ *
+ * An event's generation word is the seqlock: the writer stores it odd
+ * (busy), then the fields, then 2 * (index + 1) with the type and a.  A
+ * reader that wants event i loads the word, the fields, and the word
+ * again; it keeps the event only if both loads saw the complete stamp of
+ * index i.  A writer that overwrote the slot in between changed the word
+ * first (busy), so a mix of old and new fields never passes.  Every field
+ * is an atomic, so the race itself is defined behaviour and
+ * ThreadSanitizer sees no data race.  No fences (ThreadSanitizer does not
+ * model them): the fields are stored with release and loaded with
+ * acquire instead, so a reader that loads a new field also sees the busy
+ * mark stored before it (on x86_64 every one of these is a plain mov).
+ *
+ *   writer (owner core)                 reader (any core)
+ *   word = busy          relaxed        w1 = word            acquire
+ *   ts, x, y             release        ts, x, y             acquire
+ *   word = stamp(i)      release        w2 = word            relaxed
+ *   written = i + 1      release        keep if w1 == w2 == stamp(i)
+ */
+#include <stdatomic.h>
+
+#include "arch.h"
+#include "clock.h"
+#include "config.h"
+#include "errno.h"
+#include "kmalloc.h"
+#include "lib/trace.h"
+#include "panic.h"
+
+#define GEN_SHIFT	32
+#define TYPE_SHIFT	24
+#define TYPE_MASK	0xffu
+
+/* The flag every trace point loads: a line of its own, read-mostly. */
+atomic_bool trace_on __cacheline_aligned;
+
+/* Rings by core; a ring, once published, stays for good. */
+static _Atomic(struct trace_ring *) rings[MAX_CORES];
+static atomic_uint ring_cores;
+/* The origin, in stamps, and the clock (ns) at the same moment: the pair
+ * trace_rate() measures the stamps' rate from. */
+static atomic_uint_least64_t epoch;
+static atomic_uint_least64_t epoch_ns;
+
+/* How long trace_rate() measures at least. */
+#define RATE_MIN_NS	1000000ull
+
+/* The generation of event `index`: odd while written, even once done. */
+static uint64_t gen_busy(uint64_t index)
+{
+	return (uint64_t)(uint32_t)(2 * index + 1) << GEN_SHIFT;
+}
+
+static uint64_t gen_done(uint64_t index)
+{
+	return (uint64_t)(uint32_t)(2 * index + 2) << GEN_SHIFT;
+}
+
+void trace_ring_init(struct trace_ring *r, unsigned core, size_t events)
+{
+	kassert(events >= 2 && (events & (events - 1)) == 0);
+	atomic_init(&r->written, 0);
+	r->polling = 0;
+	atomic_init(&r->cleared, 0);
+	r->core = core;
+	r->mask = (uint32_t)(events - 1);
+	for (size_t i = 0; i < events; i++) {
+		/* Generation 0 is never a complete stamp (those start at 2). */
+		atomic_init(&r->ev[i].word, 0);
+		atomic_init(&r->ev[i].ts, 0);
+		atomic_init(&r->ev[i].x, 0);
+		atomic_init(&r->ev[i].y, 0);
+	}
+}
+
+void trace_ring_write(struct trace_ring *r, enum trace_type type, uint32_t a,
+		      uint64_t ts, uint64_t x, uint64_t y)
+{
+	/* relaxed: only this core writes `written`. */
+	uint64_t i = atomic_load_explicit(&r->written, memory_order_relaxed);
+	struct trace_event *e = &r->ev[i & r->mask];
+
+	atomic_store_explicit(&e->word, gen_busy(i), memory_order_relaxed);
+	/* release: a reader that loads any of these (acquire) also sees the
+	 * busy mark stored before them. */
+	atomic_store_explicit(&e->ts, ts, memory_order_release);
+	atomic_store_explicit(&e->x, x, memory_order_release);
+	atomic_store_explicit(&e->y, y, memory_order_release);
+	/* release: publishes the fields; pairs with the reader's acquire
+	 * load of the word. */
+	atomic_store_explicit(&e->word, gen_done(i) |
+			      ((uint64_t)(type & TYPE_MASK) << TYPE_SHIFT) |
+			      (a & TRACE_A_MAX), memory_order_release);
+	/* release: a reader that sees the count sees the event complete. */
+	atomic_store_explicit(&r->written, i + 1, memory_order_release);
+}
+
+/* Copy event i into *out if it is complete and untouched meanwhile. */
+static bool read_event(struct trace_ring *r, uint64_t i,
+		       struct trace_record *out)
+{
+	struct trace_event *e = &r->ev[i & r->mask];
+	uint64_t w1, w2;
+
+	/* acquire: pairs with the writer's release store of the stamp. */
+	w1 = atomic_load_explicit(&e->word, memory_order_acquire);
+	if ((w1 >> GEN_SHIFT) != (gen_done(i) >> GEN_SHIFT))
+		return false;
+	/* acquire: a field from a newer write brings its busy mark with it,
+	 * which the second load of the word then sees; pairs with the
+	 * writer's release stores of the fields. */
+	out->ts = atomic_load_explicit(&e->ts, memory_order_acquire);
+	out->x = atomic_load_explicit(&e->x, memory_order_acquire);
+	out->y = atomic_load_explicit(&e->y, memory_order_acquire);
+	w2 = atomic_load_explicit(&e->word, memory_order_relaxed);
+	if (w2 != w1)
+		return false;
+	out->type = (uint8_t)((w1 >> TYPE_SHIFT) & TYPE_MASK);
+	out->a = (uint32_t)(w1 & TRACE_A_MAX);
+	return true;
+}
+
+void trace_ring_copy(struct trace_ring *r, struct trace_record *out,
+		     size_t max, struct trace_read *rd)
+{
+	/* acquire: pairs with the release store of `written`. */
+	uint64_t end = atomic_load_explicit(&r->written, memory_order_acquire);
+	uint64_t start = atomic_load_explicit(&r->cleared, memory_order_relaxed);
+	uint64_t cap = (uint64_t)r->mask + 1;
+
+	rd->copied = 0;
+	rd->lost = 0;
+	rd->torn = 0;
+	if (start > end)
+		start = end;
+	/* Older than one ring's worth: overwritten already. */
+	if (end - start > cap) {
+		rd->lost = end - start - cap;
+		start = end - cap;
+	}
+	/* The caller's buffer keeps the newest. */
+	if (end - start > max) {
+		rd->lost += end - start - max;
+		start = end - max;
+	}
+	rd->first = start;
+	for (uint64_t i = start; i < end; i++) {
+		if (read_event(r, i, &out[rd->copied]))
+			rd->copied++;
+		else
+			rd->torn++;
+	}
+}
+
+void trace_ring_clear(struct trace_ring *r)
+{
+	/* relaxed: a reader that misses the mark only shows more. */
+	atomic_store_explicit(&r->cleared,
+			      atomic_load_explicit(&r->written, memory_order_acquire),
+			      memory_order_relaxed);
+}
+
+/* ---- the per-core trace ------------------------------------------------- */
+
+uint64_t trace_now(void)
+{
+	return arch_trace_stamp();
+}
+
+static uint64_t clock_ns(void)
+{
+	const struct clock *clk = arch_clock();
+
+	return clk->now(clk) * clk->tick_ns;
+}
+
+/* Start the origin now: a stamp and the clock, read back to back. */
+static void set_epoch(void)
+{
+	atomic_store_explicit(&epoch_ns, clock_ns(), memory_order_relaxed);
+	atomic_store_explicit(&epoch, trace_now(), memory_order_relaxed);
+}
+
+void trace_rate(uint64_t *ns, uint64_t *stamps)
+{
+	uint64_t n0 = atomic_load_explicit(&epoch_ns, memory_order_relaxed);
+	uint64_t s0 = atomic_load_explicit(&epoch, memory_order_relaxed);
+	uint64_t n1, s1;
+
+	/* Long enough that the reads' jitter is small against it. */
+	do {
+		n1 = clock_ns();
+		s1 = trace_now();
+	} while (n1 - n0 < RATE_MIN_NS && n1 >= n0);
+	*ns = n1 - n0;
+	*stamps = s1 - s0;
+	if (*ns == 0 || *stamps == 0 || n1 < n0 || s1 < s0)
+		*ns = *stamps = 1;
+}
+
+int trace_setup(unsigned ncores)
+{
+	if (ncores > MAX_CORES)
+		ncores = MAX_CORES;
+	for (unsigned i = 0; i < ncores; i++) {
+		struct trace_ring *r;
+
+		if (atomic_load_explicit(&rings[i], memory_order_relaxed))
+			continue;
+		r = kmalloc_aligned(TRACE_RING_BYTES(TRACE_RING_EVENTS), CACHE_LINE);
+		if (r == NULL)
+			return -ENOMEM;
+		trace_ring_init(r, i, TRACE_RING_EVENTS);
+		/* release: publishes the initialised ring; pairs with the
+		 * acquire loads in trace_record() and trace_ring_of(). */
+		atomic_store_explicit(&rings[i], r, memory_order_release);
+		if (atomic_load_explicit(&ring_cores, memory_order_relaxed) < i + 1)
+			atomic_store_explicit(&ring_cores, i + 1, memory_order_relaxed);
+	}
+	return 0;
+}
+
+/* True if no ring holds an event since its last clear. */
+static bool trace_empty(void)
+{
+	unsigned n = trace_cores();
+
+	for (unsigned i = 0; i < n; i++) {
+		struct trace_ring *r = trace_ring_of(i);
+
+		if (r && atomic_load_explicit(&r->written, memory_order_relaxed) !=
+		    atomic_load_explicit(&r->cleared, memory_order_relaxed))
+			return false;
+	}
+	return true;
+}
+
+void trace_set_enabled(bool on)
+{
+	if (on && trace_empty())
+		set_epoch();
+	/* relaxed: trace points notice soon; nothing is published by it. */
+	atomic_store_explicit(&trace_on, on, memory_order_relaxed);
+}
+
+void trace_clear(void)
+{
+	unsigned n = trace_cores();
+
+	set_epoch();
+	for (unsigned i = 0; i < n; i++) {
+		struct trace_ring *r = trace_ring_of(i);
+
+		if (r)
+			trace_ring_clear(r);
+	}
+}
+
+struct trace_ring *trace_ring_of(unsigned core)
+{
+	if (core >= MAX_CORES)
+		return NULL;
+	/* acquire: pairs with the release store in trace_setup(). */
+	return atomic_load_explicit(&rings[core], memory_order_acquire);
+}
+
+unsigned trace_cores(void)
+{
+	return atomic_load_explicit(&ring_cores, memory_order_relaxed);
+}
+
+uint64_t trace_epoch(void)
+{
+	return atomic_load_explicit(&epoch, memory_order_relaxed);
+}
+
+/* The calling core's ring, or NULL (no core here, or no ring for it). */
+static struct trace_ring *my_ring(void)
+{
+	if (arch_cpu_local() == NULL)
+		return NULL;
+	return trace_ring_of(arch_cpu_index());
+}
+
+void trace_record(enum trace_type type, uint32_t a, uint64_t x, uint64_t y)
+{
+	struct trace_ring *r = my_ring();
+	unsigned long flags;
+
+	if (r == NULL)
+		return;
+	/* An interrupt handler's trace point must not land in the middle of
+	 * this core's event: mask interrupts for the few stores. */
+	flags = arch_irq_save();
+	if (type == TRACE_POLL_BEGIN)
+		r->polling = x;
+	else if (type == TRACE_POLL_END)
+		r->polling = 0;
+	trace_ring_write(r, type, a, trace_now(), x, y);
+	arch_irq_restore(flags);
+}
+
+void trace_fault(unsigned vector)
+{
+	struct trace_ring *r;
+
+	if (!trace_enabled() || (r = my_ring()) == NULL)
+		return;
+	trace_ring_write(r, TRACE_FAULT, vector & TRACE_A_MAX, trace_now(),
+			 r->polling, 0);
+}
+
+const char *trace_type_name(enum trace_type type)
+{
+	static const char *const names[TRACE_TYPES] = {
+		[TRACE_NONE] = "none",
+		[TRACE_SPAWN] = "spawn",
+		[TRACE_POLL_BEGIN] = "poll",
+		[TRACE_POLL_END] = "poll-end",
+		[TRACE_WAKE] = "wake",
+		[TRACE_STEAL] = "steal",
+		[TRACE_INJECT] = "injector",
+		[TRACE_IDLE_ENTER] = "idle",
+		[TRACE_IDLE_EXIT] = "idle-end",
+		[TRACE_IPI] = "ipi",
+		[TRACE_TIMERS] = "timers",
+		[TRACE_FAULT] = "fault",
+	};
+
+	if ((unsigned)type >= TRACE_TYPES)
+		return "?";
+	return names[type];
+}

@@ -1,0 +1,224 @@
+/*
+ * trace.h - a per-core event trace: what the runtime did, when, on which
+ * core.
+ *
+ * Each core owns one fixed ring of TRACE_RING_EVENTS events (32 bytes
+ * each) and is its only writer, with interrupts masked for the few stores
+ * of one event; the ring overwrites its oldest events when full.  Anyone
+ * may copy a ring out at any time: each event carries a generation word
+ * that the writer marks busy before it changes the event and stamps with
+ * the event's index after (a seqlock per event), so a copy that raced an
+ * overwrite is detected and dropped (counted as torn), never returned
+ * half old, half new.  A ring counts the events written since it was last
+ * cleared; the reader reports how many the ring lost by wrapping.
+ *
+ * Tracing is off by default.  Each trace point is one relaxed load of a
+ * global flag and a branch predicted not taken (trace_event()); only when
+ * it is on does a point read the clock and write its core's ring.  A
+ * point on a thread that runs no runtime core (arch_cpu_local() NULL: the
+ * host's main thread, boot code) records nothing.
+ *
+ * The event kinds, and what their arguments (a, x, y) hold:
+ *   SPAWN        x task id, y name (const char *, the vtable's; may be NULL)
+ *   POLL_BEGIN   x task id, y name
+ *   POLL_END     x task id, a enum trace_poll_end
+ *   WAKE         x task id, a target core | TRACE_WAKE_IRQ if from an
+ *                interrupt handler (the waker is the ring's core)
+ *   STEAL        x tasks moved, a victim core, y when the steal began
+ *   INJECT       x tasks taken from the injector, y when the take began
+ *   IDLE_ENTER   (none)
+ *   IDLE_EXIT    a enum arch_wake_reason: what ended the sleep
+ *   IPI          a target core (a wakeup sent through arch_wake())
+ *   TIMERS       x timer entries fired by one turn
+ *   FAULT        x the task being polled (0: none), a vector
+ *                (TRACE_FAULT_PANIC for a panic)
+ * Timestamps are arch_trace_stamp()s (the TSC: a few ns to read), turned
+ * into nanoseconds by their rate against arch_clock() measured from the
+ * origin to the dump (trace_rate).  lib/trace_json.c turns the rings
+ * into Chrome trace-event JSON.  Reference: Linux's ftrace ring buffer
+ * (per-CPU, overwrite mode), Boehm, "Can Seqlocks Get Along with
+ * Programming Language Memory Models?" (MSPC 2012).
+ */
+#ifndef HYPHAE_LIB_TRACE_H
+#define HYPHAE_LIB_TRACE_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "compiler.h"
+
+/* Events per core's ring (a power of two): 1 MiB a core, enough for
+ * `trace spawn 10000` on the core that spawns. */
+#define TRACE_RING_EVENTS	32768u
+
+enum trace_type {
+	TRACE_NONE = 0,
+	TRACE_SPAWN,
+	TRACE_POLL_BEGIN,
+	TRACE_POLL_END,
+	TRACE_WAKE,
+	TRACE_STEAL,
+	TRACE_INJECT,
+	TRACE_IDLE_ENTER,
+	TRACE_IDLE_EXIT,
+	TRACE_IPI,
+	TRACE_TIMERS,
+	TRACE_FAULT,
+	TRACE_TYPES,
+};
+
+/* POLL_END's a: how the poll ended (sched_tick's view of it). */
+enum trace_poll_end {
+	TRACE_POLL_PENDING = 0,	/* waits for a wake */
+	TRACE_POLL_READY,	/* completed */
+	TRACE_POLL_REQUEUED,	/* woken while polled: runs again */
+	TRACE_POLL_YIELDED,	/* yielded: runs again after the tick */
+	TRACE_POLL_RETIRED,	/* was cancelled: completed unpolled */
+};
+
+/* WAKE's a: the waker ran in an interrupt handler. */
+#define TRACE_WAKE_IRQ		(1u << 23)
+#define TRACE_WAKE_CORE_MASK	(TRACE_WAKE_IRQ - 1)
+/* FAULT's a for a panic (CPU exception vectors are below 32). */
+#define TRACE_FAULT_PANIC	0xffffu
+/* The largest a (24 bits); counts in x are full 64-bit. */
+#define TRACE_A_MAX		0xffffffu
+
+/* One event as it sits in a ring.  word: generation (32 bits; odd while
+ * the owner writes the event, 2 * (index + 1) once it is complete), type
+ * (8 bits), a (24 bits). */
+struct trace_event {
+	_Atomic uint64_t word;
+	_Atomic uint64_t ts;
+	_Atomic uint64_t x;
+	_Atomic uint64_t y;
+};
+
+struct trace_ring {
+	/* Written by the owning core only; read by anyone. */
+	_Atomic uint64_t written;	/* events ever written */
+	/* Owner only: the task inside a traced poll (FAULT's x), 0: none. */
+	uint64_t polling;
+	/* Written by trace_ring_clear() on any core: events before this
+	 * index are not read. */
+	_Atomic uint64_t cleared;
+	/* Constant after trace_ring_init(). */
+	unsigned core;
+	uint32_t mask;			/* events - 1 */
+	struct trace_event ev[] __aligned(32);
+};
+
+/* Bytes of a ring of `events` events. */
+#define TRACE_RING_BYTES(events) \
+	(sizeof(struct trace_ring) + (size_t)(events) * sizeof(struct trace_event))
+
+/* An event copied out of a ring. */
+struct trace_record {
+	uint64_t ts, x, y;
+	uint32_t a;
+	uint8_t type;
+};
+
+/* What one trace_ring_copy() found. */
+struct trace_read {
+	uint64_t first;		/* index of the oldest event looked at */
+	size_t copied;		/* records returned */
+	uint64_t lost;		/* overwritten before the copy (the ring wrapped) */
+	uint64_t torn;		/* overwritten while being copied: dropped */
+};
+
+/* ---- one ring ----------------------------------------------------------- */
+
+/*
+ * Initialise caller storage of TRACE_RING_BYTES(events) bytes as the
+ * empty ring of `core`; events is a power of two.  Before anyone uses it.
+ */
+void trace_ring_init(struct trace_ring *r, unsigned core, size_t events);
+
+/*
+ * Append one event, overwriting the oldest when full.  The owning core
+ * only, never reentered (the caller masks interrupts around it).
+ */
+void trace_ring_write(struct trace_ring *r, enum trace_type type, uint32_t a,
+		      uint64_t ts, uint64_t x, uint64_t y);
+
+/*
+ * Copy the ring's events since its last clear, oldest first, into out
+ * (room for max; the newest max are kept), and say in *rd what was lost
+ * to wrapping or torn by a concurrent overwrite.  Any core, any time,
+ * while the owner writes; lock-free (never waits for the writer).
+ */
+void trace_ring_copy(struct trace_ring *r, struct trace_record *out,
+		     size_t max, struct trace_read *rd);
+
+/* Forget the events written so far (they are not read again).  Any core. */
+void trace_ring_clear(struct trace_ring *r);
+
+/* ---- the per-core trace ------------------------------------------------- */
+
+extern atomic_bool trace_on;
+
+/* True while tracing is on: one relaxed load; any context. */
+static __always_inline bool trace_enabled(void)
+{
+	return unlikely(atomic_load_explicit(&trace_on, memory_order_relaxed));
+}
+
+/*
+ * Give cores 0 .. ncores-1 a ring each (those that have none yet), of
+ * TRACE_RING_EVENTS events.  0, or -ENOMEM (the cores that got one keep
+ * it).  Task context; one caller at a time (the shell, a benchmark).
+ */
+int __must_check trace_setup(unsigned ncores);
+
+/*
+ * Turn tracing on or off.  Turning it on with nothing recorded since the
+ * last clear starts the clock origin (trace_epoch) now.  Any core.
+ */
+void trace_set_enabled(bool on);
+
+/* Clear every ring and restart the origin at now.  Any core. */
+void trace_clear(void);
+
+/* Core i's ring, or NULL; the number of cores with a ring so far. */
+struct trace_ring *trace_ring_of(unsigned core);
+unsigned trace_cores(void);
+
+/* The stamp the trace counts time from (trace_json's zero). */
+uint64_t trace_epoch(void);
+
+/* The trace's timestamp, now (arch_trace_stamp()).  Any context. */
+uint64_t trace_now(void);
+
+/*
+ * The stamps' rate: *ns nanoseconds of arch_clock() passed in *stamps
+ * stamps since the origin (waits until at least 1 ms has).  Task
+ * context.
+ */
+void trace_rate(uint64_t *ns, uint64_t *stamps);
+
+/*
+ * Record one event on the calling core's ring, now: for trace_event()
+ * after its check.  Nothing on a thread that runs no core or a core
+ * without a ring.  Any context, interrupts included.
+ */
+void trace_record(enum trace_type type, uint32_t a, uint64_t x, uint64_t y);
+
+/* A trace point: records only while tracing is on. */
+static __always_inline void trace_event(enum trace_type type, uint32_t a,
+					uint64_t x, uint64_t y)
+{
+	if (trace_enabled())
+		trace_record(type, a, x, y);
+}
+
+/* A CPU exception (vector) or panic on this core: a FAULT event naming
+ * the task this core was polling.  Fault and panic paths. */
+void trace_fault(unsigned vector);
+
+/* Short names for the JSON and the gdb commands ("spawn", "idle" ...). */
+const char *trace_type_name(enum trace_type type);
+
+#endif /* HYPHAE_LIB_TRACE_H */

@@ -1,0 +1,305 @@
+/*
+ * test_trace.c - lib/trace.c and lib/trace_json.c on one thread.
+ *
+ * The ring: events come back in order with their fields; a full ring
+ * keeps the newest and counts what it lost; a clear hides what came
+ * before; a slot caught mid-write (its generation word odd) or rewritten
+ * by a later lap is dropped, never returned.  The per-core trace: nothing
+ * is recorded while off or on a thread that runs no core; on, every
+ * trace point lands in the calling core's ring.  The JSON: an empty
+ * trace is an empty event list; polls pair into complete events, a wake
+ * lands on the woken core's lane, a wrapped ring says what it lost.
+ * (tests/tools/trace-test parses real traces with a JSON parser.)
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "arch.h"
+#include "config.h"
+#include "kmalloc.h"
+#include "lib/trace.h"
+#include "lib/trace_json.h"
+
+#define SMALL	8
+
+static struct trace_ring *small_ring(unsigned core)
+{
+	struct trace_ring *r = kmalloc_aligned(TRACE_RING_BYTES(SMALL), 64);
+
+	assert_non_null(r);
+	trace_ring_init(r, core, SMALL);
+	return r;
+}
+
+/* Event k of a test: every field derived from k. */
+static void put(struct trace_ring *r, uint64_t k)
+{
+	trace_ring_write(r, (enum trace_type)(1 + k % (TRACE_TYPES - 1)),
+			 (uint32_t)(k & TRACE_A_MAX), 1000 + k, k * 3, ~k);
+}
+
+static void check(const struct trace_record *rec, uint64_t k)
+{
+	assert_int_equal(rec->type, 1 + k % (TRACE_TYPES - 1));
+	assert_int_equal(rec->a, k & TRACE_A_MAX);
+	assert_int_equal(rec->ts, 1000 + k);
+	assert_int_equal(rec->x, k * 3);
+	assert_int_equal(rec->y, ~k);
+}
+
+static void test_ring_in_order(void **state)
+{
+	struct trace_ring *r = small_ring(0);
+	struct trace_record out[SMALL];
+	struct trace_read rd;
+
+	(void)state;
+	trace_ring_copy(r, out, SMALL, &rd);
+	assert_int_equal(rd.copied, 0);
+	assert_int_equal(rd.lost, 0);
+	for (uint64_t k = 0; k < 5; k++)
+		put(r, k);
+	trace_ring_copy(r, out, SMALL, &rd);
+	assert_int_equal(rd.copied, 5);
+	assert_int_equal(rd.first, 0);
+	assert_int_equal(rd.lost, 0);
+	assert_int_equal(rd.torn, 0);
+	for (uint64_t k = 0; k < 5; k++)
+		check(&out[k], k);
+	kfree(r);
+}
+
+static void test_ring_wraps_and_counts_lost(void **state)
+{
+	struct trace_ring *r = small_ring(0);
+	struct trace_record out[SMALL];
+	struct trace_read rd;
+
+	(void)state;
+	for (uint64_t k = 0; k < 3 * SMALL + 3; k++)
+		put(r, k);
+	trace_ring_copy(r, out, SMALL, &rd);
+	assert_int_equal(rd.copied, SMALL);
+	assert_int_equal(rd.lost, 2 * SMALL + 3);
+	assert_int_equal(rd.first, 2 * SMALL + 3);
+	for (uint64_t i = 0; i < SMALL; i++)
+		check(&out[i], 2 * SMALL + 3 + i);
+	/* A smaller buffer keeps the newest and counts the rest lost. */
+	trace_ring_copy(r, out, 3, &rd);
+	assert_int_equal(rd.copied, 3);
+	assert_int_equal(rd.lost, 3 * SMALL);
+	for (uint64_t i = 0; i < 3; i++)
+		check(&out[i], 3 * SMALL + i);
+	kfree(r);
+}
+
+static void test_ring_clear(void **state)
+{
+	struct trace_ring *r = small_ring(0);
+	struct trace_record out[SMALL];
+	struct trace_read rd;
+
+	(void)state;
+	for (uint64_t k = 0; k < 20; k++)
+		put(r, k);
+	trace_ring_clear(r);
+	trace_ring_copy(r, out, SMALL, &rd);
+	assert_int_equal(rd.copied, 0);
+	assert_int_equal(rd.lost, 0);
+	put(r, 20);
+	put(r, 21);
+	trace_ring_copy(r, out, SMALL, &rd);
+	assert_int_equal(rd.copied, 2);
+	assert_int_equal(rd.lost, 0);
+	check(&out[0], 20);
+	check(&out[1], 21);
+	kfree(r);
+}
+
+/* A slot whose word is not the complete stamp of the index asked for is
+ * dropped: mid-write (odd), or already a later lap's. */
+static void test_ring_drops_torn_slots(void **state)
+{
+	struct trace_ring *r = small_ring(0);
+	struct trace_record out[SMALL];
+	struct trace_read rd;
+	uint64_t w;
+
+	(void)state;
+	for (uint64_t k = 0; k < 4; k++)
+		put(r, k);
+	/* Event 1 caught mid-write by its writer. */
+	w = atomic_load(&r->ev[1].word);
+	atomic_store(&r->ev[1].word, w | (1ull << 32));
+	/* Event 2's slot already holds a later lap's stamp. */
+	atomic_store(&r->ev[2].word, atomic_load(&r->ev[2].word) +
+		     (2ull * SMALL << 32));
+	trace_ring_copy(r, out, SMALL, &rd);
+	assert_int_equal(rd.copied, 2);
+	assert_int_equal(rd.torn, 2);
+	check(&out[0], 0);
+	check(&out[1], 3);
+	kfree(r);
+}
+
+/* The global trace: off records nothing; a thread that runs no core
+ * records nothing; on, each point lands in the core's ring. */
+static void test_trace_points(void **state)
+{
+	struct trace_record out[8];
+	struct trace_read rd;
+	struct trace_ring *r;
+	int dummy_core;
+
+	(void)state;
+	assert_int_equal(trace_setup(2), 0);
+	assert_true(trace_cores() >= 2);
+	r = trace_ring_of(1);
+	assert_non_null(r);
+	assert_null(trace_ring_of(MAX_CORES));
+	arch_cpu_bind(1);
+
+	trace_clear();
+	trace_event(TRACE_SPAWN, 0, 7, 0);		/* off: nothing */
+	trace_set_enabled(true);
+	trace_event(TRACE_SPAWN, 0, 8, 0);		/* no core here: nothing */
+	arch_set_cpu_local(&dummy_core);
+	trace_event(TRACE_SPAWN, 0, 9, (uintptr_t)"nine");
+	trace_event(TRACE_POLL_BEGIN, 0, 9, 0);
+	trace_fault(14);
+	trace_event(TRACE_POLL_END, TRACE_POLL_READY, 9, 0);
+	trace_fault(13);
+	trace_set_enabled(false);
+	trace_event(TRACE_IPI, 0, 0, 0);		/* off again */
+	arch_set_cpu_local(NULL);
+
+	trace_ring_copy(r, out, 8, &rd);
+	assert_int_equal(rd.copied, 5);
+	assert_int_equal(out[0].type, TRACE_SPAWN);
+	assert_int_equal(out[0].x, 9);
+	assert_string_equal((const char *)(uintptr_t)out[0].y, "nine");
+	assert_int_equal(out[1].type, TRACE_POLL_BEGIN);
+	/* A fault inside a poll names the task; after it, none. */
+	assert_int_equal(out[2].type, TRACE_FAULT);
+	assert_int_equal(out[2].x, 9);
+	assert_int_equal(out[2].a, 14);
+	assert_int_equal(out[4].type, TRACE_FAULT);
+	assert_int_equal(out[4].x, 0);
+	for (int i = 1; i < 5; i++)
+		assert_true(out[i].ts >= out[i - 1].ts);
+	assert_true(out[0].ts >= trace_epoch());
+	assert_string_equal(trace_type_name(TRACE_STEAL), "steal");
+	assert_string_equal(trace_type_name(TRACE_TYPES), "?");
+	trace_clear();
+	arch_cpu_bind(0);
+}
+
+/* ---- JSON ----------------------------------------------------------------- */
+
+struct sink {
+	char buf[8192];
+	size_t len;
+	unsigned writes, lines;
+};
+
+static void sink_write(void *ctx, const char *s, size_t n)
+{
+	struct sink *k = ctx;
+
+	assert_true(k->len + n < sizeof(k->buf));
+	memcpy(k->buf + k->len, s, n);
+	k->len += n;
+	k->buf[k->len] = '\0';
+	k->writes++;
+	/* Every write is whole lines. */
+	assert_true(n > 0 && s[n - 1] == '\n');
+}
+
+static void test_json_empty(void **state)
+{
+	static struct sink k;
+	struct fmt_out out = { sink_write, &k };
+	struct trace_json j;
+	struct trace_read rd = { 0 };
+
+	(void)state;
+	trace_json_begin(&j, &out, 0, 1, 1);
+	trace_json_core(&j, 0, NULL, 0, &rd);
+	trace_json_end(&j);
+	assert_non_null(strstr(k.buf, "{\"traceEvents\":[\n],"));
+	assert_non_null(strstr(k.buf, "\"events\":0,\"lost\":0"));
+	assert_null(strstr(k.buf, "\"ph\""));
+	assert_int_equal(j.st.events, 0);
+	assert_int_equal(j.st.bytes, k.len);
+}
+
+static void test_json_events(void **state)
+{
+	static struct sink k;
+	struct fmt_out out = { sink_write, &k };
+	struct trace_json j;
+	const struct trace_record recs[] = {
+		{ .type = TRACE_SPAWN, .ts = 1000, .x = 5, .y = (uintptr_t)"ch\"ld" },
+		{ .type = TRACE_POLL_BEGIN, .ts = 2000, .x = 5, .y = (uintptr_t)"child" },
+		{ .type = TRACE_WAKE, .ts = 2500, .x = 6, .a = 3 | TRACE_WAKE_IRQ },
+		{ .type = TRACE_POLL_END, .ts = 3500, .x = 5, .a = TRACE_POLL_READY },
+		{ .type = TRACE_POLL_END, .ts = 3600, .x = 77 },	/* no begin */
+		{ .type = TRACE_IDLE_ENTER, .ts = 4000 },
+		{ .type = TRACE_IDLE_EXIT, .ts = 9000, .a = ARCH_WOKE_IPI },
+		{ .type = TRACE_STEAL, .ts = 9500, .x = 12, .a = 2, .y = 9100 },
+		{ .type = TRACE_POLL_BEGIN, .ts = 9600, .x = 8, .y = 0 },
+	};
+	struct trace_read rd = { .lost = 40, .torn = 2 };
+
+	(void)state;
+	trace_json_begin(&j, &out, 500, 1, 1);
+	trace_json_core(&j, 1, recs, ARRAY_SIZE(recs), &rd);
+	trace_json_end(&j);
+	/* Times are microseconds from the origin (500 ticks of 1 ns). */
+	assert_non_null(strstr(k.buf, "{\"ph\":\"i\",\"pid\":0,\"tid\":1,\"ts\":0.500,"
+			       "\"name\":\"spawn\",\"args\":{\"id\":5,\"task\":\"ch\\\"ld\"}}"));
+	assert_non_null(strstr(k.buf, "{\"ph\":\"X\",\"pid\":0,\"tid\":1,\"ts\":1.500,"
+			       "\"dur\":1.500,\"name\":\"child\",\"args\":{\"id\":5,"
+			       "\"end\":\"ready\"}}"));
+	/* The wake is drawn on the woken core, from an interrupt on cpu1. */
+	assert_non_null(strstr(k.buf, "\"tid\":3,\"ts\":2.000,\"name\":\"wake\","
+			       "\"args\":{\"id\":6,\"from\":\"irq on cpu1\"}"));
+	assert_null(strstr(k.buf, "\"id\":77"));
+	assert_non_null(strstr(k.buf, "\"ts\":3.500,\"dur\":5.000,\"name\":\"idle\","
+			       "\"cat\":\"idle\",\"args\":{\"woke\":\"ipi\"}"));
+	assert_non_null(strstr(k.buf, "\"ts\":8.600,\"dur\":0.400,\"name\":\"steal\","
+			       "\"cat\":\"steal\",\"args\":{\"tasks\":12,\"from\":\"cpu2\"}"));
+	/* Still polling at the end: a begin event; unnamed: "task". */
+	assert_non_null(strstr(k.buf, "{\"ph\":\"B\",\"pid\":0,\"tid\":1,\"ts\":9.100,"
+			       "\"name\":\"task\",\"args\":{\"id\":8}}"));
+	assert_non_null(strstr(k.buf, "\"name\":\"lost 42 events\",\"args\":{"
+			       "\"wrapped\":40,\"torn\":2}"));
+	assert_non_null(strstr(k.buf, "\"thread_name\",\"args\":{\"name\":\"cpu1\"}"));
+	assert_non_null(strstr(k.buf, "\"lost\":40,\"torn\":2"));
+	assert_int_equal(j.st.records, ARRAY_SIZE(recs));
+	assert_int_equal(j.st.bytes, k.len);
+	/* Separators lead: after the first element every line starts ','. */
+	assert_non_null(strstr(k.buf, "[\n{\"ph\":\"M\""));
+	assert_null(strstr(k.buf, "}\n{"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_ring_in_order),
+		cmocka_unit_test(test_ring_wraps_and_counts_lost),
+		cmocka_unit_test(test_ring_clear),
+		cmocka_unit_test(test_ring_drops_torn_slots),
+		cmocka_unit_test(test_trace_points),
+		cmocka_unit_test(test_json_empty),
+		cmocka_unit_test(test_json_events),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
