@@ -125,7 +125,6 @@ void arch_wait_for_interrupt(void)
 	mem_run_deferred();
 	engine_point(true);
 	t = self();
-	sb_drain(t);
 	if (t->ipi_pending) {
 		t->ipi_pending = false;
 		ev(EV_WFI, M.cur, "returns at once: a wakeup is pending");

@@ -94,9 +94,7 @@ static _Noreturn void thread_exit(void)
 	struct mthread *t = self();
 
 	mem_run_deferred();
-	/* Its stores become visible before it is gone (the check reads
-	 * memory). */
-	sb_drain(t);
+	/* Its buffered stores drain later, as scheduling choices. */
 	t->state = TS_DONE;
 	ev(EV_EXIT, M.cur, 0, NULL);
 	schedule();
@@ -107,6 +105,11 @@ static void thread_entry(void)
 {
 	struct mthread *t = self();
 
+	/* A replay's stream names this thread for the decision that started
+	 * it; a thread resumed inside schedule() consumes that entry there. */
+	if (M.strat == STRAT_REPLAY && M.replay_pos < M.replay_n &&
+	    M.replay[M.replay_pos] == M.cur)
+		M.replay_pos++;
 	t->fn(t->arg);
 	thread_exit();
 }
@@ -151,7 +154,7 @@ void model_setup_as(int tid)
 bool model_others_done(void)
 {
 	for (unsigned i = 1; i <= M.nthreads; i++)
-		if (i != M.cur && M.t[i].state != TS_DONE)
+		if (i != M.cur && (M.t[i].state != TS_DONE || M.t[i].sb_len))
 			return false;
 	return true;
 }
@@ -314,15 +317,22 @@ static const char *state_name(enum thread_state s)
 	}
 }
 
+static bool all_done(void)
+{
+	for (unsigned i = 1; i <= M.nthreads; i++)
+		if (M.t[i].state != TS_DONE)
+			return false;
+	return true;
+}
+
 /* Nobody can run: the end of the schedule, or a deadlock. */
 static void end_or_stuck(void)
 {
 	char buf[1024], name[96];
 	size_t len = 0;
 
-	for (unsigned i = 1; i <= M.nthreads; i++)
-		if (M.t[i].state != TS_DONE)
-			goto stuck;
+	if (!all_done())
+		goto stuck;
 	if (M.cur != 0) {
 		switch_to(0);
 		abort();	/* the schedule is over */
@@ -394,15 +404,13 @@ static void schedule_replay(void)
 			sb_flush_one(&M.t[u]);
 			revive_yielded();
 		}
-		if (M.replay_pos == M.replay_n) {
-			bool any = false;
-
+		if (all_done()) {
 			for (unsigned i = 1; i <= M.nthreads; i++)
-				any |= M.t[i].state != TS_DONE;
-			if (!any) {
-				end_or_stuck();
-				return;
-			}
+				sb_drain(&M.t[i]);
+			end_or_stuck();
+			return;
+		}
+		if (M.replay_pos == M.replay_n) {
 			/* Past the recorded end (a failure ended it): go on
 			 * as the first runnable thread. */
 			x = 0;
@@ -433,6 +441,9 @@ static void schedule_replay(void)
 		if (M.cur != 0 && self()->state == TS_RUNNABLE)
 			ev(EV_SWITCH, x, EVF_PREEMPT, NULL);
 		switch_to(x);
+		/* Main is resumed only when the schedule is over. */
+		if (M.cur == 0)
+			return;
 	}
 }
 
@@ -451,6 +462,14 @@ static void schedule(void)
 		return;
 	}
 	for (;;) {
+		if (all_done()) {
+			/* Nobody is left to see the order: drain in thread
+			 * order (the check reads memory). */
+			for (unsigned i = 1; i <= M.nthreads; i++)
+				sb_drain(&M.t[i]);
+			end_or_stuck();
+			return;
+		}
 		uint8_t opt[MAX_OPTS];
 		uint32_t cost = 0;
 		unsigned n = 0, k;
@@ -470,10 +489,13 @@ static void schedule(void)
 				opt[n++] = (uint8_t)i;
 			}
 		}
+		/* A drain before it is forced always counts as a preemption
+		 * (it is never the default): without that, every yield and
+		 * exit would fan out over every buffer. */
 		if (M.mode == MODEL_TSO) {
 			for (unsigned i = 1; i <= M.nthreads; i++) {
 				if (M.t[i].sb_len) {
-					cost |= (uint32_t)wanted << n;
+					cost |= 1u << n;
 					opt[n++] = (uint8_t)(OPT_FLUSH | i);
 				}
 			}

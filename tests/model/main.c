@@ -28,6 +28,7 @@
 
 #include "tests/model/checker.h"
 #include "tests/model/scenarios.h"
+#include "tests/model/selftest.h"
 
 static const struct model_scenario *const scenarios[] = { MODEL_SCENARIOS };
 #define NSCENARIOS	(sizeof(scenarios) / sizeof(scenarios[0]))
@@ -275,6 +276,40 @@ static bool check_mutation(const struct model_scenario *s,
 	return false;
 }
 
+/* The litmus tests come out as they must, or nothing else is worth much. */
+static bool selftest(void)
+{
+	unsigned long total = 0;
+	double t0 = now_s();
+	unsigned bad = 0;
+	struct result r;
+
+	for (unsigned i = 0; i < model_n_litmus; i++) {
+		const struct model_litmus *l = &model_litmus[i];
+
+		for (unsigned mi = 0; mi < 2; mi++) {
+			unsigned mode = mi ? MODEL_TSO : MODEL_SC;
+			bool want = mi ? l->fails_tso : l->fails_sc;
+			bool failed = !explore(&l->s, mode, NULL, &r);
+
+			total += r.dfs + r.pct;
+			if (failed == want)
+				continue;
+			bad++;
+			printf("selftest %s [%s]: %s, expected %s\n", l->s.name,
+			       mode_name(mode), failed ? "fails" : "passes",
+			       want ? "a failure" : "a pass");
+			if (failed)
+				report_failure(&r, true);
+		}
+	}
+	if (bad == 0)
+		printf("selftest: %u litmus tests as expected under sc and tso "
+		       "(%lu schedules, %.1f s)\n", model_n_litmus, total,
+		       now_s() - t0);
+	return bad == 0;
+}
+
 /* ---- replay ------------------------------------------------------------ */
 
 static int replay(const char *str)
@@ -409,6 +444,10 @@ int main(int argc, char **argv)
 	engine_init();
 	if (rep && *rep)
 		return replay(rep);
+	if (selftest())
+		passed++;
+	else
+		failed++;
 
 	for (unsigned i = 0; i < NSCENARIOS; i++) {
 		const struct model_scenario *s = scenarios[i];

@@ -101,7 +101,8 @@ void model_setup_as(int tid);
 /* A spinning thread lets the others run (arch_cpu_relax does the same). */
 void model_yield(void);
 
-/* True if every thread other than the caller has ended. */
+/* True if every thread other than the caller has ended and every store
+ * it made is visible (its store buffer has drained). */
 bool model_others_done(void);
 
 /* The calling thread's id (0: main). */
