@@ -18,6 +18,7 @@ extern const struct model_scenario scenario_mpsc;
 extern const struct model_scenario scenario_task_wake;
 extern const struct model_scenario scenario_task_cancel;
 extern const struct model_scenario scenario_task_join;
+extern const struct model_scenario scenario_task_detach;
 extern const struct model_scenario scenario_idle_inject;
 extern const struct model_scenario scenario_idle_wake;
 extern const struct model_scenario scenario_idle_stop;
@@ -30,6 +31,10 @@ extern const struct model_scenario scenario_oneshot;
 
 #define MODEL_SCENARIOS							\
 	&scenario_mpsc,							\
+	&scenario_task_wake,						\
+	&scenario_task_cancel,						\
+	&scenario_task_join,						\
+	&scenario_task_detach,						\
 	/* issue 17: &scenario_mutex, &scenario_sem, &scenario_chan */
 
 #endif /* HYPHAE_MODEL_SCENARIOS_H */
