@@ -247,6 +247,8 @@ void mem_reset_execution(void);
 void mem_reset_search(void);
 /* Is `addr` a location more than one thread touches, one writing? */
 bool mem_shared(const void *addr);
+/* List the shared locations and their scheduling points (--stats). */
+void mem_print_shared(void);
 /* Make the oldest entry of t's buffer visible. */
 void sb_flush_one(struct mthread *t);
 void sb_drain(struct mthread *t);

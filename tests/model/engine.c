@@ -164,6 +164,12 @@ int model_self(void)
 	return (int)M.cur;
 }
 
+bool model_asleep(int tid)
+{
+	return tid >= 1 && (unsigned)tid <= M.nthreads &&
+	       M.t[tid].state == TS_BLOCKED_WFI;
+}
+
 void model_ghost_add(long *p, long d)
 {
 	*p += d;

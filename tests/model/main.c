@@ -42,9 +42,11 @@ static struct {
 	unsigned modes;
 	bool mutations;
 	bool trace;
+	bool stats;
 	unsigned long max;	/* schedules per search before giving up */
 	const char *argv0;
-} opt = { 2, 200, MODEL_SC | MODEL_TSO, true, false, 5000000, "model" };
+} opt = { 2, 200, MODEL_SC | MODEL_TSO, true, false, false, 5000000,
+	  "model" };
 
 struct result {
 	unsigned long dfs, pct, restarts;
@@ -231,6 +233,12 @@ static bool check_scenario(const struct model_scenario *s)
 		}
 		per[mi] = r.dfs;
 		pcts += r.pct;
+		if (opt.stats) {
+			printf("  %s [%s]: longest schedule %lu steps, %lu DFS "
+			       "restarts; shared locations:\n", s->name,
+			       mode_name(mode), M.max_steps_seen, r.restarts);
+			mem_print_shared();
+		}
 		total += r.dfs + r.pct;
 		truncated |= r.truncated;
 	}
@@ -428,6 +436,8 @@ int main(int argc, char **argv)
 			opt.mutations = false;
 		else if (strcmp(a, "--trace") == 0)
 			opt.trace = true;
+		else if (strcmp(a, "--stats") == 0)
+			opt.stats = true;
 		else if (strcmp(a, "--replay") == 0 && i + 1 < argc)
 			rep = argv[++i];
 		else if (strcmp(a, "--list") == 0) {

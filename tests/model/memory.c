@@ -48,6 +48,7 @@ struct loc {
 struct share {
 	const void *addr;
 	uint8_t readers, writers;
+	unsigned long points;	/* scheduling points it made (--stats) */
 };
 
 #define LOC_BITS	14
@@ -121,9 +122,27 @@ static bool is_shared(const struct share *s)
 
 bool mem_shared(const void *addr)
 {
-	const struct share *s = share_find(addr, false);
+	struct share *s = share_find(addr, false);
 
-	return s && is_shared(s);
+	if (s && is_shared(s)) {
+		s->points++;
+		return true;
+	}
+	return false;
+}
+
+void mem_print_shared(void)
+{
+	char name[96];
+
+	for (unsigned i = 0; i < LOC_SIZE; i++) {
+		const struct share *s = &shares[i];
+
+		if (s->addr && is_shared(s))
+			printf("    %-28s readers %#04x writers %#04x points %lu\n",
+			       shadow_name(s->addr, name, sizeof(name)),
+			       s->readers, s->writers, s->points);
+	}
 }
 
 /* The current thread read or wrote `addr`. */
@@ -420,11 +439,15 @@ static uint64_t do_load(struct mthread *t, const void *obj, size_t size,
 
 /* ---- MUT_DEFER ------------------------------------------------------------ */
 
+/* The postponed operation, now: a step like any other, with its own
+ * scheduling point (the window it opened is open until here). */
 static void run_deferred(struct mthread *t)
 {
 	struct deferred d = t->deferred;
 
 	t->deferred.active = false;
+	engine_point(mem_shared(d.obj));
+	t = self();
 	if (d.rmw)
 		(void)do_rmw(t, d.op, d.obj, d.value, d.size, d.order, d.site,
 			     EVF_MUTATED);
@@ -776,6 +799,7 @@ bool model_spin_trylock(struct model_site *site, atomic_bool *word)
 		*(bool *)word = true;
 		return true;
 	}
+	mem_run_deferred();
 	if (lock_elided(site, word))
 		return true;
 	if (lock_attempt(word, site))
@@ -791,6 +815,7 @@ void model_spin_lock(struct model_site *site, atomic_bool *word)
 		*(bool *)word = true;
 		return;
 	}
+	mem_run_deferred();
 	if (lock_elided(site, word))
 		return;
 	while (!lock_attempt(word, site)) {
@@ -808,6 +833,7 @@ void model_spin_unlock(struct model_site *site, atomic_bool *word)
 		*(bool *)word = false;
 		return;
 	}
+	mem_run_deferred();
 	t = self();
 	if (t->elided_lock == word) {
 		t->elided_lock = NULL;

@@ -51,8 +51,8 @@ enum model_mut_kind {
 	MUT_FORCE,	/* a load, RMW or CAS returns `value` (the RMW is
 			 * still performed; a CAS reports `value` != 0) */
 	MUT_DEFER,	/* a store or RMW is postponed until the thread's next
-			 * operation on the same object, or until it blocks,
-			 * yields or ends (two operations swapped) */
+			 * operation on the same object or lock operation, or
+			 * until it sleeps, yields or ends (operations swapped) */
 	MUT_NOLOCK,	/* a spin_lock (and its matching unlock) is elided */
 };
 
@@ -107,6 +107,9 @@ bool model_others_done(void);
 
 /* The calling thread's id (0: main). */
 int model_self(void);
+
+/* True if thread `tid` sleeps in arch_wait_for_interrupt(). */
+bool model_asleep(int tid);
 
 /* ---- failures ----------------------------------------------------------- */
 

@@ -35,6 +35,9 @@ extern const struct model_scenario scenario_oneshot;
 	&scenario_task_cancel,						\
 	&scenario_task_join,						\
 	&scenario_task_detach,						\
+	&scenario_idle_inject,						\
+	&scenario_idle_wake,						\
+	&scenario_idle_stop,						\
 	/* issue 17: &scenario_mutex, &scenario_sem, &scenario_chan */
 
 #endif /* HYPHAE_MODEL_SCENARIOS_H */

@@ -41,6 +41,8 @@ struct range {
 
 static struct range ranges[MAX_RANGES];
 static unsigned nranges;
+/* The tracked ones (indexes into ranges[]), newest first when searched. */
+static unsigned tracks[MAX_RANGES], ntracks;
 static uintptr_t track_lo = UINTPTR_MAX, track_hi;
 
 #define HEAP_SIZE	(8u << 20)
@@ -64,6 +66,7 @@ static void add_range(const void *p, size_t size, const char *name, bool track)
 	r->track = track;
 	r->freed = false;
 	if (track) {
+		tracks[ntracks++] = nranges - 1;
 		if (r->lo < track_lo)
 			track_lo = r->lo;
 		if (r->hi > track_hi)
@@ -86,9 +89,12 @@ static struct range *tracked(uintptr_t a)
 {
 	if (a < track_lo || a >= track_hi)
 		return NULL;
-	for (unsigned i = nranges; i-- > 0;)
-		if (ranges[i].track && a >= ranges[i].lo && a < ranges[i].hi)
-			return &ranges[i];
+	for (unsigned i = ntracks; i-- > 0;) {
+		struct range *r = &ranges[tracks[i]];
+
+		if (a >= r->lo && a < r->hi)
+			return r;
+	}
 	return NULL;
 }
 
@@ -200,6 +206,7 @@ void shadow_reset_execution(void)
 	}
 	gran_used = 0;
 	nranges = 0;
+	ntracks = 0;
 	track_lo = UINTPTR_MAX;
 	track_hi = 0;
 	heap_used = 0;
