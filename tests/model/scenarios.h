@@ -38,6 +38,7 @@ extern const struct model_scenario scenario_oneshot;
 	&scenario_idle_inject,						\
 	&scenario_idle_wake,						\
 	&scenario_idle_stop,						\
+	&scenario_steal,						\
 	/* issue 17: &scenario_mutex, &scenario_sem, &scenario_chan */
 
 #endif /* HYPHAE_MODEL_SCENARIOS_H */
