@@ -39,6 +39,8 @@ extern const struct model_scenario scenario_oneshot;
 	&scenario_idle_wake,						\
 	&scenario_idle_stop,						\
 	&scenario_steal,						\
+	&scenario_timer_cancel,						\
+	&scenario_timer_poll,						\
 	/* issue 17: &scenario_mutex, &scenario_sem, &scenario_chan */
 
 #endif /* HYPHAE_MODEL_SCENARIOS_H */
