@@ -41,6 +41,9 @@ extern const struct model_scenario scenario_oneshot;
 	&scenario_steal,						\
 	&scenario_timer_cancel,						\
 	&scenario_timer_poll,						\
+	&scenario_wait_cell,						\
+	&scenario_wait_queue,						\
+	&scenario_oneshot,						\
 	/* issue 17: &scenario_mutex, &scenario_sem, &scenario_chan */
 
 #endif /* HYPHAE_MODEL_SCENARIOS_H */
