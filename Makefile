@@ -125,6 +125,7 @@ help:
 	@echo "  bench        host benchmarks;  bench-compare: against tokio and C queues"
 	@echo "  kernel-bench the shell's bench in QEMU with -smp 1, 2 and 4, one table"
 	@echo "  soak         long stress runs;  fuzz: long libFuzzer run"
+	@echo "  model        every interleaving within 3 preemptions, and the mutations (docs/MODEL.md)"
 	@echo "  smp-time     idle cost of QEMU -smp 4 and uptime vs the host clock (~20 s)"
 	@echo "  shell-test   the QEMU shell conversation test alone"
 	@echo "  clean        remove $(BUILD)/"

@@ -32,7 +32,7 @@ MODEL_CFLAGS_CODE := -Itests/model/override $(COMMON_CFLAGS) -O1 \
 MODEL_CFLAGS_CHECKER := $(COMMON_CFLAGS) -O2 -fno-omit-frame-pointer
 
 # What `make test` runs (at most ~60 s here) and what `make model` runs.
-MODEL_TEST_FLAGS  ?= --bound 2 --pct 300
+MODEL_TEST_FLAGS  ?= --bound 2 --pct 1000
 MODEL_DEEP_FLAGS  ?= --bound 3 --pct 20000
 
 $(MODEL_DIR)/code/%.o: %.c | $(DEPS_HOST)

@@ -195,6 +195,7 @@ struct model_engine {
 	/* the search */
 	bool share_dirty;		/* a location became shared: restart */
 	unsigned long max_steps_seen;
+	unsigned long fair_yields;		/* forced yields, all runs */
 	uint64_t rng;			/* PCT */
 	unsigned long pct_change[4];
 	unsigned pct_changes;

@@ -575,6 +575,7 @@ void engine_point(bool shared)
 		/* It ran long while others waited: a spin without a yield
 		 * (real cores run side by side). */
 		c->state = TS_YIELDED;
+		M.fair_yields++;
 		ev(EV_FAIR, M.cur, 0, NULL);
 		schedule();
 		return;

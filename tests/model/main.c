@@ -189,6 +189,7 @@ static bool explore(const struct model_scenario *s, unsigned mode,
 	M.mode = mode;
 	M.mut = m;
 	M.max_steps_seen = 0;
+	M.fair_yields = 0;
 	mutation_activate(m);
 	mem_reset_search();
 	pct(r, WARMUP_RUNS, &dirty);
@@ -235,8 +236,9 @@ static bool check_scenario(const struct model_scenario *s)
 		pcts += r.pct;
 		if (opt.stats) {
 			printf("  %s [%s]: longest schedule %lu steps, %lu DFS "
-			       "restarts; shared locations:\n", s->name,
-			       mode_name(mode), M.max_steps_seen, r.restarts);
+			       "restarts, %lu forced yields; shared locations:\n",
+			       s->name, mode_name(mode), M.max_steps_seen,
+			       r.restarts, M.fair_yields);
 			mem_print_shared();
 		}
 		total += r.dfs + r.pct;
