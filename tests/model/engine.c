@@ -15,7 +15,8 @@
  *           and the next run replays its prefix and takes the next option.
  *   PCT     random priorities with two change points (Burckhardt et al.,
  *           ASPLOS 2010): deep schedules the bound leaves out.
- *   replay  the choices of a replay string, to print a failure again.
+ *   replay  the step stream a failing run recorded (engine_record): who
+ *           took each step, which buffer drained when.
  *
  * Locations only one thread touches (or that nobody writes) are no
  * scheduling points: an operation on them commutes with every other
@@ -28,8 +29,9 @@
  * run again until another thread wrote something shared; a thread that
  * runs FAIR_LIMIT steps while others wait is made to yield (the fairness
  * every real machine gives); a schedule longer than MAX_STEPS is a
- * livelock.  When no thread can run, a pending timer fires (time jumps),
- * or the threads are deadlocked (a failure), or all have ended.
+ * livelock.  When no thread can run, a store buffer drains, a pending
+ * timer fires (time jumps), or the threads are deadlocked (a failure), or
+ * all have ended.
  */
 #define _GNU_SOURCE
 #include <limits.h>
@@ -468,6 +470,10 @@ static void schedule(void)
 		return;
 	}
 	for (;;) {
+		uint8_t opt[MAX_OPTS];
+		uint32_t cost = 0;
+		unsigned n = 0, k;
+
 		if (all_done()) {
 			/* Nobody is left to see the order: drain in thread
 			 * order (the check reads memory). */
@@ -476,15 +482,10 @@ static void schedule(void)
 			end_or_stuck();
 			return;
 		}
-		uint8_t opt[MAX_OPTS];
-		uint32_t cost = 0;
-		unsigned n = 0, k;
-
+		/* Stores nobody else could see drain at once (recorded). */
 		if (M.mode == MODEL_TSO)
 			for (unsigned i = 1; i <= M.nthreads; i++)
 				sb_flush_private(&M.t[i]);
-		if (M.nthreads == 0)
-			return;
 		if (M.cur != 0 && c->state == TS_RUNNABLE)
 			opt[n++] = (uint8_t)M.cur;
 		for (unsigned j = 1; j <= M.nthreads; j++) {

@@ -225,14 +225,12 @@ static const char *where_str(const void *where, char *buf, size_t n)
 	return trace_symbolize(where, buf, n);
 }
 
-static _Noreturn void race(const struct range *r, uintptr_t a, bool write,
-			   bool atomic, const void *where, bool prev_write,
-			   bool prev_atomic, unsigned prev_tid,
-			   const struct access *prev)
+static _Noreturn void race(uintptr_t a, bool write, bool atomic,
+			   const void *where, bool prev_write, bool prev_atomic,
+			   unsigned prev_tid, const struct access *prev)
 {
 	char name[96], here[256], there[256];
 
-	(void)r;
 	model_fail("data race on %s: %s%s by %s at %s, and %s%s by %s at "
 		   "step %u (%s), not ordered by happens-before",
 		   shadow_name((void *)a, name, sizeof(name)),
@@ -255,22 +253,21 @@ static _Noreturn void use_after_free(const struct range *r, bool write,
 }
 
 /* Check one byte's cell for an access by thread t and record it. */
-static void cell_access(struct cell *c, const struct range *r, uintptr_t a,
-			bool write, bool atomic, const void *where)
+static void cell_access(struct cell *c, uintptr_t a, bool write, bool atomic,
+			const void *where)
 {
 	unsigned t = M.cur;
 	const struct vclock *C = &M.t[t].clock;
 
 	if (c->w_tid && c->w_tid != t && c->w.clk > C->c[c->w_tid] &&
 	    !(atomic && c->w_atomic))
-		race(r, a, write, atomic, where, true, c->w_atomic, c->w_tid,
-		     &c->w);
+		race(a, write, atomic, where, true, c->w_atomic, c->w_tid, &c->w);
 	if (write) {
 		for (unsigned u = 1; u < MODEL_NT; u++) {
 			bool ra = (c->r_atomic >> u) & 1;
 
 			if (u != t && c->r[u].clk > C->c[u] && !(atomic && ra))
-				race(r, a, write, atomic, where, false, ra, u,
+				race(a, write, atomic, where, false, ra, u,
 				     &c->r[u]);
 		}
 		c->w = (struct access){ C->c[t], (uint32_t)M.steps, where };
@@ -311,8 +308,7 @@ void shadow_access(const void *addr, size_t size, bool write, bool atomic,
 			struct granule *g = granule(a >> 3, true);
 
 			do {
-				cell_access(&g->c[a & 7], r, a, write, atomic,
-					    where);
+				cell_access(&g->c[a & 7], a, write, atomic, where);
 				a++;
 			} while (a < stop && (a & 7));
 		}
