@@ -155,7 +155,8 @@ static void dfs(struct result *r)
 			r->restarts++;
 			continue;
 		}
-		if (r->dfs >= opt.max) {
+		if (r->dfs >= opt.max ||
+		    (M.scn->max_dfs && r->dfs >= M.scn->max_dfs)) {
 			r->truncated = true;
 			return;
 		}
@@ -245,9 +246,12 @@ static bool check_scenario(const struct model_scenario *s)
 		truncated |= r.truncated;
 	}
 	printf("%s: %lu schedules, bound %u, ok  (sc %lu + tso %lu dfs, "
-	       "%lu pct; %.1f s)%s\n", s->name, total, opt.bound, per[0],
-	       per[1], pcts, now_s() - t0,
-	       truncated ? "  [dfs cut at --max]" : "");
+	       "%lu pct; %.1f s)", s->name, total, opt.bound, per[0], per[1],
+	       pcts, now_s() - t0);
+	if (truncated)
+		printf("  [dfs cut at %lu per model]",
+		       s->max_dfs && s->max_dfs < opt.max ? s->max_dfs : opt.max);
+	printf("\n");
 	if (!(s->modes & MODEL_TSO) && (opt.modes & MODEL_TSO))
 		printf("  (no tso: %s)\n", s->why_no_tso);
 	fflush(stdout);

@@ -82,6 +82,9 @@ struct model_scenario {
 	unsigned modes;			/* MODEL_SC | MODEL_TSO */
 	/* Why the scenario does not run under TSO (modes lacks it). */
 	const char *why_no_tso;
+	/* 0, or the most DFS schedules per memory model (a search too big
+	 * for its bound stops there and says so). */
+	unsigned long max_dfs;
 	const struct model_mutation *mutations;
 	unsigned n_mutations;
 };

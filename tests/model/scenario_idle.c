@@ -17,6 +17,13 @@
  *                (rt_wake_slot -> rt_wake_any -> rt_steal_stopped).  A
  *                stop while the core sleeps is rt_core_stop's wake, which
  *                the task exercises when it stops core0.
+ *   idle_timer   core1's task registers a sleep on the runtime's timer,
+ *                then stops core1, which leaves its loop with the timer
+ *                pending (rt_core_run wakes a peer for it); core0, which
+ *                may have armed its timer before the insert, must turn
+ *                the wheel when time comes, and the woken task, bound to
+ *                the stopped core1, must reach core0.  Time moves only
+ *                when every thread waits (the model's timer interrupt).
  *
  * The task's poll stops the core that runs it (rt_core_stop), so every
  * loop ends once the task ran.  The property: no core sleeps while work
@@ -33,13 +40,17 @@
  */
 #include "rt/rt.h"
 #include "tests/model/model.h"
+#include "timer/sleep.h"
 
-enum variant { INJECT, WAKE, STOP };
+enum variant { INJECT, WAKE, STOP, TIMER };
+
+#define SLEEP_TICKS	5
 
 struct xtask {
 	struct task task;
 	int runs;
 	atomic_int go;
+	struct sleep sleep;	/* idle_timer */
 };
 
 static struct {
@@ -66,6 +77,11 @@ static enum poll x_poll(struct task *t, struct context *cx)
 
 	model_ghost_add(&G.polls, 1);
 	x->runs++;
+	if (G.v == TIMER && sleep_poll(&x->sleep, cx) == POLL_PENDING) {
+		/* Registered: this core leaves with the timer pending. */
+		rt_core_stop(&S.core[1]);
+		return POLL_PENDING;
+	}
 	/* acquire: pairs with the waker's release store of go. */
 	if (G.v == WAKE && !atomic_load_explicit(&x->go, memory_order_acquire)) {
 		S.w = waker_clone(cx->waker);
@@ -126,7 +142,7 @@ static void setup_variant(enum variant v)
 	memset(&S, 0, sizeof(S));
 	memset(&G, 0, sizeof(G));
 	G.v = v;
-	G.ncores = v == STOP ? 2 : 1;
+	G.ncores = v == STOP || v == TIMER ? 2 : 1;
 	rt_init(&S.rt, arch_clock());
 	atomic_init(&S.registered, 0);
 	atomic_init(&S.x.go, 0);
@@ -139,11 +155,13 @@ static void setup_variant(enum variant v)
 	}
 	if (v == STOP)
 		rt_core_stop(&S.core[1]);
-	if (v == WAKE) {
-		/* Spawned by core0 onto its own queue, before it runs. */
-		model_setup_as(G.core_tid[0]);
+	if (v == WAKE || v == TIMER) {
+		/* Spawned by its core onto its own queue, before it runs. */
+		model_setup_as(G.core_tid[v == WAKE ? 0 : 1]);
 		rt_spawn_allocated(&S.rt, &S.x.task, &x_vt, NULL);
 	}
+	if (v == TIMER)
+		sleep_init_deadline(&S.x.sleep, &S.rt.timer, SLEEP_TICKS);
 	model_setup_as(0);
 
 	model_track(&S.x, sizeof(S.x), "task");
@@ -167,6 +185,9 @@ static void setup_variant(enum variant v)
 	model_name(&S.rt.injector.stub, 8, "injector.stub");
 	model_name(&S.rt.injector.queued, 8, "injector.queued");
 	model_name(&S.rt.timer, sizeof(S.rt.timer), "timer");
+	model_name(&S.rt.timer.lock, sizeof(S.rt.timer.lock), "timer.lock");
+	model_name(&S.rt.timer.next_hint, 8, "timer.next_hint");
+	model_name(&S.x.sleep.entry.state, 1, "task.sleep.state");
 	for (unsigned i = 0; i < G.ncores; i++) {
 		static const char *const n[2][8] = {
 			{ "slot0", "slot0.state", "slot0.q.head", "slot0.q.tail",
@@ -198,12 +219,15 @@ static void setup_variant(enum variant v)
 	case STOP:
 		model_spawn("spawner", spawner, NULL);
 		break;
+	case TIMER:
+		break;
 	}
 }
 
 static void setup_inject(void) { setup_variant(INJECT); }
 static void setup_wake(void) { setup_variant(WAKE); }
 static void setup_stop(void) { setup_variant(STOP); }
+static void setup_timer(void) { setup_variant(TIMER); }
 
 /* Every thread is blocked: name a core that sleeps on work it must run. */
 static void stuck(void)
@@ -225,6 +249,11 @@ static void stuck(void)
 				   "wait in its queue, %zu in the injector and "
 				   "%zu on a stopped core", i, mine, inj, left);
 	}
+	/* An armed timer would have fired instead of this: none is. */
+	if (timer_wheel_pending(&S.rt.timer.wheel))
+		model_fail("lost timer: %zu entries pending in the wheel, and no "
+			   "core has its timer armed to turn it",
+			   timer_wheel_pending(&S.rt.timer.wheel));
 }
 
 static void check(void)
@@ -232,7 +261,10 @@ static void check(void)
 	model_check(G.ready == 1, "the task completed %ld times", G.ready);
 	model_check(G.deallocs == 1, "the task was freed %ld times",
 		    G.deallocs);
-	model_check(G.polls == (G.v == WAKE ? 2 : 1), "%ld polls", G.polls);
+	model_check(G.polls == (G.v == WAKE || G.v == TIMER ? 2 : 1),
+		    "%ld polls", G.polls);
+	model_check(timer_wheel_pending(&S.rt.timer.wheel) == 0,
+		    "entries left in the wheel");
 	for (unsigned i = 0; i < G.ncores; i++)
 		model_check(sched_check(&S.rt.slots[i].sched) == 0,
 			    "slot %u: tasks left in its queue", i);
@@ -295,6 +327,17 @@ static const struct model_mutation stop_mutations[] = {
 	},
 };
 
+static const struct model_mutation timer_mutations[] = {
+	{
+		.name = "hint_stale",
+		.what = "every look at the timer's next-deadline hint finds "
+			"none (idle cores arm nothing, turns skip)",
+		.kind = MUT_FORCE, .file = "timer/timer.h",
+		.text = "return atomic_load_explicit(&((struct timer *)t)->next_hint,",
+		.value = UINT64_MAX,
+	},
+};
+
 const struct model_scenario scenario_idle_inject = {
 	.name = "idle_inject",
 	.what = "a core going to sleep against an injector push",
@@ -318,4 +361,15 @@ const struct model_scenario scenario_idle_stop = {
 	.setup = setup_stop, .check = check, .stuck = stuck,
 	.modes = MODEL_SC | MODEL_TSO,
 	.mutations = stop_mutations, .n_mutations = ARRAY_SIZE(stop_mutations),
+};
+
+const struct model_scenario scenario_idle_timer = {
+	.name = "idle_timer",
+	.what = "a core leaving with a timer pending, its peer asleep",
+	.setup = setup_timer, .check = check, .stuck = stuck,
+	.modes = MODEL_SC | MODEL_TSO,
+	/* Two full loops: bound 2 takes ~47000 schedules; bound 3 runs past
+	 * ten minutes, so it stops here. */
+	.max_dfs = 150000,
+	.mutations = timer_mutations, .n_mutations = ARRAY_SIZE(timer_mutations),
 };

@@ -22,6 +22,7 @@ extern const struct model_scenario scenario_task_detach;
 extern const struct model_scenario scenario_idle_inject;
 extern const struct model_scenario scenario_idle_wake;
 extern const struct model_scenario scenario_idle_stop;
+extern const struct model_scenario scenario_idle_timer;
 extern const struct model_scenario scenario_steal;
 extern const struct model_scenario scenario_timer_cancel;
 extern const struct model_scenario scenario_timer_poll;
@@ -38,6 +39,7 @@ extern const struct model_scenario scenario_oneshot;
 	&scenario_idle_inject,						\
 	&scenario_idle_wake,						\
 	&scenario_idle_stop,						\
+	&scenario_idle_timer,						\
 	&scenario_steal,						\
 	&scenario_timer_cancel,						\
 	&scenario_timer_poll,						\
