@@ -198,12 +198,13 @@ static bool explore(const struct model_scenario *s, unsigned mode,
 		return false;
 	for (unsigned round = 0; round < 8; round++) {
 		dfs(r);
-		if (r->failed || r->truncated)
+		if (r->failed)
 			break;
 		dirty = false;
 		pct(r, opt.pct, &dirty);
-		/* PCT met a location the DFS thought private: again. */
-		if (r->failed || !dirty)
+		/* PCT met a location the DFS thought private: again (unless
+		 * the DFS was cut anyway). */
+		if (r->failed || !dirty || r->truncated)
 			break;
 	}
 	return !r->failed;
