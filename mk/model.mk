@@ -20,8 +20,8 @@ MODEL_CODE	:= $(filter lib/fmt.c lib/log.c lib/random.c sched/% timer/% rt/%,\
 		     $(PORTABLE_SRCS)) \
 		   $(sort $(wildcard tests/model/scenario_*.c)) \
 		   tests/model/selftest.c tests/model/waiter.c
-MODEL_CHECKER	:= $(addprefix tests/model/,ctx.c engine.c memory.c shadow.c \
-		     mutation.c trace.c arch_model.c main.c)
+MODEL_CHECKER	:= $(addprefix tests/model/,ctx.c engine.c memory.c locks.c \
+		     shadow.c mutation.c trace.c arch_model.c main.c)
 MODEL_OBJS	:= $(patsubst %.c,$(MODEL_DIR)/code/%.o,$(MODEL_CODE)) \
 		   $(patsubst %.c,$(MODEL_DIR)/checker/%.o,$(MODEL_CHECKER))
 

@@ -5,7 +5,8 @@
  *   engine.c    model threads, scheduling points, the schedule search
  *               (preemption-bounded DFS, PCT, replay) and failures
  *   memory.c    atomic operations under SC or x86-TSO, happens-before
- *               (vector clocks), checker locks, mutations applied
+ *               (vector clocks), mutations applied to them
+ *   locks.c     the checker's spin locks
  *   shadow.c    plain accesses (the compiler's ThreadSanitizer hooks):
  *               races, tracked objects, use after free, the model heap
  *   mutation.c  finding a mutation's site in the sources
@@ -242,7 +243,62 @@ void engine_reset_search(void);
 /* Stacks for the model threads, once. */
 void engine_init(void);
 
+/* ---- trace (trace.c) ------------------------------------------------------- */
+
+enum ev_kind {
+	EV_LOAD, EV_STORE, EV_RMW, EV_CAS_OK, EV_CAS_FAIL, EV_INIT, EV_FENCE,
+	EV_FLUSH, EV_LOCK, EV_LOCK_WAIT, EV_UNLOCK, EV_TRYLOCK_FAIL,
+	EV_YIELD, EV_FAIR, EV_BLOCK, EV_WAKE, EV_WFI, EV_WFI_RET, EV_TIMER,
+	EV_SWITCH, EV_EXIT, EV_NOTE,
+};
+
+/* Flags of an event. */
+#define EVF_PREEMPT	(1u << 0)	/* switch away from a runnable thread */
+#define EVF_MUTATED	(1u << 1)	/* a mutation changed this operation */
+#define EVF_BUFFERED	(1u << 2)	/* went into the store buffer */
+#define EVF_FROM_SB	(1u << 3)	/* load served by the own buffer */
+#define EVF_SPLIT	(1u << 4)
+
+struct trace_ev {
+	uint8_t tid;
+	uint8_t kind;
+	uint8_t size;
+	int8_t order;
+	uint16_t flags;
+	uint8_t rmw;		/* enum model_rmw for EV_RMW */
+	const void *addr;
+	uint64_t v1, v2;	/* read/expected, written/desired */
+	struct model_site *site;
+	const char *note;
+};
+
+void trace_reset(void);
+void trace_add(const struct trace_ev *e);
+void trace_print(void);
+/* file:line function for a code address (addr2line), or "?". */
+const char *trace_symbolize(const void *pc, char *buf, size_t n);
+const char *order_name(int order);
+
 /* ---- memory (memory.c) ------------------------------------------------------ */
+
+/* What one run knows about an atomic location or lock word. */
+struct loc {
+	const void *addr;
+	unsigned gen;
+	uint8_t lock_owner;	/* thread holding the checker lock, or 0 */
+	struct vclock sync;	/* the release clock of its latest store */
+};
+
+/* This run's record of `addr` (created empty). */
+struct loc *loc_get(const void *addr);
+/* The current thread read or wrote `addr` (the sharing tables). */
+void share_note(const void *addr, bool write);
+/* After a release: later events are not covered by what it published. */
+void tick(struct mthread *t);
+/* One event of the current thread into the trace. */
+void trace_op(enum ev_kind kind, const void *addr, size_t size, int order,
+	      uint64_t v1, uint64_t v2, struct model_site *site,
+	      unsigned flags, const char *note);
 
 void mem_reset_execution(void);
 void mem_reset_search(void);
@@ -282,42 +338,6 @@ const struct model_mutation *mutation_at(struct model_site *site);
 /* How often the active mutation's site ran (for "not caught"). */
 unsigned long mutation_hits(void);
 const char *mutation_kind_name(enum model_mut_kind k);
-
-/* ---- trace (trace.c) ------------------------------------------------------- */
-
-enum ev_kind {
-	EV_LOAD, EV_STORE, EV_RMW, EV_CAS_OK, EV_CAS_FAIL, EV_INIT, EV_FENCE,
-	EV_FLUSH, EV_LOCK, EV_LOCK_WAIT, EV_UNLOCK, EV_TRYLOCK_FAIL,
-	EV_YIELD, EV_FAIR, EV_BLOCK, EV_WAKE, EV_WFI, EV_WFI_RET, EV_TIMER,
-	EV_SWITCH, EV_EXIT, EV_NOTE,
-};
-
-/* Flags of an event. */
-#define EVF_PREEMPT	(1u << 0)	/* switch away from a runnable thread */
-#define EVF_MUTATED	(1u << 1)	/* a mutation changed this operation */
-#define EVF_BUFFERED	(1u << 2)	/* went into the store buffer */
-#define EVF_FROM_SB	(1u << 3)	/* load served by the own buffer */
-#define EVF_SPLIT	(1u << 4)
-
-struct trace_ev {
-	uint8_t tid;
-	uint8_t kind;
-	uint8_t size;
-	int8_t order;
-	uint16_t flags;
-	uint8_t rmw;		/* enum model_rmw for EV_RMW */
-	const void *addr;
-	uint64_t v1, v2;	/* read/expected, written/desired */
-	struct model_site *site;
-	const char *note;
-};
-
-void trace_reset(void);
-void trace_add(const struct trace_ev *e);
-void trace_print(void);
-/* file:line function for a code address (addr2line), or "?". */
-const char *trace_symbolize(const void *pc, char *buf, size_t n);
-const char *order_name(int order);
 
 /* ---- arch (arch_model.c) --------------------------------------------------- */
 

@@ -27,6 +27,8 @@
  * Sharing.  Which threads read and write each location is remembered
  * across the runs of one search; only locations that two threads touch,
  * one writing, are scheduling points (engine.c says why that is enough).
+ *
+ * The checker's locks, which use the same tables, are in locks.c.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,14 +37,6 @@
 #include "tests/model/checker.h"
 
 /* ---- location tables ---------------------------------------------------- */
-
-/* What one run knows about an atomic location or lock word. */
-struct loc {
-	const void *addr;
-	unsigned gen;
-	uint8_t lock_owner;	/* thread holding the checker lock, or 0 */
-	struct vclock sync;	/* the release clock of its latest store */
-};
 
 /* Which threads touched a location, over every run of one search. */
 struct share {
@@ -68,7 +62,7 @@ static inline size_t hash_addr(const void *a)
 	return (size_t)(x >> (64 - LOC_BITS));
 }
 
-static struct loc *loc_get(const void *addr)
+struct loc *loc_get(const void *addr)
 {
 	size_t h = hash_addr(addr);
 
@@ -146,7 +140,7 @@ void mem_print_shared(void)
 }
 
 /* The current thread read or wrote `addr`. */
-static void share_note(const void *addr, bool write)
+void share_note(const void *addr, bool write)
 {
 	struct share *s = share_find(addr, true);
 	bool was = is_shared(s);
@@ -213,7 +207,7 @@ static int store_part(int o)
 }
 
 /* After a release, later events are not covered by what it published. */
-static void tick(struct mthread *t)
+void tick(struct mthread *t)
 {
 	t->clock.c[t - M.t]++;
 }
@@ -256,9 +250,9 @@ static uint64_t rmw_apply(enum model_rmw op, uint64_t old, uint64_t arg,
 	return r;
 }
 
-static void trace_op(enum ev_kind kind, const void *addr, size_t size,
-		     int order, uint64_t v1, uint64_t v2,
-		     struct model_site *site, unsigned flags, const char *note)
+void trace_op(enum ev_kind kind, const void *addr, size_t size, int order,
+	      uint64_t v1, uint64_t v2, struct model_site *site,
+	      unsigned flags, const char *note)
 {
 	struct trace_ev e = {
 		.tid = (uint8_t)M.cur, .kind = (uint8_t)kind,
@@ -741,134 +735,4 @@ void model_atomic_fence(struct model_site *site, int order)
 		tick(t);
 	}
 	trace_op(EV_FENCE, NULL, 0, order, 0, 0, site, 0, NULL);
-}
-
-/* ---- checker locks (tests/model/override/spinlock.h) ----------------------- */
-
-static void lock_take(atomic_bool *word, struct model_site *site)
-{
-	struct mthread *t = self();
-	struct loc *l = loc_get(word);
-
-	*(bool *)word = true;
-	l->lock_owner = (uint8_t)M.cur;
-	vc_join(&t->clock, &l->sync);
-	trace_op(EV_LOCK, word, 1, memory_order_acquire, 0, 1, site, 0, NULL);
-	engine_after_op();
-}
-
-/* MUT_NOLOCK: this lock and its unlock are left out. */
-static bool lock_elided(struct model_site *site, atomic_bool *word)
-{
-	const struct model_mutation *m = mutation_at(site);
-
-	if (m == NULL || m->kind != MUT_NOLOCK)
-		return false;
-	self()->elided_lock = word;
-	trace_op(EV_NOTE, word, 1, -1, 0, 0, site, EVF_MUTATED,
-		 "lock left out (mutation)");
-	return true;
-}
-
-/* One attempt: scheduling point, drain, look. */
-static bool lock_attempt(atomic_bool *word, struct model_site *site)
-{
-	engine_point(mem_shared(word));
-	if (M.mode == MODEL_TSO)
-		sb_drain(self());
-	shadow_access(word, 1, true, true, NULL, site);
-	share_note(word, true);
-	if (*(bool *)word)
-		return false;
-	lock_take(word, site);
-	return true;
-}
-
-void model_spin_init(struct model_site *site, atomic_bool *word)
-{
-	bool f = false;
-
-	model_atomic_init(site, word, &f, sizeof(f));
-}
-
-bool model_spin_trylock(struct model_site *site, atomic_bool *word)
-{
-	if (!model_running()) {
-		if (*(bool *)word)
-			return false;
-		*(bool *)word = true;
-		return true;
-	}
-	mem_run_deferred();
-	if (lock_elided(site, word))
-		return true;
-	if (lock_attempt(word, site))
-		return true;
-	trace_op(EV_TRYLOCK_FAIL, word, 1, -1, 1, 0, site, 0, NULL);
-	engine_after_op();
-	return false;
-}
-
-void model_spin_lock(struct model_site *site, atomic_bool *word)
-{
-	if (!model_running()) {
-		*(bool *)word = true;
-		return;
-	}
-	mem_run_deferred();
-	if (lock_elided(site, word))
-		return;
-	while (!lock_attempt(word, site)) {
-		trace_op(EV_LOCK_WAIT, word, 1, -1, 1, 0, site, 0, NULL);
-		engine_block(TS_BLOCKED_LOCK, word);
-	}
-}
-
-void model_spin_unlock(struct model_site *site, atomic_bool *word)
-{
-	struct mthread *t;
-	struct loc *l;
-
-	if (!model_running()) {
-		*(bool *)word = false;
-		return;
-	}
-	mem_run_deferred();
-	t = self();
-	if (t->elided_lock == word) {
-		t->elided_lock = NULL;
-		trace_op(EV_NOTE, word, 1, -1, 0, 0, site, EVF_MUTATED,
-			 "unlock left out (mutation)");
-		return;
-	}
-	engine_point(mem_shared(word));
-	t = self();
-	if (M.mode == MODEL_TSO)
-		sb_drain(t);
-	l = loc_get(word);
-	if (!*(bool *)word || l->lock_owner != M.cur) {
-		char name[96];
-
-		model_fail("spin_unlock: %s is not held by %s",
-			   shadow_name(word, name, sizeof(name)), t->name);
-	}
-	shadow_access(word, 1, true, true, NULL, site);
-	share_note(word, true);
-	*(bool *)word = false;
-	l->lock_owner = 0;
-	l->sync = t->clock;
-	tick(t);
-	for (unsigned i = 1; i <= M.nthreads; i++)
-		if (M.t[i].state == TS_BLOCKED_LOCK && M.t[i].block_on == word)
-			engine_unblock(&M.t[i]);
-	trace_op(EV_UNLOCK, word, 1, memory_order_release, 1, 0, site, 0, NULL);
-	engine_after_op();
-}
-
-bool model_spin_is_locked(struct model_site *site, atomic_bool *word)
-{
-	bool v;
-
-	model_atomic_load(site, word, &v, sizeof(v), memory_order_relaxed);
-	return v;
 }
