@@ -6,12 +6,15 @@
  * task's poll returns READY once it sees `go`, else PENDING.  Around it:
  *
  *   task_wake    waker1 sets go and wakes by value, waker2 wakes by
- *                reference and drops its waker
+ *                reference and drops its waker; the task's first poll
+ *                yields (TASK_YIELD: the tick queues it again when it
+ *                ends), so a wake may also meet a yielded task
  *   task_cancel  waker1 as above, a canceller cancels through the join
  *                handle and then waits for the result (join_poll with no
  *                waker)
  *   task_join    go is set from the start; the joiner registers its waker
- *                with join_poll, waits to be woken, polls again
+ *                with join_poll, polls again with another waker (the
+ *                first is replaced), waits to be woken, polls again
  *   task_detach  as task_join, but the joiner drops the handle after its
  *                first PENDING poll
  *
@@ -51,7 +54,7 @@ static struct {
 	enum variant v;
 	int core_tid;
 	long in_poll, ready, deallocs, notified;
-	struct waiter joiner;
+	struct waiter joiner, joiner2;
 } G;
 
 /* ---- the task and its scheduler ----------------------------------------- */
@@ -61,10 +64,13 @@ static enum poll t_poll(struct task *task, struct context *cx)
 	struct mtask *m = container_of(task, struct mtask, task);
 	enum poll p = POLL_PENDING;
 
-	(void)cx;
 	model_check(G.in_poll == 0, "two polls of one task at once");
 	model_ghost_add(&G.in_poll, 1);
-	m->polls++;
+	if (m->polls++ == 0 && G.v == WAKE) {
+		context_yield(cx);
+		model_ghost_add(&G.in_poll, -1);
+		return POLL_PENDING;
+	}
 	/* acquire: pairs with waker1's release; the wake itself must make
 	 * sure this poll comes after the store (no lost wake). */
 	if (atomic_load_explicit(&m->go, memory_order_acquire)) {
@@ -156,7 +162,11 @@ static void joiner(void *arg)
 		join_drop(&S.jh);
 		return;
 	}
-	model_check(waiter_wait(&G.joiner),
+	/* Polled again by a task with another waker: it replaces the first. */
+	cx = waiter_context(&G.joiner2, &wk);
+	if (join_poll(&S.jh, &cx, &S.join_out, sizeof(int)) == POLL_READY)
+		return;
+	model_check(waiter_wait(&G.joiner2),
 		    "the task completed but the joiner was never woken");
 	model_check(join_poll(&S.jh, &cx, &S.join_out, sizeof(int)) == POLL_READY,
 		    "join_poll: PENDING after the join waker was woken");
@@ -174,6 +184,7 @@ static void setup_variant(enum variant v)
 	memset(&G, 0, sizeof(G));
 	G.v = v;
 	waiter_init(&G.joiner, "joiner.woken");
+	waiter_init(&G.joiner2, "joiner2.woken");
 	sched_init(&S.s, 0, &hooks);
 	atomic_init(&S.t.go, v == JOIN || v == DETACH);
 	sched_spawn_allocated(&S.s, &S.t.task, &t_vt,
@@ -254,6 +265,7 @@ static void check(void)
 	case DETACH:
 		model_check(G.ready == 1, "completed %ld times", G.ready);
 		waiter_check_refs(&G.joiner);
+		waiter_check_refs(&G.joiner2);
 		break;
 	}
 }
