@@ -148,7 +148,7 @@ enum phase {
 enum strategy {
 	STRAT_DFS,		/* every schedule within the preemption bound */
 	STRAT_PCT,		/* random priorities with change points */
-	STRAT_REPLAY,		/* the choices of a replay string */
+	STRAT_REPLAY,		/* a recorded step stream (engine_record) */
 };
 
 /* A scheduling point with more than one option. */
@@ -165,7 +165,6 @@ struct choice {
 struct model_engine {
 	const struct model_scenario *scn;
 	const struct model_mutation *mut;	/* active mutation, or NULL */
-	int mut_gen;				/* bumped per activation */
 	unsigned mode;				/* MODEL_SC or MODEL_TSO */
 	unsigned bound;				/* preemptions (DFS) */
 	enum strategy strat;
