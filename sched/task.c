@@ -126,8 +126,24 @@ void task_prepare(struct task *t, const struct task_vtable *vt, uint64_t id,
 /* ---- wakes ------------------------------------------------------------- */
 
 /*
+ * A wake that finds the task WOKEN already still changes the word with a
+ * CAS (the same flags; by value, minus its reference), never just loads
+ * it.  What the waker stored before waking must be seen by the poll that
+ * WOKEN promises, and that poll starts with a CAS on this word: a plain
+ * load could be satisfied while the waker's stores still sit in its store
+ * buffer (x86; any C11 machine), the poll would miss them, return PENDING
+ * and nobody would wake the task again.  With the CAS, either it comes
+ * first in the word's order (the poll's acquire CAS then reads from our
+ * release: the stores are seen) or the poll's start CAS does (ours fails,
+ * sees POLLING and sets WOKEN: the task runs again).  Linux's
+ * try_to_wake_up() puts a full barrier before its state check for the
+ * same reason.  Found by tests/model (task_wake, TSO).
+ */
+
+/*
  * wake by value (consumes the waker's reference):
- *   COMPLETED or WOKEN -> refs-1 (nothing to do; may free)
+ *   COMPLETED          -> refs-1 (nothing to do; may free)
+ *   WOKEN              -> refs-1 in the CAS (the promised poll sees us)
  *   POLLING            -> WOKEN, refs-1 (the scheduler re-enqueues it)
  *   idle               -> WOKEN, the reference passes to the run queue
  */
@@ -140,21 +156,26 @@ static void task_wake(struct task *t)
 		/* Read before the CAS: once a POLLING task's reference is
 		 * dropped, the poll may finish and free it. */
 		s = bound_sched(t);
-		if (old & (TASK_COMPLETED | TASK_WOKEN)) {
+		if (old & TASK_COMPLETED) {
 			task_unref(t);
 			return;
 		}
 		new = old | TASK_WOKEN;
-		if (old & TASK_POLLING) {
+		if (old & (TASK_POLLING | TASK_WOKEN)) {
+			/* The run queue (or the running poll) holds a
+			 * reference too: ours is never the last here. */
 			if (task_state_refs(old) < 2)
-				panic("task_wake: task %llu polling with %llu refs",
+				panic("task_wake: task %llu %s with %llu refs",
 				      (unsigned long long)t->id,
+				      old & TASK_WOKEN ? "woken" : "polling",
 				      (unsigned long long)task_state_refs(old));
 			new -= TASK_REF_ONE;
 		}
 		if (transition(t, &old, new))
 			break;
 	}
+	if (old & TASK_WOKEN)
+		return;
 	if (old & TASK_POLLING)
 		sched_count_wake(s, t);
 	else
@@ -163,7 +184,8 @@ static void task_wake(struct task *t)
 
 /*
  * wake by reference:
- *   COMPLETED or WOKEN -> nothing
+ *   COMPLETED          -> nothing
+ *   WOKEN              -> WOKEN (a CAS writing the same word)
  *   POLLING            -> WOKEN
  *   idle               -> WOKEN, refs+1 for the run queue
  */
@@ -172,14 +194,16 @@ void task_wake_by_ref(struct task *t)
 	uint64_t old = load_state(t), new;
 
 	for (;;) {
-		if (old & (TASK_COMPLETED | TASK_WOKEN))
+		if (old & TASK_COMPLETED)
 			return;
 		new = old | TASK_WOKEN;
-		if (!(old & TASK_POLLING))
+		if (!(old & (TASK_POLLING | TASK_WOKEN)))
 			new += TASK_REF_ONE;
 		if (transition(t, &old, new))
 			break;
 	}
+	if (old & TASK_WOKEN)
+		return;
 	if (old & TASK_POLLING)
 		sched_count_wake(bound_sched(t), t);
 	else
