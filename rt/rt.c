@@ -506,6 +506,11 @@ void rt_core_run(struct rt_core *core)
 			if (++ticks % RT_INJECTOR_INTERVAL == 0 &&
 			    injector_queued(&core->rt->injector) > 0)
 				(void)rt_steal_injector(core, want);
+			/* Queued but nothing to run: a producer between its
+			 * count and its link, or a thief holding the queue.
+			 * Wait for it without hammering the shared lines. */
+			if (tick.polled == 0 && tick.completed == 0)
+				arch_cpu_relax();
 			continue;
 		}
 		if (rt_core_try_steal(core) > 0)
