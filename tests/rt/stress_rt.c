@@ -7,7 +7,7 @@
  * wake-by-ref from outside against a task's own yields.  Built with ASan
  * and with TSan.  HYPHAE_SOAK=1 runs 20x longer.
  */
-#include "rt_harness.h"
+#include "tests/support/rt_harness.h"
 #include "sched/task.h"
 
 static atomic_uint ran;

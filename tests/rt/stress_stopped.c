@@ -7,7 +7,7 @@
  * Found by review: 11-14 of 100 trials stranded before the fix.
  * HYPHAE_SOAK=1 runs 1,000 trials.
  */
-#include "rt_harness.h"
+#include "tests/support/rt_harness.h"
 #include "sched/task.h"
 
 static atomic_uint ran;

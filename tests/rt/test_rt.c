@@ -13,7 +13,7 @@
 #include <cmocka.h>
 
 #include "config.h"
-#include "rt_harness.h"
+#include "tests/support/rt_harness.h"
 #include "sched/task.h"
 #include "timer/sleep.h"
 
