@@ -61,6 +61,11 @@ struct cpu {
 	void *local;			/* gs:8, arch_cpu_local() */
 	unsigned index;			/* gs:16, runtime slot (arch_cpu_bind) */
 	uint32_t hwid;			/* APIC id */
+	void *sched;			/* gs:24, arch_cpu_sched() */
+	uint64_t poll_guard;		/* gs:32, RSP of the innermost
+					 * arch_poll_call (poll_guard.asm); 0: none */
+	unsigned locks_held;		/* gs:40, spinlocks held */
+	unsigned irq_depth;		/* gs:44, interrupt handlers running */
 
 	/* Written once by the core itself at bring-up. */
 	unsigned number;		/* bring-up order: 0 is the boot core */

@@ -9,8 +9,10 @@
  * a stack's guard page is called what it almost always is, a kernel stack
  * overflow.  The report runs on the faulting core with the console lock
  * bypassed (the faulting code may hold it); a fault inside the report is
- * detected and only announced.  A fault hook (trap.h, the test
- * harness's) may resume elsewhere instead of halting.
+ * detected and only announced.  An exception raised by the task being
+ * polled is contained to it (poll_guard.c): the report says so and the
+ * core goes on.  Otherwise a fault hook (trap.h, the test harness's) may
+ * resume elsewhere instead of halting.
  */
 #include <stdint.h>
 
@@ -62,10 +64,17 @@ const char *trap_name(unsigned vector)
 
 /* trap_set_fault_hook(); written before anything faults on purpose. */
 static bool (*fault_hook)(struct trap_frame *f);
+/* trap_set_context_hook(); written at boot. */
+static void (*context_hook)(void);
 
 void trap_set_fault_hook(bool (*hook)(struct trap_frame *f))
 {
 	fault_hook = hook;
+}
+
+void trap_set_context_hook(void (*hook)(void))
+{
+	context_hook = hook;
 }
 
 static void print_symbol(const char *label, uint64_t addr)
@@ -208,13 +217,15 @@ static void fault_report(const struct trap_frame *f)
 	kprintf("CR0 0x%016llx  CR3 0x%016llx  CR4 0x%016llx\n",
 		(unsigned long long)read_cr0(), (unsigned long long)read_cr3(),
 		(unsigned long long)read_cr4());
+	if (context_hook)
+		context_hook();
 	backtrace_print(f->rip, f->rbp);
-	kprintf("======== end of fault report ========\n");
 }
 
 void fault_handle(struct trap_frame *f)
 {
 	struct cpu *c = this_cpu();
+	const char *why;
 
 	if (c->fault_depth++ > 0) {
 		console_emergency_puts("\nFAULT: another fault while reporting a "
@@ -222,6 +233,16 @@ void fault_handle(struct trap_frame *f)
 		halt_forever();
 	}
 	fault_report(f);
+	why = poll_guard_refusal(f);
+	if (why == NULL) {
+		kprintf("contained: the task ends, cpu%u goes on\n", c->index);
+		kprintf("======== end of fault report ========\n");
+		poll_guard_resume_frame(f);
+		return;
+	}
+	if (c->poll_guard)
+		kprintf("not contained to the task: %s\n", why);
+	kprintf("======== end of fault report ========\n");
 	if (fault_hook && fault_hook(f))
 		return;
 	kprintf("cpu%u halted.\n", c->index);

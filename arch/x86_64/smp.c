@@ -109,6 +109,29 @@ void smp_bind(unsigned index, uint32_t apic_id)
 	atomic_store_explicit(&slot_apic[index], apic_id + 1, memory_order_relaxed);
 }
 
+bool smp_slot_apic(unsigned index, uint32_t *apic_id)
+{
+	uint32_t v;
+
+	if (index >= MAX_CORES)
+		return false;
+	v = atomic_load_explicit(&slot_apic[index], memory_order_relaxed);
+	if (v == 0)
+		return false;
+	*apic_id = v - 1;
+	return true;
+}
+
+int smp_number_of_apic(uint32_t apic_id)
+{
+	unsigned n = smp_cpus_online();
+
+	for (unsigned i = 0; i < n && i < MAX_CORES; i++)
+		if (cpu_apic[i] == apic_id)
+			return (int)i;
+	return -1;
+}
+
 void smp_wake(unsigned index)
 {
 	uint32_t v;
