@@ -27,17 +27,20 @@ enum task_run_result {
 };
 
 /* Header setup before first enqueue: WOKEN, refs = run queue (+ handle).
- * `heap`: 0 for caller storage, else TASK_HEAP and its HEAP_CLASS bits. */
+ * `flags`: TASK_PINNED, and for heap storage TASK_HEAP with its
+ * HEAP_CLASS bits.  Names it from `site` (may be NULL) or the vtable. */
 void task_prepare(struct task *t, const struct task_vtable *vt, uint64_t id,
-		  struct scheduler *s, uint64_t heap, struct join_handle *jh);
+		  struct scheduler *s, uint64_t flags, struct join_handle *jh,
+		  const struct task_site *site);
 
 /* Give back a heap task's storage (TASK_HEAP set in `state`): to the
  * calling core's task cache if it owns t's scheduler, else the depot or
  * kfree.  The caller holds the last reference. */
 void sched_free_task(struct task *t, uint64_t state);
 
-/* Poll a task just dequeued (caller holds its run-queue reference). */
-enum task_run_result task_run(struct task *t);
+/* Poll a task just dequeued by s's owner (caller holds its run-queue
+ * reference). */
+enum task_run_result task_run(struct scheduler *s, struct task *t);
 
 /* A task just dequeued by a thief: if CANCELED, complete it unpolled and
  * drop the run-queue reference (true); else leave it (false). */
@@ -49,5 +52,35 @@ void sched_enqueue_woken(struct scheduler *s, struct task *t);
 
 /* A wake that found the task POLLING on `s` (it re-runs after the poll). */
 void sched_count_wake(struct scheduler *s);
+
+/* ---- the registry (registry.c) ----------------------------------------- */
+
+void registry_init(struct scheduler *s);
+
+/*
+ * A task just prepared for `target`'s queue (not yet queued), by a spawn
+ * of heap (`heap`) or caller storage.  Links it into the registry of the
+ * scheduler ticking on this core, else target's; a heap spawn by a poll
+ * onto its own scheduler is buffered instead (reg_born) and queued with
+ * the buffer: returns true then, and the caller must not queue it.
+ */
+bool registry_spawned(struct scheduler *target, struct task *t, bool heap);
+
+/* Link and queue what this poll spawned (reg_born).  Owner only. */
+void registry_flush_born(struct scheduler *s);
+
+/* Link the tasks of a batch just dequeued that no registry holds yet
+ * (spawned into the injector).  Owner only. */
+void registry_adopt(struct scheduler *s, struct mpsc_node **batch, unsigned n);
+
+/*
+ * The last reference to t is gone (`state` its final state word): unlink
+ * it, run its deallocate hook and free its storage; for a heap task freed
+ * by a tick, at the tick's end (reg_dead).  Any context.
+ */
+void registry_release(struct task *t, uint64_t state);
+
+/* Unlink and free what this tick freed (reg_dead).  Owner only. */
+void registry_flush_dead(struct scheduler *s);
 
 #endif /* HYPHAE_SCHED_INTERNAL_H */
