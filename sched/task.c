@@ -341,14 +341,15 @@ static int drop_thunk(void *t, void *unused)
  */
 static void drop_faulted_state(struct task *t)
 {
-	log_warn("sched: task %s (id %llu) ended by a CPU exception in its "
+	char id[TASK_ID_STR];
+
+	log_warn("sched: task %s (id %s) ended by a CPU exception in its "
 		 "poll; its join handle reports JOIN_FAULTED", t->name,
-		 (unsigned long long)t->id);
+		 task_id_str(t->id, id));
 	if (t->vtable->drop_state &&
 	    arch_poll_call(drop_thunk, t, NULL) == ARCH_POLL_FAULTED)
-		log_warn("sched: task %s (id %llu): its drop_state faulted too; "
-			 "what its state holds is leaked", t->name,
-			 (unsigned long long)t->id);
+		log_warn("sched: task %s (id %s): its drop_state faulted too; "
+			 "what its state holds is leaked", t->name, id);
 }
 
 /* After a transition claimed JW_WOKEN, the field is ours alone. */
