@@ -530,14 +530,17 @@ void rt_core_run(struct rt_core *core)
 	arch_irq_enable();
 	/* acquire: pairs with the release store in rt_core_stop(). */
 	while (atomic_load_explicit(&core->running, memory_order_acquire)) {
-		struct sched_tick tick = rt_core_tick(core);
-		uint64_t now = arch_cycles();
+		struct sched_tick tick;
+		uint64_t now;
 
-		/* Out of a sleep with work: make sure a sleeper watches. */
-		if (woke && tick.polled) {
+		/* Out of a sleep with work to poll: make sure a sleeper
+		 * watches, before a poll that may never return. */
+		if (woke && sched_queued(&core->slot->sched) > 0) {
 			woke = false;
 			rt_watch_running(core);
 		}
+		tick = rt_core_tick(core);
+		now = arch_cycles();
 		if (now >= core->next_watch) {
 			core->next_watch = now + busy_watch;
 			(void)rt_watch(core);

@@ -57,7 +57,7 @@
  * behind it gets kicked (watch.c): the batch goes back to its queue and a
  * core that looked for work takes it.  An idle core watches such batches.
  */
-#define RT_STRAND_NS		(200 * 1000ull)
+#define RT_STRAND_NS		(100 * 1000ull)
 /* The stuck-poll watchdog's default threshold, and how long after a poll
  * first passes it the same poll must still run to be reported (so a core
  * the host descheduled for a moment, mid-poll, is not). */
@@ -245,6 +245,16 @@ uint64_t rt_watchdog_get(const struct runtime *rt);	/* ns; 0: off */
  * `core` only, task or loop context.
  */
 size_t rt_watch(struct rt_core *core);
+
+/* When to look at the others again (cycles; UINT64_MAX: no need). */
+struct rt_watch_next {
+	uint64_t strand;	/* a batch behind a poll would need a kick */
+	uint64_t watchdog;	/* a poll would pass (or confirm) the threshold */
+};
+
+/* rt_watch() at `now` (arch_cycles()), saying when to look again. */
+size_t rt_watch_at(struct rt_core *core, uint64_t now,
+		   struct rt_watch_next *next);
 
 /* `rt -h`: every core's poll-time histogram, as a table. */
 void rt_dump_polls(struct runtime *rt, void (*out)(const char *s, size_t n));

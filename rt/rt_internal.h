@@ -33,20 +33,6 @@ void rt_watch_init(struct runtime *rt);
 /* The batch hook of slot `arg`'s scheduler (sched_hooks.batch). */
 void rt_slot_batch(void *arg);
 
-/* When to look at the others again (cycles; UINT64_MAX: no need). */
-struct rt_watch_next {
-	uint64_t strand;	/* a batch behind a poll would need a kick */
-	uint64_t watchdog;	/* a poll would pass (or confirm) the threshold */
-};
-
-/*
- * Look at the other cores at `now` (cycles): report stuck polls, kick
- * long polls that hold a batch and take its tasks.  *next gets when to
- * look again.  Returns the tasks taken.  Owner of core only.
- */
-size_t rt_watch_at(struct rt_core *core, uint64_t now,
-		   struct rt_watch_next *next);
-
 /*
  * Going idle (interrupts off): look at the others; returns the deadline
  * to wake at (cycles, UINT64_MAX for none), taking the watcher role for

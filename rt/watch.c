@@ -50,8 +50,11 @@ static void rt_kick_handler(void)
 {
 	struct rt_core *cur = rt_current_core();
 
-	if (cur)
-		(void)sched_release_batch(&cur->slot->sched);
+	/* The tasks are back on our queue, and we are stuck: make sure a
+	 * sleeping core comes for them (the kicker may have given up
+	 * waiting and gone to sleep). */
+	if (cur && sched_release_batch(&cur->slot->sched))
+		rt_wake_any(cur->rt);
 }
 
 void rt_watch_init(struct runtime *rt)
@@ -92,7 +95,12 @@ void rt_slot_batch(void *arg)
 		rt_wake_slot(rt, w - 1);
 }
 
-/* Kick vs (its poll `seq` holds a batch), then take what it hands back. */
+/*
+ * Kick vs (its poll `seq` holds a batch), wait a moment for it to hand
+ * the batch back, and take what its queue has.  If the kick has not
+ * landed yet (the handler runs when it does: an IPI, on the host that
+ * thread's next relax), the handler wakes a sleeping core itself.
+ */
 static size_t kick_and_take(struct rt_core *core, struct rt_slot *vs,
 			    uint64_t seq)
 {
@@ -104,8 +112,6 @@ static size_t kick_and_take(struct rt_core *core, struct rt_slot *vs,
 						    memory_order_relaxed)) {
 		atomic_fetch_add_explicit(&vs->kicks, 1, memory_order_relaxed);
 		arch_kick(vs->index);
-		/* The handler runs when the kick lands (an IPI; on the host,
-		 * at that thread's next relax). */
 		t0 = arch_cycles();
 		limit = arch_ns_to_cycles(RT_KICK_WAIT_NS);
 		while (sched_batch_left(&vs->sched) > 0 &&

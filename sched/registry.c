@@ -305,10 +305,12 @@ void sched_registry_walk_end(struct scheduler *s, struct sched_reg_cursor *cur)
 {
 	unsigned long flags;
 
-	if (!cur->started || cur->link.next == NULL)
+	if (!cur->started)
 		return;
+	/* Under the lock: unlinking a neighbour rewrites the cursor's links. */
 	flags = spin_lock_irqsave(&s->reg_lock);
-	unlink(&cur->link);
+	if (cur->link.next)
+		unlink(&cur->link);
 	spin_unlock_irqrestore(&s->reg_lock, flags);
 }
 
