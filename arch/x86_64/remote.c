@@ -46,6 +46,12 @@ struct remote_bt {
 
 /* By bring-up number. */
 static struct remote_bt remote_bt[MAX_CORES];
+static atomic_uint backtraces_printed;
+
+unsigned remote_backtraces(void)
+{
+	return atomic_load_explicit(&backtraces_printed, memory_order_relaxed);
+}
 static void (*kick_handler)(void);
 
 void arch_set_kick_handler(void (*fn)(void))
@@ -167,6 +173,7 @@ void arch_print_remote_backtrace(unsigned index)
 	kprintf("backtrace of cpu%u (taken by NMI):\n", index);
 	for (unsigned i = 0; i < b->n; i++)
 		print_pc(i, b->pc[i]);
+	atomic_fetch_add_explicit(&backtraces_printed, 1, memory_order_relaxed);
 	/* relaxed: the next asker's CAS starts a new request. */
 	atomic_store_explicit(&b->state, BT_IDLE, memory_order_relaxed);
 }

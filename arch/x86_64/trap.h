@@ -119,6 +119,9 @@ void poll_guard_reset(void);
  */
 bool nmi_backtrace_take(const struct trap_frame *f);
 
+/* Backtraces arch_print_remote_backtrace() got and printed (tests). */
+unsigned remote_backtraces(void);
+
 /* The kick IPI's handler (remote.c; lapic_init registers it). */
 void kick_isr(struct trap_frame *f);
 
@@ -132,5 +135,13 @@ void fault_recovered(void);
  * For a fault or panic inside a fault or panic report (console.c).
  */
 void console_emergency_puts(const char *s);
+
+/*
+ * Hold the console's lock around a whole report (a contained fault's,
+ * whose core holds no lock); false if another core kept it for 100 ms
+ * (then the report goes out unlocked).  Interrupts off.
+ */
+bool console_hold(void);
+void console_release(void);
 
 #endif /* HYPHAE_X86_64_TRAP_H */
