@@ -218,12 +218,11 @@ void rt_init(struct runtime *rt, const struct clock *clock)
 		atomic_init(&rt->slots[i].kicks, 0);
 		atomic_init(&rt->slots[i].reports, 0);
 	}
-	atomic_init(&rt->wd_armed, 0);
-	rt_watch_init(rt);
 	injector_init(&rt->injector);
 	injector_set_notify(&rt->injector, rt_injector_notify, rt);
 	rt->clock = clock;
 	timer_init(&rt->timer, clock);
+	rt_watch_init(rt);
 	log_info("rt: clock %s, tick %llu ns (%llu MHz), longest duration %llu s",
 		 clock->name, (unsigned long long)clock->tick_ns,
 		 (unsigned long long)(1000 / clock->tick_ns),
@@ -293,7 +292,6 @@ void rt_core_new(struct rt_core *core, struct runtime *rt)
 	xoro_seed(&core->rng, arch_random_seed() ^ ((uint64_t)i << 32));
 	atomic_init(&core->running, true);
 	core->next_watch = 0;
-	core->wd_armed = false;
 	arch_cpu_bind(i);
 	arch_set_cpu_local(core);
 }
@@ -557,8 +555,11 @@ void rt_core_run(struct rt_core *core)
 				(void)rt_steal_injector(core, want);
 			continue;
 		}
-		if (rt_core_try_steal(core) > 0)
+		if (rt_core_try_steal(core) > 0) {
+			/* Work without a sleep: the watchdog's timer too. */
+			rt_watch_running(core);
 			continue;
+		}
 		rt_core_idle(core);
 		woke = true;
 	}

@@ -129,8 +129,10 @@ struct runtime {
 	 * (watch.c): slot + 1, or 0 for none; when it wakes (cycles). */
 	atomic_uint watcher;
 	atomic_uint_least64_t watch_deadline;
-	/* Idle cores asleep with a watchdog deadline armed. */
-	atomic_uint wd_armed;
+	/* The watchdog's entry in `timer` (watch.c), and whether it is
+	 * armed. */
+	struct timer_entry wd_entry;
+	atomic_bool wd_timer_on;
 	/* The watchdog's threshold in ns (0: off): rt_watchdog_set(). */
 	atomic_uint_least64_t watchdog_ns;
 	struct injector injector;
@@ -148,7 +150,6 @@ struct rt_core {
 	struct xoroshiro128pp rng;	/* owner only */
 	atomic_bool running;		/* cleared by rt_core_stop(), any core */
 	uint64_t next_watch;		/* owner: next look at the others (cycles) */
-	bool wd_armed;			/* owner: counted in rt->wd_armed */
 };
 
 /*

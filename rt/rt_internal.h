@@ -34,16 +34,16 @@ void rt_watch_init(struct runtime *rt);
 void rt_slot_batch(void *arg);
 
 /*
- * Going idle (interrupts off): look at the others; returns the deadline
- * to wake at (cycles, UINT64_MAX for none), taking the watcher role for
- * batches or counting itself in wd_armed as it needs, and the tasks taken
- * in *got (then it does not sleep).  After the sleep rt_watch_woke()
- * gives both back.  Owner only.
+ * Going idle (before the idle protocol): look at the others; returns the
+ * deadline to wake at for a batch that may need a kick (cycles,
+ * UINT64_MAX for none), taking the watcher role if so, and the tasks
+ * taken in *got (then it does not sleep).  After the sleep
+ * rt_watch_woke() gives the role back.  Owner only.
  */
 uint64_t rt_watch_before_idle(struct rt_core *core, size_t *got);
 void rt_watch_woke(struct rt_core *core);
 
-/* A core left idle: if no sleeper watches and others sleep, wake one. */
+/* A core left idle with work: arm the watchdog's timer if it is not. */
 void rt_watch_running(struct rt_core *core);
 
 #endif /* HYPHAE_RT_INTERNAL_H */

@@ -20,17 +20,19 @@
  * Idle cores are never in a poll, so they are never reported.
  *
  * Who looks: a busy core every RT_WATCH_BUSY_NS between ticks; a core
- * that found nothing to steal; and idle cores, which sleep with a
- * deadline.  For the watchdog every idle core arms the earliest moment a
- * peer's poll would pass (or confirm) the threshold, or the threshold
- * from now while a peer runs between polls: a wakeup per sleeper per
- * threshold at most, and only while something runs.  A machine that was
- * all asleep has nobody armed, so a core that leaves idle then wakes one
- * sleeper (rt_watch_running; wd_armed counts the armed).  For batches,
- * whose deadlines are much shorter, only one idle core arms them, the
- * watcher (rt->watcher), which gives the role back when it wakes; a core
- * that takes a batch of two or more wakes the watcher if it would look
- * too late, or an idle core if there is none (rt_slot_batch).
+ * about to sleep; and, for the watchdog, the timer: a callback entry in
+ * the runtime's timer (rt->wd_entry) that fires at the next moment a poll
+ * would pass or confirm the threshold, or the threshold from now while a
+ * core runs between polls.  The core that turns the timer (an idle core
+ * woken for it, as for any sleep's deadline) looks and arms it again;
+ * with nothing running it stays disarmed, and a core leaving idle with
+ * work arms it (rt_watch_running: one relaxed load when armed) and wakes
+ * a sleeper to arm its clock for it: one extra wakeup per burst of work
+ * on a machine that was all asleep, none while it stays busy.  Batches
+ * have much shorter deadlines: only one idle core arms them, the watcher
+ * (rt->watcher), which gives the role back when it wakes; a core that
+ * takes a batch of two or more wakes the watcher if it would look too
+ * late, or an idle core if there is none (rt_slot_batch).
  * All of this is relaxed: it decides only when somebody looks, never
  * whether a task runs (the kicked tasks go through the queue).
  */
@@ -40,6 +42,7 @@
 #include "lib/fmt.h"
 #include "lib/log.h"
 #include "rt/rt_internal.h"
+#include "timer/timer.h"
 
 static uint64_t rd(atomic_uint_least64_t *v)
 {
@@ -57,12 +60,56 @@ static void rt_kick_handler(void)
 		rt_wake_any(cur->rt);
 }
 
+static void rt_watchdog_fire(void *arg);
+
 void rt_watch_init(struct runtime *rt)
 {
 	atomic_init(&rt->watcher, 0);
 	atomic_init(&rt->watch_deadline, UINT64_MAX);
 	atomic_init(&rt->watchdog_ns, RT_WATCHDOG_DEFAULT_NS);
+	atomic_init(&rt->wd_timer_on, false);
+	timer_entry_init_callback(&rt->wd_entry, rt_watchdog_fire, rt);
 	arch_set_kick_handler(rt_kick_handler);
+}
+
+/* Arm the watchdog's timer entry `cycles` from now, unless it is armed. */
+static void wd_timer_arm(struct runtime *rt, uint64_t cycles)
+{
+	uint64_t ns = arch_cycles_to_ns(cycles);
+	ticks_t deadline;
+
+	/* acq_rel: one arming at a time; pairs with the release store in
+	 * rt_watchdog_fire(), after which the entry is FIRED (reusable). */
+	if (atomic_exchange_explicit(&rt->wd_timer_on, true, memory_order_acq_rel))
+		return;
+	if (clock_deadline_after(rt->timer.clock, timer_clock_now(&rt->timer),
+				 ns, &deadline) != 0 ||
+	    timer_insert(&rt->timer, &rt->wd_entry, deadline + 1) != 0)
+		atomic_store_explicit(&rt->wd_timer_on, false, memory_order_release);
+}
+
+/* The watchdog's timer fired, on the core that turned the timer. */
+static void rt_watchdog_fire(void *arg)
+{
+	struct runtime *rt = arg;
+	struct rt_core *cur = rt_current_core();
+	struct rt_watch_next next;
+	uint64_t now;
+
+	/* release: the entry is FIRED; the next arming may insert it. */
+	atomic_store_explicit(&rt->wd_timer_on, false, memory_order_release);
+	if (cur == NULL || cur->rt != rt)
+		return;
+	now = arch_cycles();
+	(void)rt_watch_at(cur, now, &next);
+	/* This core, turning the timer, counts as running if it has work
+	 * (rt_watch_at looks only at the others). */
+	if (sched_queued(&cur->slot->sched) > 0)
+		next.watchdog = MIN(next.watchdog,
+				    now + arch_ns_to_cycles(rt_watchdog_get(rt)));
+	/* Still something running: look again when it may need it. */
+	if (next.watchdog != UINT64_MAX)
+		wd_timer_arm(rt, next.watchdog > now ? next.watchdog - now : 0);
 }
 
 void rt_watchdog_set(struct runtime *rt, uint64_t ns)
@@ -225,30 +272,22 @@ uint64_t rt_watch_before_idle(struct rt_core *core, size_t *got)
 	struct runtime *rt = core->rt;
 	unsigned me = core->slot->index + 1, w;
 	struct rt_watch_next next;
-	uint64_t deadline = UINT64_MAX;
 
 	*got = rt_watch_at(core, arch_cycles(), &next);
-	if (*got)
+	if (*got || next.strand == UINT64_MAX)
 		return UINT64_MAX;
-	if (next.watchdog != UINT64_MAX) {
-		atomic_fetch_add_explicit(&rt->wd_armed, 1, memory_order_relaxed);
-		core->wd_armed = true;
-		deadline = next.watchdog;
-	}
-	if (next.strand == UINT64_MAX)
-		return deadline;
 	w = atomic_load_explicit(&rt->watcher, memory_order_relaxed);
 	/* Take the role if it is free, or if the watcher would look later
 	 * than we must (it keeps sleeping to its own deadline). */
 	if (w != me && w != 0 && rd(&rt->watch_deadline) <= next.strand)
-		return deadline;
+		return UINT64_MAX;
 	if (!atomic_compare_exchange_strong_explicit(&rt->watcher, &w, me,
 						     memory_order_relaxed,
 						     memory_order_relaxed))
-		return deadline;
+		return UINT64_MAX;
 	atomic_store_explicit(&rt->watch_deadline, next.strand,
 			      memory_order_relaxed);
-	return MIN(deadline, next.strand);
+	return next.strand;
 }
 
 void rt_watch_woke(struct rt_core *core)
@@ -256,10 +295,6 @@ void rt_watch_woke(struct rt_core *core)
 	struct runtime *rt = core->rt;
 	unsigned me = core->slot->index + 1;
 
-	if (core->wd_armed) {
-		atomic_fetch_sub_explicit(&rt->wd_armed, 1, memory_order_relaxed);
-		core->wd_armed = false;
-	}
 	if (atomic_load_explicit(&rt->watcher, memory_order_relaxed) == me &&
 	    atomic_compare_exchange_strong_explicit(&rt->watcher, &me, 0,
 						    memory_order_relaxed,
@@ -271,10 +306,14 @@ void rt_watch_woke(struct rt_core *core)
 void rt_watch_running(struct rt_core *core)
 {
 	struct runtime *rt = core->rt;
+	uint64_t wd = rt_watchdog_get(rt);
 
-	if (rt_watchdog_get(rt) == 0 ||
-	    atomic_load_explicit(&rt->wd_armed, memory_order_relaxed) != 0 ||
-	    atomic_load_explicit(&rt->idle_count, memory_order_relaxed) == 0)
+	/* relaxed: armed already (the usual case) is one load. */
+	if (wd == 0 || atomic_load_explicit(&rt->wd_timer_on, memory_order_relaxed))
 		return;
-	rt_wake_any(rt);
+	wd_timer_arm(rt, arch_ns_to_cycles(wd));
+	/* The sleepers armed their clocks before this deadline existed, and
+	 * this core may be about to poll for good: wake one to arm for it. */
+	if (atomic_load_explicit(&rt->idle_count, memory_order_relaxed))
+		rt_wake_any(rt);
 }

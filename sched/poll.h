@@ -47,7 +47,9 @@ static inline uint64_t poll_begin(struct scheduler *s, struct task *t)
 	uint64_t start = s->poll_clock;
 
 	s->current = t;
-	atomic_store_explicit(&t->wait, TASK_WAIT_ANY, memory_order_relaxed);
+	/* What it waits for is what this poll says (sleep_poll marks it). */
+	if (atomic_load_explicit(&t->wait, memory_order_relaxed) != TASK_WAIT_ANY)
+		atomic_store_explicit(&t->wait, TASK_WAIT_ANY, memory_order_relaxed);
 	/* release: each names the poll whose odd poll_seq follows; pairs
 	 * with the acquire loads in sched_poll_describe(). */
 	atomic_store_explicit(&s->poll_id, t->id, memory_order_release);

@@ -1,23 +1,27 @@
 /*
  * registry.c - the registry of live tasks: one list per scheduler.
  *
- * Every task is linked, from its spawn until its storage is freed, into
- * the list of one scheduler, its home: the scheduler ticking on the
- * spawning core, else the one it was spawned onto; a task spawned into
- * the injector gets the first scheduler that dequeues it.  The home never
- * changes (stealing moves a task between queues, not lists).  A list is a
- * circular doubly linked list under its own spinlock, so insert and remove
- * are O(1) and no lock is shared by every core.
+ * Every task is linked, from its spawn (or first dequeue) until its
+ * storage is freed, into the list of one scheduler, its home.  A heap
+ * task spawned by a poll onto its own scheduler is linked there at once;
+ * any other (spawned from outside a tick, onto another core, into the
+ * injector, in caller storage) is linked by the first scheduler that
+ * dequeues it.  The home never changes (stealing moves a task between
+ * queues, not lists).  A list is a circular doubly linked list under its
+ * own spinlock, so insert and remove are O(1) and no lock is shared by
+ * every core.
  *
- * The lock is taken once per batch on the hot paths: a poll's spawns onto
- * its own scheduler wait in reg_born (not yet queued, so nobody else can
- * run or free them) and are linked and queued together when the poll
- * returns, or every SCHED_REG_BATCH spawns; heap tasks freed during a tick
- * wait in reg_dead (nobody references them any more) and are unlinked,
- * grouped by home, and freed when the tick ends.  Everything else (spawns
- * outside a tick, caller storage, frees from other threads or interrupt
- * handlers) takes the home's lock at once.  Each hold disables interrupts:
- * an interrupt handler may free a task (dropping the last waker).
+ * The lock is taken once per poll at most on the hot paths: a poll's
+ * spawns onto its own scheduler wait in reg_born (not yet queued, so
+ * nobody else can run or free them), the tasks it freed wait in reg_dead
+ * (nobody references them any more), and when it returns one hold of the
+ * lock links the first and unlinks the second (registry_flush; a dead
+ * task of another home takes that home's lock), then the dead are freed
+ * (their blocks back in the cache for the next spawn) and the spawns
+ * queued as one chain.  The buffers also flush when full.  A batch just
+ * dequeued links its newcomers in one hold (registry_adopt).  Frees outside a tick (another thread, an
+ * interrupt handler) take the home's lock at once.  Each hold disables
+ * interrupts: an interrupt handler may free a task (its last waker).
  *
  * A walk (`tasks`) holds a list's lock for at most `max` tasks and leaves a
  * cursor link in the list between steps, so a list of 100,000 tasks never
@@ -69,88 +73,32 @@ static void count_add(struct scheduler *s, long n)
 			      memory_order_relaxed);
 }
 
-static void link_task(struct scheduler *s, struct task *t)
-{
-	t->home = s;
-	link_tail(s, &t->reg);
-	count_add(s, 1);
-}
-
-static void link_one(struct scheduler *s, struct task *t)
-{
-	unsigned long flags = spin_lock_irqsave(&s->reg_lock);
-
-	link_task(s, t);
-	spin_unlock_irqrestore(&s->reg_lock, flags);
-}
-
 /* ---- spawns -------------------------------------------------------------- */
 
-bool registry_spawned(struct scheduler *target, struct task *t, bool heap)
+void registry_born(struct scheduler *s, struct task *t)
 {
-	struct scheduler *cur = arch_cpu_sched();
-
-	if (cur && arch_in_interrupt())
-		cur = NULL;
-	if (heap && cur == target) {
-		/* The poll's own spawns: linked and queued as a batch. */
-		t->home = target;
-		cur->reg_born[cur->reg_nborn++] = t;
-		if (cur->reg_nborn == SCHED_REG_BATCH)
-			registry_flush_born(cur);
-		return true;
-	}
-	link_one(cur ? cur : target, t);
-	return false;
-}
-
-void registry_flush_born(struct scheduler *s)
-{
-	unsigned n = s->reg_nborn;
-	unsigned long flags;
-	struct mpsc_node *first, *last;
-
-	if (n == 0)
-		return;
-	flags = spin_lock_irqsave(&s->reg_lock);
-	for (unsigned i = 0; i < n; i++) {
-		link_tail(s, &s->reg_born[i]->reg);
-	}
-	count_add(s, (long)n);
-	spin_unlock_irqrestore(&s->reg_lock, flags);
-	/* One chain, one exchange: plain links, published by the enqueue. */
-	first = &s->reg_born[0]->run_node;
-	last = &s->reg_born[n - 1]->run_node;
-	for (unsigned i = 0; i + 1 < n; i++)
-		atomic_store_explicit(&s->reg_born[i]->run_node.next,
-				      &s->reg_born[i + 1]->run_node,
-				      memory_order_relaxed);
-	s->reg_nborn = 0;
-	/* Counted before queued, so `queued` never undercounts the queue. */
-	atomic_fetch_add_explicit(&s->queued, n, memory_order_relaxed);
-	mpsc_enqueue_chain(&s->queue, first, last);
-	if (s->hooks.notify)
-		s->hooks.notify(s->hooks.arg);
+	t->home = s;
+	s->reg_born[s->reg_nborn++] = t;
+	if (s->reg_nborn == SCHED_REG_BATCH)
+		registry_flush(s);
 }
 
 void registry_adopt(struct scheduler *s, struct mpsc_node **batch, unsigned n)
 {
-	unsigned long flags = 0;
-	bool locked = false;
+	unsigned long flags = spin_lock_irqsave(&s->reg_lock);
+	long linked = 0;
 
 	for (unsigned i = 0; i < n; i++) {
 		struct task *t = container_of(batch[i], struct task, run_node);
 
-		if (t->home)
-			continue;
-		if (!locked) {
-			flags = spin_lock_irqsave(&s->reg_lock);
-			locked = true;
+		if (t->home == NULL) {
+			t->home = s;
+			link_tail(s, &t->reg);
+			linked++;
 		}
-		link_task(s, t);
 	}
-	if (locked)
-		spin_unlock_irqrestore(&s->reg_lock, flags);
+	count_add(s, linked);
+	spin_unlock_irqrestore(&s->reg_lock, flags);
 }
 
 /* ---- frees --------------------------------------------------------------- */
@@ -166,64 +114,103 @@ static void finish_free(struct task *t, uint64_t state)
 
 void registry_release(struct task *t, uint64_t state)
 {
-	struct scheduler *home = t->home, *cur;
+	struct scheduler *home = t->home;
 	unsigned long flags;
 
-	if (home == NULL) {
-		finish_free(t, state);
-		return;
+	if (home) {
+		flags = spin_lock_irqsave(&home->reg_lock);
+		unlink(&t->reg);
+		count_add(home, -1);
+		spin_unlock_irqrestore(&home->reg_lock, flags);
 	}
-	cur = arch_cpu_sched();
-	if (cur && (state & TASK_HEAP) && !arch_in_interrupt()) {
-		cur->reg_dead[cur->reg_ndead++] = t;
-		if (cur->reg_ndead == SCHED_REG_BATCH)
-			registry_flush_dead(cur);
-		return;
-	}
-	flags = spin_lock_irqsave(&home->reg_lock);
-	unlink(&t->reg);
-	count_add(home, -1);
-	spin_unlock_irqrestore(&home->reg_lock, flags);
 	finish_free(t, state);
 }
 
-void registry_flush_dead(struct scheduler *s)
+/* Unlink dead tasks whose home is not s: one hold per run of a home. */
+static void unlink_foreign(struct scheduler *s, struct task **dead, unsigned n)
 {
-	unsigned n = s->reg_ndead;
-	bool done[SCHED_REG_BATCH] = { false };
-	struct task *dead[SCHED_REG_BATCH];
+	struct scheduler *held = NULL;
+	unsigned long flags = 0;
+	long count = 0;
 
-	/* Grouped by home: one hold of each home's lock (usually one). */
-	for (unsigned i = 0; i < n; i++) {
-		struct scheduler *home;
-		unsigned long flags;
-		long count = 0;
-
-		if (done[i])
-			continue;
-		home = s->reg_dead[i]->home;
-		flags = spin_lock_irqsave(&home->reg_lock);
-		for (unsigned j = i; j < n; j++) {
-			if (done[j] || s->reg_dead[j]->home != home)
-				continue;
-			unlink(&s->reg_dead[j]->reg);
-			done[j] = true;
-			count--;
-		}
-		count_add(home, count);
-		spin_unlock_irqrestore(&home->reg_lock, flags);
-	}
-	/* A deallocate hook may free more tasks (into reg_dead again). */
-	for (unsigned i = 0; i < n; i++)
-		dead[i] = s->reg_dead[i];
-	s->reg_ndead = 0;
 	for (unsigned i = 0; i < n; i++) {
 		struct task *t = dead[i];
 
+		if (t->home == s)
+			continue;
+		if (t->home != held) {
+			if (held) {
+				count_add(held, count);
+				spin_unlock_irqrestore(&held->reg_lock, flags);
+			}
+			held = t->home;
+			count = 0;
+			flags = spin_lock_irqsave(&held->reg_lock);
+		}
+		unlink(&t->reg);
+		count--;
+	}
+	if (held) {
+		count_add(held, count);
+		spin_unlock_irqrestore(&held->reg_lock, flags);
+	}
+}
+
+void registry_flush(struct scheduler *s)
+{
+	unsigned nb = s->reg_nborn, nd = s->reg_ndead;
+	struct task *dead[SCHED_REG_BATCH];
+	struct mpsc_node *first = NULL, *last = NULL;
+	bool foreign = false;
+	long count = (long)nb;
+	unsigned long flags;
+
+	/* Counted first (over-counting the queue is allowed, never under):
+	 * this locked add drains the poll's stores, so the lock's exchange
+	 * right after has few left to wait for. */
+	if (nb)
+		atomic_fetch_add_explicit(&s->queued, nb, memory_order_relaxed);
+	/* One hold of our own lock: the poll's spawns in, our dead out. */
+	flags = spin_lock_irqsave(&s->reg_lock);
+	for (unsigned i = 0; i < nb; i++)
+		link_tail(s, &s->reg_born[i]->reg);
+	for (unsigned i = 0; i < nd; i++) {
+		struct task *t = s->reg_dead[i];
+
+		dead[i] = t;
+		if (t->home == s) {
+			unlink(&t->reg);
+			count--;
+		} else {
+			foreign = true;
+		}
+	}
+	count_add(s, count);
+	spin_unlock_irqrestore(&s->reg_lock, flags);
+	if (foreign)
+		unlink_foreign(s, dead, nd);
+	if (nb) {
+		/* One chain, one exchange: plain links, published by the
+		 * enqueue. */
+		first = &s->reg_born[0]->run_node;
+		last = &s->reg_born[nb - 1]->run_node;
+		for (unsigned i = 0; i + 1 < nb; i++)
+			atomic_store_explicit(&s->reg_born[i]->run_node.next,
+					      &s->reg_born[i + 1]->run_node,
+					      memory_order_relaxed);
+	}
+	/* Emptied before the frees: a deallocate hook may free more tasks
+	 * (into reg_dead again). */
+	s->reg_nborn = s->reg_ndead = 0;
+	for (unsigned i = 0; i < nd; i++)
 		/* relaxed: the final state; the last reference's acquire
 		 * ordered every earlier change. */
-		finish_free(t, atomic_load_explicit(&t->state,
-						    memory_order_relaxed));
+		finish_free(dead[i], atomic_load_explicit(&dead[i]->state,
+							  memory_order_relaxed));
+	if (nb) {
+		mpsc_enqueue_chain(&s->queue, first, last);
+		if (s->hooks.notify)
+			s->hooks.notify(s->hooks.arg);
 	}
 }
 

@@ -10,6 +10,7 @@
 
 #include <stdint.h>
 
+#include "arch.h"
 #include "sched/scheduler.h"
 #include "sched/task.h"
 
@@ -28,10 +29,11 @@ enum task_run_result {
 
 /* Header setup before first enqueue: WOKEN, refs = run queue (+ handle).
  * `flags`: TASK_PINNED, and for heap storage TASK_HEAP with its
- * HEAP_CLASS bits.  Names it from `site` (may be NULL) or the vtable. */
+ * HEAP_CLASS bits.  Names it from `site` (may be NULL) or the vtable;
+ * `born` is the arch_cycles() time to count its age from. */
 void task_prepare(struct task *t, const struct task_vtable *vt, uint64_t id,
 		  struct scheduler *s, uint64_t flags, struct join_handle *jh,
-		  const struct task_site *site);
+		  const struct task_site *site, uint64_t born);
 
 /* Give back a heap task's storage (TASK_HEAP set in `state`): to the
  * calling core's task cache if it owns t's scheduler, else the depot or
@@ -58,29 +60,48 @@ void sched_count_wake(struct scheduler *s);
 void registry_init(struct scheduler *s);
 
 /*
- * A task just prepared for `target`'s queue (not yet queued), by a spawn
- * of heap (`heap`) or caller storage.  Links it into the registry of the
- * scheduler ticking on this core, else target's; a heap spawn by a poll
- * onto its own scheduler is buffered instead (reg_born) and queued with
- * the buffer: returns true then, and the caller must not queue it.
+ * A heap task a poll of s's owner just spawned onto s (prepared, not
+ * queued): it waits in reg_born, linked and queued with the rest of the
+ * poll's spawns when the poll returns.  Owner only.
  */
-bool registry_spawned(struct scheduler *target, struct task *t, bool heap);
+void registry_born(struct scheduler *s, struct task *t);
 
-/* Link and queue what this poll spawned (reg_born).  Owner only. */
-void registry_flush_born(struct scheduler *s);
+/*
+ * After a poll: link what it spawned (reg_born) and unlink what it freed
+ * (reg_dead), one lock hold; free the dead; queue the spawns as a chain.
+ * Owner only.
+ */
+void registry_flush(struct scheduler *s);
 
 /* Link the tasks of a batch just dequeued that no registry holds yet
- * (spawned into the injector).  Owner only. */
+ * (spawned from outside a tick, onto another core, or into the
+ * injector).  Owner only; the caller found at least one. */
 void registry_adopt(struct scheduler *s, struct mpsc_node **batch, unsigned n);
+
 
 /*
  * The last reference to t is gone (`state` its final state word): unlink
- * it, run its deallocate hook and free its storage; for a heap task freed
- * by a tick, at the tick's end (reg_dead).  Any context.
+ * it (at once, under its home's lock), run its deallocate hook and free
+ * its storage.  Any context; registry_free() below is the caller.
  */
 void registry_release(struct task *t, uint64_t state);
 
-/* Unlink and free what this tick freed (reg_dead).  Owner only. */
-void registry_flush_dead(struct scheduler *s);
+/*
+ * The same, but a task freed during a tick on this core (not in an
+ * interrupt handler) waits in reg_dead for the end of the poll: one hold
+ * of the lock for it and the poll's spawns.
+ */
+static inline void registry_free(struct task *t, uint64_t state)
+{
+	struct scheduler *cur;
+
+	if (t->home && (cur = arch_cpu_sched()) != NULL && !arch_in_interrupt()) {
+		cur->reg_dead[cur->reg_ndead++] = t;
+		if (cur->reg_ndead == SCHED_REG_BATCH)
+			registry_flush(cur);
+		return;
+	}
+	registry_release(t, state);
+}
 
 #endif /* HYPHAE_SCHED_INTERNAL_H */

@@ -109,11 +109,17 @@ static void sched_spawn_task(const struct task_site *site, struct scheduler *s,
 						 memory_order_relaxed);
 	uint64_t id = ((uint64_t)(s->index + 1) << SCHED_ID_SHIFT) | (seq + 1);
 
-	task_prepare(t, vt, id, s, flags, jh, site);
-	/* Buffered (a poll's spawn onto its own scheduler): queued when the
-	 * poll returns. */
-	if (registry_spawned(s, t, flags & TASK_HEAP))
+	struct scheduler *cur = arch_cpu_sched();
+
+	/* A spawn from a poll is as old as that poll (no clock read). */
+	task_prepare(t, vt, id, s, flags, jh, site,
+		     cur ? cur->poll_clock : arch_cycles());
+	/* A poll's heap spawn onto its own scheduler: linked, and queued,
+	 * when the poll returns.  Any other is linked when first dequeued. */
+	if (cur == s && (flags & TASK_HEAP)) {
+		registry_born(s, t);
 		return;
+	}
 	sched_push(s, t);
 	sched_notify(s);
 }
@@ -257,7 +263,12 @@ struct sched_tick sched_tick(struct scheduler *s)
 			break;	/* EMPTY, BUSY (a thief), or gave up */
 		}
 		retries = 0;
-		registry_adopt(s, s->batch, n);
+		/* Newcomers (spawned from elsewhere) join this registry. */
+		for (unsigned i = 0; i < n; i++)
+			if (container_of(s->batch[i], struct task, run_node)->home == NULL) {
+				registry_adopt(s, s->batch, n);
+				break;
+			}
 		if (n > 1 && s->hooks.batch)
 			s->hooks.batch(s->hooks.arg);
 		s->poll_clock = arch_cycles();
@@ -276,8 +287,8 @@ struct sched_tick sched_tick(struct scheduler *s)
 			atomic_store_explicit(&s->batch_next, i + 1,
 					      memory_order_relaxed);
 			rr = task_run(s, t);
-			if (s->reg_nborn)
-				registry_flush_born(s);
+			if (s->reg_nborn | s->reg_ndead)
+				registry_flush(s);
 			/*
 			 * Lower `queued` after each poll, not once per tick:
 			 * thieves size their steal from it (min(count/2,
@@ -342,8 +353,8 @@ struct sched_tick sched_tick(struct scheduler *s)
 		mpsc_enqueue_chain(&s->queue, yfirst, ylast);
 		owner_add(&s->woken_internal, yields);
 	}
-	if (s->reg_ndead)
-		registry_flush_dead(s);
+	if (s->reg_nborn | s->reg_ndead)
+		registry_flush(s);
 	arch_set_cpu_sched(outer);
 	owner_add(&s->polled, tick.polled);
 	owner_add(&s->completed, tick.completed);
@@ -443,7 +454,7 @@ static void injector_push(const struct task_site *site, struct injector *inj,
 
 	/* Unbound (sched NULL) until a thief moves it: it stays WOKEN while
 	 * queued, so no wake needs a scheduler before then. */
-	task_prepare(t, vt, seq + 1, NULL, heap, jh, site);
+	task_prepare(t, vt, seq + 1, NULL, heap, jh, site, arch_cycles());
 	atomic_fetch_add_explicit(&inj->queued, 1, memory_order_relaxed);
 	mpsc_enqueue(&inj->queue, &t->run_node);
 	if (inj->notify)

@@ -64,7 +64,7 @@ static void task_deallocate(struct task *t)
 	if (!(state & TASK_COMPLETED) && vt->drop_state)
 		vt->drop_state(t);
 	/* The registry unlinks it, then its hook and the free run. */
-	registry_release(t, state);
+	registry_free(t, state);
 }
 
 void task_ref(struct task *t)
@@ -102,7 +102,7 @@ void task_unref(struct task *t)
 
 void task_prepare(struct task *t, const struct task_vtable *vt, uint64_t id,
 		  struct scheduler *s, uint64_t flags, struct join_handle *jh,
-		  const struct task_site *site)
+		  const struct task_site *site, uint64_t born)
 {
 	uint64_t state = TASK_WOKEN | TASK_REF_ONE;
 
@@ -128,7 +128,7 @@ void task_prepare(struct task *t, const struct task_vtable *vt, uint64_t id,
 	t->join_waker = WAKER_NONE;
 	t->name = site && site->name ? site->name : vt->name ? vt->name : "task";
 	t->site = site;
-	t->born = arch_cycles();
+	t->born = born;
 	t->home = NULL;
 	t->reg = (struct task_reg){ NULL, NULL, false };
 	atomic_init(&t->polls, 0);

@@ -103,25 +103,57 @@ static void test_names_and_sites(void **st)
 	assert_string_equal(a.task->site->file, __FILE__);
 	assert_int_equal(a.task->site->line, line);
 	assert_null(a.task->site->name);
-	/* Spawned outside a tick: linked at once, into the target's list, in
-	 * spawn order, all queued. */
-	assert_int_equal(sched_registry_count(&sched), 3);
-	assert_int_equal(walk_all(&sched, &seen, 2), 3);
-	assert_string_equal(seen.ti[0].name, "named");
-	assert_string_equal(seen.ti[1].name, "custom");
-	assert_int_equal(seen.ti[0].id, a.task->id);
-	assert_int_equal(seen.ti[2].state, TASK_INFO_QUEUED);
-	assert_int_equal(seen.ti[2].core, 0);
-	assert_int_equal(seen.ti[2].polls, 0);
-	assert_int_equal(sched_registry_check(&sched), 3);
+	/* Spawned outside a tick: linked when sched first dequeues them. */
+	assert_int_equal(sched_registry_count(&sched), 0);
+	assert_null(a.task->home);
 	sched_tick(&sched);
-	/* Completed and still held by their handles: linked, not listed. */
-	assert_int_equal(sched_registry_count(&sched), 3);
+	/* Completed and still held by their handles: linked, in spawn
+	 * order, not listed (they are not live). */
+	assert_int_equal(sched_registry_check(&sched), 3);
+	assert_ptr_equal(a.task->home, &sched);
 	assert_int_equal(walk_all(&sched, &seen, 64), 0);
 	join_drop(&a);
 	join_drop(&b);
 	join_drop(&c);
 	assert_int_equal(sched_registry_count(&sched), 0);
+}
+
+/* What a walk reports about a live task, in spawn order. */
+static void test_walk_reports_fields(void **st)
+{
+	enum tstep r[] = { TS_YIELD, TS_SAVE };
+	struct join_handle jh[3];
+	struct seen seen;
+
+	(void)st;
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(tt_spawn(&sched, i, r, 2, &jh[i]), 0);
+	/* The first poll wakes itself: queued again, and linked. */
+	sched_tick(&sched);
+	assert_int_equal(walk_all(&sched, &seen, 2), 3);
+	for (unsigned i = 0; i < 3; i++) {
+		assert_int_equal(seen.ti[i].id, jh[i].task->id);
+		assert_string_equal(seen.ti[i].name, "ttask");
+		assert_int_equal(seen.ti[i].core, 0);
+		assert_true(seen.ti[i].polls >= 1);
+		assert_true(seen.ti[i].state == TASK_INFO_QUEUED ||
+			    seen.ti[i].state == TASK_INFO_WAITING);
+		assert_ptr_equal(seen.ti[i].site, jh[i].task->site);
+	}
+	while (sched_queued(&sched))
+		sched_tick(&sched);
+	assert_int_equal(walk_all(&sched, &seen, 2), 3);
+	for (unsigned i = 0; i < 3; i++) {
+		struct ttask *tt = container_of(jh[i].task, struct ttask, task);
+
+		assert_int_equal(seen.ti[i].state, TASK_INFO_WAITING);
+		assert_int_equal(seen.ti[i].polls, 2);
+		assert_true(join_cancel(&jh[i]));
+		waker_drop(&tt->saved);
+	}
+	sched_tick(&sched);
+	for (unsigned i = 0; i < 3; i++)
+		join_drop(&jh[i]);
 }
 
 static void test_task_ids(void **st)
@@ -215,8 +247,8 @@ static void test_current_and_spawns_from_a_poll(void **st)
 	join_drop(&jh);
 }
 
-/* A poll's spawn onto another scheduler is linked at once, into the
- * spawner's registry (its home), and queued there at once. */
+/* A poll's spawn onto another scheduler is queued there at once, and
+ * linked when that scheduler first dequeues it. */
 static enum poll cross_poll(struct task *t, struct context *cx)
 {
 	enum tstep r[] = { TS_READY };
@@ -231,7 +263,7 @@ static enum poll cross_poll(struct task *t, struct context *cx)
 	if (sched_spawn(&other, &tt_vt, &init, sizeof(init), NULL) != 0)
 		abort();
 	assert_int_equal(sched_queued(&other), 1);
-	assert_int_equal(sched_registry_count(&sched), 2);
+	assert_int_equal(sched_registry_count(&other), 0);
 	return POLL_READY;
 }
 
@@ -242,11 +274,11 @@ static void test_spawn_onto_another_scheduler(void **st)
 	(void)st;
 	assert_int_equal(sched_spawn(&sched, &vt, NULL, sizeof(struct task), NULL), 0);
 	sched_tick(&sched);
-	assert_int_equal(sched_registry_count(&sched), 1);
+	assert_int_equal(sched_registry_count(&sched), 0);
 	assert_int_equal(sched_registry_count(&other), 0);
 	sched_tick(&other);
-	/* Freed by other's tick, unlinked from sched's list. */
-	assert_int_equal(sched_registry_count(&sched), 0);
+	/* Linked, run and freed by other's tick. */
+	assert_int_equal(sched_registry_count(&other), 0);
 	assert_int_equal(atomic_load(&live), 0);
 }
 
@@ -591,6 +623,7 @@ int main(void)
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 	const struct CMUnitTest tests[] = {
 		T(test_names_and_sites),
+		T(test_walk_reports_fields),
 		T(test_task_ids),
 		T(test_current_and_spawns_from_a_poll),
 		T(test_spawn_onto_another_scheduler),
