@@ -13,6 +13,10 @@
  * sleeps) clears the bit and sends one arch_wake(): one wakeup per sleep,
  * however many tasks arrive.
  *
+ * Cores also watch each other (watch.c): a long poll that holds tasks of
+ * its batch is kicked so another core runs them, and the stuck-poll
+ * watchdog reports a poll past its threshold.  dump.c prints it all.
+ *
  * The kernel has one runtime (rt_global); host tests make as many as they
  * like, each a plain struct.  Reference: Mycelium src/rt.rs (Core,
  * try_steal), maitake's scheduler and steal modules.

@@ -8,10 +8,15 @@
  * more MPSC queue, with a static stub, for tasks not yet bound to a core;
  * idle cores steal from it and from each other (struct stealer).
  *
- * sched/ never asks "which core am I": callers pass the scheduler.  The
- * runtime learns about new work through hooks: notify() after a task was
- * made runnable on a scheduler (or injector), on_owner() to tell wakes from
- * the owning core apart from wakes from elsewhere.
+ * sched/ never asks "which core am I": callers pass the scheduler (the
+ * one exception: arch_cpu_sched() names the scheduler ticking on this
+ * core, for task_current() and the registry).  The runtime learns about
+ * new work through hooks: notify() after a task was made runnable on a
+ * scheduler (or injector), on_owner() to tell wakes from the owning core
+ * apart from wakes from elsewhere, batch() when a tick takes a batch.
+ * Each scheduler also keeps a registry of its live tasks (registry.c),
+ * its poll times (poll.h), and shows its poll in progress to other cores,
+ * whose kick can take back the rest of its batch (sched_release_batch).
  * Reference: Mycelium maitake scheduler.rs and scheduler/steal.rs.
  */
 #ifndef HYPHAE_SCHED_SCHEDULER_H
@@ -184,7 +189,8 @@ void sched_init(struct scheduler *s, unsigned index,
  * TASK_PINNED.  The sched_spawn() macro passes this line's site.
  * A task spawned by a poll onto its own scheduler is queued when that
  * poll returns (or every SCHED_REG_BATCH spawns): the registry links such
- * spawns, and the queue takes them, a batch at a time.
+ * spawns, and the queue takes them, a batch at a time.  Any other spawn is
+ * queued at once and listed by the registry once a scheduler dequeues it.
  */
 int __must_check sched_spawn_at(const struct task_site *site, uint64_t flags,
 				struct scheduler *s,
@@ -195,7 +201,8 @@ int __must_check sched_spawn_at(const struct task_site *site, uint64_t flags,
 /*
  * Spawn a task in caller storage `t` (the header of the caller's struct;
  * the rest already filled in).  Its deallocate hook runs when the last
- * reference goes.  Any context, IRQ-safe, no allocation.
+ * reference goes (see struct task_vtable).  Any context, IRQ-safe, no
+ * allocation.  The registry lists it once a scheduler dequeues it.
  */
 void sched_spawn_allocated_at(const struct task_site *site, uint64_t flags,
 			      struct scheduler *s, struct task *t,

@@ -80,10 +80,12 @@ static inline uint64_t task_state_refs(uint64_t state)
 /*
  * What a kind of task does.  poll: see above; called by one scheduler at a
  * time, never after COMPLETED or CANCELED.  deallocate: called once, after
- * the last reference is gone; for caller storage (sched_spawn_allocated) it
- * releases the storage (may be NULL: nothing to do); for heap tasks it is an
- * optional destructor run before the storage goes back to the task cache
- * (or kfree).  drop_state (may be NULL): called
+ * the last reference is gone (if it goes inside a poll on that core, once
+ * the poll has returned: the registry unlinks the task first); for caller
+ * storage (sched_spawn_allocated) it releases the storage (may be NULL:
+ * nothing to do); for heap tasks it is an optional destructor run before
+ * the storage goes back to the task cache (or kfree).  name: what `tasks`
+ * and reports call it, unless its spawn site names it.  drop_state (may be NULL): called
  * once when the task completes (its poll returned READY, or it was
  * cancelled), by the scheduler, or when its last reference goes while it
  * is still pending; either way with the task to itself: it releases what
