@@ -115,7 +115,7 @@ static void dump_counters(struct dump_buf *d, struct runtime *rt, unsigned n)
 /* Per core: what the first table has no room for, and the longest poll. */
 static void dump_polls(struct dump_buf *d, struct runtime *rt, unsigned n)
 {
-	dump_line(d, "%4s %7s %8s %6s %6s %7s %7s  %s\n", "core", "tasks",
+	dump_line(d, "%4s %7s %8s %6s %6s %7s %7s  %s\n", "core", "listed",
 		  "wakeups", "inj", "kicked", "faulted", "reports",
 		  "longest poll");
 	for (unsigned i = 0; i < n; i++) {
