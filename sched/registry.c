@@ -11,15 +11,15 @@
  * own spinlock, so insert and remove are O(1) and no lock is shared by
  * every core.
  *
- * The lock is taken once per poll at most on the hot paths: a poll's
- * spawns onto its own scheduler wait in reg_born (not yet queued, so
- * nobody else can run or free them), the tasks it freed wait in reg_dead
- * (nobody references them any more), and when it returns one hold of the
- * lock links the first and unlinks the second (registry_flush; a dead
- * task of another home takes that home's lock), then the dead are freed
- * (their blocks back in the cache for the next spawn) and the spawns
- * queued as one chain.  The buffers also flush when full.  A batch just
- * dequeued links its newcomers in one hold (registry_adopt).  Frees outside a tick (another thread, an
+ * The lock is taken once per batch of changes on the hot paths: a
+ * poll's spawns onto its own scheduler wait in reg_born (not yet queued,
+ * so nobody else can run or free them), tasks freed during a tick wait in
+ * reg_dead (nobody references them any more), and one hold of the lock
+ * links the first and unlinks the second (registry_flush; a dead task of
+ * another home takes that home's lock), then the dead are freed and the
+ * spawns queued as one chain.  That happens after a poll that spawned,
+ * when a buffer is full, and when the tick ends.  A batch just dequeued
+ * links its newcomers in one hold (registry_adopt).  Frees outside a tick (another thread, an
  * interrupt handler) take the home's lock at once.  Each hold disables
  * interrupts: an interrupt handler may free a task (its last waker).
  *
@@ -74,6 +74,13 @@ static void count_add(struct scheduler *s, long n)
 }
 
 /* ---- spawns -------------------------------------------------------------- */
+
+void registry_completed(struct scheduler *s, struct task *t)
+{
+	s->reg_done[s->reg_ndone++] = t;
+	if (s->reg_ndone == SCHED_REG_BATCH)
+		registry_flush(s);
+}
 
 void registry_born(struct scheduler *s, struct task *t)
 {
@@ -136,7 +143,7 @@ static void unlink_foreign(struct scheduler *s, struct task **dead, unsigned n)
 	for (unsigned i = 0; i < n; i++) {
 		struct task *t = dead[i];
 
-		if (t->home == s)
+		if (t->home == s || t->home == NULL)
 			continue;
 		if (t->home != held) {
 			if (held) {
@@ -158,8 +165,8 @@ static void unlink_foreign(struct scheduler *s, struct task **dead, unsigned n)
 
 void registry_flush(struct scheduler *s)
 {
-	unsigned nb = s->reg_nborn, nd = s->reg_ndead;
-	struct task *dead[SCHED_REG_BATCH];
+	unsigned nb = s->reg_nborn, nd = s->reg_ndead, nc = s->reg_ndone;
+	struct task *dead[SCHED_REG_BATCH], *done[SCHED_REG_BATCH];
 	struct mpsc_node *first = NULL, *last = NULL;
 	bool foreign = false;
 	long count = (long)nb;
@@ -185,10 +192,26 @@ void registry_flush(struct scheduler *s)
 			foreign = true;
 		}
 	}
+	for (unsigned i = 0; i < nc; i++) {
+		struct task *t = s->reg_done[i];
+
+		done[i] = t;
+		if (t->home == s) {
+			unlink(&t->reg);
+			t->home = NULL;
+			count--;
+		} else {
+			foreign = true;
+		}
+	}
 	count_add(s, count);
 	spin_unlock_irqrestore(&s->reg_lock, flags);
-	if (foreign)
+	if (foreign) {
 		unlink_foreign(s, dead, nd);
+		unlink_foreign(s, done, nc);
+		for (unsigned i = 0; i < nc; i++)
+			done[i]->home = NULL;
+	}
 	if (nb) {
 		/* One chain, one exchange: plain links, published by the
 		 * enqueue. */
@@ -201,7 +224,11 @@ void registry_flush(struct scheduler *s)
 	}
 	/* Emptied before the frees: a deallocate hook may free more tasks
 	 * (into reg_dead again). */
-	s->reg_nborn = s->reg_ndead = 0;
+	s->reg_nborn = s->reg_ndead = s->reg_ndone = 0;
+	/* Unlinked (home NULL): their last owner frees them listless.  The
+	 * reference the poll kept goes now, maybe the last one. */
+	for (unsigned i = 0; i < nc; i++)
+		task_unref(done[i]);
 	for (unsigned i = 0; i < nd; i++)
 		/* relaxed: the final state; the last reference's acquire
 		 * ordered every earlier change. */

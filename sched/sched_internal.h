@@ -67,7 +67,7 @@ void registry_init(struct scheduler *s);
 void registry_born(struct scheduler *s, struct task *t);
 
 /*
- * After a poll: link what it spawned (reg_born) and unlink what it freed
+ * Link what the poll spawned (reg_born) and unlink what the tick freed
  * (reg_dead), one lock hold; free the dead; queue the spawns as a chain.
  * Owner only.
  */
@@ -80,6 +80,14 @@ void registry_adopt(struct scheduler *s, struct mpsc_node **batch, unsigned n);
 
 
 /*
+ * t (linked) just completed in a poll of s's owner, and others still hold
+ * it: the next registry_flush unlinks it (home becomes NULL: its last
+ * owner frees it with no list to touch) and drops the reference the
+ * caller passes in.  Owner only.
+ */
+void registry_completed(struct scheduler *s, struct task *t);
+
+/*
  * The last reference to t is gone (`state` its final state word): unlink
  * it (at once, under its home's lock), run its deallocate hook and free
  * its storage.  Any context; registry_free() below is the caller.
@@ -88,8 +96,9 @@ void registry_release(struct task *t, uint64_t state);
 
 /*
  * The same, but a task freed during a tick on this core (not in an
- * interrupt handler) waits in reg_dead for the end of the poll: one hold
- * of the lock for it and the poll's spawns.
+ * interrupt handler) waits in reg_dead for the next registry_flush (after
+ * a poll that spawned, a full buffer, the tick's end): one lock hold for
+ * many.
  */
 static inline void registry_free(struct task *t, uint64_t state)
 {

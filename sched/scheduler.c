@@ -63,6 +63,7 @@ void sched_init(struct scheduler *s, unsigned index,
 	atomic_init(&s->batch_end, 0);
 	s->current = NULL;
 	s->poll_clock = 0;
+	s->reg_ndone = 0;
 	registry_init(s);
 	s->hooks = hooks ? *hooks : (struct sched_hooks){ 0 };
 	s->index = index;
@@ -287,7 +288,10 @@ struct sched_tick sched_tick(struct scheduler *s)
 			atomic_store_explicit(&s->batch_next, i + 1,
 					      memory_order_relaxed);
 			rr = task_run(s, t);
-			if (s->reg_nborn | s->reg_ndead)
+			/* The poll's spawns go out now, and the dead with them;
+			 * dead alone wait for a full buffer or the tick's end
+			 * (one lock hold for many). */
+			if (s->reg_nborn)
 				registry_flush(s);
 			/*
 			 * Lower `queued` after each poll, not once per tick:
@@ -353,7 +357,7 @@ struct sched_tick sched_tick(struct scheduler *s)
 		mpsc_enqueue_chain(&s->queue, yfirst, ylast);
 		owner_add(&s->woken_internal, yields);
 	}
-	if (s->reg_nborn | s->reg_ndead)
+	if (s->reg_nborn | s->reg_ndead | s->reg_ndone)
 		registry_flush(s);
 	arch_set_cpu_sched(outer);
 	owner_add(&s->polled, tick.polled);

@@ -156,9 +156,10 @@ struct scheduler {
 	/* Owner only. */
 	struct task *current;			/* task_current() */
 	uint64_t poll_clock;			/* end of the last poll */
-	unsigned reg_nborn, reg_ndead;
+	unsigned reg_nborn, reg_ndead, reg_ndone;
 	struct task *reg_born[SCHED_REG_BATCH];	/* spawned by this poll */
 	struct task *reg_dead[SCHED_REG_BATCH];	/* freed by this tick */
+	struct task *reg_done[SCHED_REG_BATCH];	/* completed, still held */
 
 	/* The registry: the live tasks whose home this is, in a circular
 	 * list at reg_head, under reg_lock (taken with interrupts off). */

@@ -401,7 +401,7 @@ enum task_run_result task_run(struct scheduler *s, struct task *t)
 	struct context cx = { &self, &yielded };
 	enum task_run_result res;
 	enum poll p;
-	bool joiner = false, dropped = false, faulted = false;
+	bool joiner = false, dropped = false, faulted = false, keep = false;
 	int r;
 
 	/* start: WOKEN -> POLLING, or CANCELED -> COMPLETED unpolled. */
@@ -473,13 +473,25 @@ enum task_run_result task_run(struct scheduler *s, struct task *t)
 		 * join waker is read after the CAS, and the joiner may drop
 		 * the last other reference as soon as it sees COMPLETED.
 		 */
-		if (res == TASK_RUN_PENDING || (res == TASK_RUN_DONE && !joiner))
+		/*
+		 * A completed task that others still hold (a join handle, a
+		 * waker) leaves the registry in this core's next flush, which
+		 * keeps the queue's reference until then: the last owner,
+		 * wherever it runs, then frees it without touching a list.
+		 */
+		keep = res == TASK_RUN_DONE && t->home != NULL &&
+		       task_state_refs(old) > 1;
+		if (res == TASK_RUN_PENDING ||
+		    (res == TASK_RUN_DONE && !joiner && !keep))
 			new -= TASK_REF_ONE;
 		if (transition(t, &old, new))
 			break;
 	}
-	if (joiner) {
+	if (joiner)
 		wake_joiner(t);
+	if (keep) {
+		registry_completed(s, t);	/* it drops the reference */
+	} else if (joiner) {
 		task_unref(t);
 	} else if ((res == TASK_RUN_PENDING || res == TASK_RUN_DONE) &&
 		   task_state_refs(new) == 0) {
