@@ -90,6 +90,64 @@ void arch_timer_arm(uint64_t deadline);
 /* Spin-wait hint (`pause`). */
 void arch_cpu_relax(void);
 
+/* ---- the scheduler's per-core hooks ----------------------------------- */
+
+/*
+ * The scheduler ticking on this core right now (sched/ sets it around
+ * sched_tick(); task_current() and the registry read it).  NULL outside a
+ * tick.  Any context; an interrupt handler sees the interrupted tick's.
+ */
+void *arch_cpu_sched(void);
+void arch_set_cpu_sched(void *s);
+
+/* True inside an interrupt handler on this core (host: inside a kick). */
+bool arch_in_interrupt(void);
+
+/*
+ * Spinlocks held by this core (include/spinlock.h counts them): a fault
+ * with one held is never contained.  Any context.
+ */
+void arch_lock_acquired(void);
+void arch_lock_released(void);
+unsigned arch_locks_held(void);
+
+/*
+ * A cheap monotonic counter for timing polls, comparable across cores
+ * (kernel and host: RDTSC).  arch_cycles_to_ns() and arch_ns_to_cycles()
+ * convert (host: against CLOCK_MONOTONIC, measured once).  Any context.
+ */
+uint64_t arch_cycles(void);
+uint64_t arch_cycles_to_ns(uint64_t cycles);
+uint64_t arch_ns_to_cycles(uint64_t ns);
+
+/*
+ * Call fn(a, b) as a task's poll: a CPU exception raised inside it (#DE,
+ * #UD, #GP, #PF, #BP, #SS), in task context with interrupts enabled and
+ * no spinlock held, is reported and ends the call, which then returns
+ * ARCH_POLL_FAULTED; the core goes on.  Anything else (an exception in an
+ * interrupt handler, with a lock held, #DF, #MC, NMI) halts as always.
+ * Nests.  Host: a plain call, unless host_poll_guard_enable() (tests).
+ */
+#define ARCH_POLL_FAULTED	(-1)
+int arch_poll_call(int (*fn)(void *a, void *b), void *a, void *b);
+
+/*
+ * Kicks: arch_kick(index) runs the handler set with arch_set_kick_handler()
+ * on the core bound to slot `index`, as an interrupt of whatever it runs
+ * (kernel: a fixed IPI; host: at that thread's next arch_cpu_relax() or
+ * wait).  The runtime uses it to take back tasks a long poll holds.  The
+ * handler is set once, before any kick; any core may kick.
+ */
+void arch_set_kick_handler(void (*fn)(void));
+void arch_kick(unsigned index);
+
+/*
+ * Print the call stack that the core bound to slot `index` is running
+ * right now (kernel: captured by an NMI on that core, printed here; host:
+ * one line saying it cannot).  Not for the calling core.  Task context.
+ */
+void arch_print_remote_backtrace(unsigned index);
+
 /* ---- time, randomness, console ----------------------------------------- */
 
 /* The monotonic clock the global timer runs on (TSC; host: CLOCK_MONOTONIC). */

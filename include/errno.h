@@ -23,6 +23,7 @@
 #define EIO		5	/* hardware did not answer */
 #define EAGAIN		11	/* try again: resource busy or empty */
 #define ENOMEM		12	/* out of memory */
+#define EFAULT		14	/* a CPU exception ended it (a faulted task) */
 #define EBUSY		16	/* already taken / already set */
 #define EEXIST		17	/* already exists */
 #define EINVAL		22	/* invalid argument */

@@ -5,7 +5,10 @@
  * wheel, the heap's size classes).  Paths that must never spin (an
  * interrupt handler, a core turning the timer) use spin_trylock().
  * Interrupt handlers that share a lock with task code need the _irqsave
- * forms on the task side.
+ * forms on the task side.  Each core counts the locks it holds
+ * (arch_lock_acquired/released): a CPU exception with one held is never
+ * contained to its task (arch_poll_call), as the data it guards may be
+ * half-changed.
  */
 #ifndef HYPHAE_SPINLOCK_H
 #define HYPHAE_SPINLOCK_H
@@ -34,7 +37,10 @@ static inline bool __must_check spin_trylock(struct spinlock *l)
 	if (atomic_load_explicit(&l->locked, memory_order_relaxed))
 		return false;
 	/* acquire: pairs with the release store in spin_unlock(). */
-	return !atomic_exchange_explicit(&l->locked, true, memory_order_acquire);
+	if (atomic_exchange_explicit(&l->locked, true, memory_order_acquire))
+		return false;
+	arch_lock_acquired();
+	return true;
 }
 
 static inline void spin_lock(struct spinlock *l)
@@ -49,6 +55,7 @@ static inline void spin_unlock(struct spinlock *l)
 {
 	/* release: publishes the critical section; pairs with spin_trylock(). */
 	atomic_store_explicit(&l->locked, false, memory_order_release);
+	arch_lock_released();
 }
 
 static inline bool spin_is_locked(struct spinlock *l)

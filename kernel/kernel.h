@@ -35,6 +35,9 @@ const char *kernel_cmdline(void);
  * Boot core, once, after it joined the runtime `rt`. */
 void kernel_shell_start(struct runtime *rt);
 
+/* The fault report's context hook: the task being polled (fault_context.c). */
+void kernel_fault_context(void);
+
 /* The version string (`git describe`) and build date (version.c). */
 extern const char kernel_version[];
 extern const char kernel_build_date[];

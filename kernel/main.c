@@ -3,7 +3,8 @@
  * order, one direct call per step.
  *
  *   serial_init      the console first, so anything can be reported
- *   cpu_init_boot    per-core block, GDT/TSS, the exception vectors
+ *   cpu_init_boot    per-core block, GDT/TSS, the exception vectors (the
+ *                    fault report names the task being polled)
  *   tsc_init         the clock (log timestamps from here on)
  *   mb2_parse        the boot information GRUB left (malformed: panic)
  *   mm_init          frames, kernel page tables, the heap
@@ -28,6 +29,7 @@
 #include "arch/x86_64/multiboot2.h"
 #include "arch/x86_64/serial.h"
 #include "arch/x86_64/smp.h"
+#include "arch/x86_64/trap.h"
 #include "arch/x86_64/tsc.h"
 #include "kernel/kernel.h"
 #include "lib/fmt.h"
@@ -78,6 +80,7 @@ void kmain(uint32_t magic, uint32_t info_pa)
 
 	serial_init();
 	cpu_init_boot();
+	trap_set_context_hook(kernel_fault_context);
 	tsc_init();
 	if (magic != MB2_BOOTLOADER_MAGIC)
 		panic("kmain: bad multiboot2 magic 0x%x", magic);

@@ -5,7 +5,9 @@
  * Portable commands come from shell/ (builtins, rt_commands, trace); the ones
  * that read the machine are registered here: dump heap, dump serial,
  * dump arch (cpuid, msr, cr, gdt, idt, apic: each printed by its driver),
- * cpus, version, fault, halt.  Output goes to the serial console.  `halt`
+ * cpus, version, fault (in the shell's own poll: the report, then the
+ * core halts; `fault task`: in a task of its own, which the fault ends
+ * alone), halt.  Output goes to the serial console.  `halt`
  * stops every core (rt_core_stop, then the core parks in `cli; hlt`) and,
  * when the command line holds the word `qemu-exit`, ends QEMU through the
  * isa-debug-exit port.
@@ -285,12 +287,103 @@ static int cmd_fault(const struct shell_cmd *cmd, int argc, char **argv,
 	(void)cmd;
 	(void)argc;
 	(void)argv;
-	shell_printf(out, "fault: dividing by zero on cpu%u (#DE)\n", arch_cpu_index());
-	/* The asm hides the zero from the compiler, which may not fold it. */
+	shell_printf(out, "fault: dividing by zero on cpu%u (#DE), interrupts off\n",
+		     arch_cpu_index());
+	/* The shell's poll is guarded like any task's: with interrupts off
+	 * the fault is not contained to it (poll_guard.c), so the core halts
+	 * as this command promises.  The asm hides the zero from the
+	 * compiler, which may not fold it. */
+	arch_irq_disable();
 	__asm__ volatile("xor %%edx, %%edx; divl %1" : "+a"(x) : "r"(zero) : "rdx");
+	arch_irq_enable();
 	shell_printf(out, "fault: still here (%u)?\n", x);
 	return -EIO;
 }
+
+/* ---- fault task ------------------------------------------------------------------ */
+
+/* A task whose poll divides by zero: the fault ends it alone. */
+static enum poll divider_poll(struct task *t, struct context *cx)
+{
+	uint32_t x = 1, zero = 0;
+
+	(void)t;
+	(void)cx;
+	/* The asm hides the zero from the compiler, which may not fold it. */
+	__asm__ volatile("xor %%edx, %%edx; divl %1" : "+a"(x) : "r"(zero) : "rdx");
+	return POLL_READY;
+}
+
+static const struct task_vtable divider_vt = {
+	.poll = divider_poll,
+	.name = "fault-task",
+};
+
+struct fault_job {
+	struct task task;
+	unsigned pt;
+	int status;
+	struct shell_out out;
+	struct join_handle child;
+};
+
+static enum poll fault_job_poll(struct task *t, struct context *cx)
+{
+	struct fault_job *j = container_of(t, struct fault_job, task);
+	char id[TASK_ID_STR];
+
+	TASK_BEGIN(j->pt);
+	if (rt_spawn(shell_runtime(), &divider_vt, NULL, sizeof(struct task),
+		     &j->child) != 0) {
+		shell_puts(&j->out, "error: fault: cannot spawn the task\n");
+		j->status = -ENOMEM;
+		return POLL_READY;
+	}
+	shell_printf(&j->out, "fault: task fault-task (id %s) divides by zero\n",
+		     task_id_str(j->child.task->id, id));
+	TASK_AWAIT(join_poll(&j->child, cx, NULL, 0));
+	shell_printf(&j->out, "fault: the task ended %s; every core goes on\n",
+		     j->child.result == JOIN_FAULTED ? "by its fault (JOIN_FAULTED)" :
+		     "without faulting?");
+	j->status = j->child.result == JOIN_FAULTED ? 0 : -EIO;
+	TASK_END;
+}
+
+static void fault_job_drop_state(struct task *t)
+{
+	join_drop(&container_of(t, struct fault_job, task)->child);
+}
+
+static const struct task_vtable fault_job_vt = {
+	.poll = fault_job_poll,
+	.drop_state = fault_job_drop_state,
+	TASK_OUTPUT(struct fault_job, status),
+	.name = "fault",
+};
+
+static int start_fault_task(const struct shell_cmd *cmd, int argc, char **argv,
+			    const struct shell_out *out, struct shell_job *job)
+{
+	struct fault_job init = { .out = *out, .child = JOIN_HANDLE_NONE };
+	int err;
+
+	(void)cmd;
+	(void)argc;
+	(void)argv;
+	err = rt_spawn(shell_runtime(), &fault_job_vt, &init, sizeof(init),
+		       &job->jh);
+	if (err) {
+		shell_printf(out, "error: fault: cannot spawn its task (%d)\n", err);
+		return err;
+	}
+	return SHELL_PENDING;
+}
+
+static const struct shell_cmd fault_subs[] = {
+	{ .name = "task", .help = "spawn a task that divides by zero: it ends, the core goes on",
+	  .usage = "fault task", .start = start_fault_task },
+	{ 0 },
+};
 
 /* ---- halt ---------------------------------------------------------------------- */
 
@@ -415,8 +508,8 @@ static const struct shell_cmd kernel_only[] = {
 	  .usage = "cpus", .run = cmd_cpus },
 	{ .name = "version", .help = "version, build date and compiler",
 	  .usage = "version", .run = cmd_version },
-	{ .name = "fault", .help = "divide by zero on purpose (#DE report, core halts)",
-	  .usage = "fault", .run = cmd_fault },
+	{ .name = "fault", .help = "divide by zero on purpose (#DE report, core halts); 'fault task': in a task",
+	  .usage = "fault [task]", .run = cmd_fault, .subcmds = fault_subs },
 	{ .name = "halt", .help = "stop every core (QEMU exits with `qemu-exit` on the command line)",
 	  .usage = "halt", .start = start_halt },
 };

@@ -24,24 +24,21 @@
  * so a waker either sees STOPPED (and wakes a peer to steal) or the
  * stopping core sees the task (and does).
  */
-#include <stdarg.h>
 #include <stdatomic.h>
 
 #include "arch.h"
 #include "config.h"
 #include "errno.h"
-#include "lib/fmt.h"
 #include "lib/log.h"
 #include "lib/trace.h"
 #include "panic.h"
-#include "rt/rt.h"
+#include "rt/rt_internal.h"
 
 static _Atomic(struct runtime *) global_rt;
 
 /* ---- idle bitmap -------------------------------------------------------- */
 
-/* Slots claimed so far (some may still be initialising). */
-static unsigned rt_claimed(const struct runtime *rt)
+unsigned rt_claimed(const struct runtime *rt)
 {
 	unsigned n = atomic_load_explicit(&((struct runtime *)rt)->next_slot,
 					  memory_order_relaxed);
@@ -93,7 +90,7 @@ static void rt_send_wake(struct runtime *rt, unsigned i)
  * scan starts at a rotating position so wakeups, and with them the work
  * that follows, spread over every core instead of the lowest-numbered.
  */
-static void rt_wake_any(struct runtime *rt)
+void rt_wake_any(struct runtime *rt)
 {
 	unsigned words, start, first;
 
@@ -137,7 +134,7 @@ static void rt_wake_any(struct runtime *rt)
  * Make sure slot i notices work just queued on it: wake it if it sleeps,
  * or a peer if it stopped.  The caller is not slot i's own core.
  */
-static void rt_wake_slot(struct runtime *rt, unsigned i)
+void rt_wake_slot(struct runtime *rt, unsigned i)
 {
 	struct rt_slot *slot = &rt->slots[i];
 
@@ -216,11 +213,18 @@ void rt_init(struct runtime *rt, const struct clock *clock)
 		atomic_init(&rt->slots[i].from_injector, 0);
 		atomic_init(&rt->slots[i].run_ticks_start, 0);
 		atomic_init(&rt->slots[i].idle_since, 0);
+		atomic_init(&rt->slots[i].kicked_seq, 0);
+		atomic_init(&rt->slots[i].watch_seq, 0);
+		atomic_init(&rt->slots[i].watch_at, 0);
+		atomic_init(&rt->slots[i].reported_seq, 0);
+		atomic_init(&rt->slots[i].kicks, 0);
+		atomic_init(&rt->slots[i].reports, 0);
 	}
 	injector_init(&rt->injector);
 	injector_set_notify(&rt->injector, rt_injector_notify, rt);
 	rt->clock = clock;
 	timer_init(&rt->timer, clock);
+	rt_watch_init(rt);
 	log_info("rt: clock %s, tick %llu ns (%llu MHz), longest duration %llu s",
 		 clock->name, (unsigned long long)clock->tick_ns,
 		 (unsigned long long)(1000 / clock->tick_ns),
@@ -273,6 +277,7 @@ void rt_core_new(struct rt_core *core, struct runtime *rt)
 	sched_init(&slot->sched, i, &(struct sched_hooks){
 		.notify = rt_slot_notify,
 		.on_owner = rt_slot_on_owner,
+		.batch = rt_slot_batch,
 		.arg = slot,
 	});
 	slot->hwid = arch_cpu_hwid();
@@ -288,6 +293,7 @@ void rt_core_new(struct rt_core *core, struct runtime *rt)
 	core->rt = rt;
 	xoro_seed(&core->rng, arch_random_seed() ^ ((uint64_t)i << 32));
 	atomic_init(&core->running, true);
+	core->next_watch = 0;
 	arch_cpu_bind(i);
 	arch_set_cpu_local(core);
 }
@@ -334,6 +340,19 @@ static size_t rt_steal_injector(struct rt_core *core, size_t max)
 	stealer_release(&st);
 	atomic_fetch_add_explicit(&core->slot->from_injector, got,
 				  memory_order_relaxed);
+	return got;
+}
+
+size_t rt_steal_from(struct rt_core *core, struct rt_slot *vs, size_t want)
+{
+	struct stealer st;
+	size_t got;
+
+	if (sched_try_steal(&vs->sched, &st) != STEAL_OK)
+		return 0;
+	got = stealer_spawn_n(&st, &core->slot->sched,
+			      MIN(st.initial_task_count, want));
+	stealer_release(&st);
 	return got;
 }
 
@@ -395,6 +414,8 @@ static size_t rt_steal_stopped(struct rt_core *core)
 			continue;
 		if (sched_try_steal(&vs->sched, &st) != STEAL_OK)
 			continue;
+		/* Its pinned tasks too: their core will not run them. */
+		st.take_pinned = true;
 		got += stealer_spawn_n(&st, &core->slot->sched, RT_MAX_STEAL - got);
 		stealer_release(&st);
 	}
@@ -441,9 +462,20 @@ size_t rt_core_try_steal(struct rt_core *core)
 	return got;
 }
 
+/* A deadline in cycles as a tick of rt's clock (ns ticks on both). */
+static ticks_t watch_tick(struct runtime *rt, uint64_t deadline)
+{
+	uint64_t now = arch_cycles();
+	uint64_t ns = deadline > now ? arch_cycles_to_ns(deadline - now) : 0;
+
+	return clock_now(rt->clock) + ns / rt->clock->tick_ns + 1;
+}
+
 /*
  * Sleep until woken, unless work arrived.  The protocol is in the file
  * header: announce (idle bit), re-check, then `sti; hlt` as one step.
+ * Before it, a look at the other cores (watch.c), which may find work
+ * (a stranded batch) or a moment to look again: the sleep ends then.
  */
 static void rt_core_idle(struct rt_core *core)
 {
@@ -452,7 +484,12 @@ static void rt_core_idle(struct rt_core *core)
 	unsigned i = slot->index;
 	enum arch_wake_reason why;
 	ticks_t next, start;
+	uint64_t watch;
+	size_t got;
 
+	watch = rt_watch_before_idle(core, &got);
+	if (got)
+		return;
 	arch_irq_disable();
 	idle_set(rt, i);
 	/* Relaxed loads suffice: idle_set()'s RMWs ordered us against every
@@ -464,9 +501,12 @@ static void rt_core_idle(struct rt_core *core)
 		 * is in flight and only costs one spurious return later. */
 		(void)idle_test_and_clear(rt, i);
 		arch_irq_enable();
+		rt_watch_woke(core);
 		return;
 	}
 	next = timer_next_hint(&rt->timer);
+	if (watch != UINT64_MAX)
+		next = MIN(next, watch_tick(rt, watch));
 	arch_timer_arm(next);
 	atomic_store_explicit(&slot->state, RT_CORE_IDLE, memory_order_relaxed);
 	start = clock_now(rt->clock);
@@ -480,11 +520,14 @@ static void rt_core_idle(struct rt_core *core)
 	atomic_store_explicit(&slot->state, RT_CORE_RUNNING, memory_order_relaxed);
 	/* Woken by a timer or a stray interrupt: our bit may still be set. */
 	(void)idle_test_and_clear(rt, i);
+	rt_watch_woke(core);
 }
 
 void rt_core_run(struct rt_core *core)
 {
 	unsigned ticks = 0;
+	bool woke = false;
+	uint64_t busy_watch = arch_ns_to_cycles(RT_WATCH_BUSY_NS);
 
 	atomic_store_explicit(&core->slot->run_ticks_start,
 			      clock_now(core->rt->clock), memory_order_relaxed);
@@ -494,8 +537,21 @@ void rt_core_run(struct rt_core *core)
 	arch_irq_enable();
 	/* acquire: pairs with the release store in rt_core_stop(). */
 	while (atomic_load_explicit(&core->running, memory_order_acquire)) {
-		struct sched_tick tick = rt_core_tick(core);
+		struct sched_tick tick;
+		uint64_t now;
 
+		/* Out of a sleep with work to poll: make sure a sleeper
+		 * watches, before a poll that may never return. */
+		if (woke && sched_queued(&core->slot->sched) > 0) {
+			woke = false;
+			rt_watch_running(core);
+		}
+		tick = rt_core_tick(core);
+		now = arch_cycles();
+		if (now >= core->next_watch) {
+			core->next_watch = now + busy_watch;
+			(void)rt_watch(core);
+		}
 		if (tick.has_remaining) {
 			/* Busy: still give injected tasks a turn now and then,
 			 * a few at a time if this core has plenty already. */
@@ -513,9 +569,13 @@ void rt_core_run(struct rt_core *core)
 				arch_cpu_relax();
 			continue;
 		}
-		if (rt_core_try_steal(core) > 0)
+		if (rt_core_try_steal(core) > 0) {
+			/* Work without a sleep: the watchdog's timer too. */
+			rt_watch_running(core);
 			continue;
+		}
 		rt_core_idle(core);
+		woke = true;
 	}
 	/* Its cached task storage goes to the depot for the others. */
 	sched_cache_drain(&core->slot->sched);
@@ -549,109 +609,6 @@ bool rt_core_is_running(const struct rt_core *core)
 				    memory_order_acquire);
 }
 
-/* ---- the dump ----------------------------------------------------------- */
-
-struct dump_buf {
-	void (*out)(const char *s, size_t n);
-};
-
-static void __printf(2, 3) dump_line(struct dump_buf *d, const char *fmt, ...)
-{
-	char line[200];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = kvsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	if (n >= (int)sizeof(line))
-		n = sizeof(line) - 1;
-	d->out(line, (size_t)n);
-}
-
-/* A counter for the dump: relaxed, it is a snapshot. */
-static unsigned long long rd(_Atomic uint64_t *c)
-{
-	return (unsigned long long)atomic_load_explicit(c, memory_order_relaxed);
-}
-
-static const char *const state_names[] = {
-	[RT_CORE_UNCLAIMED] = "unclaimed",
-	[RT_CORE_RUNNING] = "running",
-	[RT_CORE_IDLE] = "idle",
-	[RT_CORE_STOPPED] = "stopped",
-};
-
-void rt_dump(struct runtime *rt, void (*out)(const char *s, size_t n))
-{
-	struct dump_buf d = { out };
-	unsigned n = rt_claimed(rt);
-	ticks_t now = clock_now(rt->clock);
-
-	dump_line(&d, "cores: %u/%u active, %u idle\n", rt_active_cores(rt),
-		  MAX_CORES,
-		  atomic_load_explicit(&rt->idle_count, memory_order_relaxed));
-	dump_line(&d, "injector: %llu queued, %llu injected\n",
-		  (unsigned long long)injector_queued(&rt->injector),
-		  rd(&rt->injector.injected));
-	dump_line(&d, "%4s %5s %-9s %7s %9s %9s %9s %8s %8s %9s %8s %5s\n",
-		  "core", "apic", "state", "queued", "spawned", "polled",
-		  "completed", "stol-in", "stol-out", "woken", "turns", "idle%");
-	for (unsigned i = 0; i < n; i++) {
-		struct rt_slot *slot = &rt->slots[i];
-		struct scheduler *sc = &slot->sched;
-		uint64_t start, idle, since, busy_pct10;
-		int state;
-
-		/* acquire: pairs with the release store in rt_core_new(). */
-		if (!atomic_load_explicit(&slot->initialised, memory_order_acquire))
-			continue;
-		state = atomic_load_explicit(&slot->state, memory_order_relaxed);
-		start = atomic_load_explicit(&slot->run_ticks_start,
-					     memory_order_relaxed);
-		idle = atomic_load_explicit(&slot->idle_ticks, memory_order_relaxed);
-		/* A core asleep right now: count the stretch so far too. */
-		since = atomic_load_explicit(&slot->idle_since, memory_order_relaxed);
-		if (since && now > since)
-			idle += now - since;
-		busy_pct10 = (start && now > start) ?
-			     idle * 1000 / (now - start) : 0;
-		dump_line(&d, "%4u %5u %-9s %7llu %9llu %9llu %9llu %8llu %8llu "
-			  "%9llu %8llu %3llu.%llu\n",
-			  i, (unsigned)slot->hwid,
-			  state >= 0 && state <= RT_CORE_STOPPED ?
-				state_names[state] : "?",
-			  (unsigned long long)sched_queued(sc),
-			  rd(&sc->spawned),
-			  rd(&sc->polled),
-			  rd(&sc->completed),
-			  rd(&sc->stolen_in),
-			  rd(&sc->stolen_out),
-			  rd(&sc->woken_internal) + rd(&sc->woken_external),
-			  (unsigned long long)atomic_load_explicit(
-				  &slot->timer_turns, memory_order_relaxed),
-			  (unsigned long long)(busy_pct10 / 10),
-			  (unsigned long long)(busy_pct10 % 10));
-	}
-	dump_line(&d, "task cache: %zu KiB on the cores, %zu KiB in the depot\n",
-		  (rt_task_cache_bytes(rt) - task_cache_depot_bytes()) / 1024,
-		  task_cache_depot_bytes() / 1024);
-	timer_dump(&rt->timer, out);
-}
-
-size_t rt_task_cache_bytes(struct runtime *rt)
-{
-	unsigned n = rt_claimed(rt);
-	size_t bytes = task_cache_depot_bytes();
-
-	for (unsigned i = 0; i < n; i++)
-		/* acquire: pairs with the release store in rt_core_new(). */
-		if (atomic_load_explicit(&rt->slots[i].initialised,
-					 memory_order_acquire))
-			bytes += task_cache_bytes(&rt->slots[i].sched.cache);
-	return bytes;
-}
-
 /* ---- spawning ----------------------------------------------------------- */
 
 /* The current core's scheduler if it runs a loop of `rt`, else NULL. */
@@ -665,23 +622,38 @@ static struct scheduler *rt_local_sched(struct runtime *rt)
 	return &cur->slot->sched;
 }
 
-int rt_spawn(struct runtime *rt, const struct task_vtable *vt,
-	     const void *init, size_t size, struct join_handle *jh)
+int rt_spawn_at(const struct task_site *site, struct runtime *rt,
+		const struct task_vtable *vt, const void *init, size_t size,
+		struct join_handle *jh)
 {
 	struct scheduler *s = rt_local_sched(rt);
 
 	if (s)
-		return sched_spawn(s, vt, init, size, jh);
-	return injector_spawn(&rt->injector, vt, init, size, jh);
+		return sched_spawn_at(site, 0, s, vt, init, size, jh);
+	return injector_spawn_at(site, &rt->injector, vt, init, size, jh);
 }
 
-void rt_spawn_allocated(struct runtime *rt, struct task *t,
-			const struct task_vtable *vt, struct join_handle *jh)
+void rt_spawn_allocated_at(const struct task_site *site, struct runtime *rt,
+			   struct task *t, const struct task_vtable *vt,
+			   struct join_handle *jh)
 {
 	struct scheduler *s = rt_local_sched(rt);
 
 	if (s)
-		sched_spawn_allocated(s, t, vt, jh);
+		sched_spawn_allocated_at(site, 0, s, t, vt, jh);
 	else
-		injector_spawn_allocated(&rt->injector, t, vt, jh);
+		injector_spawn_allocated_at(site, &rt->injector, t, vt, jh);
+}
+
+int rt_spawn_on_at(const struct task_site *site, struct runtime *rt,
+		   unsigned core, const struct task_vtable *vt,
+		   const void *init, size_t size, struct join_handle *jh)
+{
+	/* acquire: pairs with the release store in rt_core_new(). */
+	if (core >= rt_claimed(rt) ||
+	    !atomic_load_explicit(&rt->slots[core].initialised,
+				  memory_order_acquire))
+		return -EINVAL;
+	return sched_spawn_at(site, TASK_PINNED, &rt->slots[core].sched, vt,
+			      init, size, jh);
 }

@@ -13,6 +13,10 @@
  * while any core sleeps) clears the bit and sends one arch_wake(): one
  * wakeup per sleep, however many tasks arrive.
  *
+ * Cores also watch each other (watch.c): a long poll that holds tasks of
+ * its batch is kicked so another core runs them, and the stuck-poll
+ * watchdog reports a poll past its threshold.  dump.c prints it all.
+ *
  * The kernel has one runtime (rt_global); host tests make as many as they
  * like, each a plain struct.  Reference: Mycelium src/rt.rs (Core,
  * try_steal), maitake's scheduler and steal modules.
@@ -52,6 +56,21 @@
  */
 #define RT_BUSY_LOW_WATER	SCHED_TICK_BUDGET
 #define RT_BUSY_STEAL		4
+/*
+ * A poll that has run this long while tasks of its tick's batch wait
+ * behind it gets kicked (watch.c): the batch goes back to its queue and a
+ * core that looked for work takes it.  An idle core watches such batches.
+ */
+#define RT_STRAND_NS		(100 * 1000ull)
+/* The stuck-poll watchdog's default threshold, and how long after a poll
+ * first passes it the same poll must still run to be reported (so a core
+ * the host descheduled for a moment, mid-poll, is not). */
+#define RT_WATCHDOG_DEFAULT_NS	(100 * 1000 * 1000ull)
+#define RT_WATCHDOG_CONFIRM_NS	(10 * 1000 * 1000ull)
+/* How often a busy core looks at the others (watchdog, batches). */
+#define RT_WATCH_BUSY_NS	(10 * 1000 * 1000ull)
+/* How long a kicker waits for the kicked core to hand its batch back. */
+#define RT_KICK_WAIT_NS		(200 * 1000ull)
 
 enum rt_core_state {
 	RT_CORE_UNCLAIMED = 0,
@@ -81,6 +100,15 @@ struct rt_slot {
 	atomic_uint_least64_t from_injector;	/* tasks it took from the injector */
 	atomic_uint_least64_t run_ticks_start;	/* clock at rt_core_run() entry */
 	atomic_uint_least64_t idle_since;	/* clock when it last slept; 0 awake */
+
+	/* Written by the cores watching this one (watch.c), relaxed but for
+	 * the CAS that claims a report. */
+	atomic_uint_least64_t kicked_seq;	/* poll last kicked */
+	atomic_uint_least64_t watch_seq;	/* poll seen past the watchdog */
+	atomic_uint_least64_t watch_at;		/* ... when (cycles) */
+	atomic_uint_least64_t reported_seq;	/* poll last reported */
+	atomic_uint_least64_t kicks;		/* kicks sent to this core */
+	atomic_uint_least64_t reports;		/* watchdog reports about it */
 };
 
 struct runtime {
@@ -101,6 +129,16 @@ struct runtime {
 	/* Slots that left their loop; while non-zero, cores looking for work
 	 * (and cores about to sleep) check them all, not just random picks. */
 	atomic_uint stopped;
+	/* The idle core that sleeps watching the others' batches
+	 * (watch.c): slot + 1, or 0 for none; when it wakes (cycles). */
+	atomic_uint watcher;
+	atomic_uint_least64_t watch_deadline;
+	/* The watchdog's entry in `timer` (watch.c), and whether it is
+	 * armed. */
+	struct timer_entry wd_entry;
+	atomic_bool wd_timer_on;
+	/* The watchdog's threshold in ns (0: off): rt_watchdog_set(). */
+	atomic_uint_least64_t watchdog_ns;
 	struct injector injector;
 	struct timer timer;
 	const struct clock *clock;
@@ -115,6 +153,7 @@ struct rt_core {
 	struct runtime *rt;
 	struct xoroshiro128pp rng;	/* owner only */
 	atomic_bool running;		/* cleared by rt_core_stop(), any core */
+	uint64_t next_watch;		/* owner: next look at the others (cycles) */
 };
 
 /*
@@ -171,11 +210,59 @@ struct rt_core *rt_current_core(void);
  * sched_spawn_allocated(): rt_spawn allocates, so it is for task context;
  * an interrupt handler uses rt_spawn_allocated with storage it owns.
  */
-int __must_check rt_spawn(struct runtime *rt, const struct task_vtable *vt,
-			  const void *init, size_t size,
-			  struct join_handle *jh);
-void rt_spawn_allocated(struct runtime *rt, struct task *t,
-			const struct task_vtable *vt, struct join_handle *jh);
+int __must_check rt_spawn_at(const struct task_site *site,
+			     struct runtime *rt, const struct task_vtable *vt,
+			     const void *init, size_t size,
+			     struct join_handle *jh);
+void rt_spawn_allocated_at(const struct task_site *site, struct runtime *rt,
+			   struct task *t, const struct task_vtable *vt,
+			   struct join_handle *jh);
+/* The spawn macros record this line; _named gives the task a name (a
+ * static string) other than its vtable's. */
+#define rt_spawn(...)		rt_spawn_at(TASK_SITE(NULL), __VA_ARGS__)
+#define rt_spawn_named(rt, name, ...) \
+	rt_spawn_at(TASK_SITE(name), (rt), __VA_ARGS__)
+#define rt_spawn_allocated(...)	rt_spawn_allocated_at(TASK_SITE(NULL), __VA_ARGS__)
+
+/*
+ * Spawn a heap task pinned to slot `core`'s scheduler: it runs only there
+ * (stealing never moves it; a stopped core's are still taken).  0,
+ * -EINVAL (no such core) or -ENOMEM.  Task context.
+ */
+int __must_check rt_spawn_on_at(const struct task_site *site,
+				struct runtime *rt, unsigned core,
+				const struct task_vtable *vt, const void *init,
+				size_t size, struct join_handle *jh);
+#define rt_spawn_on(...)	rt_spawn_on_at(TASK_SITE(NULL), __VA_ARGS__)
+
+/*
+ * The stuck-poll watchdog: a poll that runs longer than `ns` is reported
+ * once, by another core: core, task name and id, how long so far, and
+ * the stuck core's backtrace.  0 turns it off.  Any core.
+ */
+void rt_watchdog_set(struct runtime *rt, uint64_t ns);
+uint64_t rt_watchdog_get(const struct runtime *rt);	/* ns; 0: off */
+
+/*
+ * Look at the other cores now (the core loop does it by itself): report
+ * polls past the watchdog's threshold, kick a core whose long poll holds
+ * tasks of its batch and take them.  Returns the tasks taken.  Owner of
+ * `core` only, task or loop context.
+ */
+size_t rt_watch(struct rt_core *core);
+
+/* When to look at the others again (cycles; UINT64_MAX: no need). */
+struct rt_watch_next {
+	uint64_t strand;	/* a batch behind a poll would need a kick */
+	uint64_t watchdog;	/* a poll would pass (or confirm) the threshold */
+};
+
+/* rt_watch() at `now` (arch_cycles()), saying when to look again. */
+size_t rt_watch_at(struct rt_core *core, uint64_t now,
+		   struct rt_watch_next *next);
+
+/* `rt -h`: every core's poll-time histogram, as a table. */
+void rt_dump_polls(struct runtime *rt, void (*out)(const char *s, size_t n));
 
 /* Number of claimed and initialised slots. */
 unsigned rt_active_cores(const struct runtime *rt);

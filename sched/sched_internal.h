@@ -10,6 +10,7 @@
 
 #include <stdint.h>
 
+#include "arch.h"
 #include "sched/scheduler.h"
 #include "sched/task.h"
 
@@ -27,17 +28,21 @@ enum task_run_result {
 };
 
 /* Header setup before first enqueue: WOKEN, refs = run queue (+ handle).
- * `heap`: 0 for caller storage, else TASK_HEAP and its HEAP_CLASS bits. */
+ * `flags`: TASK_PINNED, and for heap storage TASK_HEAP with its
+ * HEAP_CLASS bits.  Names it from `site` (may be NULL) or the vtable;
+ * `born` is the arch_cycles() time to count its age from. */
 void task_prepare(struct task *t, const struct task_vtable *vt, uint64_t id,
-		  struct scheduler *s, uint64_t heap, struct join_handle *jh);
+		  struct scheduler *s, uint64_t flags, struct join_handle *jh,
+		  const struct task_site *site, uint64_t born);
 
 /* Give back a heap task's storage (TASK_HEAP set in `state`): to the
  * calling core's task cache if it owns t's scheduler, else the depot or
  * kfree.  The caller holds the last reference. */
 void sched_free_task(struct task *t, uint64_t state);
 
-/* Poll a task just dequeued (caller holds its run-queue reference). */
-enum task_run_result task_run(struct task *t);
+/* Poll a task just dequeued by s's owner (caller holds its run-queue
+ * reference). */
+enum task_run_result task_run(struct scheduler *s, struct task *t);
 
 /* A task just dequeued by a thief: if CANCELED, complete it unpolled and
  * drop the run-queue reference (true); else leave it (false). */
@@ -51,5 +56,63 @@ void sched_enqueue_woken(struct scheduler *s, struct task *t);
  * it, and a wake that found `t` POLLING on `s` (it re-runs after the
  * poll).  Any context. */
 void sched_count_wake(struct scheduler *s, struct task *t);
+
+/* ---- the registry (registry.c) ----------------------------------------- */
+
+void registry_init(struct scheduler *s);
+
+/*
+ * A heap task a poll of s's owner just spawned onto s (prepared, not
+ * queued): it waits in reg_born, linked and queued with the rest of the
+ * poll's spawns when the poll returns.  Owner only.
+ */
+void registry_born(struct scheduler *s, struct task *t);
+
+/*
+ * Link what the poll spawned (reg_born) and unlink what the tick freed
+ * (reg_dead), one lock hold; free the dead; queue the spawns as a chain.
+ * Owner only.
+ */
+void registry_flush(struct scheduler *s);
+
+/* Link the tasks of a batch just dequeued that no registry holds yet
+ * (spawned from outside a tick, onto another core, or into the
+ * injector).  Owner only; the caller found at least one. */
+void registry_adopt(struct scheduler *s, struct mpsc_node **batch, unsigned n);
+
+
+/*
+ * t (linked) just completed in a poll of s's owner, and others still hold
+ * it: the next registry_flush unlinks it (home becomes NULL: its last
+ * owner frees it with no list to touch) and drops the reference the
+ * caller passes in.  Owner only.
+ */
+void registry_completed(struct scheduler *s, struct task *t);
+
+/*
+ * The last reference to t is gone (`state` its final state word): unlink
+ * it (at once, under its home's lock), run its deallocate hook and free
+ * its storage.  Any context; registry_free() below is the caller.
+ */
+void registry_release(struct task *t, uint64_t state);
+
+/*
+ * The same, but a task freed during a tick on this core (not in an
+ * interrupt handler) waits in reg_dead for the next registry_flush (after
+ * a poll that spawned, a full buffer, the tick's end): one lock hold for
+ * many.
+ */
+static inline void registry_free(struct task *t, uint64_t state)
+{
+	struct scheduler *cur;
+
+	if (t->home && (cur = arch_cpu_sched()) != NULL && !arch_in_interrupt()) {
+		cur->reg_dead[cur->reg_ndead++] = t;
+		if (cur->reg_ndead == SCHED_REG_BATCH)
+			registry_flush(cur);
+		return;
+	}
+	registry_release(t, state);
+}
 
 #endif /* HYPHAE_SCHED_INTERNAL_H */

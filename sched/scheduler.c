@@ -62,8 +62,24 @@ void sched_init(struct scheduler *s, unsigned index,
 	atomic_init(&s->completed, 0);
 	atomic_init(&s->woken_internal, 0);
 	atomic_init(&s->stolen_in, 0);
-	atomic_init(&s->current_task, 0);
 	task_cache_init(&s->cache);
+	for (unsigned i = 0; i < SCHED_POLL_BUCKETS; i++)
+		atomic_init(&s->pstats.hist[i], 0);
+	atomic_init(&s->pstats.longest, 0);
+	atomic_init(&s->pstats.longest_id, 0);
+	atomic_init(&s->pstats.longest_name, NULL);
+	atomic_init(&s->pstats.released, 0);
+	atomic_init(&s->pstats.faulted, 0);
+	atomic_init(&s->poll_seq, 0);
+	atomic_init(&s->poll_start, 0);
+	atomic_init(&s->poll_id, 0);
+	atomic_init(&s->poll_name, NULL);
+	atomic_init(&s->batch_next, 0);
+	atomic_init(&s->batch_end, 0);
+	s->current = NULL;
+	s->poll_clock = 0;
+	s->reg_ndone = 0;
+	registry_init(s);
 	s->hooks = hooks ? *hooks : (struct sched_hooks){ 0 };
 	s->index = index;
 }
@@ -103,17 +119,27 @@ void sched_enqueue_woken(struct scheduler *s, struct task *t)
 	sched_notify(s);
 }
 
-static void sched_spawn_task(struct scheduler *s, struct task *t,
-			     const struct task_vtable *vt, uint64_t heap,
-			     struct join_handle *jh)
+static void sched_spawn_task(const struct task_site *site, struct scheduler *s,
+			     struct task *t, const struct task_vtable *vt,
+			     uint64_t flags, struct join_handle *jh)
 {
 	/* The spawn counter doubles as the id sequence (one atomic less). */
 	uint64_t seq = atomic_fetch_add_explicit(&s->spawned, 1,
 						 memory_order_relaxed);
 	uint64_t id = ((uint64_t)(s->index + 1) << SCHED_ID_SHIFT) | (seq + 1);
 
-	task_prepare(t, vt, id, s, heap, jh);
-	trace_event(TRACE_SPAWN, 0, id, (uintptr_t)vt->name);
+	struct scheduler *cur = arch_cpu_sched();
+
+	/* A spawn from a poll is as old as that poll (no clock read). */
+	task_prepare(t, vt, id, s, flags, jh, site,
+		     cur ? cur->poll_clock : arch_cycles());
+	trace_event(TRACE_SPAWN, 0, id, (uintptr_t)t->name);
+	/* A poll's heap spawn onto its own scheduler: linked, and queued,
+	 * when the poll returns.  Any other is linked when first dequeued. */
+	if (cur == s && (flags & TASK_HEAP)) {
+		registry_born(s, t);
+		return;
+	}
 	sched_push(s, t);
 	sched_notify(s);
 }
@@ -176,22 +202,25 @@ void sched_cache_drain(struct scheduler *s)
 	task_cache_drain(&s->cache);
 }
 
-int sched_spawn(struct scheduler *s, const struct task_vtable *vt,
-		const void *init, size_t size, struct join_handle *jh)
+int sched_spawn_at(const struct task_site *site, uint64_t flags,
+		   struct scheduler *s, const struct task_vtable *vt,
+		   const void *init, size_t size, struct join_handle *jh)
 {
 	uint64_t heap;
 	struct task *t = task_alloc(s, init, size, &heap);
 
 	if (t == NULL)
 		return -ENOMEM;
-	sched_spawn_task(s, t, vt, heap, jh);
+	sched_spawn_task(site, s, t, vt, heap | flags, jh);
 	return 0;
 }
 
-void sched_spawn_allocated(struct scheduler *s, struct task *t,
-			   const struct task_vtable *vt, struct join_handle *jh)
+void sched_spawn_allocated_at(const struct task_site *site, uint64_t flags,
+			      struct scheduler *s, struct task *t,
+			      const struct task_vtable *vt,
+			      struct join_handle *jh)
 {
-	sched_spawn_task(s, t, vt, 0, jh);
+	sched_spawn_task(site, s, t, vt, flags, jh);
 }
 
 /*
@@ -221,10 +250,13 @@ struct sched_tick sched_tick(struct scheduler *s)
 	uint64_t external0 = counter(&s->woken_external);
 	uint64_t internal0 = counter(&s->woken_internal);
 	unsigned retries = 0;
-	struct mpsc_node *batch[SCHED_TICK_BATCH];
 	/* Tasks that yielded this tick, in order; queued again at its end. */
 	struct mpsc_node *yfirst = NULL, *ylast = NULL;
 	unsigned yields = 0, held = 0;
+	void *outer = arch_cpu_sched();
+
+	/* task_current() and the registry's batches know who ticks. */
+	arch_set_cpu_sched(s);
 
 	while (tick.polled < SCHED_TICK_BUDGET) {
 		unsigned want = MIN(SCHED_TICK_BATCH,
@@ -240,7 +272,7 @@ struct sched_tick sched_tick(struct scheduler *s)
 		 */
 		if (sched_queued(s) <= held)
 			break;
-		n = sched_take_batch(s, batch, want, &inconsistent);
+		n = sched_take_batch(s, s->batch, want, &inconsistent);
 
 		if (n == 0) {
 			/* Not a poll: does not count against the budget. */
@@ -251,20 +283,42 @@ struct sched_tick sched_tick(struct scheduler *s)
 			break;	/* EMPTY, BUSY (a thief), or gave up */
 		}
 		retries = 0;
-		for (unsigned i = 0; i < n; i++) {
-			struct task *t = container_of(batch[i], struct task,
-						      run_node);
-			/* Read now: after the poll the task may be gone. */
-			uint64_t id = t->id;
+		/* Newcomers (spawned from elsewhere) join this registry. */
+		for (unsigned i = 0; i < n; i++)
+			if (container_of(s->batch[i], struct task, run_node)->home == NULL) {
+				registry_adopt(s, s->batch, n);
+				break;
+			}
+		if (n > 1 && s->hooks.batch)
+			s->hooks.batch(s->hooks.arg);
+		s->poll_clock = arch_cycles();
+		atomic_store_explicit(&s->batch_end, n, memory_order_relaxed);
+		for (unsigned i = 0;; i++) {
+			struct task *t;
 			enum task_run_result rr;
+			uint64_t id;
 
-			atomic_store_explicit(&s->current_task, id,
+			/* The kick handler may have cut the batch short
+			 * (sched_release_batch): read its end again. */
+			atomic_signal_fence(memory_order_seq_cst);
+			if (i >= atomic_load_explicit(&s->batch_end,
+						      memory_order_relaxed))
+				break;
+			t = container_of(s->batch[i], struct task, run_node);
+			/* Read now: after the poll the task may be gone. */
+			id = t->id;
+			atomic_store_explicit(&s->batch_next, i + 1,
 					      memory_order_relaxed);
 			if (trace_enabled())
 				trace_record(TRACE_POLL_BEGIN, 0, id,
-					     (uintptr_t)t->vtable->name);
-			rr = task_run(t);
+					     (uintptr_t)t->name);
+			rr = task_run(s, t);
 			trace_event(TRACE_POLL_END, trace_poll_end_of(rr), id, 0);
+			/* The poll's spawns go out now, and the dead with them;
+			 * dead alone wait for a full buffer or the tick's end
+			 * (one lock hold for many). */
+			if (s->reg_nborn)
+				registry_flush(s);
 			/*
 			 * Lower `queued` after each poll, not once per tick:
 			 * thieves size their steal from it (min(count/2,
@@ -314,6 +368,8 @@ struct sched_tick sched_tick(struct scheduler *s)
 				break;
 			}
 		}
+		atomic_store_explicit(&s->batch_end, 0, memory_order_relaxed);
+		atomic_store_explicit(&s->batch_next, 0, memory_order_relaxed);
 	}
 	/*
 	 * A task that yielded runs again only after everything that was
@@ -327,7 +383,9 @@ struct sched_tick sched_tick(struct scheduler *s)
 		mpsc_enqueue_chain(&s->queue, yfirst, ylast);
 		owner_add(&s->woken_internal, yields);
 	}
-	atomic_store_explicit(&s->current_task, 0, memory_order_relaxed);
+	if (s->reg_nborn | s->reg_ndead | s->reg_ndone)
+		registry_flush(s);
+	arch_set_cpu_sched(outer);
 	owner_add(&s->polled, tick.polled);
 	owner_add(&s->completed, tick.completed);
 	tick.spawned = (unsigned)(counter(&s->spawned) - spawned0);
@@ -335,6 +393,42 @@ struct sched_tick sched_tick(struct scheduler *s)
 	tick.woken_internal = (unsigned)(counter(&s->woken_internal) - internal0);
 	tick.has_remaining = sched_queued(s) > 0;
 	return tick;
+}
+
+bool sched_release_batch(struct scheduler *s)
+{
+	unsigned next, end;
+
+	/* On the owner's core, between two of its instructions: only a
+	 * poll in progress (poll_seq odd) leaves the batch indexes still. */
+	if (!(atomic_load_explicit(&s->poll_seq, memory_order_relaxed) & 1))
+		return false;
+	atomic_signal_fence(memory_order_seq_cst);
+	next = atomic_load_explicit(&s->batch_next, memory_order_relaxed);
+	end = atomic_load_explicit(&s->batch_end, memory_order_relaxed);
+	if (next >= end)
+		return false;
+	/* Still counted in `queued`: they only move back to the queue. */
+	for (unsigned i = next; i < end; i++)
+		mpsc_enqueue(&s->queue, s->batch[i]);
+	atomic_store_explicit(&s->batch_end, next, memory_order_relaxed);
+	atomic_signal_fence(memory_order_seq_cst);
+	owner_add(&s->pstats.released, end - next);
+	sched_notify(s);
+	return true;
+}
+
+bool sched_poll_describe(const struct scheduler *s, uint64_t seq,
+			 uint64_t *id, const char **name)
+{
+	struct scheduler *m = (struct scheduler *)s;
+
+	/* acquire (all three): pairs with the release stores of
+	 * poll_begin(); a poll that began after `seq` stored its id and
+	 * name after its odd poll_seq, so the re-check below sees it. */
+	*id = atomic_load_explicit(&m->poll_id, memory_order_acquire);
+	*name = atomic_load_explicit(&m->poll_name, memory_order_acquire);
+	return atomic_load_explicit(&m->poll_seq, memory_order_acquire) == seq;
 }
 
 static void check_queued_task(struct mpsc_node *n, void *arg)
@@ -380,9 +474,9 @@ void injector_set_notify(struct injector *inj, void (*fn)(void *arg),
 	inj->notify_arg = arg;
 }
 
-static void injector_push(struct injector *inj, struct task *t,
-			  const struct task_vtable *vt, uint64_t heap,
-			  struct join_handle *jh)
+static void injector_push(const struct task_site *site, struct injector *inj,
+			  struct task *t, const struct task_vtable *vt,
+			  uint64_t heap, struct join_handle *jh)
 {
 	/* `injected` doubles as the id sequence (one RMW fewer per push). */
 	uint64_t seq = atomic_fetch_add_explicit(&inj->injected, 1,
@@ -390,31 +484,33 @@ static void injector_push(struct injector *inj, struct task *t,
 
 	/* Unbound (sched NULL) until a thief moves it: it stays WOKEN while
 	 * queued, so no wake needs a scheduler before then. */
-	task_prepare(t, vt, seq + 1, NULL, heap, jh);
-	trace_event(TRACE_SPAWN, 0, seq + 1, (uintptr_t)vt->name);
+	task_prepare(t, vt, seq + 1, NULL, heap, jh, site, arch_cycles());
+	trace_event(TRACE_SPAWN, 0, seq + 1, (uintptr_t)t->name);
 	atomic_fetch_add_explicit(&inj->queued, 1, memory_order_relaxed);
 	mpsc_enqueue(&inj->queue, &t->run_node);
 	if (inj->notify)
 		inj->notify(inj->notify_arg);
 }
 
-int injector_spawn(struct injector *inj, const struct task_vtable *vt,
-		   const void *init, size_t size, struct join_handle *jh)
+int injector_spawn_at(const struct task_site *site, struct injector *inj,
+		      const struct task_vtable *vt, const void *init,
+		      size_t size, struct join_handle *jh)
 {
 	uint64_t heap;
 	struct task *t = task_alloc(NULL, init, size, &heap);
 
 	if (t == NULL)
 		return -ENOMEM;
-	injector_push(inj, t, vt, heap, jh);
+	injector_push(site, inj, t, vt, heap, jh);
 	return 0;
 }
 
-void injector_spawn_allocated(struct injector *inj, struct task *t,
-			      const struct task_vtable *vt,
-			      struct join_handle *jh)
+void injector_spawn_allocated_at(const struct task_site *site,
+				 struct injector *inj, struct task *t,
+				 const struct task_vtable *vt,
+				 struct join_handle *jh)
 {
-	injector_push(inj, t, vt, 0, jh);
+	injector_push(site, inj, t, vt, 0, jh);
 }
 
 /* ---- stealing ----------------------------------------------------------- */
@@ -437,6 +533,7 @@ static enum steal_result steal_begin(struct stealer *st, struct mpsc_queue *q,
 	st->released = 0;
 	st->victim = victim;
 	st->trace_t0 = trace_enabled() ? trace_now() : 0;
+	st->take_pinned = false;
 	return STEAL_OK;
 }
 
@@ -482,6 +579,13 @@ static bool steal_move_one(struct stealer *st, struct scheduler *thief)
 		if (!task_retire_if_cancelled(t))
 			break;
 		st->released++;
+	}
+	if ((task_state_load(t) & TASK_PINNED) && !st->take_pinned) {
+		/* Not ours to move: back to the victim's tail (it stays
+		 * counted there), and this steal ends, so a queue of pinned
+		 * tasks is not cycled through forever. */
+		mpsc_enqueue(st->queue, &t->run_node);
+		return false;
 	}
 	/* release: the new binding is visible to wakers that acquire-load
 	 * t->sched (bound_sched() in task.c) once the task runs on thief. */

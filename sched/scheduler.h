@@ -8,10 +8,15 @@
  * more MPSC queue, with a static stub, for tasks not yet bound to a core;
  * idle cores steal from it and from each other (struct stealer).
  *
- * sched/ never asks "which core am I": callers pass the scheduler.  The
- * runtime learns about new work through hooks: notify() after a task was
- * made runnable on a scheduler (or injector), on_owner() to tell wakes from
- * the owning core apart from wakes from elsewhere.
+ * sched/ never asks "which core am I": callers pass the scheduler (the
+ * one exception: arch_cpu_sched() names the scheduler ticking on this
+ * core, for task_current() and the registry).  The runtime learns about
+ * new work through hooks: notify() after a task was made runnable on a
+ * scheduler (or injector), on_owner() to tell wakes from the owning core
+ * apart from wakes from elsewhere, batch() when a tick takes a batch.
+ * Each scheduler also keeps a registry of its live tasks (registry.c),
+ * its poll times (poll.h), and shows its poll in progress to other cores,
+ * whose kick can take back the rest of its batch (sched_release_batch).
  * Reference: Mycelium maitake scheduler.rs and scheduler/steal.rs.
  */
 #ifndef HYPHAE_SCHED_SCHEDULER_H
@@ -26,6 +31,7 @@
 #include "sched/mpsc.h"
 #include "sched/task.h"
 #include "sched/task_cache.h"
+#include "spinlock.h"
 
 /*
  * Tasks polled per tick at most.  Between ticks the runtime turns the
@@ -45,6 +51,12 @@
 /* Task ids: (scheduler index + 1) << SCHED_ID_SHIFT | sequence; the
  * injector's tasks have 0 in the high part. */
 #define SCHED_ID_SHIFT			40
+/* Tasks the registry links or unlinks per hold of its lock, from a
+ * tick's own spawns and frees (registry.c). */
+#define SCHED_REG_BATCH			32
+/* Poll-time histogram: bucket i counts polls that took [2^i, 2^(i+1))
+ * cycles (bucket 0: under 2), the last one everything longer. */
+#define SCHED_POLL_BUCKETS		40
 
 /*
  * Hooks, fixed at sched_init() (NULL members: not used).
@@ -61,7 +73,12 @@
 struct sched_hooks {
 	void (*notify)(void *arg);
 	bool (*on_owner)(void *arg);
+	/* batch(arg): the owner took a batch of two or more tasks, which
+	 * wait behind each poll until it returns or a kick hands them back
+	 * (sched_release_batch); the runtime makes sure an idle core
+	 * watches.  Owner only, task context; must be cheap. */
 	void *arg;
+	void (*batch)(void *arg);
 };
 
 /* What one sched_tick() did. */
@@ -72,6 +89,19 @@ struct sched_tick {
 	unsigned woken_external;	/* wakes from other cores/IRQs meanwhile */
 	unsigned woken_internal;	/* wakes from the owning core meanwhile */
 	bool has_remaining;		/* tasks are still queued */
+};
+
+/*
+ * Poll times, kept by the owner for each poll (poll.h): relaxed counters,
+ * read by anyone.  Cycles of arch_cycles().
+ */
+struct sched_poll_stats {
+	_Atomic uint64_t hist[SCHED_POLL_BUCKETS];
+	_Atomic uint64_t longest;		/* cycles */
+	_Atomic uint64_t longest_id;
+	_Atomic(const char *) longest_name;
+	_Atomic uint64_t released;		/* batch tasks kicked back */
+	_Atomic uint64_t faulted;		/* polls a CPU exception ended */
 };
 
 /*
@@ -104,9 +134,38 @@ struct scheduler {
 	_Atomic uint64_t completed;
 	_Atomic uint64_t woken_internal;
 	_Atomic uint64_t stolen_in;
-	_Atomic uint64_t current_task;	/* id being polled, 0 = none */
 	/* Heap task storage for spawns on (and frees by) the owner. */
 	struct task_cache cache;
+	struct sched_poll_stats pstats;
+
+	/*
+	 * The poll in progress, for other cores (the watchdog, kicks):
+	 * written by the owner with release stores in poll.h, read with
+	 * acquire.  poll_seq is odd while a poll runs; id and name belong to
+	 * it if poll_seq reads the same before and after them.
+	 */
+	_Atomic uint64_t poll_seq __cacheline_aligned;
+	_Atomic uint64_t poll_start;		/* arch_cycles() */
+	_Atomic uint64_t poll_id;
+	_Atomic(const char *) poll_name;
+	/* The batch sched_tick() polls from: the owner, and its own kick
+	 * handler (same core, ordered by signal fences). */
+	_Atomic unsigned batch_next, batch_end;
+	struct mpsc_node *batch[SCHED_TICK_BATCH];
+
+	/* Owner only. */
+	struct task *current;			/* task_current() */
+	uint64_t poll_clock;			/* end of the last poll */
+	unsigned reg_nborn, reg_ndead, reg_ndone;
+	struct task *reg_born[SCHED_REG_BATCH];	/* spawned by this poll */
+	struct task *reg_dead[SCHED_REG_BATCH];	/* freed by this tick */
+	struct task *reg_done[SCHED_REG_BATCH];	/* completed, still held */
+
+	/* The registry: the live tasks whose home this is, in a circular
+	 * list at reg_head, under reg_lock (taken with interrupts off). */
+	struct spinlock reg_lock __cacheline_aligned;
+	struct task_reg reg_head;
+	_Atomic size_t reg_count;		/* linked tasks; any reader */
 
 	/* Constant after sched_init(). */
 	struct sched_hooks hooks;
@@ -127,18 +186,31 @@ void sched_init(struct scheduler *s, unsigned index,
  * `init` into it (NULL: zeroes; its header part is ignored), queue it on
  * `s`.  If `jh` is not NULL it becomes the task's join handle.  0, or
  * -ENOMEM (nothing spawned).  Any core; not from interrupt handlers.
+ * `site` (TASK_SITE) names it and records where; `flags` is 0 or
+ * TASK_PINNED.  The sched_spawn() macro passes this line's site.
+ * A task spawned by a poll onto its own scheduler is queued when that
+ * poll returns (or every SCHED_REG_BATCH spawns): the registry links such
+ * spawns, and the queue takes them, a batch at a time.  Any other spawn is
+ * queued at once and listed by the registry once a scheduler dequeues it.
  */
-int __must_check sched_spawn(struct scheduler *s, const struct task_vtable *vt,
-			     const void *init, size_t size,
-			     struct join_handle *jh);
+int __must_check sched_spawn_at(const struct task_site *site, uint64_t flags,
+				struct scheduler *s,
+				const struct task_vtable *vt, const void *init,
+				size_t size, struct join_handle *jh);
+#define sched_spawn(...)	sched_spawn_at(TASK_SITE(NULL), 0, __VA_ARGS__)
 
 /*
  * Spawn a task in caller storage `t` (the header of the caller's struct;
  * the rest already filled in).  Its deallocate hook runs when the last
- * reference goes.  Any context, IRQ-safe, no allocation.
+ * reference goes (see struct task_vtable).  Any context, IRQ-safe, no
+ * allocation.  The registry lists it once a scheduler dequeues it.
  */
-void sched_spawn_allocated(struct scheduler *s, struct task *t,
-			   const struct task_vtable *vt, struct join_handle *jh);
+void sched_spawn_allocated_at(const struct task_site *site, uint64_t flags,
+			      struct scheduler *s, struct task *t,
+			      const struct task_vtable *vt,
+			      struct join_handle *jh);
+#define sched_spawn_allocated(...) \
+	sched_spawn_allocated_at(TASK_SITE(NULL), 0, __VA_ARGS__)
 
 /*
  * Poll up to SCHED_TICK_BUDGET woken tasks, in queue order.  A task woken
@@ -148,6 +220,105 @@ void sched_spawn_allocated(struct scheduler *s, struct task *t,
  * the queue is empty or a thief holds it.  Owner only.
  */
 struct sched_tick sched_tick(struct scheduler *s);
+
+/*
+ * A kick arrived on the owner's core (an interrupt of whatever it runs):
+ * if it is inside a poll, the tasks its tick's batch still holds go back
+ * to the queue's tail, where thieves can take them.  True if any did.
+ * From the owner core's kick handler only.
+ */
+bool sched_release_batch(struct scheduler *s);
+
+/* Tasks a kick could take back from s's batch now (a hint: any core). */
+static inline unsigned sched_batch_left(const struct scheduler *s)
+{
+	struct scheduler *m = (struct scheduler *)s;
+	unsigned next = atomic_load_explicit(&m->batch_next, memory_order_relaxed);
+	unsigned end = atomic_load_explicit(&m->batch_end, memory_order_relaxed);
+
+	return end > next ? end - next : 0;
+}
+
+/* The poll s is in: true with its sequence number and start if any. */
+static inline bool sched_poll_in_progress(const struct scheduler *s,
+					  uint64_t *seq, uint64_t *start)
+{
+	struct scheduler *m = (struct scheduler *)s;
+
+	/* acquire: pairs with the release stores in poll_begin(). */
+	*seq = atomic_load_explicit(&m->poll_seq, memory_order_acquire);
+	*start = atomic_load_explicit(&m->poll_start, memory_order_acquire);
+	return (*seq & 1) != 0;
+}
+
+/*
+ * The id and name of poll `seq` of s, if it is still the one running
+ * (false: it ended meanwhile).  Any core.
+ */
+bool sched_poll_describe(const struct scheduler *s, uint64_t seq,
+			 uint64_t *id, const char **name);
+
+/* ---- the registry of live tasks ------------------------------------------ */
+
+enum task_info_state {
+	TASK_INFO_QUEUED,	/* runnable, in a run queue */
+	TASK_INFO_RUNNING,	/* being polled */
+	TASK_INFO_WAITING,	/* pending on something */
+	TASK_INFO_SLEEPING,	/* pending on a sleep of the timer */
+};
+
+/* A snapshot of one live task, for `tasks`. */
+struct task_info {
+	uint64_t id;
+	const char *name;
+	const struct task_site *site;	/* NULL: not known */
+	enum task_info_state state;
+	int core;			/* its scheduler's index; -1: none */
+	uint32_t polls;
+	uint64_t busy;			/* cycles polled */
+	uint64_t born;			/* arch_cycles() at spawn */
+};
+
+/* Where a walk of a registry stands (sched_registry_walk). */
+struct sched_reg_cursor {
+	struct task_reg link;		/* in the list between steps */
+	bool started;
+};
+
+#define SCHED_REG_CURSOR_INIT	{ .started = false }
+
+/*
+ * Walk s's registry, oldest first, at most `max` tasks per call: each
+ * live (not completed) task is passed to visit(info, t, arg) under s's
+ * lock with interrupts off, so visit must be short and take no lock; `t`
+ * is valid during the call only (task_ref() keeps it).  The cursor stays
+ * in the list between calls.  Returns false when the walk has ended (the
+ * cursor is out of the list); sched_registry_walk_end() ends it early.
+ * Any core, task context.
+ */
+bool sched_registry_walk(struct scheduler *s, struct sched_reg_cursor *cur,
+			 size_t max,
+			 void (*visit)(const struct task_info *ti,
+				       struct task *t, void *arg),
+			 void *arg);
+void sched_registry_walk_end(struct scheduler *s, struct sched_reg_cursor *cur);
+
+/* Tasks in s's registry (completed ones not yet freed included). */
+static inline size_t sched_registry_count(const struct scheduler *s)
+{
+	return atomic_load_explicit(&((struct scheduler *)s)->reg_count,
+				    memory_order_relaxed);
+}
+
+/* A task's snapshot as the walk reports it; false if it has completed. */
+bool task_info_of(struct task *t, struct task_info *ti);
+
+/*
+ * Checker for tests: s's list is a consistent ring whose tasks (cursors
+ * skipped) all have home s, and reg_count counts them.  Panics otherwise;
+ * returns the count.
+ */
+size_t sched_registry_check(struct scheduler *s);
 
 /*
  * Drain the owner's task cache into the shared depot and stop using it
@@ -197,13 +368,23 @@ void injector_init(struct injector *inj);
 void injector_set_notify(struct injector *inj, void (*fn)(void *arg),
 			 void *arg);
 
-/* As sched_spawn / sched_spawn_allocated, into the injector (unbound). */
-int __must_check injector_spawn(struct injector *inj,
-				const struct task_vtable *vt, const void *init,
-				size_t size, struct join_handle *jh);
-void injector_spawn_allocated(struct injector *inj, struct task *t,
-			      const struct task_vtable *vt,
-			      struct join_handle *jh);
+/*
+ * As sched_spawn / sched_spawn_allocated, into the injector (unbound).
+ * The registry lists such a task from the time a scheduler first dequeues
+ * it.
+ */
+int __must_check injector_spawn_at(const struct task_site *site,
+				   struct injector *inj,
+				   const struct task_vtable *vt,
+				   const void *init, size_t size,
+				   struct join_handle *jh);
+void injector_spawn_allocated_at(const struct task_site *site,
+				 struct injector *inj, struct task *t,
+				 const struct task_vtable *vt,
+				 struct join_handle *jh);
+#define injector_spawn(...)	injector_spawn_at(TASK_SITE(NULL), __VA_ARGS__)
+#define injector_spawn_allocated(...) \
+	injector_spawn_allocated_at(TASK_SITE(NULL), __VA_ARGS__)
 
 static inline size_t injector_queued(const struct injector *inj)
 {
@@ -233,6 +414,9 @@ struct stealer {
 	size_t released;
 	int victim;		/* the victim's index; -1: the injector */
 	uint64_t trace_t0;	/* when the steal began, if traced (else 0) */
+	/* Move pinned tasks too (a stopped core's, which nobody else runs);
+	 * false by default: a pinned task met goes back and the steal ends. */
+	bool take_pinned;
 };
 
 /* Take `victim`'s consumer lock (try-lock, never spins).  Any core. */
@@ -244,7 +428,8 @@ enum steal_result __must_check injector_try_steal(struct injector *inj,
 /*
  * Move one task to `thief` (owner of thief only), rebinding it so its later
  * wakes go there.  Cancelled tasks met on the way are completed and
- * released, not moved.  False if nothing could be moved.
+ * released, not moved; a pinned task met goes back to the victim's tail
+ * and ends the steal.  False if nothing could be moved.
  */
 bool stealer_spawn_one(struct stealer *st, struct scheduler *thief);
 /* Move at most `max` tasks (never more); returns how many moved. */

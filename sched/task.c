@@ -12,11 +12,17 @@
  */
 #include <string.h>
 
+#include "arch.h"
+#include "lib/fmt.h"
+#include "lib/log.h"
 #include "panic.h"
+#include "sched/poll.h"
 #include "sched/sched_internal.h"
 
-_Static_assert(sizeof(struct task) <= CACHE_LINE,
-	       "struct task must fit one cache line");
+_Static_assert(sizeof(struct task) <= 2 * CACHE_LINE,
+	       "struct task must fit two cache lines");
+_Static_assert(offsetof(struct task, site) == CACHE_LINE,
+	       "struct task: the poll's fields fill the first line");
 
 static inline uint64_t load_state(struct task *t)
 {
@@ -57,10 +63,8 @@ static void task_deallocate(struct task *t)
 	 * released too.  The last reference gives exclusive access. */
 	if (!(state & TASK_COMPLETED) && vt->drop_state)
 		vt->drop_state(t);
-	if (vt->deallocate)
-		vt->deallocate(t);
-	if (state & TASK_HEAP)
-		sched_free_task(t, state);
+	/* The registry unlinks it, then its hook and the free run. */
+	registry_free(t, state);
 }
 
 void task_ref(struct task *t)
@@ -97,17 +101,18 @@ void task_unref(struct task *t)
 }
 
 void task_prepare(struct task *t, const struct task_vtable *vt, uint64_t id,
-		  struct scheduler *s, uint64_t heap, struct join_handle *jh)
+		  struct scheduler *s, uint64_t flags, struct join_handle *jh,
+		  const struct task_site *site, uint64_t born)
 {
 	uint64_t state = TASK_WOKEN | TASK_REF_ONE;
 
 	if (vt == NULL || vt->poll == NULL)
 		panic("task_prepare: task %llu has no poll function",
 		      (unsigned long long)id);
-	if (heap & ~(TASK_HEAP | TASK_HEAP_CLASS_MASK))
-		panic("task_prepare: task %llu: bad heap bits %#llx",
-		      (unsigned long long)id, (unsigned long long)heap);
-	state |= heap;
+	if (flags & ~(TASK_HEAP | TASK_HEAP_CLASS_MASK | TASK_PINNED))
+		panic("task_prepare: task %llu: bad flags %#llx",
+		      (unsigned long long)id, (unsigned long long)flags);
+	state |= flags;
 	if (jh) {
 		state |= TASK_HAS_JOIN_HANDLE;
 		state += TASK_REF_ONE;
@@ -121,6 +126,78 @@ void task_prepare(struct task *t, const struct task_vtable *vt, uint64_t id,
 	t->vtable = vt;
 	t->id = id;
 	t->join_waker = WAKER_NONE;
+	t->name = site && site->name ? site->name : vt->name ? vt->name : "task";
+	t->site = site;
+	t->born = born;
+	t->home = NULL;
+	t->reg = (struct task_reg){ NULL, NULL, false };
+	atomic_init(&t->polls, 0);
+	atomic_init(&t->wait, TASK_WAIT_ANY);
+	atomic_init(&t->busy, 0);
+}
+
+/* The id's two parts (scheduler.h). */
+#define ID_SHIFT	SCHED_ID_SHIFT
+#define ID_SEQ_MASK	((1ull << ID_SHIFT) - 1)
+
+char *task_id_str(uint64_t id, char *buf)
+{
+	uint64_t hi = id >> ID_SHIFT, seq = id & ID_SEQ_MASK;
+
+	if (hi == 0)
+		ksnprintf(buf, TASK_ID_STR, "i.%llu", (unsigned long long)seq);
+	else
+		ksnprintf(buf, TASK_ID_STR, "%llu.%llu",
+			  (unsigned long long)(hi - 1), (unsigned long long)seq);
+	return buf;
+}
+
+/* Decimal digits into *v (at least one, no overflow); the rest in *end. */
+static bool parse_dec(const char *s, uint64_t *v, const char **end)
+{
+	uint64_t x = 0;
+	const char *p = s;
+
+	for (; *p >= '0' && *p <= '9'; p++) {
+		if (x > (UINT64_MAX - (uint64_t)(*p - '0')) / 10)
+			return false;
+		x = x * 10 + (uint64_t)(*p - '0');
+	}
+	*v = x;
+	*end = p;
+	return p != s;
+}
+
+int task_id_parse(const char *s, uint64_t *id)
+{
+	uint64_t hi, seq;
+	const char *p;
+
+	if (s[0] == 'i' && s[1] == '.') {
+		hi = 0;
+		p = s + 2;
+	} else {
+		if (!parse_dec(s, &hi, &p))
+			return -EINVAL;
+		if (*p == '\0') {
+			*id = hi;	/* the plain 64-bit id */
+			return 0;
+		}
+		if (*p++ != '.' || hi >= (1ull << (64 - ID_SHIFT)) - 1)
+			return -EINVAL;
+		hi++;
+	}
+	if (!parse_dec(p, &seq, &p) || *p != '\0' || seq > ID_SEQ_MASK)
+		return -EINVAL;
+	*id = hi << ID_SHIFT | seq;
+	return 0;
+}
+
+struct task *task_current(void)
+{
+	struct scheduler *s = arch_cpu_sched();
+
+	return s ? s->current : NULL;
 }
 
 /* ---- wakes ------------------------------------------------------------- */
@@ -269,6 +346,36 @@ static void drop_state(struct task *t)
 		t->vtable->drop_state(t);
 }
 
+static int poll_thunk(void *t, void *cx)
+{
+	return (int)((struct task *)t)->vtable->poll(t, cx);
+}
+
+static int drop_thunk(void *t, void *unused)
+{
+	(void)unused;
+	drop_state(t);
+	return 0;
+}
+
+/*
+ * A task a CPU exception ended: its poll state may be half-changed, so
+ * its drop_state runs guarded too; if that faults as well, what the
+ * state holds (wait entries, wakers) is left, never freed.
+ */
+static void drop_faulted_state(struct task *t)
+{
+	char id[TASK_ID_STR];
+
+	log_warn("sched: task %s (id %s) ended by a CPU exception in its "
+		 "poll; its join handle reports JOIN_FAULTED", t->name,
+		 task_id_str(t->id, id));
+	if (t->vtable->drop_state &&
+	    arch_poll_call(drop_thunk, t, NULL) == ARCH_POLL_FAULTED)
+		log_warn("sched: task %s (id %s): its drop_state faulted too; "
+			 "what its state holds is leaked", t->name, id);
+}
+
 /* After a transition claimed JW_WOKEN, the field is ours alone. */
 static void wake_joiner(struct task *t)
 {
@@ -310,15 +417,16 @@ bool task_retire_if_cancelled(struct task *t)
 	return retire_cancelled(t, load_state(t));
 }
 
-enum task_run_result task_run(struct task *t)
+enum task_run_result task_run(struct scheduler *s, struct task *t)
 {
-	uint64_t old = load_state(t), new;
+	uint64_t old = load_state(t), new, start;
 	struct waker self = { &task_waker_vtable, t };
 	bool yielded = false;
 	struct context cx = { &self, &yielded };
 	enum task_run_result res;
 	enum poll p;
-	bool joiner = false, dropped = false;
+	bool joiner = false, dropped = false, faulted = false, keep = false;
+	int r;
 
 	/* start: WOKEN -> POLLING, or CANCELED -> COMPLETED unpolled. */
 	for (;;) {
@@ -336,7 +444,16 @@ enum task_run_result task_run(struct task *t)
 	}
 
 	/* The queue's reference keeps `self` valid during the poll. */
-	p = t->vtable->poll(t, &cx);
+	start = poll_begin(s, t);
+	r = arch_poll_call(poll_thunk, t, &cx);
+	poll_end(s, t, start);
+	if (r == ARCH_POLL_FAULTED) {
+		faulted = true;
+		p = POLL_READY;
+		poll_owner_add(&s->pstats.faulted, 1);
+	} else {
+		p = (enum poll)r;
+	}
 
 	/* end: READY or CANCELED -> COMPLETED; woken meanwhile -> requeue. */
 	old = load_state(t);
@@ -345,12 +462,18 @@ enum task_run_result task_run(struct task *t)
 			panic("task_run: task %llu not POLLING after poll",
 			      (unsigned long long)t->id);
 		if (p == POLL_READY || (old & TASK_CANCELED)) {
-			/* Completion is now certain (both are final). */
+			/* Completion is now certain (all three are final). */
 			if (!dropped) {
-				drop_state(t);
+				if (faulted)
+					drop_faulted_state(t);
+				else
+					drop_state(t);
 				dropped = true;
 			}
-			new = completed_state(old, p == POLL_READY, &joiner);
+			new = completed_state(old, p == POLL_READY && !faulted,
+					      &joiner);
+			if (faulted)
+				new |= TASK_FAULTED;
 			res = TASK_RUN_DONE;
 		} else if (old & TASK_WOKEN) {
 			/* A wake that came during a yielding poll is
@@ -374,13 +497,25 @@ enum task_run_result task_run(struct task *t)
 		 * join waker is read after the CAS, and the joiner may drop
 		 * the last other reference as soon as it sees COMPLETED.
 		 */
-		if (res == TASK_RUN_PENDING || (res == TASK_RUN_DONE && !joiner))
+		/*
+		 * A completed task that others still hold (a join handle, a
+		 * waker) leaves the registry in this core's next flush, which
+		 * keeps the queue's reference until then: the last owner,
+		 * wherever it runs, then frees it without touching a list.
+		 */
+		keep = res == TASK_RUN_DONE && t->home != NULL &&
+		       task_state_refs(old) > 1;
+		if (res == TASK_RUN_PENDING ||
+		    (res == TASK_RUN_DONE && !joiner && !keep))
 			new -= TASK_REF_ONE;
 		if (transition(t, &old, new))
 			break;
 	}
-	if (joiner) {
+	if (joiner)
 		wake_joiner(t);
+	if (keep) {
+		registry_completed(s, t);	/* it drops the reference */
+	} else if (joiner) {
 		task_unref(t);
 	} else if ((res == TASK_RUN_PENDING || res == TASK_RUN_DONE) &&
 		   task_state_refs(new) == 0) {
@@ -396,7 +531,7 @@ enum task_run_result task_run(struct task *t)
  * cancel: COMPLETED or CANCELED -> nothing (false); else CANCELED + WOKEN;
  * an idle task also gets refs+1 and is enqueued so its scheduler retires it.
  */
-static bool task_cancel(struct task *t)
+bool task_cancel(struct task *t)
 {
 	uint64_t old = load_state(t), new;
 
@@ -471,7 +606,7 @@ static enum poll join_finish(struct join_handle *jh, uint64_t state,
 		}
 		jh->result = JOIN_OK;
 	} else {
-		jh->result = JOIN_CANCELLED;
+		jh->result = state & TASK_FAULTED ? JOIN_FAULTED : JOIN_CANCELLED;
 	}
 	join_drop(jh);
 	return POLL_READY;

@@ -46,6 +46,9 @@ struct scheduler;
  *   HAS_OUTPUT       completed by returning READY: output may be copied
  *   HEAP             constant: storage came from sched_spawn's allocator
  *   HEAP_CLASS       3 bits, constant: its task_cache size class (0: kmalloc)
+ *   PINNED           constant: rt_spawn_on(); stealing never moves it
+ *   FAULTED          completed because a CPU exception ended its poll
+ *                    (arch_poll_call): no output, join says JOIN_FAULTED
  *   refs             bits 16..63: references (run queue, wakers, join handle)
  */
 #define TASK_POLLING		(1ULL << 0)
@@ -63,6 +66,8 @@ struct scheduler;
 #define TASK_HEAP		(1ULL << 8)
 #define TASK_HEAP_CLASS_SHIFT	9
 #define TASK_HEAP_CLASS_MASK	(7ULL << TASK_HEAP_CLASS_SHIFT)
+#define TASK_PINNED		(1ULL << 12)
+#define TASK_FAULTED		(1ULL << 13)
 #define TASK_REF_SHIFT		16
 #define TASK_REF_ONE		(1ULL << TASK_REF_SHIFT)
 #define TASK_REF_MAX		((1ULL << 47) - 1)
@@ -75,10 +80,12 @@ static inline uint64_t task_state_refs(uint64_t state)
 /*
  * What a kind of task does.  poll: see above; called by one scheduler at a
  * time, never after COMPLETED or CANCELED.  deallocate: called once, after
- * the last reference is gone; for caller storage (sched_spawn_allocated) it
- * releases the storage (may be NULL: nothing to do); for heap tasks it is an
- * optional destructor run before the storage goes back to the task cache
- * (or kfree).  drop_state (may be NULL): called
+ * the last reference is gone (if it goes inside a poll on that core, once
+ * the poll has returned: the registry unlinks the task first); for caller
+ * storage (sched_spawn_allocated) it releases the storage (may be NULL:
+ * nothing to do); for heap tasks it is an optional destructor run before
+ * the storage goes back to the task cache (or kfree).  name: what `tasks`
+ * and reports call it, unless its spawn site names it.  drop_state (may be NULL): called
  * once when the task completes (its poll returned READY, or it was
  * cancelled), by the scheduler, or when its last reference goes while it
  * is still pending; either way with the task to itself: it releases what
@@ -102,8 +109,38 @@ struct task_vtable {
 	.output_size = sizeof(((type *)0)->member)
 
 /*
- * The header; the caller's struct starts with it.  56 bytes, one cache line
- * with 64-byte alignment (checked in task.c).
+ * Where a task was spawned: one static record per call site, made by the
+ * spawn macros (TASK_SITE below), so a spawn stores one pointer.  name
+ * NULL: the task is named after its vtable.
+ */
+struct task_site {
+	const char *name;
+	const char *file;
+	unsigned line;
+};
+
+/* A pointer to a static struct task_site for this line, named `nm`. */
+#define TASK_SITE(nm) ({						\
+	static const struct task_site task_site_ = {			\
+		(nm), __FILE__, __LINE__,				\
+	};								\
+	&task_site_; })
+
+/* Registry links (registry.c), under the home scheduler's reg_lock.  A
+ * walk's cursor is a link that belongs to no task. */
+struct task_reg {
+	struct task_reg *next, *prev;
+	bool cursor;
+};
+
+/* What the task's last poll waits for, for `tasks` (TASK_WAIT_*). */
+#define TASK_WAIT_ANY		0	/* anything: "waiting" */
+#define TASK_WAIT_SLEEP		1	/* a sleep on the timer: "sleeping" */
+
+/*
+ * The header; the caller's struct starts with it.  Two cache lines with
+ * 64-byte alignment (checked in task.c): the first is what every poll and
+ * wake touches, the second what the registry and the statistics do.
  */
 struct task {
 	/* Run-queue link: owned by the queue holding the run-queue reference. */
@@ -116,6 +153,20 @@ struct task {
 	uint64_t id;				/* constant; 0 = not spawned */
 	/* The joiner's waker; access is granted by the JOIN_WAKER bits. */
 	struct waker join_waker;
+	const char *name;			/* constant, never NULL */
+
+	/* Constant after spawn. */
+	const struct task_site *site;		/* NULL: not known */
+	uint64_t born;				/* arch_cycles() at spawn */
+	/* The registry holding it (NULL until linked); constant once set,
+	 * by the spawner or the first scheduler to dequeue it. */
+	struct scheduler *home;
+	struct task_reg reg;			/* under home->reg_lock */
+	/* Written by the core polling it (relaxed load + store), read by
+	 * anyone: polls made, cycles spent in them, what it waits for. */
+	_Atomic uint32_t polls;
+	_Atomic uint8_t wait;
+	_Atomic uint64_t busy;
 };
 
 /*
@@ -126,6 +177,7 @@ struct task {
 enum join_result {
 	JOIN_OK = 0,			/* output copied */
 	JOIN_CANCELLED = -ECANCELED,	/* cancelled: no output */
+	JOIN_FAULTED = -EFAULT,		/* a CPU exception ended it: no output */
 };
 
 struct join_handle {
@@ -138,7 +190,7 @@ struct join_handle {
 /*
  * Wait for the task: PENDING (cx's waker is woken when it completes) or
  * READY with jh->result JOIN_OK (output copied to out, size must equal the
- * vtable's output_size unless out is NULL) or JOIN_CANCELLED.  READY
+ * vtable's output_size unless out is NULL), JOIN_CANCELLED or JOIN_FAULTED.  READY
  * releases the handle's reference; later calls return READY again.  A
  * context whose waker is NULL only checks.  Task context (one joiner).
  */
@@ -152,6 +204,18 @@ enum poll join_poll(struct join_handle *jh, struct context *cx, void *out,
  * this call cancelled it.  Keeps the handle.  Any context.
  */
 bool join_cancel(struct join_handle *jh);
+
+/*
+ * Cancel the task itself (join_cancel without a handle; `kill`): as
+ * join_cancel.  The caller holds a reference.  Any context.
+ */
+bool task_cancel(struct task *t);
+
+/*
+ * The task being polled on this core, or NULL (outside a poll, or on a
+ * thread that ticks no scheduler).  Task context.
+ */
+struct task *task_current(void);
 
 /* Drop the handle; the task runs on (detached).  Empty handles: no-op. */
 void join_drop(struct join_handle *jh);
@@ -179,6 +243,16 @@ void task_ref(struct task *t);
 void task_unref(struct task *t);
 /* Wake as a waker_wake_by_ref() of its waker would. */
 void task_wake_by_ref(struct task *t);
+
+/*
+ * A task id as people read it: "C.N" for the N-th task spawned on core C's
+ * scheduler, "i.N" for the injector's (see SCHED_ID_SHIFT).  buf holds at
+ * least TASK_ID_STR bytes; returns buf.  task_id_parse() reads it back
+ * (or a plain number): 0, or -EINVAL.
+ */
+#define TASK_ID_STR		24
+char *task_id_str(uint64_t id, char *buf);
+int __must_check task_id_parse(const char *s, uint64_t *id);
 
 /* A snapshot of the state word (tests, the `rt` dump). */
 static inline uint64_t task_state_load(const struct task *t)

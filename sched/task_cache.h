@@ -40,7 +40,7 @@
 #define TASK_CACHE_UNIT		CACHE_LINE	/* class n: n * 64 bytes */
 #define TASK_CACHE_CLASSES	4		/* 64, 128, 192, 256 bytes */
 #define TASK_CACHE_MAG_SIZE	32		/* blocks per magazine */
-#define TASK_CACHE_DEPOT_BYTES	(1u << 20)	/* depot cap, all classes */
+#define TASK_CACHE_DEPOT_BYTES	(2u << 20)	/* depot cap, all classes */
 
 struct task_cache_block;
 

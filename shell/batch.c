@@ -18,6 +18,7 @@ struct batch_child {
 	struct task task;
 	unsigned pt;
 	bool sleeping;		/* `sleep` initialised: drop it at the end */
+	bool counted;		/* counted down: finished, or cancelled */
 	uint64_t k;
 	struct shell_batch *b;
 	struct sleep sleep;
@@ -79,6 +80,7 @@ static enum poll child_poll(struct task *t, struct context *cx)
 	if (core)
 		atomic_fetch_add_explicit(&b->per_core[core->slot->index], 1,
 					  memory_order_relaxed);
+	c->counted = true;
 	batch_count_down(b, 1);
 	TASK_END;
 }
@@ -89,13 +91,16 @@ static void child_drop_state(struct task *t)
 
 	if (c->sleeping)
 		sleep_drop(&c->sleep);
+	/* Cancelled on its own (`kill ID`): the job stops waiting for it. */
+	if (!c->counted)
+		batch_count_down(c->b, 1);
 	shell_batch_unref(c->b);
 }
 
 static const struct task_vtable child_vt = {
 	.poll = child_poll,
 	.drop_state = child_drop_state,
-	.name = "batch",
+	.name = "spawn-child",
 };
 
 int shell_batch_spawn(struct shell_batch *b)

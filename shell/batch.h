@@ -9,6 +9,7 @@
  * holder.  Cancelling (Ctrl-C) sets a flag children check at each poll:
  * they stop yielding and finish at once, except one already asleep, which
  * finishes at its deadline.  Children are detached: nobody joins them.
+ * A child cancelled on its own (`kill ID`) counts as finished, on no core.
  */
 #ifndef HYPHAE_SHELL_BATCH_H
 #define HYPHAE_SHELL_BATCH_H

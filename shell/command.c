@@ -196,6 +196,12 @@ static int dispatch(const struct shell_cmd *cmd, int argc, char **argv,
 				  nargs < cmd->min_args ? "too few arguments (%d)" :
 				  "too many arguments (%d)", nargs);
 	}
+	if (cmd->run && job && job->background) {
+		shell_puts(out, "error: ");
+		print_path(out, argv, depth);
+		shell_puts(out, ": does not wait, so '&' has nothing to run in the background\n");
+		return -EINVAL;
+	}
 	if (cmd->run)
 		return cmd->run(cmd, nargs + 1, argv + depth, out);
 	if (job == NULL) {
@@ -228,10 +234,26 @@ int shell_exec_job(const struct shell_commands *reg, char *line,
 		shell_printf(out, "error: %s\n", why);
 		return argc;
 	}
+	if (job)
+		job->background = false;
+	if (argc > 0 && strcmp(argv[argc - 1], SHELL_BACKGROUND) == 0) {
+		if (job == NULL || argc == 1) {
+			shell_printf(out, "error: '%s' needs a command that waits before it\n",
+				     SHELL_BACKGROUND);
+			return -EINVAL;
+		}
+		job->background = true;
+		argv[--argc] = NULL;
+	}
 	if (argc == 0)
 		return 0;
-	if (strcmp(argv[0], HELP_NAME) == 0)
+	if (strcmp(argv[0], HELP_NAME) == 0) {
+		if (job && job->background) {
+			shell_puts(out, "error: help: does not wait, so '&' has nothing to run in the background\n");
+			return -EINVAL;
+		}
 		return run_help(reg, argc, argv, out);
+	}
 	cmd = shell_find(reg, argv[0]);
 	if (cmd == NULL) {
 		shell_printf(out, "error: unknown command '%s'; type 'help' for the list\n",

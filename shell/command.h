@@ -37,6 +37,8 @@
 
 /* A start handler's result: the command goes on in job->jh's task. */
 #define SHELL_PENDING		1
+/* The last word of a line that runs its command in the background. */
+#define SHELL_BACKGROUND	"&"
 
 struct shell_cmd;
 
@@ -49,6 +51,10 @@ struct shell_cmd;
 struct shell_job {
 	struct join_handle jh;
 	const struct shell_cmd *cmd;	/* set by shell_exec_job() */
+	/* Set by shell_exec_job(): the line ended in a separate "&" (run it
+	 * in the background).  A command that does not wait is then refused
+	 * with one error line, not run. */
+	bool background;
 };
 
 /*
@@ -114,6 +120,8 @@ int shell_exec(const struct shell_commands *reg, char *line,
  * As shell_exec(), and a command with a start handler may return
  * SHELL_PENDING with its task in job->jh (job->cmd names it).  With job
  * NULL such a command is refused (-ENOSYS, "only in the shell task").
+ * A last word "&" asks for the background: job->background is set, and a
+ * command that does not wait gets -EINVAL and one error line.
  */
 int shell_exec_job(const struct shell_commands *reg, char *line,
 		   const struct shell_out *out, struct shell_job *job);

@@ -63,10 +63,46 @@ static int cmd_rt(const struct shell_cmd *cmd, int argc, char **argv,
 		  const struct shell_out *out)
 {
 	(void)cmd;
-	(void)argc;
-	(void)argv;
 	dump_out = out;
-	rt_dump(shell_rt, dump_write);
+	if (argc > 1 && strcmp(argv[1], "-h") != 0) {
+		shell_printf(out, "error: rt: unknown flag '%s' (-h: poll-time histograms)\n",
+			     argv[1]);
+		return -EINVAL;
+	}
+	if (argc > 1)
+		rt_dump_polls(shell_rt, dump_write);
+	else
+		rt_dump(shell_rt, dump_write);
+	return 0;
+}
+
+/* ---- watchdog ---------------------------------------------------------------- */
+
+static int cmd_watchdog(const struct shell_cmd *cmd, int argc, char **argv,
+			const struct shell_out *out)
+{
+	uint64_t ms;
+	const char *why = "";
+
+	(void)cmd;
+	if (argc > 1 && strcmp(argv[1], "off") == 0) {
+		rt_watchdog_set(shell_rt, 0);
+	} else if (argc > 1) {
+		if (shell_parse_u64(argv[1], 1, SHELL_WATCHDOG_MAX_MS, &ms, &why) < 0) {
+			/* One line: the value, and what would do. */
+			shell_printf(out, "error: watchdog: '%s': not a number of "
+				     "milliseconds from 1 to %u, or 'off'\n",
+				     argv[1], SHELL_WATCHDOG_MAX_MS);
+			return -EINVAL;
+		}
+		rt_watchdog_set(shell_rt, ms * NS_PER_MS);
+	}
+	ms = rt_watchdog_get(shell_rt) / NS_PER_MS;
+	if (ms)
+		shell_printf(out, "watchdog: a poll running over %llu ms is reported\n",
+			     (unsigned long long)ms);
+	else
+		shell_puts(out, "watchdog: off\n");
 	return 0;
 }
 
@@ -210,6 +246,7 @@ struct spawn_job {
 	uint64_t stolen_before;
 	struct timeout tick;		/* progress reports while waiting */
 	bool tick_armed;
+	bool quiet;			/* in the background: no progress */
 };
 
 static uint64_t total_stolen(struct runtime *rt)
@@ -248,10 +285,14 @@ static void spawn_report(struct spawn_job *j)
 		     (unsigned long long)stolen);
 }
 
-/* At most once per SHELL_PROGRESS_NS: how far the spawn has come. */
+/* At most once per SHELL_PROGRESS_NS: how far the spawn has come (not
+ * for a background job, whose lines would cut into the prompt). */
 static void spawn_progress(struct spawn_job *j)
 {
 	const struct clock *clk = j->batch->rt->clock;
+
+	if (j->quiet)
+		return;
 
 	if (ns_since(clk, j->last_progress) < SHELL_PROGRESS_NS)
 		return;
@@ -323,7 +364,7 @@ static const struct task_vtable spawn_job_vt = {
 static int start_spawn(const struct shell_cmd *cmd, int argc, char **argv,
 		       const struct shell_out *out, struct shell_job *job)
 {
-	struct spawn_job init = { .out = *out };
+	struct spawn_job init = { .out = *out, .quiet = job->background };
 	const char *why = "";
 	int err;
 
@@ -356,8 +397,11 @@ static const struct shell_cmd dump_base[] = {
 };
 
 static const struct shell_cmd rt_cmds[] = {
-	{ .name = "rt", .help = "the runtime: cores, queues, counters, timer",
-	  .usage = "rt", .run = cmd_rt },
+	{ .name = "rt", .help = "the runtime: cores, queues, counters, poll times, timer",
+	  .usage = "rt [-h]  (-h: poll-time histograms)", .run = cmd_rt,
+	  .max_args = 1 },
+	{ .name = "watchdog", .help = "report polls longer than MS ms (default 100)",
+	  .usage = "watchdog [MS|off]", .run = cmd_watchdog, .max_args = 1 },
 	{ .name = "dump", .help = "print the state of a part of the kernel",
 	  .usage = "dump WHAT [ARGS...]", .subcmds = dump_subs },
 	{ .name = "sleep", .help = "sleep on the global timer, print the time slept",
@@ -388,5 +432,5 @@ int shell_register_rt_commands(struct shell_commands *reg, struct runtime *rt,
 		if (err)
 			return err;
 	}
-	return 0;
+	return shell_register_task_commands(reg);
 }

@@ -1,6 +1,9 @@
 /*
  * rt_commands.h - the shell commands that look at or use the runtime:
- *   rt                          the runtime dump (rt_dump)
+ *   rt [-h]                     the runtime dump (rt_dump); -h: the
+ *                               poll-time histograms (rt_dump_polls)
+ *   watchdog [MS|off]           the stuck-poll watchdog's threshold
+ *   tasks, jobs, kill           tasks.c
  *   dump rt | timer | ...       the runtime, the timer wheel, plus the
  *                               subcommands the caller adds (heap, arch)
  *   sleep DURATION              await a sleep on the runtime's timer
@@ -26,6 +29,8 @@ struct runtime;
 #define SHELL_SPAWN_MAX_TASKS	1000000u
 #define SHELL_SPAWN_MAX_YIELDS	1000000u
 #define SHELL_SPAWN_MAX_SLEEP_NS	(60ull * 1000000000ull)
+/* The watchdog's largest threshold (an hour). */
+#define SHELL_WATCHDOG_MAX_MS	3600000u
 /* A long command prints its progress this often. */
 #define SHELL_PROGRESS_NS	1000000000ull
 
@@ -57,6 +62,9 @@ int __must_check shell_parse_spawn_args(int argc, char **argv,
 
 /* The runtime the commands serve (NULL before registration). */
 struct runtime *shell_runtime(void);
+
+/* tasks.c: tasks, jobs and kill (shell_register_rt_commands calls it). */
+int __must_check shell_register_task_commands(struct shell_commands *reg);
 
 /* bench.c: the `bench` command's start handler. */
 int shell_bench_start(const struct shell_cmd *cmd, int argc, char **argv,

@@ -23,6 +23,18 @@
 #include "shell/out.h"
 
 #define SHELL_PROMPT	"hyphae> "
+/* Background jobs a session runs at once, and how much of each line it
+ * keeps to show them. */
+#define SHELL_BG_MAX	8
+#define SHELL_BG_LINE	48
+
+/* A job started with a trailing "&": it runs while the prompt is back. */
+struct shell_bg_job {
+	struct shell_job job;
+	unsigned id;			/* 0: the slot is free */
+	bool cancelled;			/* `kill` reached it */
+	char line[SHELL_BG_LINE];	/* the command, without the "&" */
+};
 
 struct shell {
 	struct shell_line ed;
@@ -33,6 +45,8 @@ struct shell {
 	struct shell_job job;	/* the running command, while busy */
 	bool busy;
 	bool cancel_sent;	/* shell_job_cancel() reached the job */
+	struct shell_bg_job bg[SHELL_BG_MAX];
+	unsigned bg_last_id;	/* ids count up from 1 */
 };
 
 /* Set up a session over cmds, writing to out (both must outlive it). */
@@ -73,5 +87,23 @@ enum poll shell_job_poll(struct shell *sh, struct context *cx);
  * releases what it holds); shell_job_poll() then reports it.  No-op when
  * not busy.  The session's task only. */
 void shell_job_cancel(struct shell *sh);
+
+/*
+ * Look at the background jobs: each one that ended is reported in one
+ * line ("[N] done: LINE") and its slot freed, and the prompt is shown
+ * again when not busy; the rest get cx's waker.  The session's task only.
+ */
+void shell_bg_poll(struct shell *sh, struct context *cx);
+
+/* The background job with id `id`, or NULL. */
+struct shell_bg_job *shell_bg_find(struct shell *sh, unsigned id);
+
+/* `jobs`: one line per background job.  `kill %N`: cancel job N; 0 or
+ * -ENOENT.  The session's task only. */
+void shell_bg_list(struct shell *sh, const struct shell_out *out);
+int shell_bg_kill(struct shell *sh, unsigned id);
+
+/* Cancel and drop every background job (the session ends). */
+void shell_bg_drop_all(struct shell *sh);
 
 #endif /* HYPHAE_SHELL_SHELL_H */

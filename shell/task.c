@@ -84,6 +84,8 @@ static enum poll shell_task_poll(struct task *t, struct context *cx)
 		st->started = true;
 		shell_prompt(&st->sh);
 	}
+	/* Background jobs that ended are reported; the others will wake us. */
+	shell_bg_poll(&st->sh, cx);
 	for (unsigned step = 0; step < SHELL_TASK_BUDGET; step++) {
 		int b;
 
@@ -121,6 +123,7 @@ static void shell_task_drop_state(struct task *t)
 		join_drop(&st->sh.job.jh);
 		st->sh.busy = false;
 	}
+	shell_bg_drop_all(&st->sh);
 	wait_cell_unregister(&st->in->cell);
 }
 
@@ -129,6 +132,15 @@ static const struct task_vtable shell_task_vt = {
 	.drop_state = shell_task_drop_state,
 	.name = "shell",
 };
+
+struct shell *shell_task_session(void)
+{
+	struct task *t = task_current();
+
+	if (t == NULL || t->vtable != &shell_task_vt)
+		return NULL;
+	return &container_of(t, struct shell_task, task)->sh;
+}
 
 int shell_task_spawn(struct runtime *rt, struct shell_input *in,
 		     const struct shell_commands *cmds,

@@ -69,4 +69,11 @@ int __must_check shell_task_spawn(struct runtime *rt, struct shell_input *in,
 				  const struct shell_out *out,
 				  struct join_handle *jh);
 
+/*
+ * The session of the shell task being polled on this core (the one
+ * running a command right now), or NULL: how `jobs` and `kill` find the
+ * background jobs of the shell that typed them.  Task context.
+ */
+struct shell *shell_task_session(void);
+
 #endif /* HYPHAE_SHELL_TASK_H */

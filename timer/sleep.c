@@ -8,6 +8,7 @@
  * dropping the last reference may free a task.
  */
 #include "errno.h"
+#include "sched/task.h"
 #include "timer/sleep.h"
 
 int sleep_init_duration(struct sleep *s, struct timer *t, uint64_t ns)
@@ -27,6 +28,15 @@ void sleep_init_deadline(struct sleep *s, struct timer *t, ticks_t deadline)
 	timer_entry_init(&s->entry);
 	s->entry.deadline = deadline;
 	s->timer = t;
+}
+
+/* Tell `tasks` what the polling task now waits for. */
+static void mark_wait(uint8_t what)
+{
+	struct task *cur = task_current();
+
+	if (cur)
+		atomic_store_explicit(&cur->wait, what, memory_order_relaxed);
 }
 
 enum poll sleep_poll(struct sleep *s, struct context *cx)
@@ -74,6 +84,8 @@ enum poll sleep_poll(struct sleep *s, struct context *cx)
 	}
 	spin_unlock(&t->lock);
 	waker_drop(&old);
+	if (r == POLL_PENDING)
+		mark_wait(TASK_WAIT_SLEEP);
 	return r;
 }
 
@@ -105,6 +117,9 @@ enum timeout_result timeout_poll(struct timeout *to, struct context *cx)
 		to->result = TIMEOUT_COMPLETED;
 	} else if (sleep_poll(&to->sleep, cx) == POLL_READY) {
 		to->result = TIMEOUT_ELAPSED;
+	} else {
+		/* Waiting for to->poll's event; the sleep only bounds it. */
+		mark_wait(TASK_WAIT_ANY);
 	}
 	return to->result;
 }

@@ -8,7 +8,10 @@
  * wakeup sent at any time before the wait is remembered, and a burst of
  * them is one wakeup, as with a pending IPI on the kernel.  Interrupts do
  * not exist here: the irq calls only keep a per-thread flag so assertions
- * about them still hold.
+ * about them still hold.  The one thing delivered like an interrupt is a
+ * kick (arch_kick): a flag per core that the thread checks, and runs the
+ * kick handler for, at each arch_cpu_relax() and when a wait ends, so a
+ * poll that spins politely (as any spin in hyphae does) takes it.
  *
  * A wait polls the word for a while before it sleeps on the futex, as KVM
  * polls a vCPU that executed HLT (halt_poll_ns, virt/kvm/kvm_main.c), with
@@ -61,6 +64,7 @@ enum {
 
 struct host_core {
 	atomic_uint pending;	/* futex word, HOST_* above */
+	atomic_bool kick;	/* arch_kick() sent, not yet delivered */
 };
 
 static struct host_core host_cores[MAX_CORES];
@@ -73,6 +77,11 @@ static _Thread_local struct host_poll_stats poll_stats;
 static _Thread_local unsigned long irq_flags = 1;
 static atomic_uint next_hwid;
 static _Thread_local uint32_t hwid = UINT32_MAX;
+/* Inside a kick's handler (the host's only "interrupt"). */
+static _Thread_local unsigned irq_depth;
+static void (*kick_handler)(void);
+
+static void deliver_kick(void);
 
 void *arch_cpu_local(void)
 {
@@ -268,12 +277,8 @@ enum arch_wake_reason arch_wait_for_interrupt(void)
 	}
 out:
 	host_halt_poll_adapt((clk->now(clk) - start) * clk->tick_ns);
+	deliver_kick();
 	return why;
-}
-
-bool arch_in_interrupt(void)
-{
-	return false;
 }
 
 void arch_wake(unsigned index)
@@ -297,14 +302,64 @@ void arch_timer_arm(uint64_t deadline)
 	timer_deadline = deadline;
 }
 
+/* Run a kick sent to this thread's core, as its interrupt would. */
+static void deliver_kick(void)
+{
+	struct host_core *c;
+
+	if (bound_index < 0)
+		return;
+	c = &host_cores[bound_index];
+	/* relaxed first: the common case costs one load.  acquire on the
+	 * exchange: pairs with the release exchange in arch_kick(). */
+	if (!atomic_load_explicit(&c->kick, memory_order_relaxed) ||
+	    !atomic_exchange_explicit(&c->kick, false, memory_order_acquire))
+		return;
+	if (kick_handler) {
+		irq_depth++;
+		kick_handler();
+		irq_depth--;
+	}
+}
+
 void arch_cpu_relax(void)
 {
+	deliver_kick();
 	__builtin_ia32_pause();
 }
 
 uint64_t arch_trace_stamp(void)
 {
 	return __builtin_ia32_rdtsc();
+}
+
+bool arch_in_interrupt(void)
+{
+	return irq_depth > 0;
+}
+
+void arch_set_kick_handler(void (*fn)(void))
+{
+	kick_handler = fn;
+}
+
+void arch_kick(unsigned index)
+{
+	if (index >= MAX_CORES)
+		panic("arch_kick: index %u out of range", index);
+	/* release: pairs with the acquire exchange in deliver_kick(). */
+	atomic_exchange_explicit(&host_cores[index].kick, true,
+				 memory_order_release);
+}
+
+void arch_print_remote_backtrace(unsigned index)
+{
+	char line[96];
+	int n = snprintf(line, sizeof(line),
+			 "  (no backtrace of core %u: the host cannot take one)\n",
+			 index);
+
+	arch_console_write(line, (size_t)n);
 }
 
 uint64_t arch_random_seed(void)

@@ -5,6 +5,7 @@
 #ifndef HYPHAE_ARCH_HOST_CPU_H
 #define HYPHAE_ARCH_HOST_CPU_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 /* A wait polls at most this long before it sleeps on its futex. */
@@ -27,5 +28,15 @@ void host_halt_poll_set(uint64_t ns);
 void host_halt_poll_adapt(uint64_t waited_ns);
 /* The calling thread's counts. */
 struct host_poll_stats host_halt_poll_stats(void);
+
+/*
+ * The poll guard (poll.c).  host_poll_guard_enable(true) makes
+ * arch_poll_call() set a recovery point per call; host_poll_fault() then
+ * plays a contained CPU exception: it ends the innermost guarded call
+ * (ARCH_POLL_FAULTED), or panics where the kernel would halt (no guard, a
+ * spinlock held, inside a kick).  For tests.
+ */
+void host_poll_guard_enable(bool on);
+_Noreturn void host_poll_fault(void);
 
 #endif /* HYPHAE_ARCH_HOST_CPU_H */

@@ -5,6 +5,9 @@
  * contiguous on the wire (kprintf and the log write a line per call).  A
  * core that is reporting a fault or a panic bypasses the lock: the code it
  * interrupted may hold it, and the report matters more than tidiness.
+ * A fault contained to its task is known not to hold it: its report holds
+ * the lock throughout (console_hold), so reports from several cores and
+ * other output do not interleave.
  * "\n" becomes "\r\n" for terminals.  Every byte handed to the UART
  * is counted (console_bytes_out(), for the tests).
  */
@@ -17,7 +20,12 @@
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/serial.h"
 #include "arch/x86_64/trap.h"
+#include "arch/x86_64/tsc.h"
+#include "arch/x86_64/x86.h"
 #include "spinlock.h"
+
+/* console_hold() waits for the lock at most 1 s / this (100 ms). */
+#define CONSOLE_HOLD_DIVISOR	10
 
 static struct spinlock console_lock = SPINLOCK_INIT;
 /* Relaxed: a statistic; a reader after the writers returned is ordered
@@ -37,6 +45,21 @@ void arch_console_write(const char *s, size_t n)
 	if (!bypass)
 		spin_unlock(&console_lock);
 	arch_irq_restore(flags);
+}
+
+bool console_hold(void)
+{
+	uint64_t t0 = rdtsc(), limit = tsc_hz() / CONSOLE_HOLD_DIVISOR;
+
+	while (!spin_trylock(&console_lock))
+		if (rdtsc() - t0 > limit)
+			return false;
+	return true;
+}
+
+void console_release(void)
+{
+	spin_unlock(&console_lock);
 }
 
 void console_emergency_puts(const char *s)

@@ -24,6 +24,7 @@
 #include "arch/x86_64/smp.h"
 #include "arch/x86_64/mm.h"
 #include "arch/x86_64/trapstat.h"
+#include "arch/x86_64/tsc.h"
 #include "arch/x86_64/x86.h"
 #include "panic.h"
 #include "clock.h"
@@ -31,10 +32,18 @@
 _Static_assert(offsetof(struct cpu, self) == 0, "gs:0 is self");
 _Static_assert(offsetof(struct cpu, local) == 8, "gs:8 is local");
 _Static_assert(offsetof(struct cpu, index) == 16, "gs:16 is index");
+_Static_assert(offsetof(struct cpu, sched) == 24, "gs:24 is sched");
+_Static_assert(offsetof(struct cpu, poll_guard) == 32,
+	       "gs:32 is poll_guard (poll_guard.asm)");
+_Static_assert(offsetof(struct cpu, locks_held) == 40, "gs:40 is locks_held");
+_Static_assert(offsetof(struct cpu, irq_depth) == 44, "gs:44 is irq_depth");
 _Static_assert(sizeof(struct tss) == 104, "64-bit TSS is 104 bytes");
 
 #define CPU_OFF_LOCAL	"8"
 #define CPU_OFF_INDEX	"16"
+#define CPU_OFF_SCHED	"24"
+#define CPU_OFF_LOCKS	"40"
+#define CPU_OFF_IRQS	"44"
 
 /* RDRAND may transiently fail; Intel recommends 10 retries. */
 #define RDRAND_RETRIES	10
@@ -85,11 +94,14 @@ static void cpu_setup(struct cpu *c, unsigned number, struct cpu_stack stack,
 	c->stack = stack;
 	for (unsigned i = 0; i < IST_COUNT; i++)
 		c->ist[i] = ist[i];
+	c->sched = NULL;
+	c->poll_guard = 0;
+	c->locks_held = 0;
+	c->irq_depth = 0;
 	c->timer_deadline = UINT64_MAX;
 	c->fault_depth = 0;
 	c->interrupts = 0;
 	c->wake_irqs = 0;
-	c->irq_depth = 0;
 	c->trapstat = (struct trapstat){ 0 };
 	idle_init_cpu(c);
 	if (number < MAX_CORES)
@@ -185,6 +197,67 @@ uint32_t arch_cpu_hwid(void)
 	return this_cpu()->hwid;
 }
 
+/* ---- arch.h: the scheduler's per-core hooks ----------------------------- */
+
+void *arch_cpu_sched(void)
+{
+	void *p;
+
+	__asm__ volatile("mov %%gs:" CPU_OFF_SCHED ", %0" : "=r"(p));
+	return p;
+}
+
+void arch_set_cpu_sched(void *s)
+{
+	__asm__ volatile("mov %0, %%gs:" CPU_OFF_SCHED : : "r"(s) : "memory");
+}
+
+/* One instruction each, so an interrupt sees the count before or after. */
+void arch_lock_acquired(void)
+{
+	__asm__ volatile("incl %%gs:" CPU_OFF_LOCKS : : : "memory");
+}
+
+void arch_lock_released(void)
+{
+	__asm__ volatile("decl %%gs:" CPU_OFF_LOCKS : : : "memory");
+}
+
+unsigned arch_locks_held(void)
+{
+	unsigned n;
+
+	__asm__ volatile("movl %%gs:" CPU_OFF_LOCKS ", %0" : "=r"(n));
+	return n;
+}
+
+bool arch_in_interrupt(void)
+{
+	unsigned n;
+
+	__asm__ volatile("movl %%gs:" CPU_OFF_IRQS ", %0" : "=r"(n));
+	return n > 0;
+}
+
+uint64_t arch_cycles(void)
+{
+	return rdtsc();
+}
+
+uint64_t arch_cycles_to_ns(uint64_t cycles)
+{
+	return tsc_to_ns(cycles);
+}
+
+uint64_t arch_ns_to_cycles(uint64_t ns)
+{
+	uint64_t hz = tsc_hz();
+
+	/* Whole seconds, then the rest: (ns % 1 s) * hz fits 64 bits below
+	 * 9 GHz, and no 128-bit division is needed (none freestanding). */
+	return ns / NS_PER_SEC * hz + ns % NS_PER_SEC * hz / NS_PER_SEC;
+}
+
 /* ---- arch.h: interrupts ------------------------------------------------- */
 
 unsigned long arch_irq_save(void)
@@ -217,11 +290,6 @@ void arch_irq_enable(void)
 }
 
 /* ---- arch.h: idle and wakeup -------------------------------------------- */
-
-bool arch_in_interrupt(void)
-{
-	return this_cpu()->irq_depth > 0;
-}
 
 void arch_wake(unsigned index)
 {

@@ -83,6 +83,11 @@ struct cpu {
 	void *local;			/* gs:8, arch_cpu_local() */
 	unsigned index;			/* gs:16, runtime slot (arch_cpu_bind) */
 	uint32_t hwid;			/* APIC id */
+	void *sched;			/* gs:24, arch_cpu_sched() */
+	uint64_t poll_guard;		/* gs:32, RSP of the innermost
+					 * arch_poll_call (poll_guard.asm); 0: none */
+	unsigned locks_held;		/* gs:40, spinlocks held */
+	unsigned irq_depth;		/* gs:44, interrupt handlers running */
 
 	/* Written once by the core itself at bring-up. */
 	unsigned number;		/* bring-up order: 0 is the boot core */
@@ -96,7 +101,6 @@ struct cpu {
 	unsigned fault_depth;		/* >0 while a fault report is printed */
 	uint64_t interrupts;		/* vectors >= 32 taken (trap_dispatch) */
 	uint64_t wake_irqs;		/* of those, wakeup IPIs (lapic.c) */
-	unsigned irq_depth;		/* >0 inside an interrupt handler */
 
 	/* Owner core only, one instruction per update (trapstat.h). */
 	struct trapstat trapstat;

@@ -10,9 +10,13 @@
  * a stack's guard page is called what it almost always is, a kernel stack
  * overflow.  The report runs on the faulting core with the console lock
  * bypassed (the faulting code may hold it); a fault inside the report is
- * detected and only announced.  A fault hook (trap.h, the test
+ * detected and only announced.  An exception raised by the task being
+ * polled is contained to it (poll_guard.c): the report says so and the
+ * core goes on; beyond FAULT_REPORT_BURST such reports a second they
+ * shrink to two lines.  Otherwise a fault hook (trap.h, the test
  * harness's) may resume elsewhere instead of halting.
  */
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include "arch.h"
@@ -21,6 +25,7 @@
 #include "arch/x86_64/mm.h"
 #include "arch/x86_64/paging.h"
 #include "arch/x86_64/trap.h"
+#include "arch/x86_64/tsc.h"
 #include "arch/x86_64/x86.h"
 #include "lib/fmt.h"
 #include "lib/log.h"
@@ -68,10 +73,17 @@ const char *trap_name(unsigned vector)
 
 /* trap_set_fault_hook(); written before anything faults on purpose. */
 static bool (*fault_hook)(struct trap_frame *f);
+/* trap_set_context_hook(); written at boot. */
+static void (*context_hook)(void);
 
 void trap_set_fault_hook(bool (*hook)(struct trap_frame *f))
 {
 	fault_hook = hook;
+}
+
+void trap_set_context_hook(void (*hook)(void))
+{
+	context_hook = hook;
 }
 
 static void print_symbol(const char *label, uint64_t addr)
@@ -174,6 +186,39 @@ static void print_mapping(uint64_t addr)
 		(unsigned long long)e);
 }
 
+/*
+ * Contained faults print their full report at most FAULT_REPORT_BURST
+ * times per second, all cores together; the rest print two lines (where,
+ * and the task), so a task that faults in a loop cannot hold the console
+ * for seconds.  A fault that halts always prints in full.
+ */
+#define FAULT_REPORT_BURST	10
+
+static _Atomic uint64_t report_window;	/* TSC when the current second began */
+static atomic_uint report_count, report_skipped;
+
+static bool report_allowed(unsigned *skipped)
+{
+	uint64_t now = rdtsc(), start = atomic_load_explicit(&report_window,
+							     memory_order_relaxed);
+
+	*skipped = 0;
+	/* relaxed: a rate, not a protocol; a race only lets one more by. */
+	if (now - start >= tsc_hz() &&
+	    atomic_compare_exchange_strong_explicit(&report_window, &start, now,
+						    memory_order_relaxed,
+						    memory_order_relaxed)) {
+		atomic_store_explicit(&report_count, 0, memory_order_relaxed);
+		*skipped = atomic_exchange_explicit(&report_skipped, 0,
+						    memory_order_relaxed);
+	}
+	if (atomic_fetch_add_explicit(&report_count, 1, memory_order_relaxed) <
+	    FAULT_REPORT_BURST)
+		return true;
+	atomic_fetch_add_explicit(&report_skipped, 1, memory_order_relaxed);
+	return false;
+}
+
 static void fault_report(const struct trap_frame *f)
 {
 	const struct cpu *c = this_cpu();
@@ -214,14 +259,16 @@ static void fault_report(const struct trap_frame *f)
 	kprintf("CR0 0x%016llx  CR3 0x%016llx  CR4 0x%016llx\n",
 		(unsigned long long)read_cr0(), (unsigned long long)read_cr3(),
 		(unsigned long long)read_cr4());
+	if (context_hook)
+		context_hook();
 	backtrace_print(f->rip, f->rbp);
 	log_ring_print_tail(REPORT_LOG_LINES, arch_console_write);
-	kprintf("======== end of fault report ========\n");
 }
 
 void fault_handle(struct trap_frame *f)
 {
 	struct cpu *c = this_cpu();
+	const char *why;
 
 	if (c->fault_depth++ > 0) {
 		console_emergency_puts("\nFAULT: another fault while reporting a "
@@ -229,7 +276,38 @@ void fault_handle(struct trap_frame *f)
 		halt_forever();
 	}
 	trace_fault((unsigned)f->vector);
+	why = poll_guard_refusal(f);
+	if (why == NULL) {
+		/* Contained: this core holds no lock, so the report may hold
+		 * the console's, and reports from several cores stay whole. */
+		bool held = console_hold();
+		unsigned skipped;
+
+		if (report_allowed(&skipped)) {
+			if (skipped)
+				kprintf("\n(%u contained fault reports were shortened "
+					"to two lines in the last second)", skipped);
+			fault_report(f);
+			kprintf("contained: the task ends, cpu%u goes on\n", c->index);
+			kprintf("======== end of fault report ========\n");
+		} else {
+			kprintf("FAULT: %s at 0x%llx on cpu%u, contained (more than %u "
+				"full reports this second)\n",
+				trap_name((unsigned)f->vector),
+				(unsigned long long)f->rip, c->index,
+				FAULT_REPORT_BURST);
+			if (context_hook)
+				context_hook();
+		}
+		if (held)
+			console_release();
+		poll_guard_resume_frame(f);
+		return;
+	}
 	fault_report(f);
+	if (c->poll_guard)
+		kprintf("not contained to the task: %s\n", why);
+	kprintf("======== end of fault report ========\n");
 	if (fault_hook && fault_hook(f))
 		return;
 	kprintf("cpu%u halted.\n", c->index);

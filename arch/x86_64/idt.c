@@ -94,26 +94,34 @@ int trap_set_handler(unsigned vector, void (*fn)(struct trap_frame *f))
 void trap_dispatch(struct trap_frame *f)
 {
 	void (*fn)(struct trap_frame *f);
+	struct cpu *c;
 
 	if (f->vector < TRAP_EXCEPTIONS) {
-		/* Another core panicked and stops us: halt without a report. */
-		if (f->vector == TRAP_NMI && smp_stop_requested())
-			halt_forever();
+		if (f->vector == TRAP_NMI) {
+			/* Another core panicked and stops us: halt without a
+			 * report. */
+			if (smp_stop_requested())
+				halt_forever();
+			/* Another core asked for our backtrace. */
+			if (nmi_backtrace_take(f))
+				return;
+		}
 		fault_handle(f);
 		return;
 	}
+	c = this_cpu();
 	/* Ends an interim timer poll in arch_wait_for_interrupt(). */
-	this_cpu()->interrupts++;
+	c->interrupts++;
+	/* arch_in_interrupt(); a fault in a handler is never contained. */
+	c->irq_depth++;
 	fn = handlers[f->vector];
-	if (fn) {
-		this_cpu()->irq_depth++;
+	if (fn)
 		fn(f);
-		this_cpu()->irq_depth--;
-		return;
-	}
-	/* A masked 8259 can still raise its spurious IRQ 7/15: ignore those. */
-	log_warn("trap: unexpected interrupt on vector %lu, ignored",
-		 (unsigned long)f->vector);
+	else
+		/* A masked 8259 can raise its spurious IRQ 7/15: ignore it. */
+		log_warn("trap: unexpected interrupt on vector %lu, ignored",
+			 (unsigned long)f->vector);
+	c->irq_depth--;
 }
 
 void idt_dump(const struct fmt_out *out)

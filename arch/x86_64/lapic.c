@@ -203,6 +203,11 @@ void lapic_send_nmi_others(void)
 	send_icr(0, ICR_NMI | ICR_ASSERT | ICR_ALL_BUT_SELF);
 }
 
+void lapic_send_nmi(uint32_t apic_id)
+{
+	send_icr(apic_id, ICR_NMI | ICR_ASSERT);
+}
+
 void lapic_send_init(uint32_t apic_id)
 {
 	send_icr(apic_id, ICR_INIT | ICR_ASSERT | ICR_LEVEL);
@@ -557,6 +562,7 @@ void lapic_init(uint64_t base)
 	}
 	if (trap_set_handler(VECTOR_TIMER, timer_isr) ||
 	    trap_set_handler(VECTOR_WAKE, wake_isr) ||
+	    trap_set_handler(VECTOR_KICK, kick_isr) ||
 	    trap_set_handler(VECTOR_SPURIOUS, spurious_isr) ||
 	    trap_set_handler(VECTOR_ERROR, error_isr))
 		panic("lapic_init: cannot install the LAPIC vectors");

@@ -58,6 +58,9 @@ void lapic_send_ipi(uint32_t apic_id, uint8_t vector);
 /* Send an NMI to every core but the caller.  Any context (panic). */
 void lapic_send_nmi_others(void);
 
+/* Send an NMI to one APIC id (remote backtraces).  Any core. */
+void lapic_send_nmi(uint32_t apic_id);
+
 /* INIT and STARTUP (page = vector) IPIs for SMP bring-up (smp.c). */
 void lapic_send_init(uint32_t apic_id);
 void lapic_send_startup(uint32_t apic_id, uint8_t page);

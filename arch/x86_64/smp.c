@@ -141,6 +141,29 @@ void smp_bind(unsigned index, struct cpu *c)
 	atomic_store_explicit(&slot_cpu[index], c, memory_order_relaxed);
 }
 
+bool smp_slot_apic(unsigned index, uint32_t *apic_id)
+{
+	struct cpu *c;
+
+	if (index >= MAX_CORES)
+		return false;
+	c = atomic_load_explicit(&slot_cpu[index], memory_order_relaxed);
+	if (c == NULL)
+		return false;
+	*apic_id = c->hwid;
+	return true;
+}
+
+int smp_number_of_apic(uint32_t apic_id)
+{
+	unsigned n = smp_cpus_online();
+
+	for (unsigned i = 0; i < n && i < MAX_CORES; i++)
+		if (cpu_apic[i] == apic_id)
+			return (int)i;
+	return -1;
+}
+
 void smp_wake(unsigned index)
 {
 	struct cpu *c;

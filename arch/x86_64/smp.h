@@ -62,6 +62,12 @@ void smp_wake_cpu(struct cpu *c);
 /* Record that runtime slot `index` runs on core `c`.  Any core. */
 void smp_bind(unsigned index, struct cpu *c);
 
+/* The APIC id bound to slot `index` into *apic_id; false if none.  Any core. */
+bool smp_slot_apic(unsigned index, uint32_t *apic_id);
+
+/* The bring-up number of the core with APIC id `apic_id`, or -1. */
+int smp_number_of_apic(uint32_t apic_id);
+
 /*
  * Stop every other core with an NMI (panic): they halt without a report.
  * Any context; idempotent.

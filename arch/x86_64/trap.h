@@ -4,7 +4,8 @@
  * Every one of the 256 vectors has an assembly stub (isr.asm) that saves
  * all general registers into a struct trap_frame and calls
  * trap_dispatch().  Vectors 0-31 are CPU exceptions: they print the fault
- * report (fault.c) and halt.  Vectors 32-255 call the handler registered
+ * report (fault.c) and halt, unless the exception is contained to the
+ * task being polled (poll_guard.c).  Vectors 32-255 call the handler registered
  * with trap_set_handler() (the LAPIC timer and IPIs: lapic.h; device
  * IRQs: irq_register() in ioapic.h); an unregistered one is logged and
  * ignored.  An NMI after smp_stop_others() halts quietly.  #DF, NMI
@@ -91,6 +92,39 @@ void backtrace_print(uint64_t rip, uint64_t rbp);
 void trap_set_fault_hook(bool (*hook)(struct trap_frame *f));
 void panic_set_hook(void (*hook)(const char *msg));
 
+/*
+ * Context hook: called inside every fault report to print what the core
+ * was running (the kernel prints the task being polled: name, id, spawn
+ * site).  Boot core, before anything can fault.
+ */
+void trap_set_context_hook(void (*hook)(void));
+
+/*
+ * Per-task containment (poll_guard.c, arch_poll_call in arch.h).
+ * fault_handle() asks poll_guard_refusal() after the report: NULL means
+ * the exception is contained, and poll_guard_resume_frame() rewrites f so
+ * its iretq returns ARCH_POLL_FAULTED from the innermost arch_poll_call;
+ * else the reason it is not.  The test harness's hooks call
+ * poll_guard_reset() when they resume elsewhere (no guard, no spinlock
+ * held, no interrupt handler, no scheduler ticking on this core).
+ */
+const char *poll_guard_refusal(const struct trap_frame *f);
+void poll_guard_resume_frame(struct trap_frame *f);
+void poll_guard_reset(void);
+
+/*
+ * An NMI that arch_print_remote_backtrace() asked for (remote.c): records
+ * the interrupted stack's return addresses and returns true; false for
+ * any other NMI.  From trap_dispatch() only.
+ */
+bool nmi_backtrace_take(const struct trap_frame *f);
+
+/* Backtraces arch_print_remote_backtrace() got and printed (tests). */
+unsigned remote_backtraces(void);
+
+/* The kick IPI's handler (remote.c; lapic_init registers it). */
+void kick_isr(struct trap_frame *f);
+
 #define PANIC_MSG_MAX	256
 
 /* Leave the fault/panic state (console bypass) on this core. */
@@ -101,5 +135,13 @@ void fault_recovered(void);
  * For a fault or panic inside a fault or panic report (console.c).
  */
 void console_emergency_puts(const char *s);
+
+/*
+ * Hold the console's lock around a whole report (a contained fault's,
+ * whose core holds no lock); false if another core kept it for 100 ms
+ * (then the report goes out unlocked).  Interrupts off.
+ */
+bool console_hold(void);
+void console_release(void);
 
 #endif /* HYPHAE_X86_64_TRAP_H */

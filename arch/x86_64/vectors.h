@@ -5,7 +5,7 @@
  *   0x20-0x2f  the legacy 8259 PICs, remapped here and masked (pic.c)
  *   0x30-0x3f  ISA IRQs routed through the I/O APIC: 0x30 + IRQ (ioapic.c)
  *   0xf0-0xff  the local APIC's own: timer, wakeup IPI, the tests' IPI,
- *              APIC error, spurious
+ *              the kick IPI, APIC error, spurious
  * The LAPIC's sources sit above every device (priority = vector >> 4).
  * Reference: Intel SDM vol. 3 sections 6.2 (vector numbers), 11.9
  * (spurious vector: its low nibble is all ones on older parts).
@@ -20,6 +20,7 @@
 #define VECTOR_TIMER		0xf0	/* LAPIC one-shot / TSC-deadline timer */
 #define VECTOR_WAKE		0xf1	/* arch_wake(): wakeup IPI */
 #define VECTOR_TEST		0xf2	/* in-kernel tests' IPI */
+#define VECTOR_KICK		0xf3	/* arch_kick(): the runtime's kick IPI */
 #define VECTOR_ERROR		0xfe	/* APIC error */
 #define VECTOR_SPURIOUS		0xff	/* low nibble all ones */
 

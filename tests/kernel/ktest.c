@@ -159,6 +159,8 @@ static bool ktest_on_fault(struct trap_frame *f)
 	passed++;
 	expect.kind = EXPECT_NOTHING;
 	fault_recovered();
+	/* Whatever the test left armed or held on this core is abandoned. */
+	poll_guard_reset();
 	/* "Return" from ktest_setjmp() with 1, through iretq. */
 	f->rbx = resume.rbx;
 	f->rbp = resume.rbp;
@@ -192,6 +194,7 @@ static void ktest_on_panic(const char *msg)
 	passed++;
 	expect.kind = EXPECT_NOTHING;
 	fault_recovered();
+	poll_guard_reset();
 	ktest_longjmp(&resume, 1);
 }
 

@@ -297,3 +297,54 @@ void kassert_fail(const char *expr, const char *func, const char *file,
 {
 	model_fail("kassert failed at %s:%d in %s: %s", file, line, func, expr);
 }
+
+/* ---- the registry's and the watchdog's hooks --------------------------------- */
+
+void *arch_cpu_sched(void)
+{
+	return model_running() ? self()->cpu_sched : NULL;
+}
+
+void arch_set_cpu_sched(void *s)
+{
+	self()->cpu_sched = s;
+}
+
+/* Poll timing runs on the model's clock, which moves only when every
+ * thread is blocked: every poll takes no time, so no watchdog fires. */
+uint64_t arch_cycles(void)
+{
+	return M.now;
+}
+
+uint64_t arch_cycles_to_ns(uint64_t cycles)
+{
+	return cycles;
+}
+
+uint64_t arch_ns_to_cycles(uint64_t ns)
+{
+	return ns;
+}
+
+/* No faults are contained in the model: a plain call. */
+int arch_poll_call(int (*fn)(void *a, void *b), void *a, void *b)
+{
+	return fn(a, b);
+}
+
+/* Kicks only follow a long poll, which the model's clock never shows. */
+void arch_set_kick_handler(void (*fn)(void))
+{
+	(void)fn;
+}
+
+void arch_kick(unsigned index)
+{
+	model_fail("arch_kick: core %u kicked, but no poll takes time here", index);
+}
+
+void arch_print_remote_backtrace(unsigned index)
+{
+	(void)index;
+}

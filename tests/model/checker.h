@@ -123,6 +123,7 @@ struct mthread {
 
 	/* arch hooks */
 	void *cpu_local;
+	void *cpu_sched;	/* arch_set_cpu_sched() */
 	int core;		/* runtime slot bound, or -1 */
 	bool irq_off;
 	bool ipi_pending;	/* an arch_wake() taken with interrupts off */

@@ -644,6 +644,7 @@ static void reset_threads(void)
 		t->ctx = ctx;
 		t->name = name;
 		t->core = -1;
+		t->cpu_sched = NULL;
 		t->timer_deadline = UINT64_MAX;
 	}
 	M.t[0].clock.c[0] = 1;

@@ -10,6 +10,9 @@
  * at once and one that leaves a job (its spawns all in the JSON), the
  * errors, Ctrl-C on a traced job.
  * Also: spawn's argument parser, and jobs refused outside the shell task.
+ * Background jobs (a trailing &, jobs, kill %N), tasks (rows, -s, a name,
+ * the summary for 100,000 live tasks), kill ID, watchdog, rt -h, and the
+ * bad inputs that each get exactly one error line.
  */
 #define _GNU_SOURCE
 #include <pthread.h>
@@ -192,7 +195,7 @@ static void test_trace(void **state)
 	expect("hyphae> ");
 	type("trace dump\r");
 	got = wait_for(TRACE_JSON_END "\n");
-	assert_true(count(got, "\"task\":\"batch\"}") == 200);
+	assert_true(count(got, "\"task\":\"spawn-child\"}") == 200);
 	free(got);
 	expect("hyphae> ");
 	type("trace off\r");
@@ -209,8 +212,8 @@ static void test_trace(void **state)
 	/* Spawns (the events with a "task" argument): the 50 tasks, the
 	 * spawn job and trace's own job. */
 	assert_int_equal(count(got, ",\"task\":\""), 52);
-	assert_int_equal(count(got, "\"task\":\"batch\"}"), 50);
-	assert_true(count(got, "\"name\":\"batch\",\"args\":{\"id\":") >= 50);
+	assert_int_equal(count(got, "\"task\":\"spawn-child\"}"), 50);
+	assert_true(count(got, "\"name\":\"spawn-child\",\"args\":{\"id\":") >= 50);
 	free(got);
 	expect("trace: ");
 	expect("hyphae> ");
@@ -369,6 +372,196 @@ static void test_bench_table(void **state)
 	expect("hyphae> ");
 }
 
+/* Bad input: one error line, then the prompt at once. */
+static void expect_one_line_error(const char *line, const char *error)
+{
+	char *got;
+
+	type(line);
+	type("\r");
+	got = wait_for("hyphae> ");
+	/* The echo of the line, the error, the prompt: nothing else. */
+	assert_non_null(strstr(got, error));
+	assert_ptr_equal(strchr(strstr(got, error), '\n') + 1,
+			 got + strlen(got) - strlen("hyphae> "));
+	free(got);
+}
+
+static void test_bad_input_one_line(void **state)
+{
+	(void)state;
+	expect_one_line_error("kill 99", "error: kill: no job or task 99\n");
+	expect_one_line_error("kill %4", "error: kill: no job %4\n");
+	expect_one_line_error("kill x.y", "error: kill: 'x.y' is not a job");
+	expect_one_line_error("watchdog abc", "error: watchdog: 'abc': not a number");
+	expect_one_line_error("watchdog -5", "error: watchdog: '-5': not a number");
+	expect_one_line_error("tasks -x", "error: tasks: unknown flag '-x'");
+	expect_one_line_error("echo hi &", "error: echo: does not wait, so '&'");
+	expect_one_line_error("rt &", "error: rt: does not wait, so '&'");
+	expect_one_line_error("&", "error: '&' needs a command that waits");
+}
+
+static void test_watchdog_command(void **state)
+{
+	(void)state;
+	type("watchdog\r");
+	expect("watchdog: a poll running over 100 ms is reported\nhyphae> ");
+	type("watchdog 25\r");
+	expect("watchdog: a poll running over 25 ms is reported\nhyphae> ");
+	assert_int_equal(rt_watchdog_get(rt), 25 * 1000000ull);
+	type("watchdog off\r");
+	expect("watchdog: off\nhyphae> ");
+	assert_int_equal(rt_watchdog_get(rt), 0);
+	type("watchdog 100\r");
+	expect("hyphae> ");
+	type("rt\r");
+	expect("watchdog: 100.000 ms\n");
+	expect("hyphae> ");
+}
+
+/* Rows of `tasks` whose NAME column is `name`. */
+static unsigned count_rows(const char *text, const char *name)
+{
+	char pat[48];
+	unsigned n = 0;
+
+	snprintf(pat, sizeof(pat), "  %s ", name);
+	for (const char *p = text; (p = strstr(p, pat)) != NULL; p++)
+		n++;
+	return n;
+}
+
+/* The TASKS column of `tasks -s` for `name`, or 0. */
+static unsigned long summary_count(const char *text, const char *name)
+{
+	char pat[48];
+	const char *row;
+	unsigned long n;
+
+	snprintf(pat, sizeof(pat), "\n%s ", name);
+	row = strstr(text, pat);
+	if (row == NULL || sscanf(row + strlen(pat), " %lu", &n) != 1)
+		return 0;
+	return n;
+}
+
+static void test_background_jobs_and_tasks(void **state)
+{
+	char *got, *row, id[24];
+
+	(void)state;
+	type("spawn 30 sleep 300ms &\r");
+	/* The prompt comes back at once, the job keeps running. */
+	expect("[1] spawn 30 sleep 300ms\nhyphae> ");
+	type("jobs\r");
+	expect("[1] running     spawn 30 sleep 300ms\nhyphae> ");
+	type("tasks -s\r");
+	got = wait_for("hyphae> ");
+	assert_non_null(strstr(got, "NAME                TASKS      POLLS         BUSY\n"));
+	assert_int_equal(summary_count(got, "spawn-child"), 30);
+	assert_int_equal(summary_count(got, "spawn"), 1);
+	assert_int_equal(summary_count(got, "shell"), 1);
+	free(got);
+	type("tasks spawn-child\r");
+	got = wait_for("hyphae> ");
+	assert_int_equal(count_rows(got, "spawn-child"), 30);
+	assert_non_null(strstr(got, "sleeping"));
+	assert_non_null(strstr(got, "shell/batch.c:"));
+	assert_non_null(strstr(got, "30 \"spawn-child\" tasks on 2 cores"));
+	/* Kill one by its id: the first row's. */
+	row = strstr(got, "SPAWNED AT\n") + strlen("SPAWNED AT\n");
+	assert_int_equal(sscanf(row, " %23s", id), 1);
+	free(got);
+	type("kill ");
+	type(id);
+	type("\r");
+	expect("kill: task ");
+	expect(" (spawn-child) cancelled\nhyphae> ");
+	type("tasks spawn-child\r");
+	got = wait_for("hyphae> ");
+	assert_int_equal(count_rows(got, "spawn-child"), 29);
+	free(got);
+	/* The job ends by itself: its notice, then the prompt again. */
+	expect("[1] done: spawn 30 sleep 300ms\nhyphae> ");
+	type("jobs\r");
+	expect("no background jobs\nhyphae> ");
+
+	/* kill %N cancels a job; it is reported interrupted. */
+	type("sleep 20s &\r");
+	expect("[2] sleep 20s\nhyphae> ");
+	type("kill %2\r");
+	expect("kill: job 2 (sleep 20s) cancelled\nhyphae> ");
+	expect("[2] interrupted: sleep 20s\nhyphae> ");
+}
+
+/* 100,000 live tasks; fewer under ThreadSanitizer, which spawns them
+ * too slowly for the first to be still asleep when the last starts. */
+#if defined(__SANITIZE_THREAD__)
+#define MANY		"20000"
+#define MANY_MORE	"19800"
+#else
+#define MANY		"100000"
+#define MANY_MORE	"99800"
+#endif
+
+static void test_many_tasks_summary(void **state)
+{
+	char *got;
+
+	(void)state;
+	type("spawn " MANY " sleep 3s &\r");
+	expect("[3] spawn " MANY " sleep 3s\nhyphae> ");
+	/* Wait until they all sleep (the spawn job spawns in batches). */
+	for (unsigned tries = 0;; tries++) {
+		type("tasks -s\r");
+		got = wait_for("hyphae> ");
+		if (summary_count(got, "spawn-child") == strtoul(MANY, NULL, 10))
+			break;
+		free(got);
+		assert_true(tries < 200);
+		struct timespec ts = { 0, 20000000 };
+		nanosleep(&ts, NULL);
+	}
+	free(got);
+	type("tasks\r");
+	got = wait_for("hyphae> ");
+	assert_non_null(strstr(got, " live tasks: the summary by name "
+				    "(`tasks -a` lists every task)\n"));
+	assert_int_equal(summary_count(got, "spawn-child"), strtoul(MANY, NULL, 10));
+	/* Not a row per task. */
+	assert_true(count_rows(got, "spawn-child") <= 1);
+	free(got);
+	/* A name filter lists rows, at most 200 without -a. */
+	type("tasks spawn-child\r");
+	got = wait_for("hyphae> ");
+	assert_int_equal(count_rows(got, "spawn-child"), 200);
+	assert_non_null(strstr(got, "... " MANY_MORE " more not shown: "
+				    "`tasks -a spawn-child` lists them all\n"));
+	free(got);
+	expect("[3] done: spawn " MANY " sleep 3s\nhyphae> ");
+}
+
+static void test_rt_histograms(void **state)
+{
+	char *got;
+
+	(void)state;
+	type("rt -h\r");
+	got = wait_for("hyphae> ");
+	assert_non_null(strstr(got, "polls by duration"));
+	assert_non_null(strstr(got, "core 0"));
+	assert_non_null(strstr(got, "core 1"));
+	assert_non_null(strstr(got, "longest poll"));
+	free(got);
+	type("rt\r");
+	got = wait_for("hyphae> ");
+	/* The counters the dump used to collect without printing. */
+	assert_non_null(strstr(got, "wakeups"));
+	assert_non_null(strstr(got, "inj"));
+	assert_non_null(strstr(got, "longest poll"));
+	free(got);
+}
+
 static void test_jobs_need_the_task(void **state)
 {
 	struct shell_out cap = out;
@@ -440,6 +633,11 @@ int main(void)
 		cmocka_unit_test(test_typeahead_runs_after_job),
 		cmocka_unit_test(test_drops_reported_once),
 		cmocka_unit_test(test_bench_table),
+		cmocka_unit_test(test_bad_input_one_line),
+		cmocka_unit_test(test_watchdog_command),
+		cmocka_unit_test(test_background_jobs_and_tasks),
+		cmocka_unit_test(test_many_tasks_summary),
+		cmocka_unit_test(test_rt_histograms),
 		cmocka_unit_test(test_jobs_need_the_task),
 		cmocka_unit_test(test_spawn_args),
 		cmocka_unit_test(test_fmt_ns),

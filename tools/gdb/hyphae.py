@@ -5,9 +5,10 @@
 # so they work on a kernel stopped anywhere, even in a panic:
 #   hy-rt      the runtime table the shell's `rt` prints: cores, queues,
 #              counters, the injector
-#   hy-tasks   live tasks: each core's run queue and the injector's, and
-#              the task each core is polling (this kernel has no task
-#              registry; once one exists, this is where to walk it)
+#   hy-tasks   live tasks: each core's registry (every task whose home it
+#              is: id, name, state, polls, spawn site), what each core is
+#              polling, and the injector's queue (tasks no core has taken
+#              yet are in no registry)
 #   hy-cpus    each core: runtime slot, APIC id, state, interrupts taken,
 #              and where it is stopped (a short backtrace)
 #   hy-log     the log ring: the last lines the kernel logged
@@ -98,15 +99,55 @@ class HyRt(gdb.Command):
                 u(sc["completed"]), u(sc["stolen_in"]), u(sc["stolen_out"]),
                 u(sc["woken_internal"]) + u(sc["woken_external"]),
                 u(s["wakeups"]),
-                "%d" % u(sc["current_task"]) if u(sc["current_task"]) else "-"))
+                task_id(polling(sc)) if polling(sc) else "-"))
+
+
+SCHED_ID_SHIFT = 40     # sched/scheduler.h: (core + 1) << 40 | sequence
+
+
+def task_id(i):
+    """A task id as `tasks` prints it: C.N, or i.N for the injector's."""
+    core = i >> SCHED_ID_SHIFT
+    seq = i & ((1 << SCHED_ID_SHIFT) - 1)
+    return "%d.%d" % (core - 1, seq) if core else "i.%d" % seq
+
+
+def polling(sc):
+    """The id of the task scheduler sc is polling right now, or 0: the
+    owner's poll_seq is odd while a poll runs (sched/poll.h)."""
+    return u(sc["poll_id"]) if u(sc["poll_seq"]) & 1 else 0
 
 
 def task_line(t):
-    """One task (a struct task *) in words."""
+    """One task (a struct task) in words."""
     state = u(t["state"])
     flags = "|".join(n for b, n in TASK_FLAGS if state & b) or "idle"
-    return "task %d %-16s %-22s refs %d" % (
-        u(t["id"]), cstr(t["vtable"]["name"]), flags, state >> TASK_REF_SHIFT)
+    site = t["site"]
+    where = ("%s:%d" % (cstr(site["file"], 64), u(site["line"]))
+             if u(site) else "?")
+    return "task %-8s %-16s %-22s refs %d, %d polls, %s" % (
+        task_id(u(t["id"])), cstr(t["name"]), flags, state >> TASK_REF_SHIFT,
+        u(t["polls"]), where)
+
+
+def registry_tasks(sc):
+    """The tasks in scheduler sc's registry (its circular list at
+    reg_head; the `tasks` walk's cursors are skipped)."""
+    task_t = gdb.lookup_type("struct task")
+    off = None
+    for f in task_t.fields():
+        if f.name == "reg":
+            off = f.bitpos // 8
+    head = sc["reg_head"].address
+    node = sc["reg_head"]["next"]
+    out, seen = [], 0
+    while u(node) and u(node) != u(head) and seen < MAX_LIST:
+        if not u(node.dereference()["cursor"]):
+            t = gdb.Value(u(node) - off).cast(task_t.pointer()).dereference()
+            out.append(t)
+        node = node.dereference()["next"]
+        seen += 1
+    return out, seen >= MAX_LIST
 
 
 def queue_tasks(q):
@@ -125,39 +166,38 @@ def queue_tasks(q):
 
 
 class HyTasks(gdb.Command):
-    """hy-tasks: live tasks - each core's run queue, the injector's, and
-    the task each core is polling."""
+    """hy-tasks: live tasks - each core's registry and what it polls, and
+    the injector's queue."""
 
     def __init__(self):
         super().__init__("hy-tasks", gdb.COMMAND_DATA)
 
     def invoke(self, arg, from_tty):
         rt = runtime()
-        print("no task registry in this kernel: run queues and polls in progress")
         total = 0
         for i in range(claimed(rt)):
             s = rt["slots"][i]
             if not u(s["initialised"]):
                 continue
             sc = s["sched"]
-            cur = u(sc["current_task"])
-            tasks, cut = queue_tasks(sc["queue"])
-            print("cpu%d: polling %s, %d queued%s" % (
-                i, "task %d" % cur if cur else "nothing", len(tasks),
-                " (list cut)" if cut else ""))
+            cur = polling(sc)
+            tasks, cut = registry_tasks(sc)
+            print("cpu%d: polling %s, %d queued, %d live%s" % (
+                i, "task %s" % task_id(cur) if cur else "nothing", u(sc["queued"]),
+                len(tasks), " (list cut)" if cut else ""))
             for t in tasks:
                 print("  " + task_line(t))
             total += len(tasks)
         tasks, cut = queue_tasks(rt["injector"]["queue"])
-        print("injector: %d queued%s" % (len(tasks), " (list cut)" if cut else ""))
+        print("injector: %d queued, in no registry yet%s" % (
+            len(tasks), " (list cut)" if cut else ""))
         for t in tasks:
             print("  " + task_line(t))
-        total += len(tasks)
-        print("%d tasks queued" % total)
+        print("%d live tasks" % (total + len(tasks)))
         # The tasks being polled, from the stopped cores' stacks (only
         # if the frame's `t` is one of the polled ids: -O2 may have
         # reused its register).
-        polled = {u(rt["slots"][i]["sched"]["current_task"])
+        polled = {polling(rt["slots"][i]["sched"])
                   for i in range(claimed(rt))} - {0}
         for th in sorted(gdb.selected_inferior().threads(), key=lambda t: t.num):
             t = polled_task(th)
@@ -294,6 +334,11 @@ class HyTimer(gdb.Command):
             print("  level %d: %6d pending, slots of %s, occupied %016x" % (
                 lv, pend, ns_words(span * tick_ns), u(w["occupied"][lv])))
         print("  expired, not fired yet: %d" % u(w["expired_count"]))
+        try:
+            wd = u(runtime()["wd_timer_on"])
+        except gdb.GdbError:
+            wd = 0
+        print("  of them the stuck-poll watchdog's entry: %d" % wd)
         if hint == 0xffffffffffffffff:
             print("next deadline: none (%d pending)" % total)
         else:

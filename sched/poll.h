@@ -1,0 +1,92 @@
+/*
+ * poll.h - the one place a poll is timed and shown to other cores:
+ * poll_begin() and poll_end() around the call of a task's poll function
+ * (task_run in task.c).  Private to sched/.
+ *
+ * Cost per poll: one read of arch_cycles() (the start of a poll is the
+ * end of the one before it in the same batch; sched_tick reads the
+ * counter once per batch), a handful of plain stores to lines only the
+ * owner writes, and no atomic read-modify-write.  So a poll's time
+ * includes the scheduler's own work for it (its state transitions, some
+ * tens of ns); the histogram is log2 buckets, the longest poll exact.
+ *
+ * What other cores read (the watchdog, kicks): poll_seq, odd while a poll
+ * runs, and the poll's start, id and name, each stored with release after
+ * what it describes and loaded with acquire (sched_poll_in_progress,
+ * sched_poll_describe).  The kick handler runs on the owner's own core,
+ * between two instructions of the owner: signal fences order the batch
+ * indexes and poll_seq for it.
+ */
+#ifndef HYPHAE_SCHED_POLL_H
+#define HYPHAE_SCHED_POLL_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "arch.h"
+#include "sched/scheduler.h"
+
+/* A counter only the owner writes: no read-modify-write needed. */
+static inline void poll_owner_add(_Atomic uint64_t *c, uint64_t n)
+{
+	atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + n,
+			      memory_order_relaxed);
+}
+
+static inline unsigned poll_bucket(uint64_t cycles)
+{
+	unsigned b = cycles < 2 ? 0 : 63u - (unsigned)__builtin_clzll(cycles);
+
+	return b < SCHED_POLL_BUCKETS ? b : SCHED_POLL_BUCKETS - 1;
+}
+
+/* `t` is about to be polled by s's owner; returns its start (cycles). */
+static inline uint64_t poll_begin(struct scheduler *s, struct task *t)
+{
+	uint64_t seq = atomic_load_explicit(&s->poll_seq, memory_order_relaxed);
+	uint64_t start = s->poll_clock;
+
+	s->current = t;
+	/* What it waits for is what this poll says (sleep_poll marks it). */
+	if (atomic_load_explicit(&t->wait, memory_order_relaxed) != TASK_WAIT_ANY)
+		atomic_store_explicit(&t->wait, TASK_WAIT_ANY, memory_order_relaxed);
+	/* release: each names the poll whose odd poll_seq follows; pairs
+	 * with the acquire loads in sched_poll_describe(). */
+	atomic_store_explicit(&s->poll_id, t->id, memory_order_release);
+	atomic_store_explicit(&s->poll_name, t->name, memory_order_release);
+	atomic_store_explicit(&s->poll_start, start, memory_order_release);
+	atomic_store_explicit(&s->poll_seq, seq + 1, memory_order_release);
+	/* For the kick handler on this core: the poll starts after this. */
+	atomic_signal_fence(memory_order_seq_cst);
+	return start;
+}
+
+/* The poll of `t` that began at `start` returned (t is still alive). */
+static inline void poll_end(struct scheduler *s, struct task *t, uint64_t start)
+{
+	uint64_t seq, end, d;
+	struct sched_poll_stats *ps = &s->pstats;
+
+	atomic_signal_fence(memory_order_seq_cst);
+	end = arch_cycles();
+	seq = atomic_load_explicit(&s->poll_seq, memory_order_relaxed);
+	/* release: the poll's effects happen before another core sees it
+	 * ended; pairs with the acquire loads of poll_seq. */
+	atomic_store_explicit(&s->poll_seq, seq + 1, memory_order_release);
+	s->current = NULL;
+	s->poll_clock = end;
+	d = end - start;
+	poll_owner_add(&ps->hist[poll_bucket(d)], 1);
+	if (d > atomic_load_explicit(&ps->longest, memory_order_relaxed)) {
+		atomic_store_explicit(&ps->longest, d, memory_order_relaxed);
+		atomic_store_explicit(&ps->longest_id, t->id, memory_order_relaxed);
+		atomic_store_explicit(&ps->longest_name, t->name,
+				      memory_order_relaxed);
+	}
+	atomic_store_explicit(&t->polls,
+			      atomic_load_explicit(&t->polls, memory_order_relaxed) + 1,
+			      memory_order_relaxed);
+	poll_owner_add(&t->busy, d);
+}
+
+#endif /* HYPHAE_SCHED_POLL_H */

@@ -1,0 +1,388 @@
+/*
+ * test_watch.c - cores watching each other (rt/watch.c) on host cores:
+ *
+ *   - no stranded batch: WORKERS=2, a task spinning 200 ms on core 1 with
+ *     15 short tasks behind it in the same batch; they finish on core 0
+ *     within 1 ms of core 0 becoming free (the first of up to twenty
+ *     tries that does: on a loaded machine the host's scheduler takes
+ *     milliseconds from these threads now and then; every try must
+ *     finish them on core 0 within 100 ms, long before the spin ends);
+ *   - the watchdog reports a stuck poll once, naming core, task and id,
+ *     and reports nothing while cores are idle, tasks sleep on the timer,
+ *     or a task makes many short polls;
+ *   - its rules without threads (rt_watch_at on a runtime whose second
+ *     slot is faked): a poll past the threshold is reported only when it
+ *     is still the same poll RT_WATCHDOG_CONFIRM_NS later (a core the host
+ *     descheduled mid-poll, whose poll then ends, is not), and once.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <cmocka.h>
+
+#include "config.h"
+#include "kmalloc.h"
+#include "lib/string.h"
+#include "sched/task.h"
+#include "tests/support/capture.h"
+#include "tests/support/rt_harness.h"
+#include "timer/sleep.h"
+
+#define WORKERS		2
+#define SHORTS		15
+#define STRAND_TRIES	20
+#define MS		1000000ull
+
+static uint64_t now_ns(void)
+{
+	return clock_now(arch_clock());
+}
+
+/* Spin until *flag is false (a gate) or `ns` passed, politely. */
+static void spin(atomic_bool *flag, uint64_t ns)
+{
+	uint64_t end = now_ns() + ns;
+
+	while ((flag ? atomic_load(flag) : true) && now_ns() < end)
+		arch_cpu_relax();
+}
+
+/* ---- tasks ---------------------------------------------------------------- */
+
+static atomic_bool gate_closed[WORKERS];
+static atomic_bool gate_running[WORKERS];
+static atomic_bool spinner_started;
+static atomic_uint shorts_done;
+static uint64_t short_end[SHORTS];
+static int short_core[SHORTS];
+static uint64_t spin_ns;
+
+struct gate_task {
+	struct task task;
+	unsigned core;
+};
+
+static enum poll gate_poll(struct task *t, struct context *cx)
+{
+	struct gate_task *g = container_of(t, struct gate_task, task);
+
+	(void)cx;
+	atomic_store(&gate_running[g->core], true);
+	spin(&gate_closed[g->core], 10000 * MS);
+	return POLL_READY;
+}
+
+static const struct task_vtable gate_vt = { .poll = gate_poll, .name = "gate" };
+
+static enum poll spinner_poll(struct task *t, struct context *cx)
+{
+	(void)t;
+	(void)cx;
+	atomic_store(&spinner_started, true);
+	spin(NULL, spin_ns);
+	return POLL_READY;
+}
+
+static const struct task_vtable spinner_vt = { .poll = spinner_poll,
+					       .name = "spinner" };
+
+struct short_task {
+	struct task task;
+	unsigned i;
+};
+
+static enum poll short_poll(struct task *t, struct context *cx)
+{
+	struct short_task *s = container_of(t, struct short_task, task);
+	struct rt_core *cur = rt_current_core();
+
+	(void)cx;
+	short_end[s->i] = now_ns();
+	short_core[s->i] = cur ? (int)cur->slot->index : -1;
+	atomic_fetch_add(&shorts_done, 1);
+	return POLL_READY;
+}
+
+static const struct task_vtable short_vt = { .poll = short_poll, .name = "short" };
+
+/* The test thread waits asleep: the cores need this machine's CPUs. */
+static void nap(void)
+{
+	struct timespec ts = { 0, 50000 };
+
+	nanosleep(&ts, NULL);
+}
+
+static bool wait_until(atomic_bool *flag, uint64_t ms)
+{
+	uint64_t end = h_now_ms() + ms;
+
+	while (!atomic_load(flag)) {
+		if (h_now_ms() > end)
+			return false;
+		nap();
+	}
+	return true;
+}
+
+/* ---- no stranded batch ----------------------------------------------------- */
+
+/* One try: the worst finish after core 0 was let go, in ns. */
+static uint64_t strand_once(struct harness *h)
+{
+	struct gate_task g0 = { .core = 0 }, g1 = { .core = 1 };
+	struct scheduler *s1 = &h->rt->slots[1].sched;
+	uint64_t t0, worst = 0;
+
+	atomic_store(&spinner_started, false);
+	atomic_store(&shorts_done, 0);
+	for (unsigned c = 0; c < WORKERS; c++) {
+		atomic_store(&gate_closed[c], true);
+		atomic_store(&gate_running[c], false);
+	}
+	/* Both cores held in a poll, so nothing moves yet. */
+	assert_int_equal(rt_spawn_on(h->rt, 0, &gate_vt, &g0, sizeof(g0), NULL), 0);
+	assert_int_equal(rt_spawn_on(h->rt, 1, &gate_vt, &g1, sizeof(g1), NULL), 0);
+	assert_true(wait_until(&gate_running[0], 5000));
+	assert_true(wait_until(&gate_running[1], 5000));
+	/* The spinner, then the short tasks, all queued on core 1. */
+	spin_ns = 200 * MS;
+	assert_int_equal(sched_spawn(s1, &spinner_vt, NULL, sizeof(struct task),
+				     NULL), 0);
+	for (unsigned i = 0; i < SHORTS; i++) {
+		struct short_task st = { .i = i };
+
+		short_core[i] = -2;
+		assert_int_equal(sched_spawn(s1, &short_vt, &st, sizeof(st), NULL), 0);
+	}
+	/* Core 1 takes them as one batch and starts the spinner. */
+	atomic_store(&gate_closed[1], false);
+	assert_true(wait_until(&spinner_started, 5000));
+	t0 = now_ns();
+	atomic_store(&gate_closed[0], false);
+	while (atomic_load(&shorts_done) < SHORTS && now_ns() - t0 < 150 * MS)
+		nap();
+	assert_int_equal(atomic_load(&shorts_done), SHORTS);
+	for (unsigned i = 0; i < SHORTS; i++) {
+		assert_int_equal(short_core[i], 0);
+		worst = MAX(worst, short_end[i] > t0 ? short_end[i] - t0 : 0);
+	}
+	/* Not stranded: well before the spin ends. */
+	assert_true(worst < 100 * MS);
+	/* The spin ends; then nothing is left behind. */
+	while (sched_queued(s1) > 0 || (atomic_load(&s1->poll_seq) & 1))
+		nap();
+	return worst;
+}
+
+static void test_no_stranded_batch(void **st)
+{
+	struct harness h;
+	uint64_t best = UINT64_MAX;
+
+	(void)st;
+	h_start(&h, WORKERS);
+	for (unsigned k = 0; k < STRAND_TRIES && best > MS; k++) {
+		uint64_t w = strand_once(&h);
+
+		print_message("strand try %u: the %u tasks finished on core 0 "
+			      "within %llu us\n", k, SHORTS,
+			      (unsigned long long)(w / 1000));
+		best = MIN(best, w);
+	}
+	/* The batch was taken back by a kick, not just stolen. */
+	assert_true(atomic_load(&h.rt->slots[1].kicks) >= 1);
+	assert_true(atomic_load(&h.rt->slots[1].sched.pstats.released) >= 1);
+	assert_true(best <= MS);
+	h_stop(&h);
+	h_free(&h);
+}
+
+/* ---- the watchdog on cores -------------------------------------------------- */
+
+static struct harness wd_h;
+
+/* The watchdog at 20 ms: one 120 ms poll on core 1. */
+static void stuck_poll(void)
+{
+	struct join_handle jh;
+
+	rt_watchdog_set(wd_h.rt, 20 * MS);
+	spin_ns = 120 * MS;
+	atomic_store(&spinner_started, false);
+	assert_int_equal(rt_spawn_on(wd_h.rt, 1, &spinner_vt, NULL,
+				     sizeof(struct task), &jh), 0);
+	while (!join_is_finished(&jh))
+		nap();
+	join_drop(&jh);
+	fflush(stdout);
+}
+
+
+struct yielder {
+	struct task task;
+	unsigned pt;
+	uint64_t end;
+};
+
+static enum poll yielder_poll(struct task *t, struct context *cx)
+{
+	struct yielder *y = container_of(t, struct yielder, task);
+
+	TASK_BEGIN(y->pt);
+	while (now_ns() < y->end) {
+		spin(NULL, 1 * MS);
+		TASK_YIELD();
+	}
+	TASK_END;
+}
+
+static const struct task_vtable yielder_vt = { .poll = yielder_poll, .name = "yielder" };
+
+struct napper {
+	struct task task;
+	unsigned pt;
+	struct sleep sleep;
+};
+
+static enum poll napper_poll(struct task *t, struct context *cx)
+{
+	struct napper *n = container_of(t, struct napper, task);
+
+	TASK_BEGIN(n->pt);
+	TASK_AWAIT(sleep_poll(&n->sleep, cx));
+	TASK_END;
+}
+
+static void napper_drop(struct task *t)
+{
+	sleep_drop(&container_of(t, struct napper, task)->sleep);
+}
+
+static const struct task_vtable napper_vt = {
+	.poll = napper_poll, .drop_state = napper_drop, .name = "napper",
+};
+
+static uint64_t reports(struct harness *h)
+{
+	return H_SUM(h, reports);
+}
+
+static void test_watchdog_reports_once(void **st)
+{
+	static char out[16384];
+	struct join_handle jh;
+	struct yielder y;
+	struct napper n = { .pt = 0 };
+
+	(void)st;
+	h_start(&wd_h, WORKERS);
+	capture_stdout(stuck_poll, out, sizeof(out));
+	assert_int_equal(atomic_load(&wd_h.rt->slots[1].reports), 1);
+	assert_int_equal(reports(&wd_h), 1);
+	assert_non_null(strstr(out, "watchdog: cpu1 has been polling task spinner (id 1."));
+	assert_non_null(strstr(out, "(threshold 20 ms)"));
+	assert_non_null(strstr(out, "no backtrace of core 1"));
+
+	/* Idle cores, a task asleep on the timer, many short polls: no
+	 * report, with a threshold of 5 ms over 150 ms. */
+	rt_watchdog_set(wd_h.rt, 5 * MS);
+	for (unsigned i = 0; i < 1000; i++)
+		nap();
+	assert_int_equal(sleep_init_duration(&n.sleep, &wd_h.rt->timer, 100 * MS), 0);
+	assert_int_equal(rt_spawn(wd_h.rt, &napper_vt, &n, sizeof(n), &jh), 0);
+	y = (struct yielder){ .end = now_ns() + 100 * MS };
+	assert_int_equal(rt_spawn_on(wd_h.rt, 0, &yielder_vt, &y, sizeof(y), NULL), 0);
+	while (!join_is_finished(&jh))
+		nap();
+	join_drop(&jh);
+	for (unsigned i = 0; i < 400; i++)
+		nap();
+	assert_int_equal(reports(&wd_h), 1);
+	h_stop(&wd_h);
+	h_free(&wd_h);
+}
+
+/* ---- the rules, without threads ------------------------------------------- */
+
+static void test_watchdog_rules(void **st)
+{
+	struct runtime *rt = h_runtime_new();
+	struct rt_core c0, c1;
+	struct rt_slot *vs;
+	struct scheduler *s;
+	uint64_t wd, confirm, t, start = 1000000;
+	struct rt_watch_next next;
+
+	(void)st;
+	rt_core_new(&c0, rt);
+	rt_core_new(&c1, rt);
+	arch_set_cpu_local(NULL);
+	vs = &rt->slots[1];
+	s = &vs->sched;
+	rt_watchdog_set(rt, 100 * MS);
+	wd = arch_ns_to_cycles(100 * MS);
+	confirm = arch_ns_to_cycles(RT_WATCHDOG_CONFIRM_NS);
+	atomic_store(&s->poll_id, (2ull << SCHED_ID_SHIFT) | 7);
+	atomic_store(&s->poll_name, "stuck");
+	atomic_store(&s->poll_start, start);
+
+	/* Between polls but running: look again a threshold from now. */
+	assert_int_equal(rt_watch_at(&c0, start, &next), 0);
+	assert_int_equal(next.watchdog, start + wd);
+	/* In a poll, not yet past the threshold. */
+	atomic_store(&s->poll_seq, 1);
+	rt_watch_at(&c0, start + wd - 1, &next);
+	assert_int_equal(next.watchdog, start + wd);
+	assert_int_equal(next.strand, UINT64_MAX);
+	/* Past it: first sighting, confirmed later. */
+	t = start + wd;
+	rt_watch_at(&c0, t, &next);
+	assert_int_equal(next.watchdog, t + confirm);
+	assert_int_equal(atomic_load(&vs->reports), 0);
+	/* The host had descheduled it: resumed, the poll ended. */
+	atomic_store(&s->poll_seq, 2);
+	rt_watch_at(&c0, t + confirm, &next);
+	assert_int_equal(atomic_load(&vs->reports), 0);
+	/* A poll that really sticks: sighted, confirmed, reported once. */
+	atomic_store(&s->poll_seq, 3);
+	atomic_store(&s->poll_start, t);
+	rt_watch_at(&c0, t + wd, &next);
+	rt_watch_at(&c0, t + wd + confirm - 1, &next);
+	assert_int_equal(atomic_load(&vs->reports), 0);
+	rt_watch_at(&c0, t + wd + confirm, &next);
+	assert_int_equal(atomic_load(&vs->reports), 1);
+	rt_watch_at(&c0, t + 5 * wd, &next);
+	assert_int_equal(atomic_load(&vs->reports), 1);
+	/* Off: nothing to look at. */
+	rt_watchdog_set(rt, 0);
+	rt_watch_at(&c0, t + 10 * wd, &next);
+	assert_int_equal(next.watchdog, UINT64_MAX);
+	/* A batch behind the poll: a deadline, then a kick. */
+	atomic_store(&s->batch_end, 5);
+	atomic_store(&s->batch_next, 1);
+	rt_watch_at(&c0, t, &next);
+	assert_int_equal(next.strand, t + arch_ns_to_cycles(RT_STRAND_NS));
+	assert_int_equal(atomic_load(&vs->kicks), 0);
+	rt_watch_at(&c0, t + arch_ns_to_cycles(RT_STRAND_NS), &next);
+	assert_int_equal(atomic_load(&vs->kicks), 1);
+	/* Once per poll. */
+	rt_watch_at(&c0, t + 2 * arch_ns_to_cycles(RT_STRAND_NS), &next);
+	assert_int_equal(atomic_load(&vs->kicks), 1);
+	kfree(rt);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_no_stranded_batch),
+		cmocka_unit_test(test_watchdog_reports_once),
+		cmocka_unit_test(test_watchdog_rules),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
