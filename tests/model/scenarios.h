@@ -29,6 +29,7 @@ extern const struct model_scenario scenario_timer_poll;
 extern const struct model_scenario scenario_wait_cell;
 extern const struct model_scenario scenario_wait_queue;
 extern const struct model_scenario scenario_oneshot;
+extern const struct model_scenario scenario_mutex;
 
 #define MODEL_SCENARIOS							\
 	&scenario_mpsc,							\
@@ -46,6 +47,7 @@ extern const struct model_scenario scenario_oneshot;
 	&scenario_wait_cell,						\
 	&scenario_wait_queue,						\
 	&scenario_oneshot,						\
-	/* issue 17: &scenario_mutex, &scenario_sem, &scenario_chan */
+	&scenario_mutex,						\
+	/* issue 17: &scenario_sem, &scenario_chan */
 
 #endif /* HYPHAE_MODEL_SCENARIOS_H */
