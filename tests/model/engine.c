@@ -161,6 +161,12 @@ bool model_others_done(void)
 	return true;
 }
 
+bool model_ended(int tid)
+{
+	return tid < 1 || (unsigned)tid > M.nthreads ||
+	       (M.t[tid].state == TS_DONE && M.t[tid].sb_len == 0);
+}
+
 int model_self(void)
 {
 	return (int)M.cur;

@@ -108,6 +108,10 @@ void model_yield(void);
  * it made is visible (its store buffer has drained). */
 bool model_others_done(void);
 
+/* True if thread `tid` has ended and every store it made is visible (or
+ * is no thread of this schedule). */
+bool model_ended(int tid);
+
 /* The calling thread's id (0: main). */
 int model_self(void);
 

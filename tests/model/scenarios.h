@@ -30,6 +30,8 @@ extern const struct model_scenario scenario_wait_cell;
 extern const struct model_scenario scenario_wait_queue;
 extern const struct model_scenario scenario_oneshot;
 extern const struct model_scenario scenario_mutex;
+extern const struct model_scenario scenario_sem;
+extern const struct model_scenario scenario_sem_close;
 
 #define MODEL_SCENARIOS							\
 	&scenario_mpsc,							\
@@ -48,6 +50,8 @@ extern const struct model_scenario scenario_mutex;
 	&scenario_wait_queue,						\
 	&scenario_oneshot,						\
 	&scenario_mutex,						\
-	/* issue 17: &scenario_sem, &scenario_chan */
+	&scenario_sem,							\
+	&scenario_sem_close,						\
+	/* issue 17: &scenario_chan */
 
 #endif /* HYPHAE_MODEL_SCENARIOS_H */

@@ -20,8 +20,9 @@
 struct waiter {
 	const char *name;
 	atomic_int woken;	/* wakes seen, set by wake / wake_by_ref */
-	/* Bookkeeping (model_ghost_add): references handed out, returned. */
-	long clones, drops, wakes, wakes_by_ref;
+	/* Bookkeeping (model_ghost_add): references handed out, returned;
+	 * wakes consumed by waiter_rearm. */
+	long clones, drops, wakes, wakes_by_ref, rearms;
 };
 
 void waiter_init(struct waiter *w, const char *name);
@@ -33,8 +34,9 @@ struct waker waiter_waker(struct waiter *w);
 /* A context whose waker is the waiter's. */
 struct context waiter_context(struct waiter *w, struct waker *storage);
 
-/* Spin until a wake arrives; false if every other thread ended first
- * (the wake was lost). */
+/* Spin until a wake arrives; false if it never can (the wake was lost):
+ * every other thread ended, or spins in waiter_wait() too with no wake
+ * on its way. */
 bool waiter_wait(struct waiter *w);
 
 /* Consume one wake seen (a new wait starts). */
