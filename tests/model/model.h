@@ -112,6 +112,16 @@ bool model_others_done(void);
  * is no thread of this schedule). */
 bool model_ended(int tid);
 
+/* True if every store thread `tid` made is visible (its buffer is empty). */
+bool model_drained(int tid);
+
+/*
+ * True if thread `tid` spins in model_yield() (or arch_cpu_relax()) and
+ * nothing could have changed what it looks at: no store became visible
+ * since it yielded, and its own buffer is empty.
+ */
+bool model_spinning(int tid);
+
 /* The calling thread's id (0: main). */
 int model_self(void);
 

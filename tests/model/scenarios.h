@@ -32,6 +32,8 @@ extern const struct model_scenario scenario_oneshot;
 extern const struct model_scenario scenario_mutex;
 extern const struct model_scenario scenario_sem;
 extern const struct model_scenario scenario_sem_close;
+extern const struct model_scenario scenario_chan;
+extern const struct model_scenario scenario_chan_close;
 
 #define MODEL_SCENARIOS							\
 	&scenario_mpsc,							\
@@ -52,6 +54,7 @@ extern const struct model_scenario scenario_sem_close;
 	&scenario_mutex,						\
 	&scenario_sem,							\
 	&scenario_sem_close,						\
-	/* issue 17: &scenario_chan */
+	&scenario_chan,							\
+	&scenario_chan_close
 
 #endif /* HYPHAE_MODEL_SCENARIOS_H */

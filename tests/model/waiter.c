@@ -4,9 +4,11 @@
 #include "tests/model/model.h"
 #include "tests/model/waiter.h"
 
-/* Bookkeeping: the waiter each thread spins on in waiter_wait(), if any
- * (cleared by waiter_init, which every scenario's setup calls first). */
+/* Bookkeeping: the waiter each thread spins on in waiter_wait(), or
+ * &retrying in waiter_retry(), or NULL (cleared by waiter_init, which
+ * every scenario's setup calls first). */
 static struct waiter *spinning[MODEL_MAX_THREADS + 1];
+static struct waiter retrying;
 
 static const void *w_clone(const void *data)
 {
@@ -75,15 +77,22 @@ static bool wake_pending(const struct waiter *w)
 	return w->wakes + w->wakes_by_ref > w->rearms;
 }
 
-/* Nobody is left who could wake the caller: every other thread ended or
- * spins in waiter_wait() with no wake of its own on the way (wakes come
- * from threads at work, never from a spinning one). */
+/*
+ * Nobody is left who could wake the caller: every other thread ended, or
+ * spins in waiter_wait() with no wake of its own on the way, or in
+ * waiter_retry(), and no store became visible since it looked (wakes and
+ * room come from threads at work, never from a spinning one); nor is a
+ * store of the caller's still to become visible.
+ */
 static bool others_stuck(int me)
 {
+	if (!model_drained(me))
+		return false;
 	for (int t = 1; t <= MODEL_MAX_THREADS; t++) {
 		if (t == me || model_ended(t))
 			continue;
-		if (spinning[t] == NULL || wake_pending(spinning[t]))
+		if (spinning[t] == NULL || !model_spinning(t) ||
+		    wake_pending(spinning[t]))
 			return false;
 	}
 	return true;
@@ -106,6 +115,15 @@ bool waiter_wait(struct waiter *w)
 	}
 	spinning[me] = NULL;
 	return ok;
+}
+
+void waiter_retry(void)
+{
+	int me = model_self();
+
+	spinning[me] = &retrying;
+	model_yield();
+	spinning[me] = NULL;
 }
 
 void waiter_rearm(struct waiter *w)

@@ -35,9 +35,18 @@ struct waker waiter_waker(struct waiter *w);
 struct context waiter_context(struct waiter *w, struct waker *storage);
 
 /* Spin until a wake arrives; false if it never can (the wake was lost):
- * every other thread ended, or spins in waiter_wait() too with no wake
- * on its way. */
+ * every other thread ended, or spins in waiter_wait() (with no wake on
+ * its way) or waiter_retry() with nothing changed since it looked, and
+ * no store of the caller's waits in its buffer. */
 bool waiter_wait(struct waiter *w);
+
+/*
+ * One round of a thread that retries until another makes progress (an
+ * interrupt handler retrying a full channel at its next interrupt): a
+ * model_yield() during which waiter_wait() in other threads counts it as
+ * waiting, since it cannot wake anyone.
+ */
+void waiter_retry(void);
 
 /* Consume one wake seen (a new wait starts). */
 void waiter_rearm(struct waiter *w);
