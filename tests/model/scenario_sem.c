@@ -8,11 +8,14 @@
  *              got; whichever queues first is served first, and a big
  *              request at the head takes each freed permit (a part of what
  *              it asked for) until it has both
- *   sem_close  one permit, held at the start by `closer`, which releases
- *              it and then closes the semaphore; acq1 acquires until READY
- *              (0: it releases the permit; or -EPIPE); acq2 is cancelled
- *              if its first poll is PENDING (semaphore_waiter_drop:
- *              before or after it was handed the permit, or closed)
+ *   sem_close  two permits, both held at the start by `closer`, which
+ *              releases one, closes the semaphore and releases the other
+ *              (releases still count after a close); acq1 acquires 1
+ *              until READY (0: it releases the permit; or -EPIPE); acq2
+ *              asks for 2 and is cancelled if its first poll is PENDING
+ *              (semaphore_waiter_drop: while it waits, maybe at the head
+ *              holding one permit, which then goes to acq1 behind it; or
+ *              after it was served, or closed)
  *
  * Along the way (sem_watch.h, after every step): permits are handed in
  * the order the waiters queued; only the head holds part of its request;
@@ -182,15 +185,15 @@ static void sem_check(void)
 /* ---- sem_close: release, cancel and close against acquire --------------------- */
 
 /* A result of acquire: 0 (the caller holds the permit) or -EPIPE. */
-static void acquired(const char *who, int r, bool began_closed, long *got,
-		     long *epipe)
+static void acquired(const char *who, uint64_t k, int r, bool began_closed,
+		     long *got, long *epipe)
 {
 	if (r == 0) {
 		model_check(!began_closed, "%s began after the close returned, "
-			    "and got a permit", who);
+			    "and got permits", who);
 		model_ghost_add(got, 1);
-		hold(who, 1);
-		give_back(1);
+		hold(who, k);
+		give_back(k);
 	} else {
 		model_check(r == -EPIPE, "%s: acquire returned %d", who, r);
 		model_check(G.close_began, "%s: -EPIPE before the close", who);
@@ -203,8 +206,8 @@ static void acq1(void *arg)
 	bool began_closed = G.close_done;
 
 	(void)arg;
-	acquired("acq1", acquire_until_ready(0, &S.w1, &G.k1, 1), began_closed,
-		 &G.got1, &G.epipe1);
+	acquired("acq1", 1, acquire_until_ready(0, &S.w1, &G.k1, 1),
+		 began_closed, &G.got1, &G.epipe1);
 	model_free(&S.w1);
 }
 
@@ -216,11 +219,11 @@ static void acq2(void *arg)
 	int r = 1;
 
 	(void)arg;
-	if (semaphore_acquire(&S.s, &S.w2, 1, &cx, &r) == POLL_READY) {
+	if (semaphore_acquire(&S.s, &S.w2, 2, &cx, &r) == POLL_READY) {
 		sem_watch_claim(&G.sw, 1);
-		acquired("acq2", r, began_closed, &G.got2, &G.epipe2);
+		acquired("acq2", 2, r, began_closed, &G.got2, &G.epipe2);
 	} else {
-		/* Cancelled: maybe handed the permit, or closed, already. */
+		/* Cancelled: maybe holding a part, served, or closed. */
 		sem_watch_claim(&G.sw, 1);
 		(void)semaphore_waiter_drop(&S.s, &S.w2);
 		model_ghost_add(&G.cancelled2, 1);
@@ -235,11 +238,12 @@ static void closer(void *arg)
 	model_ghost_add(&G.close_began, 1);
 	semaphore_close(&S.s);
 	model_ghost_add(&G.close_done, 1);
+	give_back(1);
 }
 
 static void close_setup(void)
 {
-	common_setup(1, "acq1", "acq2");
+	common_setup(2, "acq1", "acq2");
 	model_spawn("closer", closer, NULL);
 	model_spawn("acq1", acq1, NULL);
 	model_spawn("acq2", acq2, NULL);
@@ -304,8 +308,8 @@ const struct model_scenario scenario_sem = {
 
 const struct model_scenario scenario_sem_close = {
 	.name = "sem_close",
-	.what = "an acquirer and a cancelled one against a release and a "
-		"close",
+	.what = "an acquirer and a cancelled large request against "
+		"releases and a close",
 	.setup = close_setup, .check = close_check, .invariant = invariant,
 	.modes = MODEL_SC | MODEL_TSO,
 	.mutations = close_mutations,
