@@ -43,7 +43,8 @@ enum model_mode {
  * several functions).
  */
 enum model_mut_kind {
-	MUT_WEAKEN,	/* the operation uses memory order `order` instead */
+	MUT_WEAKEN,	/* the operation (or fence) uses memory order
+			 * `order` instead */
 	MUT_SKIP,	/* a store or RMW is not performed (an RMW returns
 			 * the current value) */
 	MUT_SPLIT,	/* an RMW or CAS becomes a load and a separate store

@@ -380,6 +380,8 @@ const struct model_scenario scenario_chan = {
 	.what = "a sender and an interrupt's try_send against the receiver",
 	.setup = chan_setup, .check = chan_check, .invariant = invariant,
 	.modes = MODEL_SC | MODEL_TSO,
+	/* Bound 3 passes 5 million schedules per model unfinished. */
+	.max_dfs = 1000000,
 	.mutations = chan_mutations, .n_mutations = ARRAY_SIZE(chan_mutations),
 };
 

@@ -3,11 +3,7 @@
  *
  * One file per protocol, tests/model/scenario_<name>.c, each defining one
  * or more `const struct model_scenario` (with its mutations) and adding it
- * to MODEL_SCENARIOS below.  The async mutex, semaphore and channel of the
- * sync issue (17) get theirs here too: scenario_mutex.c, scenario_sem.c,
- * scenario_chan.c, following scenario_sync.c (a waiter that registers its
- * waker and spins until woken, a waker, the end properties, a mutation
- * per primitive).
+ * to MODEL_SCENARIOS below (docs/MODEL.md says what each checks).
  */
 #ifndef HYPHAE_MODEL_SCENARIOS_H
 #define HYPHAE_MODEL_SCENARIOS_H
