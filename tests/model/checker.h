@@ -110,6 +110,8 @@ struct mthread {
 	enum thread_state state;
 	const void *block_on;
 	unsigned run_len;	/* steps since it was last switched in */
+	bool in_yield;		/* spinning: inside engine_yield() */
+	unsigned long yield_epoch;	/* M.epoch when it yielded */
 
 	/* happens-before */
 	struct vclock clock;
@@ -191,6 +193,7 @@ struct model_engine {
 	bool failed;
 	char msg[2048];
 	uint64_t now;			/* the model clock */
+	unsigned long epoch;		/* stores made visible (wake_spinners) */
 	unsigned core_thread[64];	/* runtime slot -> thread id */
 
 	/* the search */

@@ -161,6 +161,23 @@ bool model_others_done(void)
 	return true;
 }
 
+bool model_ended(int tid)
+{
+	return tid < 1 || (unsigned)tid > M.nthreads ||
+	       (M.t[tid].state == TS_DONE && M.t[tid].sb_len == 0);
+}
+
+bool model_drained(int tid)
+{
+	return tid < 1 || (unsigned)tid > M.nthreads || M.t[tid].sb_len == 0;
+}
+
+bool model_spinning(int tid)
+{
+	return tid >= 1 && (unsigned)tid <= M.nthreads && M.t[tid].in_yield &&
+	       M.t[tid].yield_epoch == M.epoch && M.t[tid].sb_len == 0;
+}
+
 int model_self(void)
 {
 	return (int)M.cur;
@@ -603,8 +620,11 @@ void engine_yield(void)
 			   MAX_STEPS);
 	mem_run_deferred();
 	self()->state = TS_YIELDED;
+	self()->in_yield = true;
+	self()->yield_epoch = M.epoch;
 	ev(EV_YIELD, M.cur, 0, NULL);
 	schedule();
+	self()->in_yield = false;
 }
 
 void model_yield(void)
@@ -664,6 +684,7 @@ bool engine_run_once(void)
 	M.failed = false;
 	M.msg[0] = '\0';
 	M.now = 0;
+	M.epoch = 0;
 	M.in_hook = 0;
 	mem_reset_execution();
 	shadow_reset_execution();

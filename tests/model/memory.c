@@ -267,6 +267,7 @@ void trace_op(enum ev_kind kind, const void *addr, size_t size, int order,
 /* Spinners may look again: a store they may wait for became visible. */
 static void wake_spinners(void)
 {
+	M.epoch++;
 	for (unsigned i = 1; i <= M.nthreads; i++)
 		if (i != M.cur && M.t[i].state == TS_YIELDED)
 			M.t[i].state = TS_RUNNABLE;
@@ -717,10 +718,17 @@ void model_atomic_init(struct model_site *site, void *obj, const void *in,
 
 void model_atomic_fence(struct model_site *site, int order)
 {
+	const struct model_mutation *m;
+	unsigned flags = 0;
 	struct mthread *t;
 
 	if (!model_running())
 		return;
+	m = mutation_at(site);
+	if (m && m->kind == MUT_WEAKEN) {
+		order = m->order;
+		flags |= EVF_MUTATED;
+	}
 	t = self();
 	if (order == memory_order_seq_cst && M.mode == MODEL_TSO) {
 		engine_point(true);
@@ -734,5 +742,5 @@ void model_atomic_fence(struct model_site *site, int order)
 		t->has_rel_fence = true;
 		tick(t);
 	}
-	trace_op(EV_FENCE, NULL, 0, order, 0, 0, site, 0, NULL);
+	trace_op(EV_FENCE, NULL, 0, order, 0, 0, site, flags, NULL);
 }

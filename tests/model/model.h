@@ -43,7 +43,8 @@ enum model_mode {
  * several functions).
  */
 enum model_mut_kind {
-	MUT_WEAKEN,	/* the operation uses memory order `order` instead */
+	MUT_WEAKEN,	/* the operation (or fence) uses memory order
+			 * `order` instead */
 	MUT_SKIP,	/* a store or RMW is not performed (an RMW returns
 			 * the current value) */
 	MUT_SPLIT,	/* an RMW or CAS becomes a load and a separate store
@@ -107,6 +108,20 @@ void model_yield(void);
 /* True if every thread other than the caller has ended and every store
  * it made is visible (its store buffer has drained). */
 bool model_others_done(void);
+
+/* True if thread `tid` has ended and every store it made is visible (or
+ * is no thread of this schedule). */
+bool model_ended(int tid);
+
+/* True if every store thread `tid` made is visible (its buffer is empty). */
+bool model_drained(int tid);
+
+/*
+ * True if thread `tid` spins in model_yield() (or arch_cpu_relax()) and
+ * nothing could have changed what it looks at: no store became visible
+ * since it yielded, and its own buffer is empty.
+ */
+bool model_spinning(int tid);
 
 /* The calling thread's id (0: main). */
 int model_self(void);

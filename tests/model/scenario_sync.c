@@ -20,8 +20,8 @@
  * counts none, the oneshot's receiver got 42 exactly when the send
  * succeeded and -ECANCELED otherwise.
  *
- * The async mutex, semaphore and channel of the sync issue (17) belong in
- * files like this one, with the same shape.
+ * scenario_mutex.c, scenario_sem.c and scenario_chan.c do the same for
+ * the async mutex, the semaphore and the channel.
  */
 #include "errno.h"
 #include "sched/sync.h"

@@ -3,11 +3,7 @@
  *
  * One file per protocol, tests/model/scenario_<name>.c, each defining one
  * or more `const struct model_scenario` (with its mutations) and adding it
- * to MODEL_SCENARIOS below.  The async mutex, semaphore and channel of the
- * sync issue (17) get theirs here too: scenario_mutex.c, scenario_sem.c,
- * scenario_chan.c, following scenario_sync.c (a waiter that registers its
- * waker and spins until woken, a waker, the end properties, a mutation
- * per primitive).
+ * to MODEL_SCENARIOS below (docs/MODEL.md says what each checks).
  */
 #ifndef HYPHAE_MODEL_SCENARIOS_H
 #define HYPHAE_MODEL_SCENARIOS_H
@@ -29,6 +25,11 @@ extern const struct model_scenario scenario_timer_poll;
 extern const struct model_scenario scenario_wait_cell;
 extern const struct model_scenario scenario_wait_queue;
 extern const struct model_scenario scenario_oneshot;
+extern const struct model_scenario scenario_mutex;
+extern const struct model_scenario scenario_sem;
+extern const struct model_scenario scenario_sem_close;
+extern const struct model_scenario scenario_chan;
+extern const struct model_scenario scenario_chan_close;
 
 #define MODEL_SCENARIOS							\
 	&scenario_mpsc,							\
@@ -46,6 +47,10 @@ extern const struct model_scenario scenario_oneshot;
 	&scenario_wait_cell,						\
 	&scenario_wait_queue,						\
 	&scenario_oneshot,						\
-	/* issue 17: &scenario_mutex, &scenario_sem, &scenario_chan */
+	&scenario_mutex,						\
+	&scenario_sem,							\
+	&scenario_sem_close,						\
+	&scenario_chan,							\
+	&scenario_chan_close
 
 #endif /* HYPHAE_MODEL_SCENARIOS_H */

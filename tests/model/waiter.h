@@ -20,8 +20,9 @@
 struct waiter {
 	const char *name;
 	atomic_int woken;	/* wakes seen, set by wake / wake_by_ref */
-	/* Bookkeeping (model_ghost_add): references handed out, returned. */
-	long clones, drops, wakes, wakes_by_ref;
+	/* Bookkeeping (model_ghost_add): references handed out, returned;
+	 * wakes consumed by waiter_rearm. */
+	long clones, drops, wakes, wakes_by_ref, rearms;
 };
 
 void waiter_init(struct waiter *w, const char *name);
@@ -33,9 +34,19 @@ struct waker waiter_waker(struct waiter *w);
 /* A context whose waker is the waiter's. */
 struct context waiter_context(struct waiter *w, struct waker *storage);
 
-/* Spin until a wake arrives; false if every other thread ended first
- * (the wake was lost). */
+/* Spin until a wake arrives; false if it never can (the wake was lost):
+ * every other thread ended, or spins in waiter_wait() (with no wake on
+ * its way) or waiter_retry() with nothing changed since it looked, and
+ * no store of the caller's waits in its buffer. */
 bool waiter_wait(struct waiter *w);
+
+/*
+ * One round of a thread that retries until another makes progress (an
+ * interrupt handler retrying a full channel at its next interrupt): a
+ * model_yield() during which waiter_wait() in other threads counts it as
+ * waiting, since it cannot wake anyone.
+ */
+void waiter_retry(void);
 
 /* Consume one wake seen (a new wait starts). */
 void waiter_rearm(struct waiter *w);
