@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "arch.h"
+#include "clock.h"
 #include "lib/fmt.h"
 
 /* Where formatted bytes go. */
@@ -415,4 +416,20 @@ int fmt_printf(const struct fmt_out *out, const char *fmt, ...)
 	n = kvformat(out->write, out->ctx, fmt, ap);
 	va_end(ap);
 	return n;
+}
+
+char *fmt_ns(char *buf, size_t n, uint64_t ns)
+{
+	if (ns < NS_PER_US)
+		ksnprintf(buf, n, "%llu ns", (unsigned long long)ns);
+	else if (ns < NS_PER_MS)
+		ksnprintf(buf, n, "%llu.%03llu us", (unsigned long long)(ns / NS_PER_US),
+			  (unsigned long long)(ns % NS_PER_US));
+	else if (ns < NS_PER_SEC)
+		ksnprintf(buf, n, "%llu.%03llu ms", (unsigned long long)(ns / NS_PER_MS),
+			  (unsigned long long)(ns % NS_PER_MS / NS_PER_US));
+	else
+		ksnprintf(buf, n, "%llu.%03llu s", (unsigned long long)(ns / NS_PER_SEC),
+			  (unsigned long long)(ns % NS_PER_SEC / NS_PER_MS));
+	return buf;
 }

@@ -17,6 +17,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "compiler.h"
 
@@ -59,6 +60,13 @@ struct fmt_out {
 
 /* kvformat() into `out`.  Returns the length of the output. */
 int fmt_printf(const struct fmt_out *out, const char *fmt, ...) __printf(2, 3);
+
+/*
+ * A duration in ns as "678 ns", "1.234 us", "12.345 ms" or "3.210 s" into
+ * buf (at least FMT_NS_MAX bytes); returns buf.  Pure; any context.
+ */
+#define FMT_NS_MAX	24
+char *fmt_ns(char *buf, size_t n, uint64_t ns);
 
 /* Size of kprintf's stack buffer: the longest message written at once. */
 #define KPRINTF_CHUNK	256

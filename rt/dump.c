@@ -39,23 +39,6 @@ static unsigned long long rd(_Atomic uint64_t *c)
 	return (unsigned long long)atomic_load_explicit(c, memory_order_relaxed);
 }
 
-/* "12.345 ms" etc. from ns, into buf (at least 24 bytes). */
-static const char *fmt_ns(char *buf, size_t n, uint64_t ns)
-{
-	if (ns < NS_PER_US)
-		ksnprintf(buf, n, "%llu ns", (unsigned long long)ns);
-	else if (ns < NS_PER_MS)
-		ksnprintf(buf, n, "%llu.%03llu us", (unsigned long long)(ns / NS_PER_US),
-			  (unsigned long long)(ns % NS_PER_US));
-	else if (ns < NS_PER_SEC)
-		ksnprintf(buf, n, "%llu.%03llu ms", (unsigned long long)(ns / NS_PER_MS),
-			  (unsigned long long)(ns % NS_PER_MS / NS_PER_US));
-	else
-		ksnprintf(buf, n, "%llu.%03llu s", (unsigned long long)(ns / NS_PER_SEC),
-			  (unsigned long long)(ns % NS_PER_SEC / NS_PER_MS));
-	return buf;
-}
-
 static const char *const state_names[] = {
 	[RT_CORE_UNCLAIMED] = "unclaimed",
 	[RT_CORE_RUNNING] = "running",

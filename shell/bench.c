@@ -19,6 +19,7 @@
  */
 #include "errno.h"
 #include "kmalloc.h"
+#include "lib/fmt.h"
 #include "lib/string.h"
 #include "rt/rt.h"
 #include "sched/sync.h"
@@ -129,7 +130,7 @@ static void row(struct bench_job *j, const char *name, uint64_t ns_per,
 	char v[24];
 
 	shell_printf(&j->out, "  %-30s %14s%-7s %8u\n", name,
-		     shell_fmt_ns(v, sizeof(v), ns_per), unit, runs);
+		     fmt_ns(v, sizeof(v), ns_per), unit, runs);
 }
 
 static unsigned this_slot(void)
@@ -152,9 +153,9 @@ static void wake_report(struct bench_job *j, unsigned n)
 			a[y - 1] = tmp;
 		}
 	shell_printf(&j->out, "  %-30s %14s median  %8u   (min %s, max %s; cpu%u -> cpu%u)\n",
-		     "wake-to-run, other core", shell_fmt_ns(med, sizeof(med), a[n / 2]),
-		     n, shell_fmt_ns(lo, sizeof(lo), a[0]),
-		     shell_fmt_ns(hi, sizeof(hi), a[n - 1]), this_slot(), j->target);
+		     "wake-to-run, other core", fmt_ns(med, sizeof(med), a[n / 2]),
+		     n, fmt_ns(lo, sizeof(lo), a[0]),
+		     fmt_ns(hi, sizeof(hi), a[n - 1]), this_slot(), j->target);
 }
 
 static enum poll bench_poll(struct task *t, struct context *cx)

@@ -28,22 +28,6 @@ struct runtime *shell_runtime(void)
 	return shell_rt;
 }
 
-char *shell_fmt_ns(char *buf, size_t n, uint64_t ns)
-{
-	if (ns < NS_PER_US)
-		ksnprintf(buf, n, "%llu ns", (unsigned long long)ns);
-	else if (ns < NS_PER_MS)
-		ksnprintf(buf, n, "%llu.%03llu us", (unsigned long long)(ns / NS_PER_US),
-			  (unsigned long long)(ns % NS_PER_US));
-	else if (ns < NS_PER_SEC)
-		ksnprintf(buf, n, "%llu.%03llu ms", (unsigned long long)(ns / NS_PER_MS),
-			  (unsigned long long)(ns % NS_PER_MS / NS_PER_US));
-	else
-		ksnprintf(buf, n, "%llu.%03llu s", (unsigned long long)(ns / NS_PER_SEC),
-			  (unsigned long long)(ns % NS_PER_SEC / NS_PER_MS));
-	return buf;
-}
-
 /* Nanoseconds on clk since tick `since` (saturating). */
 static uint64_t ns_since(const struct clock *clk, ticks_t since)
 {
@@ -140,8 +124,8 @@ static enum poll sleep_job_poll(struct task *t, struct context *cx)
 	TASK_AWAIT(sleep_poll(&j->sleep, cx));
 	ns = ns_since(clk, j->start);
 	shell_printf(&j->out, "slept %s (asked %s)\n",
-		     shell_fmt_ns(got, sizeof(got), ns),
-		     shell_fmt_ns(asked, sizeof(asked), j->asked_ns));
+		     fmt_ns(got, sizeof(got), ns),
+		     fmt_ns(asked, sizeof(asked), j->asked_ns));
 	j->status = 0;
 	TASK_END;
 }
@@ -274,8 +258,8 @@ static void spawn_report(struct spawn_job *j)
 					     memory_order_relaxed) > 0;
 	shell_printf(&j->out, "spawn: %llu tasks done in %s (%s per task) on %u of %u cores\n",
 		     (unsigned long long)j->args.tasks,
-		     shell_fmt_ns(took, sizeof(took), ns),
-		     shell_fmt_ns(per, sizeof(per), ns / j->args.tasks), used, n);
+		     fmt_ns(took, sizeof(took), ns),
+		     fmt_ns(per, sizeof(per), ns / j->args.tasks), used, n);
 	shell_puts(&j->out, "  core    tasks\n");
 	for (unsigned c = 0; c < n; c++)
 		shell_printf(&j->out, "  %4u %8u\n", c,

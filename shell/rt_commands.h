@@ -70,10 +70,4 @@ int __must_check shell_register_task_commands(struct shell_commands *reg);
 int shell_bench_start(const struct shell_cmd *cmd, int argc, char **argv,
 		      const struct shell_out *out, struct shell_job *job);
 
-/*
- * Print a duration in ns as "12.345 ms" / "678 ns" etc. into buf (at
- * least 24 bytes); returns buf.  For the commands' reports.
- */
-char *shell_fmt_ns(char *buf, size_t n, uint64_t ns);
-
 #endif /* HYPHAE_SHELL_RT_COMMANDS_H */

@@ -104,7 +104,7 @@ static void tasks_visit(const struct task_info *ti, struct task *t, void *arg)
 
 static const char *fmt_cycles(char *buf, size_t n, uint64_t cycles)
 {
-	return shell_fmt_ns(buf, n, arch_cycles_to_ns(cycles));
+	return fmt_ns(buf, n, arch_cycles_to_ns(cycles));
 }
 
 static void print_rows(struct tasks_job *j)

@@ -86,7 +86,7 @@ void trap_set_context_hook(void (*hook)(void))
 	context_hook = hook;
 }
 
-static void print_symbol(const char *label, uint64_t addr)
+void fault_print_symbol(const char *label, uint64_t addr)
 {
 	const char *name;
 	uint64_t off;
@@ -105,7 +105,7 @@ void backtrace_print(uint64_t rip, uint64_t rbp)
 	uint64_t last = 0;
 
 	kprintf("backtrace:\n");
-	print_symbol("  #0  ", rip);
+	fault_print_symbol("  #0  ", rip);
 	/*
 	 * Each frame is {saved rbp, return address}.  Frames only go up the
 	 * stack, and only within this core's stacks, so a corrupt chain ends
@@ -133,7 +133,7 @@ void backtrace_print(uint64_t rip, uint64_t rbp)
 			}
 			ksnprintf(label, sizeof(label), "  #%-2u ", depth);
 			/* A return address points after the call: show the call. */
-			print_symbol(label, frame[1] - 1);
+			fault_print_symbol(label, frame[1] - 1);
 			last = frame[1];
 		}
 		if (frame[0] <= rbp)
@@ -231,7 +231,7 @@ static void fault_report(const struct trap_frame *f)
 		print_pf_error(f->error);
 	else
 		kprintf("error  0x%llx\n", (unsigned long long)f->error);
-	print_symbol("RIP    ", f->rip);
+	fault_print_symbol("RIP    ", f->rip);
 	kprintf("RSP    0x%016llx  RFLAGS 0x%016llx  CS 0x%llx  SS 0x%llx\n",
 		(unsigned long long)f->rsp, (unsigned long long)f->rflags,
 		(unsigned long long)f->cs, (unsigned long long)f->ss);

@@ -117,14 +117,10 @@ bool nmi_backtrace_take(const struct trap_frame *f)
 
 static void print_pc(unsigned i, uint64_t pc)
 {
-	const char *name;
-	uint64_t off;
+	char label[16];
 
-	if (ksyms_lookup(pc, &name, &off))
-		kprintf("  #%-2u 0x%016llx <%s+0x%llx>\n", i,
-			(unsigned long long)pc, name, (unsigned long long)off);
-	else
-		kprintf("  #%-2u 0x%016llx\n", i, (unsigned long long)pc);
+	ksnprintf(label, sizeof(label), "  #%-2u ", i);
+	fault_print_symbol(label, pc);
 }
 
 void arch_print_remote_backtrace(unsigned index)

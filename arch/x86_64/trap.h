@@ -72,6 +72,9 @@ void fault_handle(struct trap_frame *f);
 /* Short name of an exception vector ("#PF page fault"); "?" if unknown. */
 const char *trap_name(unsigned vector);
 
+/* Print "LABEL0x... <symbol+0x...>" for a code address.  Any context. */
+void fault_print_symbol(const char *label, uint64_t addr);
+
 /*
  * Print a frame-pointer backtrace starting at (rip, rbp), following frames
  * only while they lie on the calling core's known stacks.  Any context.

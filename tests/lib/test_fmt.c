@@ -392,6 +392,21 @@ static void test_kvformat_chunks(void **state)
 	assert_int_equal(c.calls, (int)((strlen(want) + KPRINTF_CHUNK - 1) / KPRINTF_CHUNK));
 }
 
+/* fmt_ns: each unit's boundary and the largest duration. */
+static void test_fmt_ns(void **state)
+{
+	char b[FMT_NS_MAX];
+
+	(void)state;
+	assert_string_equal(fmt_ns(b, sizeof(b), 999), "999 ns");
+	assert_string_equal(fmt_ns(b, sizeof(b), 1000), "1.000 us");
+	assert_string_equal(fmt_ns(b, sizeof(b), 1500000), "1.500 ms");
+	assert_string_equal(fmt_ns(b, sizeof(b), 50123456), "50.123 ms");
+	assert_string_equal(fmt_ns(b, sizeof(b), 2500000000ull), "2.500 s");
+	assert_string_equal(fmt_ns(b, sizeof(b), UINT64_MAX),
+			    "18446744073.709 s");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -403,6 +418,7 @@ int main(void)
 		cmocka_unit_test(test_random_formats),
 		cmocka_unit_test(test_kprintf),
 		cmocka_unit_test(test_kvformat_chunks),
+		cmocka_unit_test(test_fmt_ns),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -27,6 +27,7 @@
 #include <cmocka.h>
 
 #include "errno.h"
+#include "lib/fmt.h"
 #include "rt/rt.h"
 #include "shell/builtins.h"
 #include "shell/rt_commands.h"
@@ -608,20 +609,6 @@ static void test_spawn_args(void **state)
 	assert_int_equal(shell_parse_spawn_args(4, bad_dur, &a, &why), -EINVAL);
 }
 
-static void test_fmt_ns(void **state)
-{
-	char b[24];
-
-	(void)state;
-	assert_string_equal(shell_fmt_ns(b, sizeof(b), 999), "999 ns");
-	assert_string_equal(shell_fmt_ns(b, sizeof(b), 1000), "1.000 us");
-	assert_string_equal(shell_fmt_ns(b, sizeof(b), 1500000), "1.500 ms");
-	assert_string_equal(shell_fmt_ns(b, sizeof(b), 50123456), "50.123 ms");
-	assert_string_equal(shell_fmt_ns(b, sizeof(b), 2500000000ull), "2.500 s");
-	assert_string_equal(shell_fmt_ns(b, sizeof(b), UINT64_MAX),
-			    "18446744073.709 s");
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -640,7 +627,6 @@ int main(void)
 		cmocka_unit_test(test_rt_histograms),
 		cmocka_unit_test(test_jobs_need_the_task),
 		cmocka_unit_test(test_spawn_args),
-		cmocka_unit_test(test_fmt_ns),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
