@@ -69,9 +69,6 @@ enum arch_wake_reason {
  */
 enum arch_wake_reason arch_wait_for_interrupt(void);
 
-/* True inside an interrupt handler on this core (host: never). */
-bool arch_in_interrupt(void);
-
 /*
  * Wake the core bound to runtime slot `index` from arch_wait_for_interrupt
  * (kernel: a fixed IPI on the wakeup vector; host: a store to the core's

@@ -53,26 +53,50 @@ static void test_writers_take_turns(void **state)
 		assert_int_equal(jh[i].result, JOIN_OK);
 }
 
-static void test_cancel(void **state)
+/*
+ * Cancelling a writer, queued or holding the lock: its write never
+ * happens and the lock goes on to the others.  The test thread holds the
+ * lock while the writers queue, so every writer is queued however slowly
+ * the cores run (a loaded machine must not change what is tested).
+ */
+static void cancel_one(int victim, bool holding)
 {
 	struct device dev = { .writes = 0 };
 	struct join_handle jh[WRITERS];
 	uint64_t end = h_now_ms() + 10000;
 
-	(void)state;
 	mutex_init(&dev.lock);
+	assert_true(mutex_try_lock(&dev.lock));
 	for (int i = 0; i < WRITERS; i++)
 		assert_int_equal(writer_spawn(h.rt, &dev, &jh[i]), 0);
-	/* One holds the lock (asleep), two wait: none has written yet.
-	 * Cancel one, holding or queued: its write never happens. */
-	while (semaphore_waiters(&dev.lock.sem) < WRITERS - 1)
+	while (semaphore_waiters(&dev.lock.sem) < WRITERS)
 		assert_true(h_now_ms() < end);
-	assert_true(join_cancel(&jh[WRITERS - 1]));
+	if (!holding)
+		assert_true(join_cancel(&jh[victim]));
+	mutex_unlock(&dev.lock);	/* handed to the first writer */
+	if (holding) {
+		/* The first writer holds it across its 10 ms sleep. */
+		while (semaphore_waiters(&dev.lock.sem) > WRITERS - 1)
+			assert_true(h_now_ms() < end);
+		assert_true(join_cancel(&jh[victim]));
+	}
 	join_all(jh, WRITERS);
-	assert_int_equal(jh[WRITERS - 1].result, JOIN_CANCELLED);
+	assert_int_equal(jh[victim].result, JOIN_CANCELLED);
 	assert_int_equal(dev.writes, WRITERS - 1);
 	assert_false(mutex_is_locked(&dev.lock));
 	assert_int_equal(semaphore_waiters(&dev.lock.sem), 0);
+}
+
+static void test_cancel_queued(void **state)
+{
+	(void)state;
+	cancel_one(WRITERS - 1, false);
+}
+
+static void test_cancel_holding(void **state)
+{
+	(void)state;
+	cancel_one(0, true);
 }
 
 static int setup(void **state)
@@ -93,7 +117,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_writers_take_turns),
-		cmocka_unit_test(test_cancel),
+		cmocka_unit_test(test_cancel_queued),
+		cmocka_unit_test(test_cancel_holding),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
