@@ -81,7 +81,7 @@ static bool idle_test_and_clear(struct runtime *rt, unsigned i)
 static void rt_send_wake(struct runtime *rt, unsigned i)
 {
 	atomic_fetch_add_explicit(&rt->slots[i].wakeups, 1, memory_order_relaxed);
-	trace_event(TRACE_IPI, i, 0, 0);
+	/* The arch traces the IPI, if it needs one (a polling core does not). */
 	arch_wake(i);
 }
 

@@ -50,6 +50,7 @@
 #include "arch/host/cpu.h"
 #include "compiler.h"
 #include "config.h"
+#include "lib/trace.h"
 #include "panic.h"
 #include "clock.h"
 
@@ -293,8 +294,11 @@ void arch_wake(unsigned index)
 	 * halt_poll().  A polling core sees the word; only a sleeping one
 	 * needs the call. */
 	if (atomic_exchange_explicit(&c->pending, HOST_PENDING,
-				     memory_order_release) == HOST_IDLE)
+				     memory_order_release) == HOST_IDLE) {
+		/* The host's IPI: a futex wake of a sleeping thread. */
+		trace_event(TRACE_IPI, index, 0, 0);
 		futex(&c->pending, FUTEX_WAKE_PRIVATE, 1, NULL);
+	}
 }
 
 void arch_timer_arm(uint64_t deadline)

@@ -41,6 +41,7 @@
 #include "kmalloc.h"
 #include "lib/log.h"
 #include "lib/string.h"
+#include "lib/trace.h"
 #include "panic.h"
 
 /* Must match boot/trampoline.asm. */
@@ -173,20 +174,22 @@ void smp_wake(unsigned index)
 	c = atomic_load_explicit(&slot_cpu[index], memory_order_relaxed);
 	if (c == NULL)
 		panic("arch_wake: slot %u is bound to no core", index);
-	smp_wake_cpu(c);
+	if (smp_wake_cpu(c))
+		trace_event(TRACE_IPI, index, 0, 0);
 }
 
-void smp_wake_cpu(struct cpu *c)
+bool smp_wake_cpu(struct cpu *c)
 {
 	/* The caller runs, so it is not asleep: nothing to send. */
 	if (c == this_cpu())
-		return;
+		return false;
 	/* Polling, not waiting yet, or already woken: no IPI. */
 	if (!idle_kick(c)) {
 		TRAPSTAT_INC(ipi_saved);
-		return;
+		return false;
 	}
 	lapic_send_ipi(c->hwid, VECTOR_WAKE);
+	return true;
 }
 
 void smp_stop_others(void)

@@ -56,8 +56,9 @@ uint32_t smp_cpu_apic(unsigned n);
  * Any core. */
 void smp_wake(unsigned index);
 
-/* Wake core c (smp_wake without the slot lookup).  Any core. */
-void smp_wake_cpu(struct cpu *c);
+/* Wake core c (smp_wake without the slot lookup); true if that took an
+ * IPI (the core sat in HLT).  Any core. */
+bool smp_wake_cpu(struct cpu *c);
 
 /* Record that runtime slot `index` runs on core `c`.  Any core. */
 void smp_bind(unsigned index, struct cpu *c);
