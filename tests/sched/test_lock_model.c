@@ -25,22 +25,18 @@
 #include "sched/rwlock.h"
 #include "sched/semaphore.h"
 #include "task_util.h"
+#include "tests/support/rng.h"
 #include "tests/support/waker_counter.h"
 
 #define NW	6
 #define STEPS	3000
-#define SEEDS	16
+#define SEEDS	16	/* runs of STEPS steps, each from its own seed */
+#define SEM_SEED	2654435761u	/* default seeds (HYPHAE_TEST_SEED) */
+#define RW_SEED		40503u
 #define MAXP	5	/* the semaphore's permits */
 
-static uint32_t rng;
-
-static uint32_t rnd(uint32_t n)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 17;
-	rng ^= rng << 5;
-	return rng % n;
-}
+/* The steps' choices; each run seeds it (test_rng_seed() + run). */
+static struct xoroshiro128pp rng;
 
 /* The real side's waiters. */
 struct tw {
@@ -158,12 +154,12 @@ static int m_release(uint64_t k)
 
 static void sem_step(struct semaphore *s, uint64_t *pool)
 {
-	int i = (int)rnd(NW);
+	int i = (int)xoro_below(&rng, NW);
 	struct mw *m = &mw[i];
-	uint64_t k = 1 + rnd(MAXP);
+	uint64_t k = 1 + xoro_below(&rng, MAXP);
 	int want;
 
-	switch (rnd(12)) {
+	switch (xoro_below(&rng, 12)) {
 	case 0: case 1:		/* try_acquire into the pool */
 		want = m_closed ? -EPIPE : m_avail >= k ? 0 : -EAGAIN;
 		if (want == 0) {
@@ -235,7 +231,7 @@ static void sem_step(struct semaphore *s, uint64_t *pool)
 				(mw[j].st == SEM_WAITER_ACQUIRED ? mw[j].want : 0);
 		/* The model's own bookkeeping agrees with the definition. */
 		assert_int_equal(held, MAXP - m_avail - m_queued_assigned());
-		k = held + 1 + rnd(2);
+		k = held + 1 + xoro_below(&rng, 2);
 		assert_int_equal(m_release(k), -EOVERFLOW);
 		assert_int_equal(semaphore_release(s, k), -EOVERFLOW);
 		break;
@@ -257,7 +253,7 @@ static void sem_step(struct semaphore *s, uint64_t *pool)
 		break;
 	}
 	case 10:		/* close, rarely */
-		if (rnd(20))
+		if (xoro_below(&rng, 20))
 			break;
 		m_closed = true;
 		while (mq_len > 0) {
@@ -290,12 +286,14 @@ static void sem_step(struct semaphore *s, uint64_t *pool)
 
 static void test_semaphore_model(void **st)
 {
+	uint64_t base = test_rng_seed(SEM_SEED);
+
 	(void)st;
-	for (uint32_t seed = 1; seed <= SEEDS; seed++) {
+	for (uint64_t run = 1; run <= SEEDS; run++) {
 		struct semaphore s;
 		uint64_t pool = 0;
 
-		rng = seed * 2654435761u;
+		xoro_seed(&rng, base + run);
 		semaphore_init(&s, MAXP);
 		tws_init();
 		memset(mw, 0, sizeof(mw));
@@ -369,11 +367,11 @@ static void rw_real_unlock(struct rwlock *l, struct mutex *mx, bool writer)
 /* One step; `mx` non-NULL: the mutex (all waiters are writers). */
 static void rw_step(struct rwlock *l, struct mutex *mx)
 {
-	int i = (int)rnd(NW);
+	int i = (int)xoro_below(&rng, NW);
 	struct mw *m = &mw[i];
-	bool ok, w = mx ? true : rnd(3) == 0;
+	bool ok, w = mx ? true : xoro_below(&rng, 3) == 0;
 
-	switch (rnd(8)) {
+	switch (xoro_below(&rng, 8)) {
 	case 0:			/* try: held by waiter i's slot directly */
 		if (m->holds || m->st != SEM_WAITER_IDLE)
 			break;
@@ -449,11 +447,13 @@ static void rw_step(struct rwlock *l, struct mutex *mx)
 
 static void run_rw(bool mutex)
 {
-	for (uint32_t seed = 1; seed <= SEEDS; seed++) {
+	uint64_t base = test_rng_seed(RW_SEED);
+
+	for (uint64_t run = 1; run <= SEEDS; run++) {
 		struct rwlock l;
 		struct mutex mx;
 
-		rng = seed * 40503u + 7;
+		xoro_seed(&rng, base + run);
 		rwlock_init(&l);
 		mutex_init(&mx);
 		tws_init();

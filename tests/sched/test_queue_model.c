@@ -24,23 +24,22 @@
 #include "sched/channel.h"
 #include "sched/wait_map.h"
 #include "task_util.h"
+#include "tests/support/rng.h"
 #include "tests/support/waker_counter.h"
 
 #define NW	6
 #define NKEYS	5
 #define STEPS	3000
-#define SEEDS	16
+/* Runs of STEPS steps, each from its own seed.  A close while the
+ * receiver is parked is rare (about one run in a hundred), so many short
+ * runs; 256 take under half a second under ASan. */
+#define SEEDS	256
+#define MAP_SEED	2654435761u	/* default seeds (HYPHAE_TEST_SEED) */
+#define CHAN_SEED	40503u
 #define CAP	4
 
-static uint32_t rng;
-
-static uint32_t rnd(uint32_t n)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 17;
-	rng ^= rng << 5;
-	return rng % n;
-}
+/* The steps' choices; each run seeds it (test_rng_seed() + run). */
+static struct xoroshiro128pp rng;
 
 struct tw {
 	struct waker_counter cw;
@@ -99,13 +98,13 @@ static int key_index(uint64_t key)
 
 static void map_step(struct wait_map *m)
 {
-	int i = (int)rnd(NW), want;
-	unsigned k = rnd(NKEYS);
+	int i = (int)xoro_below(&rng, NW), want;
+	unsigned k = (unsigned)xoro_below(&rng, NKEYS);
 	struct mwait *e = &mw[i];
-	uint64_t v = rnd(1000), got = 0;
+	uint64_t v = xoro_below(&rng, 1000), got = 0;
 	size_t n = 0;
 
-	switch (rnd(9)) {
+	switch (xoro_below(&rng, 9)) {
 	case 0: case 1: case 2: {	/* poll waiter i on key k */
 		enum poll p, wp = POLL_READY;
 
@@ -186,7 +185,7 @@ static void map_step(struct wait_map *m)
 		break;
 	}
 	default:			/* close, rarely */
-		if (rnd(30))
+		if (xoro_below(&rng, 30))
 			break;
 		m_closed = true;
 		for (int j = 0; j < NW; j++) {
@@ -215,11 +214,13 @@ static void map_step(struct wait_map *m)
 
 static void test_wait_map_model(void **st)
 {
+	uint64_t base = test_rng_seed(MAP_SEED);
+
 	(void)st;
-	for (uint32_t seed = 1; seed <= SEEDS; seed++) {
+	for (uint64_t run = 1; run <= SEEDS; run++) {
 		struct wait_map m;
 
-		rng = seed * 2654435761u;
+		xoro_seed(&rng, base + run);
 		wait_map_init(&m);
 		tws_init();
 		memset(mw, 0, sizeof(mw));
@@ -306,11 +307,11 @@ static int m_pop(uint64_t *v)
 
 static void chan_step(struct channel *ch)
 {
-	int i = (int)rnd(NW), want;
+	int i = (int)xoro_below(&rng, NW), want;
 	struct msend *s = &ms[i];
 	uint64_t got = 0, mgot = 0;
 
-	switch (rnd(11)) {
+	switch (xoro_below(&rng, 11)) {
 	case 0: case 1:			/* try_send */
 		want = m_try_push(m_next_item);
 		assert_int_equal(channel_try_send(ch, &m_next_item), want);
@@ -400,7 +401,7 @@ static void chan_step(struct channel *ch)
 		channel_recv_drop(ch);
 		break;
 	default:			/* close, rarely */
-		if (rnd(30))
+		if (xoro_below(&rng, 30))
 			break;
 		m_closed = true;
 		if (m_rx_reg) {
@@ -439,11 +440,13 @@ static void chan_step(struct channel *ch)
 
 static void test_channel_model(void **st)
 {
+	uint64_t base = test_rng_seed(CHAN_SEED);
+
 	(void)st;
-	for (uint32_t seed = 1; seed <= SEEDS; seed++) {
+	for (uint64_t run = 1; run <= SEEDS; run++) {
 		struct channel ch;
 
-		rng = seed * 40503u + 11;
+		xoro_seed(&rng, base + run);
 		assert_int_equal(channel_init(&ch, cbuf, sizeof(cbuf), sizeof(uint64_t),
 					      CAP), 0);
 		tws_init();
