@@ -40,9 +40,7 @@ static struct xoroshiro128pp rng;
 
 /* The real side's waiters. */
 struct tw {
-	struct waker_counter cw;
-	struct waker w;
-	struct context cx;
+	struct counter_cx wk;
 	struct semaphore_waiter sw;
 	int res;
 };
@@ -52,10 +50,7 @@ static struct tw tw[NW];
 static void tws_init(void)
 {
 	for (int i = 0; i < NW; i++) {
-		memset(&tw[i].cw, 0, sizeof(tw[i].cw));
-		tw[i].w = counter_waker(&tw[i].cw);
-		tw[i].cx.waker = &tw[i].w;
-		tw[i].cx.yielded = NULL;
+		counter_cx_init(&tw[i].wk, false);
 		semaphore_waiter_init(&tw[i].sw);
 	}
 }
@@ -99,8 +94,8 @@ static void check_waiters(struct semaphore *s)
 	semaphore_check(s);
 	for (int i = 0; i < NW; i++) {
 		assert_int_equal(atomic_load(&tw[i].sw.state), mw[i].st);
-		assert_int_equal(tw[i].cw.wakes, mw[i].woken);
-		assert_int_equal(tw[i].cw.refs, mw[i].st == SEM_WAITER_WAITING);
+		assert_int_equal(tw[i].wk.c.wakes, mw[i].woken);
+		assert_int_equal(tw[i].wk.c.refs, mw[i].st == SEM_WAITER_WAITING);
 	}
 	for (int j = 0; j < mq_len; j++, w = w->next) {
 		assert_non_null(w);
@@ -173,7 +168,7 @@ static void sem_step(struct semaphore *s, uint64_t *pool)
 
 		if (m->st == SEM_WAITER_WAITING)
 			k = m->want;
-		p = semaphore_acquire(s, &tw[i].sw, k, &tw[i].cx, &tw[i].res);
+		p = semaphore_acquire(s, &tw[i].sw, k, &tw[i].wk.cx, &tw[i].res);
 		switch (m->st) {
 		case SEM_WAITER_ACQUIRED:
 			want = 0;
@@ -270,10 +265,10 @@ static void sem_step(struct semaphore *s, uint64_t *pool)
 			int o = (i + 1) % NW;
 
 			assert_int_equal(semaphore_acquire(s, &tw[i].sw, m->want,
-							   &tw[o].cx, &tw[i].res),
+							   &tw[o].wk.cx, &tw[i].res),
 					 POLL_PENDING);
 			assert_int_equal(semaphore_acquire(s, &tw[i].sw, m->want,
-							   &tw[i].cx, &tw[i].res),
+							   &tw[i].wk.cx, &tw[i].res),
 					 POLL_PENDING);
 		}
 		break;
@@ -305,7 +300,7 @@ static void test_semaphore_model(void **st)
 		for (int i = 0; i < NW; i++)
 			(void)semaphore_waiter_drop(&s, &tw[i].sw);
 		for (int i = 0; i < NW; i++)
-			assert_int_equal(tw[i].cw.refs, 0);
+			assert_int_equal(tw[i].wk.c.refs, 0);
 	}
 }
 
@@ -349,9 +344,9 @@ static void rw_unlock_model(struct mw *m)
 static enum poll rw_poll(struct rwlock *l, struct mutex *mx, int i)
 {
 	if (mx)
-		return mutex_lock(mx, &tw[i].sw, &tw[i].cx);
-	return mw[i].writer ? rwlock_write(l, &tw[i].sw, &tw[i].cx) :
-	       rwlock_read(l, &tw[i].sw, &tw[i].cx);
+		return mutex_lock(mx, &tw[i].sw, &tw[i].wk.cx);
+	return mw[i].writer ? rwlock_write(l, &tw[i].sw, &tw[i].wk.cx) :
+	       rwlock_read(l, &tw[i].sw, &tw[i].wk.cx);
 }
 
 static void rw_real_unlock(struct rwlock *l, struct mutex *mx, bool writer)
@@ -469,7 +464,7 @@ static void run_rw(bool mutex)
 				mutex_waiter_drop(&mx, &tw[i].sw);
 			else
 				rwlock_waiter_drop(&l, &tw[i].sw);
-			assert_int_equal(tw[i].cw.refs, 0);
+			assert_int_equal(tw[i].wk.c.refs, 0);
 		}
 	}
 }

@@ -42,10 +42,7 @@
 static struct xoroshiro128pp rng;
 
 struct tw {
-	struct waker_counter cw;
-	struct waker w;
-	struct context cx;
-	bool yielded;
+	struct counter_cx wk;	/* a yield sets wk.yielded */
 	int res;
 };
 
@@ -53,13 +50,8 @@ static struct tw tw[NW + 1];	/* [NW]: the channel's receiver */
 
 static void tws_init(void)
 {
-	for (int i = 0; i <= NW; i++) {
-		memset(&tw[i].cw, 0, sizeof(tw[i].cw));
-		tw[i].w = counter_waker(&tw[i].cw);
-		tw[i].cx.waker = &tw[i].w;
-		tw[i].yielded = false;
-		tw[i].cx.yielded = &tw[i].yielded;
-	}
+	for (int i = 0; i <= NW; i++)
+		counter_cx_init(&tw[i].wk, true);
 }
 
 /*
@@ -110,7 +102,7 @@ static void map_step(struct wait_map *m)
 
 		if (e->st == WAIT_MAP_WAITING)
 			k = (unsigned)key_index(e->key);
-		p = wait_map_wait(m, &ents[i], key_of(k), &tw[i].cx, &got, &tw[i].res);
+		p = wait_map_wait(m, &ents[i], key_of(k), &tw[i].wk.cx, &got, &tw[i].res);
 		want = 0;
 		switch (e->st) {
 		case WAIT_MAP_WOKEN:
@@ -202,8 +194,8 @@ static void map_step(struct wait_map *m)
 	}
 	for (int j = 0; j < NW; j++) {
 		assert_int_equal(atomic_load(&ents[j].state), mw[j].st);
-		assert_int_equal(tw[j].cw.wakes, mw[j].woken);
-		assert_int_equal(tw[j].cw.refs, mw[j].has_waker);
+		assert_int_equal(tw[j].wk.c.wakes, mw[j].woken);
+		assert_int_equal(tw[j].wk.c.refs, mw[j].has_waker);
 	}
 	for (unsigned x = 0; x < NKEYS; x++)
 		n += m_owner[x] >= 0;
@@ -233,7 +225,7 @@ static void test_wait_map_model(void **st)
 			map_step(&m);
 		for (int i = 0; i < NW; i++) {
 			(void)wait_map_entry_drop(&m, &ents[i]);
-			assert_int_equal(tw[i].cw.refs, 0);
+			assert_int_equal(tw[i].wk.c.refs, 0);
 		}
 	}
 }
@@ -322,7 +314,7 @@ static void chan_step(struct channel *ch)
 
 		if (s->st == CHAN_SENDER_IDLE)
 			s->item = m_next_item++;
-		p = channel_send(ch, &snd[i], &s->item, &tw[i].cx, &tw[i].res);
+		p = channel_send(ch, &snd[i], &s->item, &tw[i].wk.cx, &tw[i].res);
 		want = 0;
 		if (s->st == CHAN_SENDER_CLOSED) {
 			want = -EPIPE;
@@ -370,10 +362,10 @@ static void chan_step(struct channel *ch)
 		enum poll p;
 
 		want = m_pop(&mgot);
-		p = channel_recv(ch, &tw[NW].cx, &got, &tw[NW].res);
+		p = channel_recv(ch, &tw[NW].wk.cx, &got, &tw[NW].res);
 		if (want == -EAGAIN) {
 			assert_int_equal(p, POLL_PENDING);
-			assert_false(tw[NW].yielded);
+			assert_false(tw[NW].wk.yielded);
 			m_rx_reg = true;
 		} else {
 			assert_int_equal(p, POLL_READY);
@@ -420,8 +412,8 @@ static void chan_step(struct channel *ch)
 	}
 	for (int j = 0; j < NW; j++) {
 		assert_int_equal(atomic_load(&snd[j].state), ms[j].st);
-		assert_int_equal(tw[j].cw.wakes, ms[j].woken);
-		assert_int_equal(tw[j].cw.refs, ms[j].st == CHAN_SENDER_WAITING);
+		assert_int_equal(tw[j].wk.c.wakes, ms[j].woken);
+		assert_int_equal(tw[j].wk.c.refs, ms[j].st == CHAN_SENDER_WAITING);
 	}
 	channel_check(ch);
 	assert_int_equal(atomic_load(&ch->tx_waiting), m_txq_len);
@@ -432,8 +424,8 @@ static void chan_step(struct channel *ch)
 			assert_ptr_equal(w, &snd[m_txq[j]]);
 		assert_null(w);
 	}
-	assert_int_equal(tw[NW].cw.wakes, m_rx_woken);
-	assert_int_equal(tw[NW].cw.refs, m_rx_reg);
+	assert_int_equal(tw[NW].wk.c.wakes, m_rx_woken);
+	assert_int_equal(tw[NW].wk.c.refs, m_rx_reg);
 	assert_int_equal(atomic_load(&ch->rx_waiting), m_rx_reg);
 	assert_int_equal(channel_is_closed(ch), m_closed);
 }
@@ -462,10 +454,10 @@ static void test_channel_model(void **st)
 			chan_step(&ch);
 		for (int i = 0; i < NW; i++) {
 			channel_sender_drop(&ch, &snd[i]);
-			assert_int_equal(tw[i].cw.refs, 0);
+			assert_int_equal(tw[i].wk.c.refs, 0);
 		}
 		channel_recv_drop(&ch);
-		assert_int_equal(tw[NW].cw.refs, 0);
+		assert_int_equal(tw[NW].wk.c.refs, 0);
 	}
 }
 
