@@ -36,11 +36,6 @@ struct kt_waiter {
 	atomic_bool home;	/* release by the boot core: back to the loop */
 };
 
-static uint64_t now_ns(void)
-{
-	return clock_now(arch_clock());
-}
-
 /* On the AP, interrupts off.  Holds until released so that no second
  * wait (the service loop's) blurs the counts. */
 static void kt_waiter_run(void *arg)
@@ -71,21 +66,21 @@ static void kt_waiter_run(void *arg)
 
 static bool wait_flag(atomic_bool *f, uint64_t limit_ns)
 {
-	uint64_t t0 = now_ns();
+	uint64_t t0 = kt_now_ns();
 
 	/* acquire: pairs with the AP's release store. */
 	while (!atomic_load_explicit(f, memory_order_acquire))
-		if (now_ns() - t0 > limit_ns)
+		if (kt_now_ns() - t0 > limit_ns)
 			return false;
 	return true;
 }
 
 static bool wait_state(const struct cpu *c, unsigned state)
 {
-	uint64_t t0 = now_ns();
+	uint64_t t0 = kt_now_ns();
 
 	while (idle_state(c) != state)
-		if (now_ns() - t0 > KT_LIMIT_NS)
+		if (kt_now_ns() - t0 > KT_LIMIT_NS)
 			return false;
 	return true;
 }
@@ -101,11 +96,11 @@ static bool kt_waiter_post(struct kt_waiter *w, unsigned *done)
 /* Release the AP and wait until its service loop has it back. */
 static bool kt_waiter_done(struct kt_waiter *w, unsigned done)
 {
-	uint64_t t0 = now_ns();
+	uint64_t t0 = kt_now_ns();
 
 	atomic_store_explicit(&w->home, true, memory_order_release);
 	while (kt_smp_calls_done(KT_AP) == done)
-		if (now_ns() - t0 > KT_LIMIT_NS)
+		if (kt_now_ns() - t0 > KT_LIMIT_NS)
 			return false;
 	return true;
 }
@@ -193,7 +188,7 @@ static uint64_t timer_writes(void)
 
 KTEST(lapic_timer_rearm_of_the_same_deadline_writes_nothing)
 {
-	uint64_t far = now_ns() + 10000 * NS_PER_MS, before;
+	uint64_t far = kt_now_ns() + 10000 * NS_PER_MS, before;
 
 	arch_irq_disable();
 	before = timer_writes();
