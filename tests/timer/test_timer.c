@@ -15,6 +15,7 @@
 
 #include "arch.h"
 #include "errno.h"
+#include "tests/support/capture.h"
 #include "tests/support/waker_counter.h"
 #include "timer/sleep.h"
 #include "timer/timer.h"
@@ -391,36 +392,26 @@ static void test_global_timer(void **state)
 	assert_int_equal(timer_elapsed_ns(START + 100), 0);
 }
 
-static char dumped[1024];
-static size_t dumped_len;
-
-static void dump_out(const char *s, size_t n)
-{
-	assert_true(dumped_len + n < sizeof(dumped));
-	memcpy(dumped + dumped_len, s, n);
-	dumped_len += n;
-	dumped[dumped_len] = '\0';
-}
-
 static void test_dump(void **state)
 {
+	const char *dumped = capture_sink_text();
 	struct sleep a, b;
 
 	(void)state;
-	dumped_len = 0;
+	capture_sink_reset();
 	sleep_init_deadline(&a, &tmr, START + 3);
 	sleep_init_deadline(&b, &tmr, START + 5000);
 	assert_int_equal(sleep_poll(&a, &wk.cx), POLL_PENDING);
 	assert_int_equal(sleep_poll(&b, &wk.cx), POLL_PENDING);
-	timer_dump(&tmr, dump_out);
+	timer_dump(&tmr, capture_sink);
 	printf("%s", dumped);
 	assert_non_null(strstr(dumped, "clock mock, tick 10 ns, now 1000"));
 	assert_non_null(strstr(dumped, "2 pending: L0=1 L1=0 L2=1 L3=0 L4=0 L5=0 expired=0"));
 	assert_non_null(strstr(dumped, "next deadline 1003 (in 3 ticks)"));
 	sleep_drop(&a);
 	sleep_drop(&b);
-	dumped_len = 0;
-	timer_dump(&tmr, dump_out);
+	capture_sink_reset();
+	timer_dump(&tmr, capture_sink);
 	assert_non_null(strstr(dumped, "next deadline none"));
 }
 
