@@ -258,9 +258,7 @@ static enum poll cross_poll(struct task *t, struct context *cx)
 
 	(void)t;
 	(void)cx;
-	memset(&init, 0, sizeof(init));
-	memcpy(init.script, r, sizeof(r));
-	init.nsteps = 1;
+	tt_init(&init, 0, r, 1);
 	atomic_fetch_add(&live, 1);
 	if (sched_spawn(&other, &tt_vt, &init, sizeof(init), NULL) != 0)
 		abort();
@@ -295,10 +293,7 @@ static void test_injected_linked_when_dequeued(void **st)
 	struct ttask init;
 
 	(void)st;
-	memset(&init, 0, sizeof(init));
-	memcpy(init.script, r, sizeof(r));
-	init.nsteps = 2;
-	init.saved = WAKER_NONE;
+	tt_init(&init, 0, r, 2);
 	atomic_fetch_add(&live, 1);
 	assert_int_equal(injector_spawn(&inj, &tt_vt, &init, sizeof(init), &jh), 0);
 	assert_null(jh.task->home);
@@ -402,9 +397,7 @@ static void test_pinned_not_stolen(void **st)
 	struct stealer s;
 
 	(void)st;
-	memset(&init, 0, sizeof(init));
-	memcpy(init.script, r, sizeof(r));
-	init.nsteps = 1;
+	tt_init(&init, 0, r, 1);
 	atomic_fetch_add(&live, 2);
 	assert_int_equal(sched_spawn_at(TASK_SITE(NULL), TASK_PINNED, &sched,
 					&tt_vt, &init, sizeof(init), NULL), 0);
