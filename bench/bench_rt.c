@@ -45,6 +45,7 @@
 #include "sched/sync.h"
 #include "sched/task.h"
 #include "timer/sleep.h"
+#include "tests/support/host_clock.h"
 #include "tests/support/rt_harness.h"
 #include "bench/bench_rt.h"
 
@@ -63,14 +64,6 @@
 /* Timed iterations stop after this much time once MIN_ITERS are done. */
 #define TIME_BUDGET_MS		5000u
 #define MIN_ITERS		5u
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * NS_PER_SEC + (uint64_t)ts.tv_nsec;
-}
 
 /* ---- the main thread's parker (std::thread::park), usable as a waker ---- */
 
@@ -111,7 +104,7 @@ static void park(uint64_t deadline)
 		return;
 	}
 	for (;;) {
-		uint64_t now = now_ns();
+		uint64_t now = host_now_ns();
 		struct timespec ts;
 
 		if (now >= deadline)
@@ -140,11 +133,11 @@ static const struct waker main_waker = { &parker_vt, &park_state };
 /* Poll fn(arg) on the main thread until READY; false on timeout. */
 bool block_on(enum poll (*fn)(void *arg, struct context *cx), void *arg)
 {
-	uint64_t deadline = now_ns() + TIMEOUT_S * NS_PER_SEC;
+	uint64_t deadline = host_now_ns() + TIMEOUT_S * NS_PER_SEC;
 	struct context cx = { &main_waker };
 
 	while (fn(arg, &cx) == POLL_PENDING) {
-		if (now_ns() >= deadline)
+		if (host_now_ns() >= deadline)
 			return false;
 		park(deadline);
 		ph_parks++;
@@ -209,9 +202,9 @@ void spawn(const struct task_vtable *vt, const void *init, size_t size,
 /* tokio's stall(): spin for 10 us yielding the thread. */
 static void stall(void)
 {
-	uint64_t t0 = now_ns();
+	uint64_t t0 = host_now_ns();
 
-	while (now_ns() - t0 < STALL_NS)
+	while (host_now_ns() - t0 < STALL_NS)
 		sched_yield();
 }
 
@@ -244,11 +237,11 @@ bool bench(const char *name, unsigned iters, iter_fn fn)
 		if (!fn())
 			goto dnf;
 	for (unsigned i = 0, spent = 0; i < n; i++) {
-		uint64_t t0 = now_ns();
+		uint64_t t0 = host_now_ns();
 
 		if (!fn())
 			goto dnf;
-		t[i] = now_ns() - t0;
+		t[i] = host_now_ns() - t0;
 		/* A slow workload stops early so `make bench` stays quick. */
 		spent += (unsigned)(t[i] / 1000000u);
 		if (spent > TIME_BUDGET_MS && i + 1 >= MIN_ITERS) {
@@ -321,15 +314,15 @@ static const struct task_vtable empty_vt = {
 static bool spawn_remote_n(unsigned n)
 {
 	struct join_all j = { handles, n, 0 };
-	uint64_t t0 = now_ns(), t1;
+	uint64_t t0 = host_now_ns(), t1;
 	bool done;
 
 	for (unsigned i = 0; i < n; i++)
 		spawn(&empty_vt, NULL, sizeof(struct task), &handles[i]);
-	t1 = now_ns();
+	t1 = host_now_ns();
 	done = block_on(join_all_poll, &j);
 	ph_spawn_ns += t1 - t0;
-	ph_join_ns += now_ns() - t1;
+	ph_join_ns += host_now_ns() - t1;
 	ph_iters++;
 	return done;
 }
@@ -408,7 +401,7 @@ struct stamp_task {
 static enum poll stamp_poll(struct task *t, struct context *cx)
 {
 	struct stamp_task *s = container_of(t, struct stamp_task, task);
-	uint64_t d = now_ns() - s->spawned_ns;
+	uint64_t d = host_now_ns() - s->spawned_ns;
 	uint64_t m = atomic_load_explicit(&max_start_ns, memory_order_relaxed);
 
 	(void)cx;
@@ -449,7 +442,7 @@ static bool spawn_many_remote_busy2(void)
 
 	atomic_store_explicit(&max_start_ns, 0, memory_order_relaxed);
 	for (unsigned i = 0; i < BUSY2_SPAWN; i++) {
-		struct stamp_task init = { .spawned_ns = now_ns() };
+		struct stamp_task init = { .spawned_ns = host_now_ns() };
 
 		spawn(&stamp_vt, &init, sizeof(init), &handles[i]);
 	}

@@ -11,9 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "heap_timer.h"
+#include "tests/support/host_clock.h"
 #include "tests/support/rng.h"
 #include "timer/timer.h"
 #include "timer/wheel.h"
@@ -34,14 +34,6 @@ static const char *const dist_name[] = { "uniform", "clustered" };
 /* Deadlines and cancel orders, outside the timed loops; seeded in main(). */
 static struct xoroshiro128pp rng;
 static volatile size_t sink;
-
-static double now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
 
 static ticks_t deadline(enum dist d, ticks_t now)
 {
@@ -144,28 +136,28 @@ static void wheel_insert_cancel(size_t n, enum dist d, double *ins, double *can,
 	size_t ops = 0;
 
 	while (ops < MIN_OPS) {
-		double t0 = now_ns(), t1, t2;
+		double t0 = host_now_ns(), t1, t2;
 
 		for (size_t i = 0; i < k; i++)
 			if (timer_wheel_insert(&wheel, &x[i], dl[n + i]))
 				abort();
-		t1 = now_ns();
+		t1 = host_now_ns();
 		for (size_t i = 0; i < k; i++)
 			sink += timer_wheel_cancel(&wheel, &x[order[i]]);
-		t2 = now_ns();
+		t2 = host_now_ns();
 		ti += t1 - t0;
 		tc += t2 - t1;
 		ops += k;
 	}
 	*ins = ti / (double)ops;
 	*can = tc / (double)ops;
-	ti = now_ns();
+	ti = host_now_ns();
 	for (size_t i = 0; i < MIN_OPS; i++) {
 		if (timer_wheel_insert(&wheel, &x[i % k], dl[n + i % k]))
 			abort();
 		sink += timer_wheel_cancel(&wheel, &x[i % k]);
 	}
-	*pair = (now_ns() - ti) / (double)MIN_OPS;
+	*pair = (host_now_ns() - ti) / (double)MIN_OPS;
 	free(e);
 	free(order);
 	free(dl);
@@ -181,11 +173,11 @@ static double wheel_fire(size_t n, enum dist d)
 
 	for (size_t i = 0; i < n; i++)
 		last = dl[i] > last ? dl[i] : last;
-	t0 = now_ns();
+	t0 = host_now_ns();
 	for (size_t s = 1, turns = n / FIRES_PER_TURN; s <= turns; s++)
 		timer_wheel_advance(&wheel, s == turns ? last : last / turns * s,
 				    SIZE_MAX, wheel_fire_count, &fired);
-	t1 = now_ns();
+	t1 = host_now_ns();
 	if (fired != n)
 		abort();
 	free(e);
@@ -201,12 +193,12 @@ static double wheel_turn(size_t n, enum dist d)
 	size_t fired = 0;
 	double t0, t1;
 
-	t0 = now_ns();
+	t0 = host_now_ns();
 	for (ticks_t t = 1; t <= IDLE_TURNS; t++) {
 		timer_wheel_advance(&wheel, t, SIZE_MAX, wheel_fire_count, &fired);
 		sink += timer_wheel_next_deadline(&wheel);
 	}
-	t1 = now_ns();
+	t1 = host_now_ns();
 	free(e);
 	free(dl);
 	return (t1 - t0) / (double)IDLE_TURNS;
@@ -247,28 +239,28 @@ static void heap_insert_cancel(size_t n, enum dist d, double *ins, double *can,
 	size_t ops = 0;
 
 	while (ops < MIN_OPS) {
-		double t0 = now_ns(), t1, t2;
+		double t0 = host_now_ns(), t1, t2;
 
 		for (size_t i = 0; i < k; i++)
 			if (heap_insert(&heap, &x[i], dl[n + i]))
 				abort();
-		t1 = now_ns();
+		t1 = host_now_ns();
 		for (size_t i = 0; i < k; i++)
 			sink += heap_cancel(&heap, &x[order[i]]);
-		t2 = now_ns();
+		t2 = host_now_ns();
 		ti += t1 - t0;
 		tc += t2 - t1;
 		ops += k;
 	}
 	*ins = ti / (double)ops;
 	*can = tc / (double)ops;
-	ti = now_ns();
+	ti = host_now_ns();
 	for (size_t i = 0; i < MIN_OPS; i++) {
 		if (heap_insert(&heap, &x[i % k], dl[n + i % k]))
 			abort();
 		sink += heap_cancel(&heap, &x[i % k]);
 	}
-	*pair = (now_ns() - ti) / (double)MIN_OPS;
+	*pair = (host_now_ns() - ti) / (double)MIN_OPS;
 	heap_destroy(&heap);
 	free(e);
 	free(order);
@@ -284,11 +276,11 @@ static double heap_fire(size_t n, enum dist d)
 
 	for (size_t i = 0; i < n; i++)
 		last = dl[i] > last ? dl[i] : last;
-	t0 = now_ns();
+	t0 = host_now_ns();
 	for (size_t s = 1, turns = n / FIRES_PER_TURN; s <= turns; s++)
 		heap_advance(&heap, s == turns ? last : last / turns * s,
 			     heap_fire_count, &fired);
-	t1 = now_ns();
+	t1 = host_now_ns();
 	if (fired != n)
 		abort();
 	heap_destroy(&heap);
@@ -304,12 +296,12 @@ static double heap_turn(size_t n, enum dist d)
 	size_t fired = 0;
 	double t0, t1;
 
-	t0 = now_ns();
+	t0 = host_now_ns();
 	for (ticks_t t = 1; t <= IDLE_TURNS; t++) {
 		heap_advance(&heap, t, heap_fire_count, &fired);
 		sink += heap.n ? heap.a[0]->deadline : 0;
 	}
-	t1 = now_ns();
+	t1 = host_now_ns();
 	heap_destroy(&heap);
 	free(e);
 	free(dl);
@@ -340,15 +332,15 @@ static void timer_insert_cancel(size_t n, enum dist d, double *ins, double *can)
 		if (timer_insert(&tmr, &e[i], dl[i]))
 			abort();
 	while (ops < MIN_OPS) {
-		double t0 = now_ns(), t1, t2;
+		double t0 = host_now_ns(), t1, t2;
 
 		for (size_t i = 0; i < k; i++)
 			if (timer_insert(&tmr, &x[i], dl[n + i]))
 				abort();
-		t1 = now_ns();
+		t1 = host_now_ns();
 		for (size_t i = 0; i < k; i++)
 			sink += timer_cancel(&tmr, &x[order[i]]);
-		t2 = now_ns();
+		t2 = host_now_ns();
 		ti += t1 - t0;
 		tc += t2 - t1;
 		ops += k;
@@ -382,12 +374,12 @@ static double timer_turn_idle(size_t n, enum dist d)
 		if (timer_insert(&tmr, &e[i], dl[i]))
 			abort();
 	}
-	t0 = now_ns();
+	t0 = host_now_ns();
 	for (size_t t = 0; t < IDLE_TURNS; t++) {
 		mock_clock_advance(&mclk, 1);
 		sink += timer_turn(&tmr).next_deadline;
 	}
-	t1 = now_ns();
+	t1 = host_now_ns();
 	free(e);
 	free(dl);
 	return (t1 - t0) / (double)IDLE_TURNS;

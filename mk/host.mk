@@ -39,11 +39,14 @@ $(BUILD)/host/$(1)/libsupport.a: $$(patsubst %.c,$(BUILD)/host/$(1)/%.o,$$(SUPPO
 	@rm -f $$@
 	ar rcs $$@ $$^
 
+# Objects before archives: an extra object given as a prerequisite of one
+# program (bench_rt's rt_sync.o) comes last in $^, and the linker pulls
+# from an archive only what the objects before it need.
 $(BUILD)/host/$(1)/tests/%: $(BUILD)/host/$(1)/tests/%.o $(BUILD)/host/$(1)/libsupport.a $(BUILD)/host/$(1)/libhyphae.a
-	$(HOST_CC) $$(HOST_CFLAGS_$(1)) $$^ -o $$@ $(HOST_LDLIBS)
+	$(HOST_CC) $$(HOST_CFLAGS_$(1)) $$(filter %.o,$$^) $$(filter %.a,$$^) -o $$@ $(HOST_LDLIBS)
 
 $(BUILD)/host/$(1)/bench/%: $(BUILD)/host/$(1)/bench/%.o $(BUILD)/host/$(1)/libsupport.a $(BUILD)/host/$(1)/libhyphae.a
-	$(HOST_CC) $$(HOST_CFLAGS_$(1)) $$^ -o $$@ $(HOST_LDLIBS)
+	$(HOST_CC) $$(HOST_CFLAGS_$(1)) $$(filter %.o,$$^) $$(filter %.a,$$^) -o $$@ $(HOST_LDLIBS)
 
 -include $$(shell find $(BUILD)/host/$(1) -name '*.d' 2>/dev/null)
 endef

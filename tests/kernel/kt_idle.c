@@ -36,11 +36,6 @@ struct kt_waiter {
 	atomic_bool home;	/* release by the boot core: back to the loop */
 };
 
-static uint64_t now_ns(void)
-{
-	return clock_now(arch_clock());
-}
-
 /* On the AP, interrupts off.  Holds until released so that no second
  * wait (the service loop's) blurs the counts. */
 static void kt_waiter_run(void *arg)
@@ -71,41 +66,53 @@ static void kt_waiter_run(void *arg)
 
 static bool wait_flag(atomic_bool *f, uint64_t limit_ns)
 {
-	uint64_t t0 = now_ns();
+	uint64_t t0 = kt_now_ns();
 
 	/* acquire: pairs with the AP's release store. */
 	while (!atomic_load_explicit(f, memory_order_acquire))
-		if (now_ns() - t0 > limit_ns)
+		if (kt_now_ns() - t0 > limit_ns)
 			return false;
 	return true;
 }
 
 static bool wait_state(const struct cpu *c, unsigned state)
 {
-	uint64_t t0 = now_ns();
+	uint64_t t0 = kt_now_ns();
 
 	while (idle_state(c) != state)
-		if (now_ns() - t0 > KT_LIMIT_NS)
+		if (kt_now_ns() - t0 > KT_LIMIT_NS)
 			return false;
 	return true;
 }
 
-/* Post the waiter to the AP and wait until it holds before its wait. */
-static bool kt_waiter_post(struct kt_waiter *w, unsigned *done)
+/*
+ * Post a waiter that polls for poll_ns to the AP and wait until it holds
+ * before its wait; *done is the AP's count of calls done before.  Returns
+ * the AP; fails the test if there is none or it does not answer.
+ */
+static struct cpu *kt_waiter_post(struct kt_waiter *w, uint64_t poll_ns,
+				  unsigned *done)
 {
+	struct cpu *ap;
+
+	KT_ASSERT(smp_cpus_online() > KT_AP);
+	ap = cpu_get(KT_AP);
+	KT_ASSERT(ap != NULL);
+	*w = (struct kt_waiter){ .poll_ns = poll_ns };
 	*done = kt_smp_calls_done(KT_AP);
 	kt_smp_post(KT_AP, kt_waiter_run, w);
-	return wait_flag(&w->holding, KT_LIMIT_NS);
+	KT_ASSERT(wait_flag(&w->holding, KT_LIMIT_NS));
+	return ap;
 }
 
 /* Release the AP and wait until its service loop has it back. */
 static bool kt_waiter_done(struct kt_waiter *w, unsigned done)
 {
-	uint64_t t0 = now_ns();
+	uint64_t t0 = kt_now_ns();
 
 	atomic_store_explicit(&w->home, true, memory_order_release);
 	while (kt_smp_calls_done(KT_AP) == done)
-		if (now_ns() - t0 > KT_LIMIT_NS)
+		if (kt_now_ns() - t0 > KT_LIMIT_NS)
 			return false;
 	return true;
 }
@@ -117,11 +124,7 @@ KTEST(idle_wake_of_a_polling_core_sends_no_ipi)
 	struct trapstat mine, its;
 	unsigned done;
 
-	KT_ASSERT(smp_cpus_online() > KT_AP);
-	ap = cpu_get(KT_AP);
-	KT_ASSERT(ap != NULL);
-	w = (struct kt_waiter){ .poll_ns = KT_LONG_POLL_NS };
-	KT_ASSERT(kt_waiter_post(&w, &done));
+	ap = kt_waiter_post(&w, KT_LONG_POLL_NS, &done);
 	atomic_store_explicit(&w.start, true, memory_order_release);
 	KT_ASSERT(wait_state(ap, WAKE_POLLING));
 	mine = me->trapstat;
@@ -143,10 +146,7 @@ KTEST(idle_many_wakes_of_a_halted_core_send_one_ipi)
 	struct trapstat mine, its;
 	unsigned done;
 
-	KT_ASSERT(smp_cpus_online() > KT_AP);
-	ap = cpu_get(KT_AP);
-	w = (struct kt_waiter){ .poll_ns = 0 };
-	KT_ASSERT(kt_waiter_post(&w, &done));
+	ap = kt_waiter_post(&w, 0, &done);
 	atomic_store_explicit(&w.start, true, memory_order_release);
 	KT_ASSERT(wait_state(ap, WAKE_SLEEPING));
 	mine = me->trapstat;
@@ -168,10 +168,7 @@ KTEST(idle_wake_before_the_wait_is_remembered)
 	struct trapstat mine, its;
 	unsigned done;
 
-	KT_ASSERT(smp_cpus_online() > KT_AP);
-	ap = cpu_get(KT_AP);
-	w = (struct kt_waiter){ .poll_ns = 0 };
-	KT_ASSERT(kt_waiter_post(&w, &done));
+	ap = kt_waiter_post(&w, 0, &done);
 	/* The AP holds before its wait, word at NONE: the wakeup is noted. */
 	KT_ASSERT_EQ(idle_state(ap), WAKE_NONE);
 	mine = me->trapstat;
@@ -193,7 +190,7 @@ static uint64_t timer_writes(void)
 
 KTEST(lapic_timer_rearm_of_the_same_deadline_writes_nothing)
 {
-	uint64_t far = now_ns() + 10000 * NS_PER_MS, before;
+	uint64_t far = kt_now_ns() + 10000 * NS_PER_MS, before;
 
 	arch_irq_disable();
 	before = timer_writes();

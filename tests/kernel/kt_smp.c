@@ -60,11 +60,6 @@ struct kt_ap {
 
 static struct kt_ap kt_aps[MAX_CORES];
 
-static uint64_t now_ns(void)
-{
-	return clock_now(arch_clock());
-}
-
 void kernel_ap_start(unsigned number)
 {
 	struct kt_ap *ap = &kt_aps[number];
@@ -76,7 +71,7 @@ void kernel_ap_start(unsigned number)
 		atomic_store_explicit(&ap->idle, false, memory_order_relaxed);
 		/* acquire: pairs with the boot core's release of ping/call. */
 		if (atomic_exchange_explicit(&ap->ping, false, memory_order_acquire)) {
-			ap->ping_seen_ns = now_ns();
+			ap->ping_seen_ns = kt_now_ns();
 			/* release: publishes ping_seen_ns. */
 			atomic_fetch_add_explicit(&ap->pings_done, 1,
 						  memory_order_release);
@@ -99,11 +94,11 @@ void kernel_ap_start(unsigned number)
 /* Wait (spinning, bounded) until *counter leaves `old`. */
 static bool wait_change(atomic_uint *counter, unsigned old)
 {
-	uint64_t t0 = now_ns();
+	uint64_t t0 = kt_now_ns();
 
 	/* acquire: pairs with the AP's release increment. */
 	while (atomic_load_explicit(counter, memory_order_acquire) == old)
-		if (now_ns() - t0 > KT_WAIT_NS)
+		if (kt_now_ns() - t0 > KT_WAIT_NS)
 			return false;
 	return true;
 }
@@ -190,7 +185,7 @@ KTEST(smp_every_core_online)
 
 static void read_clock(void *arg)
 {
-	*(uint64_t *)arg = now_ns();
+	*(uint64_t *)arg = kt_now_ns();
 }
 
 /*
@@ -202,10 +197,10 @@ KTEST(smp_clock_agrees_across_cores)
 {
 	for (unsigned n = 1; n < smp_cpus_online(); n++)
 		for (unsigned i = 0; i < KT_CLOCK_ROUNDS; i++) {
-			uint64_t before = now_ns(), ap = 0, after;
+			uint64_t before = kt_now_ns(), ap = 0, after;
 
 			KT_ASSERT(kt_smp_call(n, read_clock, &ap));
-			after = now_ns();
+			after = kt_now_ns();
 			KT_ASSERT(before <= ap);
 			KT_ASSERT(ap <= after);
 		}
@@ -217,11 +212,11 @@ KTEST(smp_clock_agrees_across_cores)
  * timer disarmed) or limit_ns; true if it did.  Interrupts off after. */
 static bool wait_until_disarmed(uint64_t limit_ns)
 {
-	uint64_t t0 = now_ns();
+	uint64_t t0 = kt_now_ns();
 
 	arch_irq_disable();
 	while (this_cpu()->timer_deadline != UINT64_MAX) {
-		if (now_ns() - t0 > limit_ns)
+		if (kt_now_ns() - t0 > limit_ns)
 			return false;
 		arch_wait_for_interrupt();
 		arch_irq_disable();
@@ -232,12 +227,12 @@ static bool wait_until_disarmed(uint64_t limit_ns)
 KTEST(lapic_timer_fires_at_deadline)
 {
 	uint64_t fired = lapic_timer_fired();
-	uint64_t t0 = now_ns(), deadline = t0 + 2 * NS_PER_MS, t1;
+	uint64_t t0 = kt_now_ns(), deadline = t0 + 2 * NS_PER_MS, t1;
 
 	arch_irq_disable();
 	arch_timer_arm(deadline);
 	KT_ASSERT(wait_until_disarmed(500 * NS_PER_MS));
-	t1 = now_ns();
+	t1 = kt_now_ns();
 	log_info("kt_smp: a 2 ms deadline ended the wait after %llu us (%s timer, "
 		 "interrupt %llu us early, then polled)",
 		 (unsigned long long)((t1 - t0) / NS_PER_US),
@@ -251,20 +246,20 @@ KTEST(lapic_timer_fires_at_deadline)
 KTEST(lapic_timer_past_deadline_fires_at_once)
 {
 	uint64_t fired = lapic_timer_fired();
-	uint64_t t0 = now_ns();
+	uint64_t t0 = kt_now_ns();
 
 	arch_irq_disable();
 	arch_timer_arm(t0 > 1 ? t0 - 1 : 0);
 	KT_ASSERT(wait_until_disarmed(500 * NS_PER_MS));
 	/* "At once": a hardware interrupt, well within 50 ms even on TCG. */
-	KT_ASSERT(now_ns() - t0 < 50 * NS_PER_MS);
+	KT_ASSERT(kt_now_ns() - t0 < 50 * NS_PER_MS);
 	KT_ASSERT_EQ(lapic_timer_fired(), fired + 1);
 }
 
 KTEST(lapic_timer_disarm)
 {
 	uint64_t fired = lapic_timer_fired();
-	uint64_t t0 = now_ns();
+	uint64_t t0 = kt_now_ns();
 
 	/* Far enough that the (early) interrupt cannot already be pending. */
 	arch_timer_arm(t0 + 50 * NS_PER_MS);
@@ -272,7 +267,7 @@ KTEST(lapic_timer_disarm)
 	KT_ASSERT_EQ(this_cpu()->timer_deadline, UINT64_MAX);
 	/* Interrupts on past the deadline: nothing may fire. */
 	arch_irq_enable();
-	while (now_ns() - t0 < 60 * NS_PER_MS)
+	while (kt_now_ns() - t0 < 60 * NS_PER_MS)
 		arch_cpu_relax();
 	arch_irq_disable();
 	KT_ASSERT_EQ(lapic_timer_fired(), fired);
@@ -314,10 +309,10 @@ KTEST(ioapic_routes_pit_irq0_through_override)
 	/* Mode 0: OUT rises once at terminal count -> one edge, one IRQ. */
 	outb(PIT_CH0_DATA, PIT_COUNT_1MS & 0xff);
 	outb(PIT_CH0_DATA, PIT_COUNT_1MS >> 8);
-	t0 = now_ns();
+	t0 = kt_now_ns();
 	arch_irq_enable();
 	while (atomic_load_explicit(&pit_irqs, memory_order_relaxed) == 0 &&
-	       now_ns() - t0 < 500 * NS_PER_MS)
+	       kt_now_ns() - t0 < 500 * NS_PER_MS)
 		arch_cpu_relax();
 	arch_irq_disable();
 	KT_ASSERT_EQ(ioapic_mask_irq(ISA_IRQ_PIT), 0);
@@ -326,7 +321,7 @@ KTEST(ioapic_routes_pit_irq0_through_override)
 		 acpi_irq_override(info, ISA_IRQ_PIT) ?
 		 acpi_irq_override(info, ISA_IRQ_PIT)->gsi : ISA_IRQ_PIT,
 		 VECTOR_IOAPIC_IRQ(ISA_IRQ_PIT),
-		 (unsigned long long)((now_ns() - t0) / NS_PER_US));
+		 (unsigned long long)((kt_now_ns() - t0) / NS_PER_US));
 }
 
 /* ---- a malformed MADT ------------------------------------------------------- */
@@ -395,7 +390,7 @@ KTEST(acpi_malformed_madt_falls_back_to_one_core)
 KTEST(smp_silent_ap_is_skipped)
 {
 	unsigned online = smp_cpus_online();
-	uint64_t t0 = now_ns();
+	uint64_t t0 = kt_now_ns();
 
 	kt_info = *acpi_get();
 	kt_info.ncpus = 2;
@@ -404,7 +399,7 @@ KTEST(smp_silent_ap_is_skipped)
 	/* INIT-SIPI-SIPI into the void: logged after the timeout, skipped. */
 	KT_ASSERT_EQ(smp_init(&kt_info, kernel_ap_start), online);
 	KT_ASSERT_EQ(smp_cpus_online(), online);
-	KT_ASSERT(now_ns() - t0 >= (uint64_t)SMP_AP_TIMEOUT_MS * NS_PER_MS);
+	KT_ASSERT(kt_now_ns() - t0 >= (uint64_t)SMP_AP_TIMEOUT_MS * NS_PER_MS);
 }
 
 /*
@@ -415,7 +410,7 @@ KTEST(smp_silent_ap_is_skipped)
 KTEST(smp_id_beyond_xapic_is_skipped)
 {
 	unsigned online = smp_cpus_online();
-	uint64_t t0 = now_ns();
+	uint64_t t0 = kt_now_ns();
 
 	kt_info = *acpi_get();
 	kt_info.ncpus = 2;
@@ -424,7 +419,7 @@ KTEST(smp_id_beyond_xapic_is_skipped)
 	KT_ASSERT_EQ(smp_init(&kt_info, kernel_ap_start), online);
 	KT_ASSERT_EQ(smp_cpus_online(), online);
 	if (!lapic_x2apic())
-		KT_ASSERT(now_ns() - t0 < (uint64_t)SMP_AP_TIMEOUT_MS * NS_PER_MS / 2);
+		KT_ASSERT(kt_now_ns() - t0 < (uint64_t)SMP_AP_TIMEOUT_MS * NS_PER_MS / 2);
 }
 
 /* ---- wakeup IPIs: wake-to-run latency ------------------------------------ */
@@ -440,15 +435,15 @@ KTEST(smp_wake_ipi_latency)
 	KT_ASSERT(smp_cpus_online() >= 2);
 	for (unsigned i = 0; i < KT_PINGS; i++) {
 		unsigned done = atomic_load_explicit(&ap->pings_done, memory_order_relaxed);
-		uint64_t t0 = now_ns();
+		uint64_t t0 = kt_now_ns();
 
 		/* Wait for it to be (about to be) asleep, then a little more. */
 		while (!atomic_load_explicit(&ap->idle, memory_order_seq_cst))
-			KT_ASSERT(now_ns() - t0 < KT_WAIT_NS);
-		t0 = now_ns();
-		while (now_ns() - t0 < KT_SETTLE_NS)
+			KT_ASSERT(kt_now_ns() - t0 < KT_WAIT_NS);
+		t0 = kt_now_ns();
+		while (kt_now_ns() - t0 < KT_SETTLE_NS)
 			arch_cpu_relax();
-		t0 = now_ns();
+		t0 = kt_now_ns();
 		/* release: pairs with the AP's acquire exchange of ping. */
 		atomic_store_explicit(&ap->ping, true, memory_order_release);
 		arch_wake(n);

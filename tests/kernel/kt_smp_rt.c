@@ -6,7 +6,7 @@
  * one of them through a wakeup IPI: wake-to-run latency over 1,000 such
  * wakeups, median and p99 logged.
  *
- * The APs join a test runtime through kt_smp_post() (kt_smp.h): each
+ * The APs join a test runtime through kt_aps_join() (kt_aps.h): each
  * claims a slot and runs rt_core_run() until stopped.  Needs two cores.
  */
 #include <stdatomic.h>
@@ -19,7 +19,7 @@
 #include "lib/string.h"
 #include "rt/rt.h"
 #include "sched/task.h"
-#include "tests/kernel/kt_smp.h"
+#include "tests/kernel/kt_aps.h"
 #include "tests/kernel/ktest.h"
 #include "tests/support/sort.h"
 #include "clock.h"
@@ -32,63 +32,6 @@
 
 static struct runtime kt_mrt;
 static struct rt_core kt_cores[MAX_CORES];
-
-static uint64_t now_ns(void)
-{
-	return clock_now(arch_clock());
-}
-
-/*
- * On AP n: join kt_mrt, run until stopped.  The slot it bound stays bound
- * to it (rebinding slot n here would steal it from a core still running
- * that slot); kt_smp_post() reaches APs by APIC id.
- */
-static void ap_join(void *arg)
-{
-	unsigned n = (unsigned)(uintptr_t)arg;
-
-	rt_core_new(&kt_cores[n], &kt_mrt);
-	rt_core_run(&kt_cores[n]);
-	arch_irq_disable();
-	arch_set_cpu_local(NULL);
-}
-
-/* Start the runtime on every AP; false if they did not all join. */
-static bool aps_join(unsigned online)
-{
-	uint64_t t0 = now_ns();
-
-	for (unsigned n = 1; n < online; n++)
-		kt_smp_post(n, ap_join, (void *)(uintptr_t)n);
-	while (rt_active_cores(&kt_mrt) < online - 1 + (rt_current_core() != NULL))
-		if (now_ns() - t0 > KT_LIMIT_NS)
-			return false;
-	return true;
-}
-
-/* Stop every AP's loop and wait for them to be back in their service loop. */
-static bool aps_stop(unsigned online, const unsigned *done_before)
-{
-	uint64_t t0 = now_ns();
-
-	for (unsigned n = 1; n < online; n++)
-		rt_core_stop(&kt_cores[n]);
-	for (unsigned n = 1; n < online; n++)
-		while (kt_smp_calls_done(n) == done_before[n])
-			if (now_ns() - t0 > KT_LIMIT_NS) {
-				/* For the post-mortem: who did not come back. */
-				for (unsigned s = 0; s < online; s++)
-					log_warn("kt_smp_rt: slot %u: state %d, apic %u, "
-						 "queued %llu", s,
-						 atomic_load_explicit(&kt_mrt.slots[s].state,
-								      memory_order_relaxed),
-						 kt_mrt.slots[s].hwid,
-						 (unsigned long long)sched_queued(&kt_mrt.slots[s].sched));
-				log_warn("kt_smp_rt: AP %u did not leave its loop", n);
-				return false;
-			}
-	return true;
-}
 
 /* ---- 100,000 tasks on every core -------------------------------------------- */
 
@@ -149,28 +92,26 @@ static const struct task_vtable kt_spawner_vt = { .poll = kt_spawner_poll };
 
 KTEST(rt_100k_tasks_on_every_core)
 {
-	unsigned online = smp_cpus_online(), done[MAX_CORES / 8];
+	unsigned online = smp_cpus_online();
 	uint64_t in = 0, out = 0, t0;
 	struct kt_spawner init = { 0 };
 
-	KT_ASSERT(online >= 2 && online <= ARRAY_SIZE(done));
+	KT_ASSERT(online >= 2);
 	memset(kt_ran, 0, sizeof(kt_ran));
 	atomic_store_explicit(&kt_done, 0, memory_order_relaxed);
 	atomic_store_explicit(&kt_twice, 0, memory_order_relaxed);
-	for (unsigned n = 1; n < online; n++)
-		done[n] = kt_smp_calls_done(n);
 	rt_init(&kt_mrt, arch_clock());
 	rt_core_new(&kt_cores[0], &kt_mrt);
-	KT_ASSERT(aps_join(online));
+	KT_ASSERT(kt_aps_join(&kt_mrt, kt_cores, KT_LIMIT_NS));
 	KT_ASSERT_EQ(rt_active_cores(&kt_mrt), online);
 	KT_ASSERT_EQ(rt_spawn(&kt_mrt, &kt_spawner_vt, &init, sizeof(init), NULL), 0);
-	t0 = now_ns();
+	t0 = kt_now_ns();
 	rt_core_run(&kt_cores[0]);
 	arch_irq_disable();
 	arch_set_cpu_local(NULL);
-	KT_ASSERT(aps_stop(online, done));
+	KT_ASSERT(kt_aps_stop(KT_LIMIT_NS));
 	log_info("kt_smp_rt: %u tasks on %u cores in %llu us", KT_TASKS, online,
-		 (unsigned long long)((now_ns() - t0) / 1000));
+		 (unsigned long long)((kt_now_ns() - t0) / 1000));
 	KT_ASSERT_EQ(atomic_load_explicit(&kt_done, memory_order_relaxed), KT_TASKS);
 	KT_ASSERT_EQ(atomic_load_explicit(&kt_twice, memory_order_relaxed), 0);
 	for (unsigned i = 0; i < KT_TASKS; i++)
@@ -204,7 +145,7 @@ static enum poll kt_stamp_poll(struct task *t, struct context *cx)
 	(void)t;
 	(void)cx;
 	/* release: pairs with the boot core's acquire load. */
-	atomic_store_explicit(&kt_started_ns, now_ns(), memory_order_release);
+	atomic_store_explicit(&kt_started_ns, kt_now_ns(), memory_order_release);
 	return POLL_READY;
 }
 
@@ -214,38 +155,36 @@ static uint64_t kt_lat[KT_WAKES];
 
 KTEST(rt_injector_wakes_a_sleeping_core)
 {
-	unsigned online = smp_cpus_online(), done[MAX_CORES / 8];
+	unsigned online = smp_cpus_online();
 	uint64_t wakeups = 0;
 
-	KT_ASSERT(online >= 2 && online <= ARRAY_SIZE(done));
-	for (unsigned n = 1; n < online; n++)
-		done[n] = kt_smp_calls_done(n);
+	KT_ASSERT(online >= 2);
 	/* Only the APs run this runtime: the boot core spawns from outside,
 	 * so every task goes through the injector. */
 	rt_init(&kt_mrt, arch_clock());
 	KT_ASSERT(rt_current_core() == NULL);
-	KT_ASSERT(aps_join(online));
+	KT_ASSERT(kt_aps_join(&kt_mrt, kt_cores, KT_LIMIT_NS));
 	for (unsigned i = 0; i < KT_WAKES; i++) {
-		uint64_t t0 = now_ns(), start;
+		uint64_t t0 = kt_now_ns(), start;
 
 		/* Every runtime core asleep (idle bit set, in or entering HLT). */
 		while (atomic_load_explicit(&kt_mrt.idle_count, memory_order_acquire) <
 		       online - 1)
-			KT_ASSERT(now_ns() - t0 < KT_LIMIT_NS);
+			KT_ASSERT(kt_now_ns() - t0 < KT_LIMIT_NS);
 		atomic_store_explicit(&kt_started_ns, 0, memory_order_relaxed);
-		t0 = now_ns();
+		t0 = kt_now_ns();
 		KT_ASSERT_EQ(rt_spawn(&kt_mrt, &kt_stamp_vt, NULL,
 				      sizeof(struct task), NULL), 0);
 		/* acquire: pairs with the task's release store. */
 		while ((start = atomic_load_explicit(&kt_started_ns,
 						     memory_order_acquire)) == 0)
-			KT_ASSERT(now_ns() - t0 < KT_LIMIT_NS);
+			KT_ASSERT(kt_now_ns() - t0 < KT_LIMIT_NS);
 		kt_lat[i] = start > t0 ? start - t0 : 0;
 	}
 	for (unsigned s = 0; s < online - 1; s++)
 		wakeups += atomic_load_explicit(&kt_mrt.slots[s].wakeups,
 						memory_order_relaxed);
-	KT_ASSERT(aps_stop(online, done));
+	KT_ASSERT(kt_aps_stop(KT_LIMIT_NS));
 	sort_u64(kt_lat, KT_WAKES);
 	log_info("kt_smp_rt: injector wake-to-run latency over %u spawns with "
 		 "%u cores asleep: median %llu ns, p99 %llu ns, max %llu ns "

@@ -8,7 +8,7 @@
  * and the interval timer keeps its schedule on the runtime's wheel.
  *
  * Each test runs a fresh runtime on all cores (the APs join through
- * kt_smp_post(), the boot core runs its loop too) until a supervisor task
+ * kt_aps_join(), the boot core runs its loop too) until a supervisor task
  * sees the work done or its deadline pass; then every core leaves its
  * loop and the boot core checks the books.  Tasks never KT_ASSERT (that
  * would longjmp on the wrong core): they count what they saw.
@@ -29,7 +29,7 @@
 #include "sched/rwlock.h"
 #include "sched/semaphore.h"
 #include "sched/wait_map.h"
-#include "tests/kernel/kt_smp.h"
+#include "tests/kernel/kt_aps.h"
 #include "tests/kernel/ktest.h"
 #include "timer/interval.h"
 #include "timer/sleep.h"
@@ -50,24 +50,8 @@
 
 static struct runtime ks_rt;
 static struct rt_core ks_cores[MAX_CORES];
-static unsigned ks_calls[MAX_CORES];
 static atomic_long ks_done, ks_bad;
 static long ks_want;
-
-static uint64_t now_ns(void)
-{
-	return clock_now(arch_clock());
-}
-
-static void ap_join(void *arg)
-{
-	unsigned n = (unsigned)(uintptr_t)arg;
-
-	rt_core_new(&ks_cores[n], &ks_rt);
-	rt_core_run(&ks_cores[n]);
-	arch_irq_disable();
-	arch_set_cpu_local(NULL);
-}
 
 /* Stops the boot core's loop once ks_done reaches ks_want or time is up;
  * its own sleeps keep the timer and the idle cores' wakeups busy too. */
@@ -84,7 +68,7 @@ static enum poll supervisor_poll(struct task *t, struct context *cx)
 
 	TASK_BEGIN(s->pt);
 	while (atomic_load_explicit(&ks_done, memory_order_acquire) < ks_want &&
-	       now_ns() < s->deadline) {
+	       kt_now_ns() < s->deadline) {
 		if (sleep_init_duration(&s->sl, &ks_rt.timer, KS_POLL_NS))
 			break;
 		TASK_AWAIT(sleep_poll(&s->sl, cx));
@@ -98,22 +82,15 @@ static const struct task_vtable supervisor_vt = { .poll = supervisor_poll };
 /* A fresh runtime on every core; false if an AP did not join. */
 static bool ks_start(long want)
 {
-	unsigned online = smp_cpus_online();
-	uint64_t t0 = now_ns();
-	struct supervisor sup = { .deadline = t0 + KS_LIMIT_NS };
+	struct supervisor sup = { .deadline = kt_now_ns() + KS_LIMIT_NS };
 
 	atomic_store(&ks_done, 0);
 	atomic_store(&ks_bad, 0);
 	ks_want = want;
-	for (unsigned n = 1; n < online; n++)
-		ks_calls[n] = kt_smp_calls_done(n);
 	rt_init(&ks_rt, arch_clock());
 	rt_core_new(&ks_cores[0], &ks_rt);
-	for (unsigned n = 1; n < online; n++)
-		kt_smp_post(n, ap_join, (void *)(uintptr_t)n);
-	while (rt_active_cores(&ks_rt) < online)
-		if (now_ns() - t0 > KS_LIMIT_NS)
-			return false;
+	if (!kt_aps_join(&ks_rt, ks_cores, KS_LIMIT_NS))
+		return false;
 	return rt_spawn(&ks_rt, &supervisor_vt, &sup, sizeof(sup), NULL) == 0;
 }
 
@@ -121,20 +98,10 @@ static bool ks_start(long want)
  * APs; false if an AP did not come back. */
 static bool ks_finish(void)
 {
-	unsigned online = smp_cpus_online();
-	uint64_t t0;
-
 	rt_core_run(&ks_cores[0]);
 	arch_irq_disable();
 	arch_set_cpu_local(NULL);
-	for (unsigned n = 1; n < online; n++)
-		rt_core_stop(&ks_cores[n]);
-	t0 = now_ns();
-	for (unsigned n = 1; n < online; n++)
-		while (kt_smp_calls_done(n) == ks_calls[n])
-			if (now_ns() - t0 > KS_LIMIT_NS)
-				return false;
-	return true;
+	return kt_aps_stop(KS_LIMIT_NS);
 }
 
 static void ks_spawn(const struct task_vtable *vt, const void *init, size_t size)

@@ -30,7 +30,7 @@
 #include "rt/rt.h"
 #include "sched/task.h"
 #include "spinlock.h"
-#include "tests/kernel/kt_smp.h"
+#include "tests/kernel/kt_aps.h"
 #include "tests/kernel/ktest.h"
 
 #define KT_FAULTS	1000
@@ -39,11 +39,6 @@
 
 static struct runtime kt_frt;
 static struct rt_core kt_fcores[MAX_CORES];
-
-static uint64_t now_ns(void)
-{
-	return clock_now(arch_clock());
-}
 
 /* ---- tasks that fault ------------------------------------------------------- */
 
@@ -305,66 +300,28 @@ static enum poll kt_many_poll(struct task *t, struct context *cx)
 static const struct task_vtable kt_many_vt = { .poll = kt_many_poll,
 					       .name = "many-faults" };
 
-static void kt_ap_join(void *arg)
-{
-	unsigned n = (unsigned)(uintptr_t)arg;
-
-	rt_core_new(&kt_fcores[n], &kt_frt);
-	rt_core_run(&kt_fcores[n]);
-	arch_irq_disable();
-	arch_set_cpu_local(NULL);
-}
-
-/* Start the APs in kt_frt; stop them.  As kt_smp_rt.c does. */
-static bool kt_aps_join(unsigned online)
-{
-	uint64_t t0 = now_ns();
-
-	for (unsigned n = 1; n < online; n++)
-		kt_smp_post(n, kt_ap_join, (void *)(uintptr_t)n);
-	while (rt_active_cores(&kt_frt) < online)
-		if (now_ns() - t0 > KT_LIMIT_NS)
-			return false;
-	return true;
-}
-
-static bool kt_aps_stop(unsigned online, const unsigned *done_before)
-{
-	uint64_t t0 = now_ns();
-
-	for (unsigned n = 1; n < online; n++)
-		rt_core_stop(&kt_fcores[n]);
-	for (unsigned n = 1; n < online; n++)
-		while (kt_smp_calls_done(n) == done_before[n])
-			if (now_ns() - t0 > KT_LIMIT_NS)
-				return false;
-	return true;
-}
-
 KTEST(task_fault_1000_in_a_row_on_every_core)
 {
-	unsigned online = smp_cpus_online(), done[MAX_CORES / 8];
+	unsigned online = smp_cpus_online();
 	struct heap_stats before, after;
 	struct kt_many_driver init = { .cores = online };
 	uint64_t t0, faulted = 0;
 
-	KT_ASSERT(online >= 2 && online <= ARRAY_SIZE(done));
+	KT_ASSERT(online >= 2);
 	task_cache_depot_trim();
 	heap_stats(kmalloc_heap(), &before);
 	kt_faulted = kt_pins_ok = 0;
 	for (unsigned i = 0; i < MAX_CORES; i++)
 		atomic_store_explicit(&kt_pinned_ran[i], 0, memory_order_relaxed);
-	for (unsigned n = 1; n < online; n++)
-		done[n] = kt_smp_calls_done(n);
 	rt_init(&kt_frt, arch_clock());
 	rt_core_new(&kt_fcores[0], &kt_frt);
-	KT_ASSERT(kt_aps_join(online));
+	KT_ASSERT(kt_aps_join(&kt_frt, kt_fcores, KT_LIMIT_NS));
 	KT_ASSERT_EQ(rt_spawn(&kt_frt, &kt_many_vt, &init, sizeof(init), NULL), 0);
-	t0 = now_ns();
+	t0 = kt_now_ns();
 	rt_core_run(&kt_fcores[0]);
 	arch_irq_disable();
 	arch_set_cpu_local(NULL);
-	KT_ASSERT(kt_aps_stop(online, done));
+	KT_ASSERT(kt_aps_stop(KT_LIMIT_NS));
 	for (unsigned s = 0; s < online; s++) {
 		uint64_t f = atomic_load_explicit(&kt_frt.slots[s].sched.pstats.faulted,
 						  memory_order_relaxed);
@@ -375,7 +332,7 @@ KTEST(task_fault_1000_in_a_row_on_every_core)
 		KT_ASSERT_EQ(sched_registry_count(&kt_frt.slots[s].sched), 0);
 	}
 	log_info("kt_task_fault: %u faulting tasks on %u cores in %llu ms",
-		 KT_FAULTS, online, (unsigned long long)((now_ns() - t0) / NS_PER_MS));
+		 KT_FAULTS, online, (unsigned long long)((kt_now_ns() - t0) / NS_PER_MS));
 	KT_ASSERT_EQ(kt_faulted, KT_FAULTS);
 	KT_ASSERT_EQ(faulted, KT_FAULTS);
 	KT_ASSERT_EQ(kt_pins_ok, online);
@@ -395,11 +352,11 @@ static atomic_bool kt_spin_done;
 
 static enum poll kt_spin_poll(struct task *t, struct context *cx)
 {
-	uint64_t end = now_ns() + 300 * NS_PER_MS;
+	uint64_t end = kt_now_ns() + 300 * NS_PER_MS;
 
 	(void)t;
 	(void)cx;
-	while (now_ns() < end)
+	while (kt_now_ns() < end)
 		arch_cpu_relax();
 	atomic_store_explicit(&kt_spin_done, true, memory_order_release);
 	return POLL_READY;
@@ -437,24 +394,22 @@ static const struct task_vtable kt_wd_vt = {
 
 KTEST(watchdog_reports_a_stuck_poll_with_its_backtrace)
 {
-	unsigned online = smp_cpus_online(), done[MAX_CORES / 8];
+	unsigned online = smp_cpus_online();
 	struct kt_wd_driver init = { .jh = JOIN_HANDLE_NONE };
 	unsigned bt0 = remote_backtraces();
 	uint64_t reports = 0;
 
-	KT_ASSERT(online >= 2 && online <= ARRAY_SIZE(done));
+	KT_ASSERT(online >= 2);
 	atomic_store_explicit(&kt_spin_done, false, memory_order_relaxed);
-	for (unsigned n = 1; n < online; n++)
-		done[n] = kt_smp_calls_done(n);
 	rt_init(&kt_frt, arch_clock());
 	rt_watchdog_set(&kt_frt, 50 * NS_PER_MS);
 	rt_core_new(&kt_fcores[0], &kt_frt);
-	KT_ASSERT(kt_aps_join(online));
+	KT_ASSERT(kt_aps_join(&kt_frt, kt_fcores, KT_LIMIT_NS));
 	KT_ASSERT_EQ(rt_spawn(&kt_frt, &kt_wd_vt, &init, sizeof(init), NULL), 0);
 	rt_core_run(&kt_fcores[0]);
 	arch_irq_disable();
 	arch_set_cpu_local(NULL);
-	KT_ASSERT(kt_aps_stop(online, done));
+	KT_ASSERT(kt_aps_stop(KT_LIMIT_NS));
 	KT_ASSERT(atomic_load_explicit(&kt_spin_done, memory_order_acquire));
 	for (unsigned s = 0; s < online; s++)
 		reports += atomic_load_explicit(&kt_frt.slots[s].reports,

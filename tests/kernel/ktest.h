@@ -32,6 +32,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "arch.h"
+#include "clock.h"
 #include "compiler.h"
 
 struct mb2_info;
@@ -68,6 +70,12 @@ _Noreturn void ktest_fail(const char *file, int line, const char *fmt, ...)
 				   "%s == %s (0x%llx != 0x%llx)",	\
 				   #a, #b, a_, b_);			\
 	} while (0)
+
+/* Nanoseconds on the kernel's clock, for the tests' time limits. */
+static inline uint64_t kt_now_ns(void)
+{
+	return clock_now(arch_clock());
+}
 
 /* The running test must end in CPU exception `vector` (any address). */
 void ktest_expect_fault(unsigned vector);

@@ -24,9 +24,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "lib/log.h"
+#include "tests/support/host_clock.h"
 #include "tests/support/stress_util.h"
 
 #define WRITERS		6
@@ -61,18 +61,10 @@ static void *writer(void *arg)
 	return NULL;
 }
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 int main(void)
 {
-	double end = now_s() + (double)stress_scale(MAX_SECONDS);
-	double min_end = now_s() + (double)stress_scale(MIN_SECONDS);
+	double end = host_now_s() + (double)stress_scale(MAX_SECONDS);
+	double min_end = host_now_s() + (double)stress_scale(MIN_SECONDS);
 	unsigned long want_missed = stress_scale(WANT_MISSED);
 	unsigned long want_reads = stress_scale(WANT_READS);
 	unsigned long reads = 0, got = 0, missed = 0;
@@ -81,8 +73,8 @@ int main(void)
 	for (unsigned i = 0; i < WRITERS; i++)
 		STRESS_CHECK(pthread_create(&t[i], NULL, writer, (void *)(uintptr_t)i) == 0,
 			     "pthread_create");
-	while (((missed < want_missed || reads < want_reads) || now_s() < min_end) &&
-	       now_s() < end) {
+	while ((missed < want_missed || reads < want_reads ||
+		host_now_s() < min_end) && host_now_s() < end) {
 		uint64_t next = atomic_load_explicit(&ring.next, memory_order_acquire);
 		char buf[LOG_LINE_MAX], want[LOG_LINE_MAX];
 

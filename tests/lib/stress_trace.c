@@ -20,10 +20,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sched.h>
-#include <time.h>
 
 #include "kmalloc.h"
 #include "lib/trace.h"
+#include "tests/support/host_clock.h"
 #include "tests/support/stress_util.h"
 
 #define RING		16
@@ -46,19 +46,11 @@ static void *writer(void *arg)
 	return NULL;
 }
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 int main(void)
 {
 	unsigned long want = stress_scale(WANT_TORN);
 	unsigned long want_copies = stress_scale(WANT_COPIES);
-	double end = now_s() + (double)stress_scale(MAX_SECONDS);
+	double end = host_now_s() + (double)stress_scale(MAX_SECONDS);
 	struct trace_record out[RING];
 	uint64_t copies = 0, records = 0, torn = 0;
 	pthread_t w;
@@ -70,7 +62,7 @@ int main(void)
 	/* Race only once the writer runs. */
 	while (atomic_load_explicit(&ring->written, memory_order_relaxed) == 0)
 		sched_yield();
-	while ((torn < want || copies < want_copies) && now_s() < end) {
+	while ((torn < want || copies < want_copies) && host_now_s() < end) {
 		struct trace_read rd;
 		uint64_t prev = 0;
 

@@ -256,27 +256,18 @@ static void test_ring_lapped_writer(void **state)
 	assert_int_equal(atomic_load(&test_ring.lines[0].seq), 2 * LOG_RING_LINES + 2);
 }
 
-static char tail_out[LOG_RING_LINES * LOG_LINE_MAX];
-static size_t tail_len;
-
-static void tail_write(const char *s, size_t n)
-{
-	assert_true(tail_len + n < sizeof(tail_out));
-	memcpy(tail_out + tail_len, s, n);
-	tail_len += n;
-	tail_out[tail_len] = '\0';
-}
-
 /* log_msg() lines land in the global ring; the tail prints the last. */
 static void test_ring_tail(void **state)
 {
+	const char *tail_out = capture_sink_text();
+
 	(void)state;
 	log_set_level(LOG_INFO);
 	log_info("ring: first %d", 1);
 	log_info("ring: second %d", 2);
 	log_debug("ring: dropped below the level");
-	tail_len = 0;
-	log_ring_print_tail(2, tail_write);
+	capture_sink_reset();
+	log_ring_print_tail(2, capture_sink);
 	assert_non_null(strstr(tail_out, "---- the last 2 log lines ----\n"));
 	assert_non_null(strstr(tail_out, "INFO  ring: first 1\n"));
 	assert_non_null(strstr(tail_out, "INFO  ring: second 2\n"));

@@ -378,6 +378,26 @@ static void do_store(struct mthread *t, void *obj, uint64_t v, size_t size,
 	share_note(obj, true);
 }
 
+/*
+ * The write of a read-modify-write that happens (an RMW, a CAS that
+ * succeeds), after its read of l: it reads-from with `order`, and
+ * releases the thread's clock (or what an earlier release fence holds).
+ */
+static void rmw_write(struct mthread *t, struct loc *l, void *obj, size_t size,
+		      uint64_t v, int order, struct model_site *site)
+{
+	acquire_from(t, l, order);
+	wr(obj, size, v);
+	if (has_release(order))
+		vc_join(&l->sync, &t->clock);
+	else if (t->has_rel_fence)
+		vc_join(&l->sync, &t->rel_fence);
+	if (has_release(order))
+		tick(t);
+	shadow_access(obj, size, true, true, NULL, site);
+	share_note(obj, true);
+}
+
 static uint64_t do_rmw(struct mthread *t, enum model_rmw op, void *obj,
 		       uint64_t arg, size_t size, int order,
 		       struct model_site *site, unsigned flags)
@@ -390,16 +410,7 @@ static uint64_t do_rmw(struct mthread *t, enum model_rmw op, void *obj,
 	l = loc_get(obj);
 	old = rd(obj, size);
 	new = rmw_apply(op, old, arg, size);
-	acquire_from(t, l, order);
-	wr(obj, size, new);
-	if (has_release(order))
-		vc_join(&l->sync, &t->clock);
-	else if (t->has_rel_fence)
-		vc_join(&l->sync, &t->rel_fence);
-	if (has_release(order))
-		tick(t);
-	shadow_access(obj, size, true, true, NULL, site);
-	share_note(obj, true);
+	rmw_write(t, l, obj, size, new, order, site);
 	{
 		struct trace_ev e = {
 			.tid = (uint8_t)M.cur, .kind = EV_RMW, .rmw = (uint8_t)op,
@@ -662,16 +673,7 @@ bool model_atomic_cas(struct model_site *site, bool weak, void *obj,
 	l = loc_get(obj);
 	cur = rd(obj, size);
 	if (cur == exp && !(m && m->kind == MUT_SKIP)) {
-		acquire_from(t, l, success);
-		wr(obj, size, des);
-		if (has_release(success))
-			vc_join(&l->sync, &t->clock);
-		else if (t->has_rel_fence)
-			vc_join(&l->sync, &t->rel_fence);
-		if (has_release(success))
-			tick(t);
-		shadow_access(obj, size, true, true, NULL, site);
-		share_note(obj, true);
+		rmw_write(t, l, obj, size, des, success, site);
 		trace_op(EV_CAS_OK, obj, size, success, exp, des, site, flags,
 			 NULL);
 		if (des != cur)

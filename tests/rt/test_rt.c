@@ -19,6 +19,7 @@
 
 #include "config.h"
 #include "kmalloc.h"
+#include "tests/support/capture.h"
 #include "tests/support/rt_harness.h"
 #include "sched/task.h"
 #include "timer/sleep.h"
@@ -480,20 +481,9 @@ static void test_global_runtime_set_once(void **state)
 	/* `a` stays the global runtime for the rest of this process. */
 }
 
-static char dump_text[16384];
-static size_t dump_len;
-
-static void dump_out(const char *s, size_t n)
-{
-	if (dump_len + n < sizeof(dump_text)) {
-		memcpy(dump_text + dump_len, s, n);
-		dump_len += n;
-		dump_text[dump_len] = 0;
-	}
-}
-
 static void test_dump_shows_every_core(void **state)
 {
+	const char *dump_text = capture_sink_text();
 	struct harness h;
 	struct spawner_task sp;
 
@@ -503,8 +493,8 @@ static void test_dump_shows_every_core(void **state)
 	sp = (struct spawner_task){ .rt = h.rt, .count = 1000 };
 	assert_int_equal(rt_spawn(h.rt, &spawner_vt, &sp, sizeof(sp), NULL), 0);
 	assert_true(h_wait_for(&completed, 1000, 30000));
-	dump_len = 0;
-	rt_dump(h.rt, dump_out);
+	capture_sink_reset();
+	rt_dump(h.rt, capture_sink);
 	h_stop(&h);
 	assert_non_null(strstr(dump_text, "cores: 4/512 active"));
 	assert_non_null(strstr(dump_text, "injector: 0 queued, 1 injected"));

@@ -30,6 +30,7 @@
 #include "sched/task.h"
 #include "tests/support/capture.h"
 #include "tests/support/rt_harness.h"
+#include "tests/support/sleeper.h"
 #include "timer/sleep.h"
 
 #define WORKERS		2
@@ -243,30 +244,6 @@ static enum poll yielder_poll(struct task *t, struct context *cx)
 
 static const struct task_vtable yielder_vt = { .poll = yielder_poll, .name = "yielder" };
 
-struct napper {
-	struct task task;
-	unsigned pt;
-	struct sleep sleep;
-};
-
-static enum poll napper_poll(struct task *t, struct context *cx)
-{
-	struct napper *n = container_of(t, struct napper, task);
-
-	TASK_BEGIN(n->pt);
-	TASK_AWAIT(sleep_poll(&n->sleep, cx));
-	TASK_END;
-}
-
-static void napper_drop(struct task *t)
-{
-	sleep_drop(&container_of(t, struct napper, task)->sleep);
-}
-
-static const struct task_vtable napper_vt = {
-	.poll = napper_poll, .drop_state = napper_drop, .name = "napper",
-};
-
 static uint64_t reports(struct harness *h)
 {
 	return H_SUM(h, reports);
@@ -277,7 +254,7 @@ static void test_watchdog_reports_once(void **st)
 	static char out[16384];
 	struct join_handle jh;
 	struct yielder y;
-	struct napper n = { .pt = 0 };
+	struct sleeper_task n = { .pt = 0 };
 
 	(void)st;
 	h_start(&wd_h, WORKERS);
@@ -294,7 +271,7 @@ static void test_watchdog_reports_once(void **st)
 	for (unsigned i = 0; i < 1000; i++)
 		nap();
 	assert_int_equal(sleep_init_duration(&n.sleep, &wd_h.rt->timer, 100 * MS), 0);
-	assert_int_equal(rt_spawn(wd_h.rt, &napper_vt, &n, sizeof(n), &jh), 0);
+	assert_int_equal(rt_spawn(wd_h.rt, &sleeper_task_vt, &n, sizeof(n), &jh), 0);
 	y = (struct yielder){ .end = now_ns() + 100 * MS };
 	assert_int_equal(rt_spawn_on(wd_h.rt, 0, &yielder_vt, &y, sizeof(y), NULL), 0);
 	while (!join_is_finished(&jh))

@@ -1,11 +1,11 @@
 /*
  * stress_cores.h - host threads as cores for the sync stress tests: each
- * ticks its own scheduler and steals from the others when dry (as
- * stress_sync.c does), so tasks migrate between threads while they wait,
- * hold locks and are woken.  A test spawns tasks round-robin, waits for
- * its completion count with a deadline (a lost wakeup shows as a task
- * that never finishes: the check fails instead of hanging), then stops
- * the cores.
+ * ticks its own scheduler and steals from a random other one when dry, so
+ * tasks migrate between threads while they wait, hold locks and are
+ * woken.  A test spawns tasks round-robin, waits for its completion count
+ * with a deadline (a lost wakeup shows as a task that never finishes: the
+ * check fails instead of hanging), then stops the cores.  SC_CORES, if
+ * defined before the include, sets the number of cores (at least 2).
  */
 #ifndef HYPHAE_TESTS_SCHED_STRESS_CORES_H
 #define HYPHAE_TESTS_SCHED_STRESS_CORES_H
@@ -20,7 +20,9 @@
 #include "tests/support/rng.h"
 #include "tests/support/stress_util.h"
 
+#ifndef SC_CORES
 #define SC_CORES	3
+#endif
 #define SC_DEADLINE_S	120
 
 static struct scheduler sc_scheds[SC_CORES];

@@ -18,9 +18,9 @@
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdint.h>
-#include <time.h>
 
 #include "sched/scheduler.h"
+#include "tests/support/host_clock.h"
 #include "tests/support/rng.h"
 #include "tests/support/stress_util.h"
 #include "tests/support/waker_counter.h"
@@ -146,14 +146,6 @@ static bool on_owner(void *arg)
 
 #define JOIN_WAIT_NS	(20ull * 1000 * 1000 * 1000)
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 /*
  * Join handle k: poll with waker `fw[k][0]`, sometimes re-poll with
  * `fw[k][1]` (replacing it) while the task runs elsewhere.  Returns true
@@ -221,12 +213,12 @@ static void *producer(void *arg)
 	 * what happened; every stored waker clone is released.
 	 */
 	for (unsigned long k = 0; k < h; k++) {
-		uint64_t deadline = now_ns() + JOIN_WAIT_NS;
+		uint64_t deadline = host_now_ns() + JOIN_WAIT_NS;
 
 		if (!done[k]) {
 			atomic_fetch_add(&join_waits, 1);
 			while (!atomic_load(&fw[k][which[k]].wakes)) {
-				STRESS_CHECK(now_ns() < deadline,
+				STRESS_CHECK(host_now_ns() < deadline,
 					     "join waker %lu never woken", k);
 				sched_yield();
 			}

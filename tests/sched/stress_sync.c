@@ -5,7 +5,7 @@
  * through a oneshot to a receiver task.  A "interrupt" thread wakes the
  * queue (wake_one / wake_all at random) and a wait cell that a ticker task
  * loops on.  Two core threads tick two schedulers and steal from each
- * other; the main thread spawns the pairs and cancels some senders and
+ * other (stress_cores.h); the main thread spawns the pairs and cancels some senders and
  * receivers while they run (drop_state then unlinks wait entries and
  * closes the oneshot side).  Checks: every task completes and is freed,
  * the queue ends with no waiters, a receiver whose sender was not
@@ -22,18 +22,18 @@
 #include "tests/support/rng.h"
 #include "tests/support/stress_util.h"
 
+#define SC_CORES	2
+#include "stress_cores.h"
+
 #define BASE_PAIRS	50000
 #define ROUNDS		3
-#define NCORES		2
 #define CANCEL_EVERY	5
 
-static struct scheduler scheds[NCORES];
 static struct wait_queue wq = WAIT_QUEUE_INIT;
 static struct wait_cell cell = WAIT_CELL_INIT;
 static struct oneshot *chans;
 static int *chan_bufs, *recv_result, *recv_value;
 static atomic_long live, completed, ticks;
-static atomic_int stop;
 static unsigned long n_pairs;
 
 struct sender {
@@ -141,33 +141,11 @@ static const struct task_vtable ticker_vt = {
 
 static struct xoroshiro128pp irq_rng;	/* the irq thread's */
 
-static void *core(void *arg)
-{
-	unsigned me = (unsigned)(uintptr_t)arg;
-
-	while (!atomic_load(&stop)) {
-		struct stealer st;
-
-		if (sched_tick(&scheds[me]).has_remaining)
-			continue;
-		if (sched_try_steal(&scheds[1 - me], &st) == STEAL_OK) {
-			size_t n = stealer_spawn_n(&st, &scheds[me],
-						   (st.initial_task_count + 1) / 2);
-
-			stealer_release(&st);
-			if (n)
-				continue;
-		}
-		sched_yield();
-	}
-	return NULL;
-}
-
 /* The "interrupt handler": wakes from outside any scheduler. */
 static void *irq(void *arg)
 {
 	(void)arg;
-	while (!atomic_load(&stop)) {
+	while (!atomic_load(&sc_stop)) {
 		switch (xoro_below(&irq_rng, 4)) {
 		case 0:
 			wait_queue_wake_all(&wq);
@@ -185,7 +163,7 @@ static void *irq(void *arg)
 
 int main(void)
 {
-	pthread_t cores[NCORES], irq_th;
+	pthread_t irq_th;
 	struct join_handle *sh, *rh, th;
 	unsigned long total;
 	struct xoroshiro128pp rng;
@@ -205,29 +183,23 @@ int main(void)
 	r_cancel = calloc(n_pairs, sizeof(bool));
 	STRESS_CHECK(chans && chan_bufs && recv_result && recv_value && sh && rh &&
 		     s_cancel && r_cancel, "out of memory");
-	for (unsigned i = 0; i < NCORES; i++)
-		sched_init(&scheds[i], i, NULL);
 	for (unsigned long i = 0; i < n_pairs; i++) {
 		oneshot_init(&chans[i], &chan_bufs[i], sizeof(int));
 		recv_result[i] = 1;	/* never received */
 	}
+	sc_start();
 	atomic_store(&live, 1);
-	STRESS_CHECK(sched_spawn(&scheds[0], &ticker_vt, NULL, sizeof(struct ticker),
-				 &th) == 0, "spawn");
-	for (unsigned i = 0; i < NCORES; i++)
-		pthread_create(&cores[i], NULL, core, (void *)(uintptr_t)i);
+	sc_spawn(0, &ticker_vt, NULL, sizeof(struct ticker), &th);
 	pthread_create(&irq_th, NULL, irq, NULL);
 
 	for (unsigned long i = 0; i < n_pairs; i++) {
 		struct sender s = { .id = (int)i };
 		struct receiver r = { .id = (int)i };
-		struct scheduler *on = &scheds[i % NCORES];
 
 		wait_entry_init(&s.e);
 		atomic_fetch_add(&live, 2);
-		STRESS_CHECK(sched_spawn(on, &receiver_vt, &r, sizeof(r), &rh[i]) == 0 &&
-			     sched_spawn(on, &sender_vt, &s, sizeof(s), &sh[i]) == 0,
-			     "spawn");
+		sc_spawn(i, &receiver_vt, &r, sizeof(r), &rh[i]);
+		sc_spawn(i, &sender_vt, &s, sizeof(s), &sh[i]);
 		/* Cancel an earlier pair member while it runs. */
 		if (i > 0 && xoro_below(&rng, CANCEL_EVERY) == 0) {
 			unsigned long j = xoro_below(&rng, i);
@@ -243,9 +215,7 @@ int main(void)
 	wait_cell_close(&cell);
 	while (atomic_load(&completed) < (long)total)
 		sched_yield();
-	atomic_store(&stop, 1);
-	for (unsigned i = 0; i < NCORES; i++)
-		pthread_join(cores[i], NULL);
+	sc_stop_all();
 	pthread_join(irq_th, NULL);
 
 	for (unsigned long i = 0; i < n_pairs; i++) {

@@ -108,17 +108,25 @@ static const struct task_vtable tt_vt __unused = {
 	.name = "ttask",
 };
 
+/* The copy a spawn of a scripted task takes: script[0..n), n <=
+ * TT_MAX_STEPS, and the tag its polls log. */
+static inline void tt_init(struct ttask *init, int tag,
+			   const enum tstep *script, unsigned n)
+{
+	memset(init, 0, sizeof(*init));
+	memcpy(init->script, script, n * sizeof(*script));
+	init->nsteps = n;
+	init->tag = tag;
+	init->saved = WAKER_NONE;
+}
+
 /* Heap-spawn a scripted task on `s`. */
 static inline int tt_spawn(struct scheduler *s, int tag, const enum tstep *script,
 		    unsigned n, struct join_handle *jh)
 {
 	struct ttask init;
 
-	memset(&init, 0, sizeof(init));
-	memcpy(init.script, script, n * sizeof(*script));
-	init.nsteps = n;
-	init.tag = tag;
-	init.saved = WAKER_NONE;
+	tt_init(&init, tag, script, n);
 	atomic_fetch_add(&live, 1);
 	if (sched_spawn(s, &tt_vt, &init, sizeof(init), jh) != 0) {
 		atomic_fetch_sub(&live, 1);

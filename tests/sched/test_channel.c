@@ -23,10 +23,7 @@
 #define NS	3
 
 struct tw {
-	struct waker_counter cw;
-	struct waker w;
-	struct context cx;
-	bool yielded;
+	struct counter_cx wk;	/* a yield sets wk.yielded */
 	struct channel_sender s;
 	int res;
 };
@@ -34,11 +31,7 @@ struct tw {
 static void tw_init(struct tw *t, int n)
 {
 	for (int i = 0; i < n; i++) {
-		memset(&t[i].cw, 0, sizeof(t[i].cw));
-		t[i].w = counter_waker(&t[i].cw);
-		t[i].cx.waker = &t[i].w;
-		t[i].yielded = false;
-		t[i].cx.yielded = &t[i].yielded;
+		counter_cx_init(&t[i].wk, true);
 		channel_sender_init(&t[i].s);
 		t[i].res = 1;
 	}
@@ -53,7 +46,7 @@ static void chan(struct channel *ch)
 
 static enum poll snd(struct channel *ch, struct tw *t, const uint64_t *v)
 {
-	return channel_send(ch, &t->s, v, &t->cx, &t->res);
+	return channel_send(ch, &t->s, v, &t->wk.cx, &t->res);
 }
 
 static void test_init(void **st)
@@ -134,26 +127,26 @@ static void test_recv_waits(void **st)
 	(void)st;
 	chan(&ch);
 	tw_init(t, 1);
-	assert_int_equal(channel_recv(&ch, &t[0].cx, &v, &t[0].res), POLL_PENDING);
-	assert_int_equal(channel_recv(&ch, &t[0].cx, &v, &t[0].res), POLL_PENDING);
-	assert_int_equal(t[0].cw.refs, 1);
-	assert_false(t[0].yielded);
+	assert_int_equal(channel_recv(&ch, &t[0].wk.cx, &v, &t[0].res), POLL_PENDING);
+	assert_int_equal(channel_recv(&ch, &t[0].wk.cx, &v, &t[0].res), POLL_PENDING);
+	assert_int_equal(t[0].wk.c.refs, 1);
+	assert_false(t[0].wk.yielded);
 	assert_int_equal(channel_try_send(&ch, &one), 0);
-	assert_int_equal(t[0].cw.wakes, 1);
-	assert_int_equal(t[0].cw.refs, 0);
-	assert_int_equal(channel_recv(&ch, &t[0].cx, &v, &t[0].res), POLL_READY);
+	assert_int_equal(t[0].wk.c.wakes, 1);
+	assert_int_equal(t[0].wk.c.refs, 0);
+	assert_int_equal(channel_recv(&ch, &t[0].wk.cx, &v, &t[0].res), POLL_READY);
 	assert_int_equal(t[0].res, 0);
 	assert_int_equal(v, 11);
 	/* A second send does not wake a receiver that is not parked. */
 	assert_int_equal(channel_try_send(&ch, &one), 0);
-	assert_int_equal(t[0].cw.wakes, 1);
+	assert_int_equal(t[0].wk.c.wakes, 1);
 	/* The receiver gives up: its waker goes. */
 	assert_int_equal(channel_try_recv(&ch, &v), 0);
-	assert_int_equal(channel_recv(&ch, &t[0].cx, &v, &t[0].res), POLL_PENDING);
+	assert_int_equal(channel_recv(&ch, &t[0].wk.cx, &v, &t[0].res), POLL_PENDING);
 	channel_recv_drop(&ch);
-	assert_int_equal(t[0].cw.refs, 0);
+	assert_int_equal(t[0].wk.c.refs, 0);
 	assert_int_equal(channel_try_send(&ch, &one), 0);
-	assert_int_equal(t[0].cw.wakes, 1);
+	assert_int_equal(t[0].wk.c.wakes, 1);
 }
 
 /* Full: senders park in order; each receive wakes the first; a new
@@ -177,25 +170,25 @@ static void test_send_waits_fifo(void **st)
 	assert_int_equal(atomic_load(&ch.tx_waiting), NS);
 	assert_int_equal(channel_try_recv(&ch, &v), 0);
 	assert_int_equal(v, 0);
-	assert_int_equal(t[0].cw.wakes, 1);
-	assert_int_equal(t[1].cw.wakes + t[2].cw.wakes, 0);
+	assert_int_equal(t[0].wk.c.wakes, 1);
+	assert_int_equal(t[1].wk.c.wakes + t[2].wk.c.wakes, 0);
 	/* A newcomer does not take the free slot from the woken sender. */
 	assert_int_equal(snd(&ch, &t[NS], &val[NS]), POLL_PENDING);
 	assert_int_equal(snd(&ch, &t[0], &val[0]), POLL_READY);
 	assert_int_equal(t[0].res, 0);
-	assert_int_equal(t[0].cw.refs, 0);
+	assert_int_equal(t[0].wk.c.refs, 0);
 	/* Woken, then cancelled: sender 2 gets the turn. */
 	assert_int_equal(channel_try_recv(&ch, &v), 0);
 	assert_int_equal(v, 1);
-	assert_int_equal(t[1].cw.wakes, 1);
+	assert_int_equal(t[1].wk.c.wakes, 1);
 	channel_sender_drop(&ch, &t[1].s);
-	assert_int_equal(t[2].cw.wakes, 1);
+	assert_int_equal(t[2].wk.c.wakes, 1);
 	assert_int_equal(snd(&ch, &t[2], &val[2]), POLL_READY);
 	/* Parked, then cancelled: leaves the queue. */
 	assert_int_equal(atomic_load(&ch.tx_waiting), 1);
 	channel_sender_drop(&ch, &t[NS].s);
 	assert_int_equal(atomic_load(&ch.tx_waiting), 0);
-	assert_int_equal(t[NS].cw.refs, 0);
+	assert_int_equal(t[NS].wk.c.refs, 0);
 	/* What arrives: the rest of the fill (0 and 1 were received), then
 	 * 100 and 102. */
 	for (uint64_t want = 2; want < CAP; want++) {
@@ -207,9 +200,9 @@ static void test_send_waits_fifo(void **st)
 	assert_int_equal(channel_try_recv(&ch, &v), 0);
 	assert_int_equal(v, 102);
 	assert_int_equal(channel_try_recv(&ch, &v), -EAGAIN);
-	assert_int_equal(t[NS].cw.wakes, 0);
+	assert_int_equal(t[NS].wk.c.wakes, 0);
 	for (int i = 0; i <= NS; i++)
-		assert_int_equal(t[i].cw.refs, 0);
+		assert_int_equal(t[i].wk.c.refs, 0);
 }
 
 /* Close with a parked receiver: it is woken and sees closed. */
@@ -222,13 +215,13 @@ static void test_close_wakes_receiver(void **st)
 	(void)st;
 	chan(&ch);
 	tw_init(t, 1);
-	assert_int_equal(channel_recv(&ch, &t[0].cx, &v, &t[0].res), POLL_PENDING);
+	assert_int_equal(channel_recv(&ch, &t[0].wk.cx, &v, &t[0].res), POLL_PENDING);
 	channel_close(&ch);
-	assert_int_equal(t[0].cw.wakes, 1);
-	assert_int_equal(t[0].cw.refs, 0);
-	assert_int_equal(channel_recv(&ch, &t[0].cx, &v, &t[0].res), POLL_READY);
+	assert_int_equal(t[0].wk.c.wakes, 1);
+	assert_int_equal(t[0].wk.c.refs, 0);
+	assert_int_equal(channel_recv(&ch, &t[0].wk.cx, &v, &t[0].res), POLL_READY);
 	assert_int_equal(t[0].res, -EPIPE);
-	assert_int_equal(t[0].cw.refs, 0);
+	assert_int_equal(t[0].wk.c.refs, 0);
 }
 
 /* Close with items queued and senders parked: the senders get -EPIPE,
@@ -250,11 +243,11 @@ static void test_close_drains(void **st)
 	channel_close(&ch);
 	assert_true(channel_is_closed(&ch));
 	for (int i = 0; i < NS; i++) {
-		assert_int_equal(t[i].cw.wakes, 1);
+		assert_int_equal(t[i].wk.c.wakes, 1);
 		assert_int_equal(atomic_load(&t[i].s.state), CHAN_SENDER_CLOSED);
 		assert_int_equal(snd(&ch, &t[i], &x), POLL_READY);
 		assert_int_equal(t[i].res, -EPIPE);
-		assert_int_equal(t[i].cw.refs, 0);
+		assert_int_equal(t[i].wk.c.refs, 0);
 	}
 	/* Sending on a closed channel: refused, nothing enqueued. */
 	assert_int_equal(channel_try_send(&ch, &x), -EPIPE);
@@ -265,7 +258,7 @@ static void test_close_drains(void **st)
 		assert_int_equal(v, i);
 	}
 	assert_int_equal(channel_try_recv(&ch, &v), -EPIPE);
-	assert_int_equal(channel_recv(&ch, &t[0].cx, &v, &t[0].res), POLL_READY);
+	assert_int_equal(channel_recv(&ch, &t[0].wk.cx, &v, &t[0].res), POLL_READY);
 	assert_int_equal(t[0].res, -EPIPE);
 	channel_close(&ch);		/* idempotent */
 	assert_int_equal(channel_try_recv(&ch, &v), -EPIPE);
@@ -296,18 +289,18 @@ static void test_claimed_not_published(void **st)
 	/* Claim position 0 by hand, as push() does before its publish. */
 	atomic_fetch_add(&ch.tail, 2);
 	assert_int_equal(channel_try_recv(&ch, &v), -EAGAIN);
-	assert_int_equal(channel_recv(&ch, &t[0].cx, &v, &t[0].res), POLL_PENDING);
-	assert_true(t[0].yielded);
+	assert_int_equal(channel_recv(&ch, &t[0].wk.cx, &v, &t[0].res), POLL_PENDING);
+	assert_true(t[0].wk.yielded);
 	channel_close(&ch);
 	assert_int_equal(channel_try_recv(&ch, &v), -EAGAIN);
 	/* The publish. */
 	buf[1] = 55;
 	atomic_store(seq, 1);
-	assert_int_equal(channel_recv(&ch, &t[0].cx, &v, &t[0].res), POLL_READY);
+	assert_int_equal(channel_recv(&ch, &t[0].wk.cx, &v, &t[0].res), POLL_READY);
 	assert_int_equal(t[0].res, 0);
 	assert_int_equal(v, 55);
 	assert_int_equal(channel_try_recv(&ch, &v), -EPIPE);
-	assert_int_equal(t[0].cw.refs, 0);
+	assert_int_equal(t[0].wk.c.refs, 0);
 }
 
 int main(void)

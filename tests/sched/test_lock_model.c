@@ -25,28 +25,22 @@
 #include "sched/rwlock.h"
 #include "sched/semaphore.h"
 #include "task_util.h"
+#include "tests/support/rng.h"
 #include "tests/support/waker_counter.h"
 
 #define NW	6
 #define STEPS	3000
-#define SEEDS	16
+#define SEEDS	16	/* runs of STEPS steps, each from its own seed */
+#define SEM_SEED	2654435761u	/* default seeds (HYPHAE_TEST_SEED) */
+#define RW_SEED		40503u
 #define MAXP	5	/* the semaphore's permits */
 
-static uint32_t rng;
-
-static uint32_t rnd(uint32_t n)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 17;
-	rng ^= rng << 5;
-	return rng % n;
-}
+/* The steps' choices; each run seeds it (test_rng_seed() + run). */
+static struct xoroshiro128pp rng;
 
 /* The real side's waiters. */
 struct tw {
-	struct waker_counter cw;
-	struct waker w;
-	struct context cx;
+	struct counter_cx wk;
 	struct semaphore_waiter sw;
 	int res;
 };
@@ -56,10 +50,7 @@ static struct tw tw[NW];
 static void tws_init(void)
 {
 	for (int i = 0; i < NW; i++) {
-		memset(&tw[i].cw, 0, sizeof(tw[i].cw));
-		tw[i].w = counter_waker(&tw[i].cw);
-		tw[i].cx.waker = &tw[i].w;
-		tw[i].cx.yielded = NULL;
+		counter_cx_init(&tw[i].wk, false);
 		semaphore_waiter_init(&tw[i].sw);
 	}
 }
@@ -103,8 +94,8 @@ static void check_waiters(struct semaphore *s)
 	semaphore_check(s);
 	for (int i = 0; i < NW; i++) {
 		assert_int_equal(atomic_load(&tw[i].sw.state), mw[i].st);
-		assert_int_equal(tw[i].cw.wakes, mw[i].woken);
-		assert_int_equal(tw[i].cw.refs, mw[i].st == SEM_WAITER_WAITING);
+		assert_int_equal(tw[i].wk.c.wakes, mw[i].woken);
+		assert_int_equal(tw[i].wk.c.refs, mw[i].st == SEM_WAITER_WAITING);
 	}
 	for (int j = 0; j < mq_len; j++, w = w->next) {
 		assert_non_null(w);
@@ -158,12 +149,12 @@ static int m_release(uint64_t k)
 
 static void sem_step(struct semaphore *s, uint64_t *pool)
 {
-	int i = (int)rnd(NW);
+	int i = (int)xoro_below(&rng, NW);
 	struct mw *m = &mw[i];
-	uint64_t k = 1 + rnd(MAXP);
+	uint64_t k = 1 + xoro_below(&rng, MAXP);
 	int want;
 
-	switch (rnd(12)) {
+	switch (xoro_below(&rng, 12)) {
 	case 0: case 1:		/* try_acquire into the pool */
 		want = m_closed ? -EPIPE : m_avail >= k ? 0 : -EAGAIN;
 		if (want == 0) {
@@ -177,7 +168,7 @@ static void sem_step(struct semaphore *s, uint64_t *pool)
 
 		if (m->st == SEM_WAITER_WAITING)
 			k = m->want;
-		p = semaphore_acquire(s, &tw[i].sw, k, &tw[i].cx, &tw[i].res);
+		p = semaphore_acquire(s, &tw[i].sw, k, &tw[i].wk.cx, &tw[i].res);
 		switch (m->st) {
 		case SEM_WAITER_ACQUIRED:
 			want = 0;
@@ -235,7 +226,7 @@ static void sem_step(struct semaphore *s, uint64_t *pool)
 				(mw[j].st == SEM_WAITER_ACQUIRED ? mw[j].want : 0);
 		/* The model's own bookkeeping agrees with the definition. */
 		assert_int_equal(held, MAXP - m_avail - m_queued_assigned());
-		k = held + 1 + rnd(2);
+		k = held + 1 + xoro_below(&rng, 2);
 		assert_int_equal(m_release(k), -EOVERFLOW);
 		assert_int_equal(semaphore_release(s, k), -EOVERFLOW);
 		break;
@@ -257,7 +248,7 @@ static void sem_step(struct semaphore *s, uint64_t *pool)
 		break;
 	}
 	case 10:		/* close, rarely */
-		if (rnd(20))
+		if (xoro_below(&rng, 20))
 			break;
 		m_closed = true;
 		while (mq_len > 0) {
@@ -274,10 +265,10 @@ static void sem_step(struct semaphore *s, uint64_t *pool)
 			int o = (i + 1) % NW;
 
 			assert_int_equal(semaphore_acquire(s, &tw[i].sw, m->want,
-							   &tw[o].cx, &tw[i].res),
+							   &tw[o].wk.cx, &tw[i].res),
 					 POLL_PENDING);
 			assert_int_equal(semaphore_acquire(s, &tw[i].sw, m->want,
-							   &tw[i].cx, &tw[i].res),
+							   &tw[i].wk.cx, &tw[i].res),
 					 POLL_PENDING);
 		}
 		break;
@@ -290,12 +281,14 @@ static void sem_step(struct semaphore *s, uint64_t *pool)
 
 static void test_semaphore_model(void **st)
 {
+	uint64_t base = test_rng_seed(SEM_SEED);
+
 	(void)st;
-	for (uint32_t seed = 1; seed <= SEEDS; seed++) {
+	for (uint64_t run = 1; run <= SEEDS; run++) {
 		struct semaphore s;
 		uint64_t pool = 0;
 
-		rng = seed * 2654435761u;
+		xoro_seed(&rng, base + run);
 		semaphore_init(&s, MAXP);
 		tws_init();
 		memset(mw, 0, sizeof(mw));
@@ -307,7 +300,7 @@ static void test_semaphore_model(void **st)
 		for (int i = 0; i < NW; i++)
 			(void)semaphore_waiter_drop(&s, &tw[i].sw);
 		for (int i = 0; i < NW; i++)
-			assert_int_equal(tw[i].cw.refs, 0);
+			assert_int_equal(tw[i].wk.c.refs, 0);
 	}
 }
 
@@ -351,9 +344,9 @@ static void rw_unlock_model(struct mw *m)
 static enum poll rw_poll(struct rwlock *l, struct mutex *mx, int i)
 {
 	if (mx)
-		return mutex_lock(mx, &tw[i].sw, &tw[i].cx);
-	return mw[i].writer ? rwlock_write(l, &tw[i].sw, &tw[i].cx) :
-	       rwlock_read(l, &tw[i].sw, &tw[i].cx);
+		return mutex_lock(mx, &tw[i].sw, &tw[i].wk.cx);
+	return mw[i].writer ? rwlock_write(l, &tw[i].sw, &tw[i].wk.cx) :
+	       rwlock_read(l, &tw[i].sw, &tw[i].wk.cx);
 }
 
 static void rw_real_unlock(struct rwlock *l, struct mutex *mx, bool writer)
@@ -369,11 +362,11 @@ static void rw_real_unlock(struct rwlock *l, struct mutex *mx, bool writer)
 /* One step; `mx` non-NULL: the mutex (all waiters are writers). */
 static void rw_step(struct rwlock *l, struct mutex *mx)
 {
-	int i = (int)rnd(NW);
+	int i = (int)xoro_below(&rng, NW);
 	struct mw *m = &mw[i];
-	bool ok, w = mx ? true : rnd(3) == 0;
+	bool ok, w = mx ? true : xoro_below(&rng, 3) == 0;
 
-	switch (rnd(8)) {
+	switch (xoro_below(&rng, 8)) {
 	case 0:			/* try: held by waiter i's slot directly */
 		if (m->holds || m->st != SEM_WAITER_IDLE)
 			break;
@@ -449,11 +442,13 @@ static void rw_step(struct rwlock *l, struct mutex *mx)
 
 static void run_rw(bool mutex)
 {
-	for (uint32_t seed = 1; seed <= SEEDS; seed++) {
+	uint64_t base = test_rng_seed(RW_SEED);
+
+	for (uint64_t run = 1; run <= SEEDS; run++) {
 		struct rwlock l;
 		struct mutex mx;
 
-		rng = seed * 40503u + 7;
+		xoro_seed(&rng, base + run);
 		rwlock_init(&l);
 		mutex_init(&mx);
 		tws_init();
@@ -469,7 +464,7 @@ static void run_rw(bool mutex)
 				mutex_waiter_drop(&mx, &tw[i].sw);
 			else
 				rwlock_waiter_drop(&l, &tw[i].sw);
-			assert_int_equal(tw[i].cw.refs, 0);
+			assert_int_equal(tw[i].wk.c.refs, 0);
 		}
 	}
 }

@@ -24,29 +24,25 @@
 #include "sched/channel.h"
 #include "sched/wait_map.h"
 #include "task_util.h"
+#include "tests/support/rng.h"
 #include "tests/support/waker_counter.h"
 
 #define NW	6
 #define NKEYS	5
 #define STEPS	3000
-#define SEEDS	16
+/* Runs of STEPS steps, each from its own seed.  A close while the
+ * receiver is parked is rare (about one run in a hundred), so many short
+ * runs; 256 take under half a second under ASan. */
+#define SEEDS	256
+#define MAP_SEED	2654435761u	/* default seeds (HYPHAE_TEST_SEED) */
+#define CHAN_SEED	40503u
 #define CAP	4
 
-static uint32_t rng;
-
-static uint32_t rnd(uint32_t n)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 17;
-	rng ^= rng << 5;
-	return rng % n;
-}
+/* The steps' choices; each run seeds it (test_rng_seed() + run). */
+static struct xoroshiro128pp rng;
 
 struct tw {
-	struct waker_counter cw;
-	struct waker w;
-	struct context cx;
-	bool yielded;
+	struct counter_cx wk;	/* a yield sets wk.yielded */
 	int res;
 };
 
@@ -54,13 +50,8 @@ static struct tw tw[NW + 1];	/* [NW]: the channel's receiver */
 
 static void tws_init(void)
 {
-	for (int i = 0; i <= NW; i++) {
-		memset(&tw[i].cw, 0, sizeof(tw[i].cw));
-		tw[i].w = counter_waker(&tw[i].cw);
-		tw[i].cx.waker = &tw[i].w;
-		tw[i].yielded = false;
-		tw[i].cx.yielded = &tw[i].yielded;
-	}
+	for (int i = 0; i <= NW; i++)
+		counter_cx_init(&tw[i].wk, true);
 }
 
 /*
@@ -99,19 +90,19 @@ static int key_index(uint64_t key)
 
 static void map_step(struct wait_map *m)
 {
-	int i = (int)rnd(NW), want;
-	unsigned k = rnd(NKEYS);
+	int i = (int)xoro_below(&rng, NW), want;
+	unsigned k = (unsigned)xoro_below(&rng, NKEYS);
 	struct mwait *e = &mw[i];
-	uint64_t v = rnd(1000), got = 0;
+	uint64_t v = xoro_below(&rng, 1000), got = 0;
 	size_t n = 0;
 
-	switch (rnd(9)) {
+	switch (xoro_below(&rng, 9)) {
 	case 0: case 1: case 2: {	/* poll waiter i on key k */
 		enum poll p, wp = POLL_READY;
 
 		if (e->st == WAIT_MAP_WAITING)
 			k = (unsigned)key_index(e->key);
-		p = wait_map_wait(m, &ents[i], key_of(k), &tw[i].cx, &got, &tw[i].res);
+		p = wait_map_wait(m, &ents[i], key_of(k), &tw[i].wk.cx, &got, &tw[i].res);
 		want = 0;
 		switch (e->st) {
 		case WAIT_MAP_WOKEN:
@@ -186,7 +177,7 @@ static void map_step(struct wait_map *m)
 		break;
 	}
 	default:			/* close, rarely */
-		if (rnd(30))
+		if (xoro_below(&rng, 30))
 			break;
 		m_closed = true;
 		for (int j = 0; j < NW; j++) {
@@ -203,8 +194,8 @@ static void map_step(struct wait_map *m)
 	}
 	for (int j = 0; j < NW; j++) {
 		assert_int_equal(atomic_load(&ents[j].state), mw[j].st);
-		assert_int_equal(tw[j].cw.wakes, mw[j].woken);
-		assert_int_equal(tw[j].cw.refs, mw[j].has_waker);
+		assert_int_equal(tw[j].wk.c.wakes, mw[j].woken);
+		assert_int_equal(tw[j].wk.c.refs, mw[j].has_waker);
 	}
 	for (unsigned x = 0; x < NKEYS; x++)
 		n += m_owner[x] >= 0;
@@ -215,11 +206,13 @@ static void map_step(struct wait_map *m)
 
 static void test_wait_map_model(void **st)
 {
+	uint64_t base = test_rng_seed(MAP_SEED);
+
 	(void)st;
-	for (uint32_t seed = 1; seed <= SEEDS; seed++) {
+	for (uint64_t run = 1; run <= SEEDS; run++) {
 		struct wait_map m;
 
-		rng = seed * 2654435761u;
+		xoro_seed(&rng, base + run);
 		wait_map_init(&m);
 		tws_init();
 		memset(mw, 0, sizeof(mw));
@@ -232,7 +225,7 @@ static void test_wait_map_model(void **st)
 			map_step(&m);
 		for (int i = 0; i < NW; i++) {
 			(void)wait_map_entry_drop(&m, &ents[i]);
-			assert_int_equal(tw[i].cw.refs, 0);
+			assert_int_equal(tw[i].wk.c.refs, 0);
 		}
 	}
 }
@@ -306,11 +299,11 @@ static int m_pop(uint64_t *v)
 
 static void chan_step(struct channel *ch)
 {
-	int i = (int)rnd(NW), want;
+	int i = (int)xoro_below(&rng, NW), want;
 	struct msend *s = &ms[i];
 	uint64_t got = 0, mgot = 0;
 
-	switch (rnd(11)) {
+	switch (xoro_below(&rng, 11)) {
 	case 0: case 1:			/* try_send */
 		want = m_try_push(m_next_item);
 		assert_int_equal(channel_try_send(ch, &m_next_item), want);
@@ -321,7 +314,7 @@ static void chan_step(struct channel *ch)
 
 		if (s->st == CHAN_SENDER_IDLE)
 			s->item = m_next_item++;
-		p = channel_send(ch, &snd[i], &s->item, &tw[i].cx, &tw[i].res);
+		p = channel_send(ch, &snd[i], &s->item, &tw[i].wk.cx, &tw[i].res);
 		want = 0;
 		if (s->st == CHAN_SENDER_CLOSED) {
 			want = -EPIPE;
@@ -369,10 +362,10 @@ static void chan_step(struct channel *ch)
 		enum poll p;
 
 		want = m_pop(&mgot);
-		p = channel_recv(ch, &tw[NW].cx, &got, &tw[NW].res);
+		p = channel_recv(ch, &tw[NW].wk.cx, &got, &tw[NW].res);
 		if (want == -EAGAIN) {
 			assert_int_equal(p, POLL_PENDING);
-			assert_false(tw[NW].yielded);
+			assert_false(tw[NW].wk.yielded);
 			m_rx_reg = true;
 		} else {
 			assert_int_equal(p, POLL_READY);
@@ -400,7 +393,7 @@ static void chan_step(struct channel *ch)
 		channel_recv_drop(ch);
 		break;
 	default:			/* close, rarely */
-		if (rnd(30))
+		if (xoro_below(&rng, 30))
 			break;
 		m_closed = true;
 		if (m_rx_reg) {
@@ -419,8 +412,8 @@ static void chan_step(struct channel *ch)
 	}
 	for (int j = 0; j < NW; j++) {
 		assert_int_equal(atomic_load(&snd[j].state), ms[j].st);
-		assert_int_equal(tw[j].cw.wakes, ms[j].woken);
-		assert_int_equal(tw[j].cw.refs, ms[j].st == CHAN_SENDER_WAITING);
+		assert_int_equal(tw[j].wk.c.wakes, ms[j].woken);
+		assert_int_equal(tw[j].wk.c.refs, ms[j].st == CHAN_SENDER_WAITING);
 	}
 	channel_check(ch);
 	assert_int_equal(atomic_load(&ch->tx_waiting), m_txq_len);
@@ -431,19 +424,21 @@ static void chan_step(struct channel *ch)
 			assert_ptr_equal(w, &snd[m_txq[j]]);
 		assert_null(w);
 	}
-	assert_int_equal(tw[NW].cw.wakes, m_rx_woken);
-	assert_int_equal(tw[NW].cw.refs, m_rx_reg);
+	assert_int_equal(tw[NW].wk.c.wakes, m_rx_woken);
+	assert_int_equal(tw[NW].wk.c.refs, m_rx_reg);
 	assert_int_equal(atomic_load(&ch->rx_waiting), m_rx_reg);
 	assert_int_equal(channel_is_closed(ch), m_closed);
 }
 
 static void test_channel_model(void **st)
 {
+	uint64_t base = test_rng_seed(CHAN_SEED);
+
 	(void)st;
-	for (uint32_t seed = 1; seed <= SEEDS; seed++) {
+	for (uint64_t run = 1; run <= SEEDS; run++) {
 		struct channel ch;
 
-		rng = seed * 40503u + 11;
+		xoro_seed(&rng, base + run);
 		assert_int_equal(channel_init(&ch, cbuf, sizeof(cbuf), sizeof(uint64_t),
 					      CAP), 0);
 		tws_init();
@@ -459,10 +454,10 @@ static void test_channel_model(void **st)
 			chan_step(&ch);
 		for (int i = 0; i < NW; i++) {
 			channel_sender_drop(&ch, &snd[i]);
-			assert_int_equal(tw[i].cw.refs, 0);
+			assert_int_equal(tw[i].wk.c.refs, 0);
 		}
 		channel_recv_drop(&ch);
-		assert_int_equal(tw[NW].cw.refs, 0);
+		assert_int_equal(tw[NW].wk.c.refs, 0);
 	}
 }
 

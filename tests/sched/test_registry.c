@@ -22,6 +22,7 @@
 #include "arch/host/cpu.h"
 #include "spinlock.h"
 #include "task_util.h"
+#include "tests/support/sleeper.h"
 #include "timer/sleep.h"
 
 static struct scheduler sched, other;
@@ -257,9 +258,7 @@ static enum poll cross_poll(struct task *t, struct context *cx)
 
 	(void)t;
 	(void)cx;
-	memset(&init, 0, sizeof(init));
-	memcpy(init.script, r, sizeof(r));
-	init.nsteps = 1;
+	tt_init(&init, 0, r, 1);
 	atomic_fetch_add(&live, 1);
 	if (sched_spawn(&other, &tt_vt, &init, sizeof(init), NULL) != 0)
 		abort();
@@ -294,10 +293,7 @@ static void test_injected_linked_when_dequeued(void **st)
 	struct ttask init;
 
 	(void)st;
-	memset(&init, 0, sizeof(init));
-	memcpy(init.script, r, sizeof(r));
-	init.nsteps = 2;
-	init.saved = WAKER_NONE;
+	tt_init(&init, 0, r, 2);
 	atomic_fetch_add(&live, 1);
 	assert_int_equal(injector_spawn(&inj, &tt_vt, &init, sizeof(init), &jh), 0);
 	assert_null(jh.task->home);
@@ -366,34 +362,11 @@ static void test_walk_survives_frees_between_steps(void **st)
 }
 
 /* A task waiting on a sleep is "sleeping"; on anything else "waiting". */
-struct sleeper {
-	struct task task;
-	unsigned pt;
-	struct sleep sleep;
-};
-
-static enum poll sleeper_poll(struct task *t, struct context *cx)
-{
-	struct sleeper *s = container_of(t, struct sleeper, task);
-
-	TASK_BEGIN(s->pt);
-	TASK_AWAIT(sleep_poll(&s->sleep, cx));
-	TASK_END;
-}
-
-static void sleeper_drop(struct task *t)
-{
-	sleep_drop(&container_of(t, struct sleeper, task)->sleep);
-}
-
 static void test_sleeping_state(void **st)
 {
-	static const struct task_vtable vt = {
-		.poll = sleeper_poll, .drop_state = sleeper_drop, .name = "sleeper",
-	};
 	static struct mock_clock clk;
 	static struct timer timer;
-	struct sleeper init = { .pt = 0 };
+	struct sleeper_task init = { .pt = 0 };
 	struct join_handle jh;
 	struct seen seen;
 
@@ -401,7 +374,7 @@ static void test_sleeping_state(void **st)
 	mock_clock_init(&clk, "mock", 1, 0);
 	timer_init(&timer, &clk.clock);
 	sleep_init_deadline(&init.sleep, &timer, 1000);
-	assert_int_equal(sched_spawn(&sched, &vt, &init, sizeof(init), &jh), 0);
+	assert_int_equal(sched_spawn(&sched, &sleeper_task_vt, &init, sizeof(init), &jh), 0);
 	sched_tick(&sched);
 	assert_int_equal(walk_all(&sched, &seen, 8), 1);
 	assert_int_equal(seen.ti[0].state, TASK_INFO_SLEEPING);
@@ -424,9 +397,7 @@ static void test_pinned_not_stolen(void **st)
 	struct stealer s;
 
 	(void)st;
-	memset(&init, 0, sizeof(init));
-	memcpy(init.script, r, sizeof(r));
-	init.nsteps = 1;
+	tt_init(&init, 0, r, 1);
 	atomic_fetch_add(&live, 2);
 	assert_int_equal(sched_spawn_at(TASK_SITE(NULL), TASK_PINNED, &sched,
 					&tt_vt, &init, sizeof(init), NULL), 0);

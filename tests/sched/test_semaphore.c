@@ -26,9 +26,7 @@
 #define NW	20	/* more than a wake batch */
 
 struct tw {
-	struct waker_counter cw;
-	struct waker w;
-	struct context cx;
+	struct counter_cx wk;
 	struct semaphore_waiter sw;
 	int res;
 };
@@ -36,10 +34,7 @@ struct tw {
 static void tw_init(struct tw *t, int n)
 {
 	for (int i = 0; i < n; i++) {
-		memset(&t[i].cw, 0, sizeof(t[i].cw));
-		t[i].w = counter_waker(&t[i].cw);
-		t[i].cx.waker = &t[i].w;
-		t[i].cx.yielded = NULL;
+		counter_cx_init(&t[i].wk, false);
 		semaphore_waiter_init(&t[i].sw);
 		t[i].res = 1;
 	}
@@ -47,7 +42,7 @@ static void tw_init(struct tw *t, int n)
 
 static enum poll acq(struct semaphore *s, struct tw *t, uint64_t k)
 {
-	return semaphore_acquire(s, &t->sw, k, &t->cx, &t->res);
+	return semaphore_acquire(s, &t->sw, k, &t->wk.cx, &t->res);
 }
 
 static int state(struct tw *t)
@@ -106,7 +101,7 @@ static void test_acquire_fast_path(void **st)
 	tw_init(t, 1);
 	assert_int_equal(acq(&s, &t[0], 2), POLL_READY);
 	assert_int_equal(t[0].res, 0);
-	assert_int_equal(t[0].cw.refs, 0);		/* no waker kept */
+	assert_int_equal(t[0].wk.c.refs, 0);		/* no waker kept */
 	assert_int_equal(state(&t[0]), SEM_WAITER_IDLE);
 	assert_int_equal(semaphore_release(&s, 2), 0);
 }
@@ -127,31 +122,31 @@ static void test_fifo_no_barging(void **st)
 	assert_int_equal(acq(&s, &t[1], 1), POLL_PENDING);
 	assert_int_equal(acq(&s, &t[2], 2), POLL_PENDING);
 	assert_int_equal(semaphore_waiters(&s), 3);
-	assert_int_equal(t[0].cw.refs, 1);
+	assert_int_equal(t[0].wk.c.refs, 1);
 
 	assert_int_equal(semaphore_release(&s, 1), 0);
-	assert_int_equal(t[0].cw.wakes + t[1].cw.wakes + t[2].cw.wakes, 0);
+	assert_int_equal(t[0].wk.c.wakes + t[1].wk.c.wakes + t[2].wk.c.wakes, 0);
 	assert_int_equal(s.assigned, 1);
 	assert_int_equal(semaphore_available(&s), 0);
 	/* No barging past the queue, even for one permit. */
 	assert_int_equal(semaphore_try_acquire(&s, 1), -EAGAIN);
 	/* A re-poll keeps its place and its waker. */
 	assert_int_equal(acq(&s, &t[0], 3), POLL_PENDING);
-	assert_int_equal(t[0].cw.refs, 1);
+	assert_int_equal(t[0].wk.c.refs, 1);
 
 	assert_int_equal(semaphore_release(&s, 2), 0);
-	assert_int_equal(t[0].cw.wakes, 1);
-	assert_int_equal(t[1].cw.wakes + t[2].cw.wakes, 0);
+	assert_int_equal(t[0].wk.c.wakes, 1);
+	assert_int_equal(t[1].wk.c.wakes + t[2].wk.c.wakes, 0);
 	assert_int_equal(state(&t[0]), SEM_WAITER_ACQUIRED);
 	assert_int_equal(acq(&s, &t[0], 3), POLL_READY);
 	assert_int_equal(t[0].res, 0);
-	assert_int_equal(t[0].cw.refs, 0);
+	assert_int_equal(t[0].wk.c.refs, 0);
 	assert_int_equal(state(&t[0]), SEM_WAITER_IDLE);
 
 	/* A gives back 3: B gets 1, C gets 2, nothing left over. */
 	assert_int_equal(semaphore_release(&s, 3), 0);
-	assert_int_equal(t[1].cw.wakes, 1);
-	assert_int_equal(t[2].cw.wakes, 1);
+	assert_int_equal(t[1].wk.c.wakes, 1);
+	assert_int_equal(t[2].wk.c.wakes, 1);
 	assert_int_equal(semaphore_available(&s), 0);
 	assert_int_equal(acq(&s, &t[1], 1), POLL_READY);
 	assert_int_equal(acq(&s, &t[2], 2), POLL_READY);
@@ -161,7 +156,7 @@ static void test_fifo_no_barging(void **st)
 	assert_int_equal(semaphore_release(&s, 1), -EOVERFLOW);
 	assert_int_equal(semaphore_available(&s), 3);
 	for (int i = 0; i < 3; i++)
-		assert_int_equal(t[i].cw.refs, 0);
+		assert_int_equal(t[i].wk.c.refs, 0);
 }
 
 /* A release larger than one wake batch wakes every waiter it serves. */
@@ -177,8 +172,8 @@ static void test_release_many(void **st)
 		assert_int_equal(acq(&s, &t[i], 1), POLL_PENDING);
 	assert_int_equal(semaphore_release(&s, NW), 0);
 	for (int i = 0; i < NW; i++) {
-		assert_int_equal(t[i].cw.wakes, 1);
-		assert_int_equal(t[i].cw.refs, 0);
+		assert_int_equal(t[i].wk.c.wakes, 1);
+		assert_int_equal(t[i].wk.c.refs, 0);
 		assert_int_equal(acq(&s, &t[i], 1), POLL_READY);
 	}
 	assert_int_equal(semaphore_waiters(&s), 0);
@@ -187,9 +182,9 @@ static void test_release_many(void **st)
 	 * assigned ones. */
 	assert_int_equal(acq(&s, &t[0], 1), POLL_PENDING);
 	assert_int_equal(semaphore_release(&s, NW + 1), -EOVERFLOW);
-	assert_int_equal(t[0].cw.wakes, 1);
+	assert_int_equal(t[0].wk.c.wakes, 1);
 	assert_int_equal(semaphore_release(&s, NW), 0);
-	assert_int_equal(t[0].cw.wakes, 2);
+	assert_int_equal(t[0].wk.c.wakes, 2);
 	assert_int_equal(acq(&s, &t[0], 1), POLL_READY);
 	assert_int_equal(semaphore_available(&s), NW - 1);
 }
@@ -212,8 +207,8 @@ static void test_cancel(void **st)
 	assert_int_equal(acq(&s, &t[2], 2), POLL_PENDING);
 	/* Queued, nothing assigned, not the head. */
 	assert_false(semaphore_waiter_drop(&s, &t[1].sw));
-	assert_int_equal(t[1].cw.refs, 0);
-	assert_int_equal(t[1].cw.wakes, 0);
+	assert_int_equal(t[1].wk.c.refs, 0);
+	assert_int_equal(t[1].wk.c.wakes, 0);
 	assert_int_equal(semaphore_waiters(&s), 2);
 
 	/* The head holds 2 of 3; dropping it passes them to the next
@@ -221,9 +216,9 @@ static void test_cancel(void **st)
 	assert_int_equal(semaphore_release(&s, 2), 0);
 	assert_int_equal(s.assigned, 2);
 	assert_true(semaphore_waiter_drop(&s, &t[0].sw));
-	assert_int_equal(t[0].cw.refs, 0);
-	assert_int_equal(t[0].cw.wakes, 0);
-	assert_int_equal(t[2].cw.wakes, 1);
+	assert_int_equal(t[0].wk.c.refs, 0);
+	assert_int_equal(t[0].wk.c.wakes, 0);
+	assert_int_equal(t[2].wk.c.wakes, 1);
 	assert_int_equal(state(&t[2]), SEM_WAITER_ACQUIRED);
 	assert_int_equal(s.assigned, 0);
 
@@ -234,9 +229,9 @@ static void test_cancel(void **st)
 	assert_true(semaphore_waiter_drop(&s, &t[2].sw));
 	assert_int_equal(state(&t[2]), SEM_WAITER_IDLE);
 	assert_int_equal(s.assigned, 2);
-	assert_int_equal(t[3].cw.wakes, 0);
+	assert_int_equal(t[3].wk.c.wakes, 0);
 	assert_int_equal(semaphore_release(&s, 1), 0);	/* 1 of the 2 still held */
-	assert_int_equal(t[3].cw.wakes, 1);
+	assert_int_equal(t[3].wk.c.wakes, 1);
 	assert_int_equal(acq(&s, &t[3], 3), POLL_READY);
 	assert_int_equal(semaphore_release(&s, 3), 0);
 	assert_int_equal(semaphore_release(&s, 2), -EOVERFLOW);
@@ -246,7 +241,7 @@ static void test_cancel(void **st)
 	assert_false(semaphore_waiter_drop(&s, &t[3].sw));
 	assert_int_equal(semaphore_available(&s), 4);
 	for (int i = 0; i < 4; i++)
-		assert_int_equal(t[i].cw.refs, 0);
+		assert_int_equal(t[i].wk.c.refs, 0);
 }
 
 /* The only waiter, holding part, is dropped: the count comes back. */
@@ -281,8 +276,8 @@ static void test_close(void **st)
 	semaphore_close(&s);
 	assert_true(semaphore_is_closed(&s));
 	for (int i = 0; i < 3; i++) {
-		assert_int_equal(t[i].cw.wakes, 1);
-		assert_int_equal(t[i].cw.refs, 0);
+		assert_int_equal(t[i].wk.c.wakes, 1);
+		assert_int_equal(t[i].wk.c.refs, 0);
 		assert_int_equal(state(&t[i]), SEM_WAITER_CLOSED);
 		assert_int_equal(acq(&s, &t[i], i ? 1 : 3), POLL_READY);
 		assert_int_equal(t[i].res, -EPIPE);
@@ -292,7 +287,7 @@ static void test_close(void **st)
 	assert_int_equal(semaphore_try_acquire(&s, 1), -EPIPE);
 	assert_int_equal(acq(&s, &t[3], 1), POLL_READY);
 	assert_int_equal(t[3].res, -EPIPE);
-	assert_int_equal(t[3].cw.refs, 0);
+	assert_int_equal(t[3].wk.c.refs, 0);
 	/* Releases still count, and still refuse too many. */
 	assert_int_equal(semaphore_release(&s, 3), -EOVERFLOW);
 	assert_int_equal(semaphore_release(&s, 2), 0);
@@ -318,13 +313,13 @@ static void test_repoll_new_waker(void **st)
 	tw_init(t, 2);
 	assert_int_equal(semaphore_try_acquire(&s, 1), 0);
 	assert_int_equal(acq(&s, &t[0], 1), POLL_PENDING);
-	assert_int_equal(semaphore_acquire(&s, &t[0].sw, 1, &t[1].cx, &t[0].res),
+	assert_int_equal(semaphore_acquire(&s, &t[0].sw, 1, &t[1].wk.cx, &t[0].res),
 			 POLL_PENDING);
-	assert_int_equal(t[0].cw.refs, 0);
-	assert_int_equal(t[1].cw.refs, 1);
+	assert_int_equal(t[0].wk.c.refs, 0);
+	assert_int_equal(t[1].wk.c.refs, 1);
 	assert_int_equal(semaphore_release(&s, 1), 0);
-	assert_int_equal(t[1].cw.wakes, 1);
-	assert_int_equal(t[0].cw.wakes, 0);
+	assert_int_equal(t[1].wk.c.wakes, 1);
+	assert_int_equal(t[0].wk.c.wakes, 0);
 	assert_int_equal(acq(&s, &t[0], 1), POLL_READY);
 }
 
@@ -347,15 +342,15 @@ static void test_mutex_handoff(void **st)
 	assert_true(mutex_is_locked(&m));
 	assert_false(mutex_try_lock(&m));
 	for (int i = 0; i < 3; i++)
-		assert_int_equal(mutex_lock(&m, &t[i].sw, &t[i].cx), POLL_PENDING);
+		assert_int_equal(mutex_lock(&m, &t[i].sw, &t[i].wk.cx), POLL_PENDING);
 	for (int i = 0; i < 3; i++) {
 		mutex_unlock(&m);
 		/* Handed to the next waiter: never free in between. */
 		assert_true(mutex_is_locked(&m));
 		assert_false(mutex_try_lock(&m));
 		for (int j = 0; j < 3; j++)
-			assert_int_equal(t[j].cw.wakes, j <= i);
-		assert_int_equal(mutex_lock(&m, &t[i].sw, &t[i].cx), POLL_READY);
+			assert_int_equal(t[j].wk.c.wakes, j <= i);
+		assert_int_equal(mutex_lock(&m, &t[i].sw, &t[i].wk.cx), POLL_READY);
 	}
 	mutex_unlock(&m);
 	assert_false(mutex_is_locked(&m));
@@ -363,12 +358,12 @@ static void test_mutex_handoff(void **st)
 	expect_assert_failure(unlock(&m));
 	assert_false(mutex_is_locked(&m));
 	assert_true(mutex_try_lock(&m));
-	assert_int_equal(mutex_lock(&m, &t[0].sw, &t[0].cx), POLL_PENDING);
+	assert_int_equal(mutex_lock(&m, &t[0].sw, &t[0].wk.cx), POLL_PENDING);
 	mutex_unlock(&m);
-	assert_int_equal(mutex_lock(&m, &t[0].sw, &t[0].cx), POLL_READY);
+	assert_int_equal(mutex_lock(&m, &t[0].sw, &t[0].wk.cx), POLL_READY);
 	mutex_unlock(&m);
 	for (int i = 0; i < 3; i++)
-		assert_int_equal(t[i].cw.refs, 0);
+		assert_int_equal(t[i].wk.c.refs, 0);
 }
 
 /* Cancelled after the lock was handed over: it goes to the next waiter. */
@@ -382,19 +377,19 @@ static void test_mutex_cancel(void **st)
 	tw_init(t, 3);
 	assert_true(mutex_try_lock(&m));
 	for (int i = 0; i < 3; i++)
-		assert_int_equal(mutex_lock(&m, &t[i].sw, &t[i].cx), POLL_PENDING);
+		assert_int_equal(mutex_lock(&m, &t[i].sw, &t[i].wk.cx), POLL_PENDING);
 	mutex_waiter_drop(&m, &t[1].sw);		/* queued */
 	mutex_unlock(&m);
-	assert_int_equal(t[0].cw.wakes, 1);
+	assert_int_equal(t[0].wk.c.wakes, 1);
 	mutex_waiter_drop(&m, &t[0].sw);		/* handed the lock */
-	assert_int_equal(t[2].cw.wakes, 1);
-	assert_int_equal(t[1].cw.wakes, 0);
+	assert_int_equal(t[2].wk.c.wakes, 1);
+	assert_int_equal(t[1].wk.c.wakes, 0);
 	assert_true(mutex_is_locked(&m));
-	assert_int_equal(mutex_lock(&m, &t[2].sw, &t[2].cx), POLL_READY);
+	assert_int_equal(mutex_lock(&m, &t[2].sw, &t[2].wk.cx), POLL_READY);
 	mutex_unlock(&m);
 	assert_false(mutex_is_locked(&m));
 	for (int i = 0; i < 3; i++)
-		assert_int_equal(t[i].cw.refs, 0);
+		assert_int_equal(t[i].wk.c.refs, 0);
 }
 
 /* ---- rwlock ------------------------------------------------------------------ */
@@ -421,23 +416,23 @@ static void test_rwlock_writer_preferred(void **st)
 	assert_true(rwlock_try_read(&l));
 	assert_true(rwlock_try_read(&l));
 	assert_false(rwlock_try_write(&l));
-	assert_int_equal(rwlock_write(&l, &t[0].sw, &t[0].cx), POLL_PENDING);
+	assert_int_equal(rwlock_write(&l, &t[0].sw, &t[0].wk.cx), POLL_PENDING);
 	assert_false(rwlock_try_read(&l));
-	assert_int_equal(rwlock_read(&l, &t[1].sw, &t[1].cx), POLL_PENDING);
-	assert_int_equal(rwlock_read(&l, &t[2].sw, &t[2].cx), POLL_PENDING);
+	assert_int_equal(rwlock_read(&l, &t[1].sw, &t[1].wk.cx), POLL_PENDING);
+	assert_int_equal(rwlock_read(&l, &t[2].sw, &t[2].wk.cx), POLL_PENDING);
 	rwlock_read_unlock(&l);
-	assert_int_equal(t[0].cw.wakes, 0);
+	assert_int_equal(t[0].wk.c.wakes, 0);
 	rwlock_read_unlock(&l);
-	assert_int_equal(t[0].cw.wakes, 1);
-	assert_int_equal(t[1].cw.wakes + t[2].cw.wakes, 0);
-	assert_int_equal(rwlock_write(&l, &t[0].sw, &t[0].cx), POLL_READY);
+	assert_int_equal(t[0].wk.c.wakes, 1);
+	assert_int_equal(t[1].wk.c.wakes + t[2].wk.c.wakes, 0);
+	assert_int_equal(rwlock_write(&l, &t[0].sw, &t[0].wk.cx), POLL_READY);
 	assert_false(rwlock_try_read(&l));
 	rwlock_write_unlock(&l);
 	/* Both readers at once. */
-	assert_int_equal(t[1].cw.wakes, 1);
-	assert_int_equal(t[2].cw.wakes, 1);
-	assert_int_equal(rwlock_read(&l, &t[1].sw, &t[1].cx), POLL_READY);
-	assert_int_equal(rwlock_read(&l, &t[2].sw, &t[2].cx), POLL_READY);
+	assert_int_equal(t[1].wk.c.wakes, 1);
+	assert_int_equal(t[2].wk.c.wakes, 1);
+	assert_int_equal(rwlock_read(&l, &t[1].sw, &t[1].wk.cx), POLL_READY);
+	assert_int_equal(rwlock_read(&l, &t[2].sw, &t[2].wk.cx), POLL_READY);
 	rwlock_read_unlock(&l);
 	rwlock_read_unlock(&l);
 	assert_true(rwlock_try_write(&l));
@@ -457,25 +452,25 @@ static void test_rwlock_fifo_kinds(void **st)
 	tw_init(t, 4);
 	assert_true(rwlock_try_write(&l));
 	for (int i = 0; i < 4; i++)
-		assert_int_equal(writes[i] ? rwlock_write(&l, &t[i].sw, &t[i].cx) :
-				 rwlock_read(&l, &t[i].sw, &t[i].cx), POLL_PENDING);
+		assert_int_equal(writes[i] ? rwlock_write(&l, &t[i].sw, &t[i].wk.cx) :
+				 rwlock_read(&l, &t[i].sw, &t[i].wk.cx), POLL_PENDING);
 	rwlock_write_unlock(&l);
-	assert_int_equal(t[0].cw.wakes + t[1].cw.wakes, 2);
-	assert_int_equal(t[2].cw.wakes + t[3].cw.wakes, 0);
-	assert_int_equal(rwlock_read(&l, &t[0].sw, &t[0].cx), POLL_READY);
-	assert_int_equal(rwlock_read(&l, &t[1].sw, &t[1].cx), POLL_READY);
+	assert_int_equal(t[0].wk.c.wakes + t[1].wk.c.wakes, 2);
+	assert_int_equal(t[2].wk.c.wakes + t[3].wk.c.wakes, 0);
+	assert_int_equal(rwlock_read(&l, &t[0].sw, &t[0].wk.cx), POLL_READY);
+	assert_int_equal(rwlock_read(&l, &t[1].sw, &t[1].wk.cx), POLL_READY);
 	rwlock_read_unlock(&l);
-	assert_int_equal(t[2].cw.wakes, 0);
+	assert_int_equal(t[2].wk.c.wakes, 0);
 	rwlock_read_unlock(&l);
-	assert_int_equal(t[2].cw.wakes, 1);
-	assert_int_equal(t[3].cw.wakes, 0);
-	assert_int_equal(rwlock_write(&l, &t[2].sw, &t[2].cx), POLL_READY);
+	assert_int_equal(t[2].wk.c.wakes, 1);
+	assert_int_equal(t[3].wk.c.wakes, 0);
+	assert_int_equal(rwlock_write(&l, &t[2].sw, &t[2].wk.cx), POLL_READY);
 	rwlock_write_unlock(&l);
-	assert_int_equal(t[3].cw.wakes, 1);
-	assert_int_equal(rwlock_read(&l, &t[3].sw, &t[3].cx), POLL_READY);
+	assert_int_equal(t[3].wk.c.wakes, 1);
+	assert_int_equal(rwlock_read(&l, &t[3].sw, &t[3].wk.cx), POLL_READY);
 	rwlock_read_unlock(&l);
 	for (int i = 0; i < 4; i++)
-		assert_int_equal(t[i].cw.refs, 0);
+		assert_int_equal(t[i].wk.c.refs, 0);
 }
 
 /* A writer holding what the leaving readers gave back is cancelled:
@@ -489,20 +484,20 @@ static void test_rwlock_cancel_writer(void **st)
 	tw_init(t, 2);
 	assert_true(rwlock_try_read(&l));
 	assert_true(rwlock_try_read(&l));
-	assert_int_equal(rwlock_write(&l, &t[0].sw, &t[0].cx), POLL_PENDING);
-	assert_int_equal(rwlock_read(&l, &t[1].sw, &t[1].cx), POLL_PENDING);
+	assert_int_equal(rwlock_write(&l, &t[0].sw, &t[0].wk.cx), POLL_PENDING);
+	assert_int_equal(rwlock_read(&l, &t[1].sw, &t[1].wk.cx), POLL_PENDING);
 	rwlock_read_unlock(&l);
-	assert_int_equal(t[1].cw.wakes, 0);
+	assert_int_equal(t[1].wk.c.wakes, 0);
 	rwlock_waiter_drop(&l, &t[0].sw);
-	assert_int_equal(t[1].cw.wakes, 1);
-	assert_int_equal(rwlock_read(&l, &t[1].sw, &t[1].cx), POLL_READY);
+	assert_int_equal(t[1].wk.c.wakes, 1);
+	assert_int_equal(rwlock_read(&l, &t[1].sw, &t[1].wk.cx), POLL_READY);
 	assert_true(rwlock_try_read(&l));
 	rwlock_read_unlock(&l);
 	rwlock_read_unlock(&l);
 	rwlock_read_unlock(&l);
 	assert_true(rwlock_try_write(&l));
 	rwlock_write_unlock(&l);
-	assert_int_equal(t[0].cw.refs + t[1].cw.refs, 0);
+	assert_int_equal(t[0].wk.c.refs + t[1].wk.c.refs, 0);
 }
 
 static void test_rwlock_bad_unlock(void **st)

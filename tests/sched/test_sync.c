@@ -64,18 +64,14 @@ static void test_cell_close(void **st)
 }
 
 struct waiter {
-	struct waker_counter cw;
-	struct waker w;
-	struct context cx;
+	struct counter_cx wk;
 	struct wait_entry e;
 };
 
 static void waiters_init(struct waiter *ws, int n)
 {
 	for (int i = 0; i < n; i++) {
-		memset(&ws[i].cw, 0, sizeof(ws[i].cw));
-		ws[i].w = counter_waker(&ws[i].cw);
-		ws[i].cx.waker = &ws[i].w;
+		counter_cx_init(&ws[i].wk, false);
 		wait_entry_init(&ws[i].e);
 	}
 }
@@ -88,21 +84,21 @@ static void test_queue_wake_one_fifo(void **st)
 	(void)st;
 	waiters_init(ws, N_WAITERS);
 	for (int i = 0; i < N_WAITERS; i++)
-		assert_int_equal(wait_queue_poll(&wq, &ws[i].e, &ws[i].cx), POLL_PENDING);
+		assert_int_equal(wait_queue_poll(&wq, &ws[i].e, &ws[i].wk.cx), POLL_PENDING);
 	assert_int_equal(wq.waiters, N_WAITERS);
 	for (int i = 0; i < N_WAITERS; i++) {
 		assert_true(wait_queue_wake_one(&wq));
 		for (int j = 0; j < N_WAITERS; j++)
-			assert_int_equal(ws[j].cw.wakes, j <= i);
-		assert_int_equal(wait_queue_poll(&wq, &ws[i].e, &ws[i].cx), POLL_READY);
-		assert_int_equal(ws[i].cw.refs, 0);
+			assert_int_equal(ws[j].wk.c.wakes, j <= i);
+		assert_int_equal(wait_queue_poll(&wq, &ws[i].e, &ws[i].wk.cx), POLL_READY);
+		assert_int_equal(ws[i].wk.c.refs, 0);
 	}
 	/* Nobody waits: the wake is stored and passes the next waiter. */
 	assert_false(wait_queue_wake_one(&wq));
-	assert_int_equal(wait_queue_poll(&wq, &ws[0].e, &ws[0].cx), POLL_READY);
-	assert_int_equal(wait_queue_poll(&wq, &ws[0].e, &ws[0].cx), POLL_PENDING);
+	assert_int_equal(wait_queue_poll(&wq, &ws[0].e, &ws[0].wk.cx), POLL_READY);
+	assert_int_equal(wait_queue_poll(&wq, &ws[0].e, &ws[0].wk.cx), POLL_PENDING);
 	wait_entry_drop(&wq, &ws[0].e);
-	assert_int_equal(ws[0].cw.refs, 0);
+	assert_int_equal(ws[0].wk.c.refs, 0);
 	assert_int_equal(wq.waiters, 0);
 }
 
@@ -115,23 +111,23 @@ static void test_queue_wake_all(void **st)
 	wait_queue_init(&wq);
 	waiters_init(ws, N_WAITERS);
 	for (int i = 0; i < N_WAITERS; i++)
-		assert_int_equal(wait_queue_poll(&wq, &ws[i].e, &ws[i].cx), POLL_PENDING);
+		assert_int_equal(wait_queue_poll(&wq, &ws[i].e, &ws[i].wk.cx), POLL_PENDING);
 	assert_int_equal(wait_queue_wake_all(&wq), N_WAITERS);
 	for (int i = 0; i < N_WAITERS; i++) {
-		assert_int_equal(ws[i].cw.wakes, 1);
-		assert_int_equal(ws[i].cw.refs, 0);
+		assert_int_equal(ws[i].wk.c.wakes, 1);
+		assert_int_equal(ws[i].wk.c.refs, 0);
 	}
 	/* wake_all stores nothing. */
 	assert_int_equal(wait_queue_wake_all(&wq), 0);
 	for (int i = 0; i < N_WAITERS; i++) {
-		assert_int_equal(wait_queue_poll(&wq, &ws[i].e, &ws[i].cx), POLL_READY);
-		assert_int_equal(wait_queue_poll(&wq, &ws[i].e, &ws[i].cx), POLL_PENDING);
+		assert_int_equal(wait_queue_poll(&wq, &ws[i].e, &ws[i].wk.cx), POLL_READY);
+		assert_int_equal(wait_queue_poll(&wq, &ws[i].e, &ws[i].wk.cx), POLL_PENDING);
 	}
 	wait_queue_close(&wq);
 	for (int i = 0; i < N_WAITERS; i++) {
-		assert_int_equal(ws[i].cw.wakes, 2);
-		assert_int_equal(wait_queue_poll(&wq, &ws[i].e, &ws[i].cx), POLL_READY);
-		assert_int_equal(ws[i].cw.refs, 0);
+		assert_int_equal(ws[i].wk.c.wakes, 2);
+		assert_int_equal(wait_queue_poll(&wq, &ws[i].e, &ws[i].wk.cx), POLL_READY);
+		assert_int_equal(ws[i].wk.c.refs, 0);
 	}
 	assert_true(wait_queue_is_closed(&wq));
 }
@@ -144,15 +140,15 @@ static void test_queue_drop_unlinks(void **st)
 	(void)st;
 	waiters_init(ws, 3);
 	for (int i = 0; i < 3; i++)
-		assert_int_equal(wait_queue_poll(&wq, &ws[i].e, &ws[i].cx), POLL_PENDING);
+		assert_int_equal(wait_queue_poll(&wq, &ws[i].e, &ws[i].wk.cx), POLL_PENDING);
 	/* Drop the middle, then the head: wake_one reaches the last one. */
 	wait_entry_drop(&wq, &ws[1].e);
 	wait_entry_drop(&wq, &ws[0].e);
-	assert_int_equal(ws[0].cw.refs + ws[1].cw.refs, 0);
+	assert_int_equal(ws[0].wk.c.refs + ws[1].wk.c.refs, 0);
 	assert_int_equal(wq.waiters, 1);
 	assert_true(wait_queue_wake_one(&wq));
-	assert_int_equal(ws[2].cw.wakes, 1);
-	assert_int_equal(ws[0].cw.wakes + ws[1].cw.wakes, 0);
+	assert_int_equal(ws[2].wk.c.wakes, 1);
+	assert_int_equal(ws[0].wk.c.wakes + ws[1].wk.c.wakes, 0);
 	/* Dropping a woken entry is fine too. */
 	wait_entry_drop(&wq, &ws[2].e);
 	assert_int_equal(atomic_load(&ws[2].e.state), WAIT_ENTRY_IDLE);

@@ -21,9 +21,7 @@
 #define NW	40	/* several per bucket */
 
 struct tw {
-	struct waker_counter cw;
-	struct waker w;
-	struct context cx;
+	struct counter_cx wk;
 	struct wait_map_entry e;
 	uint64_t value;
 	int res;
@@ -32,10 +30,7 @@ struct tw {
 static void tw_init(struct tw *t, int n)
 {
 	for (int i = 0; i < n; i++) {
-		memset(&t[i].cw, 0, sizeof(t[i].cw));
-		t[i].w = counter_waker(&t[i].cw);
-		t[i].cx.waker = &t[i].w;
-		t[i].cx.yielded = NULL;
+		counter_cx_init(&t[i].wk, false);
 		wait_map_entry_init(&t[i].e);
 		t[i].value = 0;
 		t[i].res = 1;
@@ -44,7 +39,7 @@ static void tw_init(struct tw *t, int n)
 
 static enum poll wt(struct wait_map *m, struct tw *t, uint64_t key)
 {
-	return wait_map_wait(m, &t->e, key, &t->cx, &t->value, &t->res);
+	return wait_map_wait(m, &t->e, key, &t->wk.cx, &t->value, &t->res);
 }
 
 static void test_wake_right_key(void **st)
@@ -66,8 +61,8 @@ static void test_wake_right_key(void **st)
 		assert_int_equal(wait_map_wake(&m, 1000 + 7 * (uint64_t)i, 5000 + i), 0);
 		done[i] = true;
 		for (int j = 0; j < NW; j++)
-			assert_int_equal(t[j].cw.wakes, done[j]);
-		assert_int_equal(t[i].cw.refs, 0);
+			assert_int_equal(t[j].wk.c.wakes, done[j]);
+		assert_int_equal(t[i].wk.c.refs, 0);
 		assert_int_equal(wt(&m, &t[i], 1000 + 7 * (uint64_t)i), POLL_READY);
 		assert_int_equal(t[i].res, 0);
 		assert_int_equal(t[i].value, 5000 + (uint64_t)i);
@@ -90,12 +85,12 @@ static void test_duplicate_key(void **st)
 	assert_int_equal(wt(&m, &t[0], 9), POLL_PENDING);
 	assert_int_equal(wt(&m, &t[1], 9), POLL_READY);
 	assert_int_equal(t[1].res, -EEXIST);
-	assert_int_equal(t[1].cw.refs, 0);
+	assert_int_equal(t[1].wk.c.refs, 0);
 	assert_int_equal(atomic_load(&t[1].e.state), WAIT_MAP_IDLE);
 	assert_int_equal(wait_map_subscribe(&m, &t[1].e, 9), -EEXIST);
 	/* The first is unaffected; after it is woken the key is free. */
 	assert_int_equal(wait_map_wake(&m, 9, 90), 0);
-	assert_int_equal(t[0].cw.wakes, 1);
+	assert_int_equal(t[0].wk.c.wakes, 1);
 	assert_int_equal(wt(&m, &t[1], 9), POLL_PENDING);
 	assert_int_equal(wt(&m, &t[0], 9), POLL_READY);
 	assert_int_equal(t[0].value, 90);
@@ -115,19 +110,19 @@ static void test_subscribe_early_wake(void **st)
 	assert_int_equal(wait_map_subscribe(&m, &t[0].e, 77), 0);
 	assert_int_equal(wait_map_waiters(&m), 1);
 	assert_int_equal(wait_map_wake(&m, 77, 770), 0);	/* no waker yet */
-	assert_int_equal(t[0].cw.wakes, 0);
+	assert_int_equal(t[0].wk.c.wakes, 0);
 	assert_int_equal(wt(&m, &t[0], 77), POLL_READY);
 	assert_int_equal(t[0].value, 770);
 	/* Subscribed, then polled (registers the waker), then woken. */
 	assert_int_equal(wait_map_subscribe(&m, &t[0].e, 78), 0);
 	assert_int_equal(wt(&m, &t[0], 78), POLL_PENDING);
 	assert_int_equal(wt(&m, &t[0], 78), POLL_PENDING);
-	assert_int_equal(t[0].cw.refs, 1);
+	assert_int_equal(t[0].wk.c.refs, 1);
 	assert_int_equal(wait_map_wake(&m, 78, 780), 0);
-	assert_int_equal(t[0].cw.wakes, 1);
+	assert_int_equal(t[0].wk.c.wakes, 1);
 	assert_int_equal(wt(&m, &t[0], 78), POLL_READY);
 	assert_int_equal(t[0].value, 780);
-	assert_int_equal(t[0].cw.refs, 0);
+	assert_int_equal(t[0].wk.c.refs, 0);
 }
 
 static void subscribe_twice(struct wait_map *m, struct wait_map_entry *e)
@@ -149,7 +144,7 @@ static void test_cancel(void **st)
 	/* Waiting: unlinked, the key is free again. */
 	assert_int_equal(wt(&m, &t[0], 1), POLL_PENDING);
 	assert_false(wait_map_entry_drop(&m, &t[0].e));
-	assert_int_equal(t[0].cw.refs, 0);
+	assert_int_equal(t[0].wk.c.refs, 0);
 	assert_int_equal(wait_map_waiters(&m), 0);
 	assert_int_equal(wait_map_wake(&m, 1, 10), -ENOENT);
 	/* Subscribed without a waker. */
@@ -163,7 +158,7 @@ static void test_cancel(void **st)
 	assert_true(wait_map_entry_drop(&m, &t[2].e));
 	assert_int_equal(t[2].e.value, 30);
 	assert_int_equal(atomic_load(&t[2].e.state), WAIT_MAP_IDLE);
-	assert_int_equal(t[2].cw.refs, 0);
+	assert_int_equal(t[2].wk.c.refs, 0);
 }
 
 static void test_close(void **st)
@@ -180,15 +175,15 @@ static void test_close(void **st)
 	assert_true(wait_map_is_closed(&m));
 	assert_int_equal(wait_map_waiters(&m), 0);
 	for (int i = 0; i < NW; i++) {
-		assert_int_equal(t[i].cw.wakes, 1);
-		assert_int_equal(t[i].cw.refs, 0);
+		assert_int_equal(t[i].wk.c.wakes, 1);
+		assert_int_equal(t[i].wk.c.refs, 0);
 		assert_int_equal(wt(&m, &t[i], (uint64_t)i << 40), POLL_READY);
 		assert_int_equal(t[i].res, -EPIPE);
 	}
 	/* Later waits, subscribes and wakes are refused. */
 	assert_int_equal(wt(&m, &t[0], 1), POLL_READY);
 	assert_int_equal(t[0].res, -EPIPE);
-	assert_int_equal(t[0].cw.refs, 0);
+	assert_int_equal(t[0].wk.c.refs, 0);
 	assert_int_equal(wait_map_subscribe(&m, &t[0].e, 1), -EPIPE);
 	assert_int_equal(wait_map_wake(&m, 0, 1), -EPIPE);
 	/* A closed entry dropped before its poll: nothing delivered. */
@@ -208,13 +203,13 @@ static void test_repoll_new_waker(void **st)
 	(void)st;
 	tw_init(t, 2);
 	assert_int_equal(wt(&m, &t[0], 6), POLL_PENDING);
-	assert_int_equal(wait_map_wait(&m, &t[0].e, 6, &t[1].cx, &t[0].value,
+	assert_int_equal(wait_map_wait(&m, &t[0].e, 6, &t[1].wk.cx, &t[0].value,
 				       &t[0].res), POLL_PENDING);
-	assert_int_equal(t[0].cw.refs, 0);
-	assert_int_equal(t[1].cw.refs, 1);
+	assert_int_equal(t[0].wk.c.refs, 0);
+	assert_int_equal(t[1].wk.c.refs, 1);
 	assert_int_equal(wait_map_wake(&m, 6, 60), 0);
-	assert_int_equal(t[1].cw.wakes, 1);
-	assert_int_equal(t[0].cw.wakes, 0);
+	assert_int_equal(t[1].wk.c.wakes, 1);
+	assert_int_equal(t[0].wk.c.wakes, 0);
 }
 
 int main(void)

@@ -11,6 +11,7 @@
 
 #include "arch.h"
 #include "kmalloc.h"
+#include "tests/support/host_clock.h"
 #include "tests/support/rt_harness.h"
 
 static void *h_core_main(void *p)
@@ -84,10 +85,7 @@ void h_free(struct harness *h)
 
 uint64_t h_now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	return host_now_ns() / 1000000;
 }
 
 void h_nap_us(unsigned us)

@@ -1,6 +1,9 @@
 /*
- * waker_counter.c - the counting waker (waker_counter.h).
+ * waker_counter.c - the counting waker and a context made of one
+ * (waker_counter.h).
  */
+#include <string.h>
+
 #include "tests/support/waker_counter.h"
 
 static void counter_woken(struct waker_counter *c)
@@ -46,3 +49,11 @@ const struct waker_vtable waker_counter_vtable = {
 	.clone = counter_clone,
 	.drop = counter_drop,
 };
+
+void counter_cx_init(struct counter_cx *k, bool flag_yields)
+{
+	memset(k, 0, sizeof(*k));
+	k->w = counter_waker(&k->c);
+	k->cx.waker = &k->w;
+	k->cx.yielded = flag_yields ? &k->yielded : NULL;
+}

@@ -8,6 +8,7 @@
 #define HYPHAE_TESTS_SUPPORT_WAKER_COUNTER_H
 
 #include <stdatomic.h>
+#include <stdbool.h>
 
 #include "sched/waker.h"
 #include "timer/timer.h"
@@ -35,5 +36,26 @@ static inline struct waker counter_waker(struct waker_counter *c)
 
 	return w;
 }
+
+/*
+ * What a poll function is handed, made of a counter: the counter, its
+ * waker and a context lending it.  Embed one per simulated task; poll
+ * with &k->cx, read k->c.wakes and k->c.refs.
+ */
+struct counter_cx {
+	struct waker_counter c;
+	struct waker w;		/* counter_waker(&c), borrowed by cx */
+	struct context cx;
+	bool yielded;		/* set by context_yield() if cx.yielded is &yielded */
+};
+
+/*
+ * Zero the counter and point k->cx at its waker.  With flag_yields,
+ * cx.yielded points at k->yielded (cleared), so context_yield() only sets
+ * the flag, as inside a scheduler's poll; without, cx.yielded is NULL and
+ * a yield wakes the counter.  Set c.timer or c.on_wake afterwards, before
+ * the waker is shared.  Test thread.
+ */
+void counter_cx_init(struct counter_cx *k, bool flag_yields);
 
 #endif /* HYPHAE_TESTS_SUPPORT_WAKER_COUNTER_H */

@@ -23,27 +23,23 @@
 
 static struct mock_clock mclk;
 static struct timer tmr;
-static struct waker_counter cnt;
-static struct waker cnt_waker;
-static struct context cx;
+static struct counter_cx wk;	/* what the tests poll with */
 
 static int setup(void **state)
 {
 	(void)state;
 	mock_clock_init(&mclk, "mock", TICK_NS, START);
 	timer_init(&tmr, &mclk.clock);
-	memset(&cnt, 0, sizeof(cnt));
-	cnt.timer = &tmr;
-	cnt_waker = counter_waker(&cnt);
-	cx.waker = &cnt_waker;
+	counter_cx_init(&wk, false);
+	wk.c.timer = &tmr;
 	return 0;
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	assert_int_equal(atomic_load(&cnt.refs), 0);
-	assert_int_equal(atomic_load(&cnt.woken_locked), 0);
+	assert_int_equal(atomic_load(&wk.c.refs), 0);
+	assert_int_equal(atomic_load(&wk.c.woken_locked), 0);
 	return 0;
 }
 
@@ -52,7 +48,7 @@ static ticks_t tick(struct interval *iv)
 {
 	ticks_t t = 0;
 
-	return interval_tick(iv, &cx, &t) == POLL_READY ? t : 0;
+	return interval_tick(iv, &wk.cx, &t) == POLL_READY ? t : 0;
 }
 
 static void test_on_schedule(void **state)
@@ -67,14 +63,14 @@ static void test_on_schedule(void **state)
 	assert_int_equal(interval_next(&iv), START + PERIOD);
 	for (int n = 1; n <= 4; n++) {
 		assert_int_equal(tick(&iv), 0);
-		assert_int_equal(atomic_load(&cnt.refs), 1);
+		assert_int_equal(atomic_load(&wk.c.refs), 1);
 		mock_clock_advance(&mclk, PERIOD - 1);
 		timer_turn(&tmr);
-		assert_int_equal(atomic_load(&cnt.wakes), n - 1);
+		assert_int_equal(atomic_load(&wk.c.wakes), n - 1);
 		assert_int_equal(tick(&iv), 0);		/* not early */
 		mock_clock_advance(&mclk, 1);
 		timer_turn(&tmr);
-		assert_int_equal(atomic_load(&cnt.wakes), n);	/* the wheel woke it */
+		assert_int_equal(atomic_load(&wk.c.wakes), n);	/* the wheel woke it */
 		assert_int_equal(tick(&iv), START + (ticks_t)n * PERIOD);
 	}
 	interval_drop(&iv);
@@ -161,17 +157,17 @@ static void test_reset_and_drop(void **state)
 	interval_init_at(&iv, &tmr, START, PERIOD, INTERVAL_SKIP);
 	assert_int_equal(tick(&iv), START);
 	assert_int_equal(tick(&iv), 0);		/* registered on the wheel */
-	assert_int_equal(atomic_load(&cnt.refs), 1);
+	assert_int_equal(atomic_load(&wk.c.refs), 1);
 	mock_clock_advance(&mclk, 3);
 	interval_reset(&iv);			/* drops the pending tick */
-	assert_int_equal(atomic_load(&cnt.refs), 0);
+	assert_int_equal(atomic_load(&wk.c.refs), 0);
 	assert_int_equal(interval_next(&iv), START + 3 + PERIOD);
 	assert_int_equal(tick(&iv), 0);
 	interval_drop(&iv);
-	assert_int_equal(atomic_load(&cnt.refs), 0);
+	assert_int_equal(atomic_load(&wk.c.refs), 0);
 	mock_clock_advance(&mclk, 10 * PERIOD);
 	assert_int_equal(timer_turn(&tmr).fired, 0);	/* nothing left */
-	assert_int_equal(atomic_load(&cnt.wakes), 0);
+	assert_int_equal(atomic_load(&wk.c.wakes), 0);
 }
 
 int main(void)

@@ -15,6 +15,7 @@
 
 #include "arch.h"
 #include "errno.h"
+#include "tests/support/capture.h"
 #include "tests/support/waker_counter.h"
 #include "timer/sleep.h"
 #include "timer/timer.h"
@@ -23,19 +24,15 @@
 
 static struct mock_clock mclk;
 static struct timer tmr;
-static struct waker_counter cnt;
-static struct waker cnt_waker;
-static struct context cx;
+static struct counter_cx wk;	/* what the tests poll with */
 
 static int setup(void **state)
 {
 	(void)state;
 	mock_clock_init(&mclk, "mock", 10, START);
 	timer_init(&tmr, &mclk.clock);
-	memset(&cnt, 0, sizeof(cnt));
-	cnt.timer = &tmr;
-	cnt_waker = counter_waker(&cnt);
-	cx.waker = &cnt_waker;
+	counter_cx_init(&wk, false);
+	wk.c.timer = &tmr;
 	return 0;
 }
 
@@ -43,8 +40,8 @@ static int teardown(void **state)
 {
 	(void)state;
 	/* No waker reference leaked, none woken under the lock. */
-	assert_int_equal(atomic_load(&cnt.refs), 0);
-	assert_int_equal(atomic_load(&cnt.woken_locked), 0);
+	assert_int_equal(atomic_load(&wk.c.refs), 0);
+	assert_int_equal(atomic_load(&wk.c.woken_locked), 0);
 	return 0;
 }
 
@@ -57,8 +54,8 @@ static void test_sleep_fires_exactly_at_deadline(void **state)
 	/* 15 ns on 10 ns ticks rounds up to 2 ticks. */
 	assert_int_equal(sleep_init_duration(&s, &tmr, 15), 0);
 	assert_int_equal(sleep_deadline(&s), START + 2);
-	assert_int_equal(sleep_poll(&s, &cx), POLL_PENDING);
-	assert_int_equal(atomic_load(&cnt.refs), 1);
+	assert_int_equal(sleep_poll(&s, &wk.cx), POLL_PENDING);
+	assert_int_equal(atomic_load(&wk.c.refs), 1);
 	r = timer_turn(&tmr);
 	assert_false(r.busy);
 	assert_int_equal(r.fired, 0);
@@ -67,9 +64,9 @@ static void test_sleep_fires_exactly_at_deadline(void **state)
 	mock_clock_advance(&mclk, 1);
 	r = timer_turn(&tmr);
 	assert_int_equal(r.fired, 0);
-	assert_int_equal(sleep_poll(&s, &cx), POLL_PENDING);
-	assert_int_equal(atomic_load(&cnt.wakes), 0);
-	assert_int_equal(atomic_load(&cnt.refs), 1);	/* same waker kept */
+	assert_int_equal(sleep_poll(&s, &wk.cx), POLL_PENDING);
+	assert_int_equal(atomic_load(&wk.c.wakes), 0);
+	assert_int_equal(atomic_load(&wk.c.refs), 1);	/* same waker kept */
 
 	mock_clock_advance(&mclk, 1);
 	r = timer_turn(&tmr);
@@ -77,13 +74,13 @@ static void test_sleep_fires_exactly_at_deadline(void **state)
 	assert_int_equal(r.fired, 1);
 	assert_int_equal(r.next_deadline, TIMER_NO_DEADLINE);
 	assert_int_equal(timer_next_hint(&tmr), TIMER_NO_DEADLINE);
-	assert_int_equal(atomic_load(&cnt.wakes), 1);
-	assert_int_equal(sleep_poll(&s, &cx), POLL_READY);
-	assert_int_equal(sleep_poll(&s, &cx), POLL_READY);
+	assert_int_equal(atomic_load(&wk.c.wakes), 1);
+	assert_int_equal(sleep_poll(&s, &wk.cx), POLL_READY);
+	assert_int_equal(sleep_poll(&s, &wk.cx), POLL_READY);
 	/* Never twice. */
 	mock_clock_advance(&mclk, 1000);
 	assert_int_equal(timer_turn(&tmr).fired, 0);
-	assert_int_equal(atomic_load(&cnt.wakes), 1);
+	assert_int_equal(atomic_load(&wk.c.wakes), 1);
 	sleep_drop(&s);
 }
 
@@ -94,12 +91,12 @@ static void test_sleep_ready_by_clock_before_turn(void **state)
 
 	(void)state;
 	sleep_init_deadline(&s, &tmr, START + 50);
-	assert_int_equal(sleep_poll(&s, &cx), POLL_PENDING);
+	assert_int_equal(sleep_poll(&s, &wk.cx), POLL_PENDING);
 	mock_clock_set(&mclk, START + 50);
-	assert_int_equal(sleep_poll(&s, &cx), POLL_READY);
-	assert_int_equal(atomic_load(&cnt.refs), 0);
+	assert_int_equal(sleep_poll(&s, &wk.cx), POLL_READY);
+	assert_int_equal(atomic_load(&wk.c.refs), 0);
 	assert_int_equal(timer_turn(&tmr).fired, 0);
-	assert_int_equal(atomic_load(&cnt.wakes), 0);
+	assert_int_equal(atomic_load(&wk.c.wakes), 0);
 	assert_int_equal(timer_wheel_pending(&tmr.wheel), 0);
 	sleep_drop(&s);
 }
@@ -111,11 +108,11 @@ static void test_sleep_in_the_past(void **state)
 
 	(void)state;
 	sleep_init_deadline(&s, &tmr, START - 5);
-	assert_int_equal(sleep_poll(&s, &cx), POLL_READY);
+	assert_int_equal(sleep_poll(&s, &wk.cx), POLL_READY);
 	assert_int_equal(timer_wheel_pending(&tmr.wheel), 0);
-	assert_int_equal(atomic_load(&cnt.refs), 0);
+	assert_int_equal(atomic_load(&wk.c.refs), 0);
 	assert_int_equal(sleep_init_duration(&s, &tmr, 0), 0);
-	assert_int_equal(sleep_poll(&s, &cx), POLL_READY);
+	assert_int_equal(sleep_poll(&s, &wk.cx), POLL_READY);
 }
 
 static void test_sleep_duration_overflow(void **state)
@@ -136,14 +133,14 @@ static void test_sleep_drop_cancels(void **state)
 
 	(void)state;
 	assert_int_equal(sleep_init_duration(&s, &tmr, 1000), 0);
-	assert_int_equal(sleep_poll(&s, &cx), POLL_PENDING);
+	assert_int_equal(sleep_poll(&s, &wk.cx), POLL_PENDING);
 	assert_int_equal(timer_wheel_pending(&tmr.wheel), 1);
 	sleep_drop(&s);
 	assert_int_equal(timer_wheel_pending(&tmr.wheel), 0);
-	assert_int_equal(atomic_load(&cnt.refs), 0);
+	assert_int_equal(atomic_load(&wk.c.refs), 0);
 	mock_clock_advance(&mclk, 1000);
 	assert_int_equal(timer_turn(&tmr).fired, 0);
-	assert_int_equal(atomic_load(&cnt.wakes), 0);
+	assert_int_equal(atomic_load(&wk.c.wakes), 0);
 	assert_false(sleep_cancel(&s));
 }
 
@@ -157,13 +154,13 @@ static void test_sleep_repoll_new_waker(void **state)
 
 	(void)state;
 	sleep_init_deadline(&s, &tmr, START + 3);
-	assert_int_equal(sleep_poll(&s, &cx), POLL_PENDING);
+	assert_int_equal(sleep_poll(&s, &wk.cx), POLL_PENDING);
 	assert_int_equal(sleep_poll(&s, &ocx), POLL_PENDING);
-	assert_int_equal(atomic_load(&cnt.refs), 0);
+	assert_int_equal(atomic_load(&wk.c.refs), 0);
 	assert_int_equal(atomic_load(&other.refs), 1);
 	mock_clock_advance(&mclk, 3);
 	assert_int_equal(timer_turn(&tmr).fired, 1);
-	assert_int_equal(atomic_load(&cnt.wakes), 0);
+	assert_int_equal(atomic_load(&wk.c.wakes), 0);
 	assert_int_equal(atomic_load(&other.wakes), 1);
 	assert_int_equal(atomic_load(&other.refs), 0);
 	sleep_drop(&s);
@@ -179,14 +176,14 @@ static void test_turn_batches(void **state)
 	(void)state;
 	for (int i = 0; i < N; i++) {
 		sleep_init_deadline(&s[i], &tmr, START + 10 + i % 3);
-		assert_int_equal(sleep_poll(&s[i], &cx), POLL_PENDING);
+		assert_int_equal(sleep_poll(&s[i], &wk.cx), POLL_PENDING);
 	}
 	mock_clock_advance(&mclk, 20);
 	r = timer_turn(&tmr);
 	assert_int_equal(r.fired, N);
-	assert_int_equal(atomic_load(&cnt.wakes), N);
+	assert_int_equal(atomic_load(&wk.c.wakes), N);
 	for (int i = 0; i < N; i++) {
-		assert_int_equal(sleep_poll(&s[i], &cx), POLL_READY);
+		assert_int_equal(sleep_poll(&s[i], &wk.cx), POLL_READY);
 		sleep_drop(&s[i]);
 	}
 }
@@ -208,15 +205,15 @@ static void test_turn_repeats_when_clock_passed_next(void **state)
 	(void)state;
 	sleep_init_deadline(&first, &tmr, START + 1);
 	sleep_init_deadline(&chained, &tmr, START + 5);
-	assert_int_equal(sleep_poll(&first, &cx), POLL_PENDING);
-	assert_int_equal(sleep_poll(&chained, &cx), POLL_PENDING);
-	cnt.on_wake = advance_clock_on_wake;
+	assert_int_equal(sleep_poll(&first, &wk.cx), POLL_PENDING);
+	assert_int_equal(sleep_poll(&chained, &wk.cx), POLL_PENDING);
+	wk.c.on_wake = advance_clock_on_wake;
 	mock_clock_advance(&mclk, 1);
 	r = timer_turn(&tmr);
 	assert_int_equal(r.fired, 2);
 	assert_int_equal(r.now, START + 5);
 	assert_int_equal(r.next_deadline, TIMER_NO_DEADLINE);
-	cnt.on_wake = NULL;
+	wk.c.on_wake = NULL;
 	sleep_drop(&first);
 	sleep_drop(&chained);
 }
@@ -228,7 +225,7 @@ static void test_turn_never_spins_on_busy_lock(void **state)
 
 	(void)state;
 	sleep_init_deadline(&s, &tmr, START + 2);
-	assert_int_equal(sleep_poll(&s, &cx), POLL_PENDING);
+	assert_int_equal(sleep_poll(&s, &wk.cx), POLL_PENDING);
 	assert_int_equal(timer_next_hint(&tmr), START + 2);
 	/* Nothing due yet: the turn does not even look at the lock. */
 	spin_lock(&tmr.lock);
@@ -243,7 +240,7 @@ static void test_turn_never_spins_on_busy_lock(void **state)
 	assert_true(r.busy);
 	assert_int_equal(r.fired, 0);
 	assert_int_equal(r.next_deadline, START + 2);	/* the hint */
-	assert_int_equal(atomic_load(&cnt.wakes), 0);
+	assert_int_equal(atomic_load(&wk.c.wakes), 0);
 	r = timer_turn(&tmr);
 	assert_false(r.busy);
 	assert_int_equal(r.fired, 1);
@@ -303,14 +300,14 @@ static void test_timeout_completed(void **state)
 
 	(void)state;
 	assert_int_equal(timeout_init(&to, &tmr, 100, poll_flag, &f), 0);
-	assert_int_equal(timeout_poll(&to, &cx), TIMEOUT_PENDING);
+	assert_int_equal(timeout_poll(&to, &wk.cx), TIMEOUT_PENDING);
 	assert_int_equal(timer_wheel_pending(&tmr.wheel), 1);
 	f.ready = true;
-	assert_int_equal(timeout_poll(&to, &cx), TIMEOUT_COMPLETED);
+	assert_int_equal(timeout_poll(&to, &wk.cx), TIMEOUT_COMPLETED);
 	assert_int_equal(timer_wheel_pending(&tmr.wheel), 0);	/* cancelled */
 	mock_clock_advance(&mclk, 100);
 	assert_int_equal(timer_turn(&tmr).fired, 0);
-	assert_int_equal(timeout_poll(&to, &cx), TIMEOUT_COMPLETED);
+	assert_int_equal(timeout_poll(&to, &wk.cx), TIMEOUT_COMPLETED);
 	assert_int_equal(f.polls, 2);			/* sticky */
 	timeout_drop(&to);
 }
@@ -322,16 +319,16 @@ static void test_timeout_elapsed(void **state)
 
 	(void)state;
 	assert_int_equal(timeout_init(&to, &tmr, 100, poll_flag, &f), 0);
-	assert_int_equal(timeout_poll(&to, &cx), TIMEOUT_PENDING);
+	assert_int_equal(timeout_poll(&to, &wk.cx), TIMEOUT_PENDING);
 	mock_clock_advance(&mclk, 9);
 	assert_int_equal(timer_turn(&tmr).fired, 0);
-	assert_int_equal(timeout_poll(&to, &cx), TIMEOUT_PENDING);
+	assert_int_equal(timeout_poll(&to, &wk.cx), TIMEOUT_PENDING);
 	mock_clock_advance(&mclk, 1);
 	assert_int_equal(timer_turn(&tmr).fired, 1);
-	assert_int_equal(atomic_load(&cnt.wakes), 1);
-	assert_int_equal(timeout_poll(&to, &cx), TIMEOUT_ELAPSED);
+	assert_int_equal(atomic_load(&wk.c.wakes), 1);
+	assert_int_equal(timeout_poll(&to, &wk.cx), TIMEOUT_ELAPSED);
 	f.ready = true;
-	assert_int_equal(timeout_poll(&to, &cx), TIMEOUT_ELAPSED);
+	assert_int_equal(timeout_poll(&to, &wk.cx), TIMEOUT_ELAPSED);
 	timeout_drop(&to);
 }
 
@@ -343,7 +340,7 @@ static void test_timeout_tie_goes_to_the_awaitable(void **state)
 	(void)state;
 	assert_int_equal(timeout_init(&to, &tmr, 10, poll_flag, &f), 0);
 	mock_clock_advance(&mclk, 1);
-	assert_int_equal(timeout_poll(&to, &cx), TIMEOUT_COMPLETED);
+	assert_int_equal(timeout_poll(&to, &wk.cx), TIMEOUT_COMPLETED);
 	timeout_drop(&to);
 }
 
@@ -359,19 +356,19 @@ static void test_sleep_on_host_clock(void **state)
 
 	(void)state;
 	timer_init(&real, host);
-	cnt.timer = &real;
+	wk.c.timer = &real;
 	start = clock_now(host);
 	assert_int_equal(sleep_init_duration(&s, &real, 2000000), 0);
-	assert_int_equal(sleep_poll(&s, &cx), POLL_PENDING);
-	while (atomic_load(&cnt.wakes) == 0) {
+	assert_int_equal(sleep_poll(&s, &wk.cx), POLL_PENDING);
+	while (atomic_load(&wk.c.wakes) == 0) {
 		struct timer_turn r = timer_turn(&real);
 
 		assert_true(r.fired == 1 || r.next_deadline <= sleep_deadline(&s));
 	}
 	assert_int_equal(clock_ticks_to_ns(host, clock_now(host) - start, &ns), 0);
 	assert_true(ns >= 2000000);
-	assert_int_equal(sleep_poll(&s, &cx), POLL_READY);
-	assert_int_equal(atomic_load(&cnt.wakes), 1);
+	assert_int_equal(sleep_poll(&s, &wk.cx), POLL_READY);
+	assert_int_equal(atomic_load(&wk.c.wakes), 1);
 	sleep_drop(&s);
 }
 
@@ -395,36 +392,26 @@ static void test_global_timer(void **state)
 	assert_int_equal(timer_elapsed_ns(START + 100), 0);
 }
 
-static char dumped[1024];
-static size_t dumped_len;
-
-static void dump_out(const char *s, size_t n)
-{
-	assert_true(dumped_len + n < sizeof(dumped));
-	memcpy(dumped + dumped_len, s, n);
-	dumped_len += n;
-	dumped[dumped_len] = '\0';
-}
-
 static void test_dump(void **state)
 {
+	const char *dumped = capture_sink_text();
 	struct sleep a, b;
 
 	(void)state;
-	dumped_len = 0;
+	capture_sink_reset();
 	sleep_init_deadline(&a, &tmr, START + 3);
 	sleep_init_deadline(&b, &tmr, START + 5000);
-	assert_int_equal(sleep_poll(&a, &cx), POLL_PENDING);
-	assert_int_equal(sleep_poll(&b, &cx), POLL_PENDING);
-	timer_dump(&tmr, dump_out);
+	assert_int_equal(sleep_poll(&a, &wk.cx), POLL_PENDING);
+	assert_int_equal(sleep_poll(&b, &wk.cx), POLL_PENDING);
+	timer_dump(&tmr, capture_sink);
 	printf("%s", dumped);
 	assert_non_null(strstr(dumped, "clock mock, tick 10 ns, now 1000"));
 	assert_non_null(strstr(dumped, "2 pending: L0=1 L1=0 L2=1 L3=0 L4=0 L5=0 expired=0"));
 	assert_non_null(strstr(dumped, "next deadline 1003 (in 3 ticks)"));
 	sleep_drop(&a);
 	sleep_drop(&b);
-	dumped_len = 0;
-	timer_dump(&tmr, dump_out);
+	capture_sink_reset();
+	timer_dump(&tmr, capture_sink);
 	assert_non_null(strstr(dumped, "next deadline none"));
 }
 
