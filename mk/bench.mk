@@ -7,9 +7,13 @@
 BENCH_SRCS	:= $(sort $(wildcard bench/bench_*.c))
 BENCH_BINS	:= $(patsubst %.c,$(BUILD)/host/rel/%,$(BENCH_SRCS))
 
-# bench_rt's tokio::sync workloads are a second file; an extra prerequisite
-# of the pattern rule joins $^ at link time.
-$(BUILD)/host/rel/bench/bench_rt: $(BUILD)/host/rel/bench/rt_sync.o
+# bench_rt's tokio::sync workloads are a second file, linked before the
+# archives (a pattern rule's $^ would put it after them, and the linker
+# would not take the archive members it needs).
+$(BUILD)/host/rel/bench/bench_rt: $(BUILD)/host/rel/bench/bench_rt.o \
+		$(BUILD)/host/rel/bench/rt_sync.o $(BUILD)/host/rel/libsupport.a \
+		$(BUILD)/host/rel/libhyphae.a
+	$(HOST_CC) $(HOST_CFLAGS_rel) $^ -o $@ $(HOST_LDLIBS)
 
 .PHONY: bench
 bench: $(BENCH_BINS)
