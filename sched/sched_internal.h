@@ -69,16 +69,29 @@ void registry_init(struct scheduler *s);
 void registry_born(struct scheduler *s, struct task *t);
 
 /*
+ * Take the last of the poll's spawns (reg_nborn > 0) out of reg_born, for
+ * the caller to poll next: unlisted (home NULL), unqueued, uncounted.
+ * Owner only.
+ */
+static inline struct task *registry_take_last(struct scheduler *s)
+{
+	struct task *t = s->reg_born[--s->reg_nborn];
+
+	t->home = NULL;
+	return t;
+}
+
+/*
  * Link what the poll spawned (reg_born) and unlink what the tick freed
  * (reg_dead), one lock hold; free the dead; queue the spawns as a chain.
  * Owner only.
  */
 void registry_flush(struct scheduler *s);
 
-/* Link the tasks of a batch just dequeued that no registry holds yet
- * (spawned from outside a tick, onto another core, or into the
- * injector).  Owner only; the caller found at least one. */
-void registry_adopt(struct scheduler *s, struct mpsc_node **batch, unsigned n);
+/* Link t, which no registry holds yet, into s's: its first poll (by s's
+ * owner, which holds its run-queue reference) returned PENDING.  One
+ * lock hold.  Owner only. */
+void registry_link(struct scheduler *s, struct task *t);
 
 
 /*

@@ -129,13 +129,15 @@ static void sched_spawn_task(const struct task_site *site, struct scheduler *s,
 	uint64_t id = ((uint64_t)(s->index + 1) << SCHED_ID_SHIFT) | (seq + 1);
 
 	struct scheduler *cur = arch_cpu_sched();
+	/* A spawn from a poll is as old as that poll (no clock read); the
+	 * trace's spawn event takes the same stamp. */
+	uint64_t born = cur ? cur->poll_clock : arch_cycles();
 
-	/* A spawn from a poll is as old as that poll (no clock read). */
-	task_prepare(t, vt, id, s, flags, jh, site,
-		     cur ? cur->poll_clock : arch_cycles());
-	trace_event(TRACE_SPAWN, 0, id, (uintptr_t)t->name);
+	task_prepare(t, vt, id, s, flags, jh, site, born);
+	if (trace_enabled())
+		trace_record_at(TRACE_SPAWN, 0, born, id, (uintptr_t)t->name);
 	/* A poll's heap spawn onto its own scheduler: linked, and queued,
-	 * when the poll returns.  Any other is linked when first dequeued. */
+	 * when the poll returns.  Any other once a poll of it returns PENDING. */
 	if (cur == s && (flags & TASK_HEAP)) {
 		registry_born(s, t);
 		return;
@@ -243,24 +245,122 @@ static unsigned sched_take_batch(struct scheduler *s, struct mpsc_node **out,
 	return n;
 }
 
+/* What sched_tick() carries from one poll to the next. */
+struct tick_state {
+	struct sched_tick tick;
+	/* Tasks that yielded this tick, in order; queued again at its end. */
+	struct mpsc_node *yfirst, *ylast;
+	unsigned yields, held;
+};
+
+/*
+ * Poll t (its run-queue reference is ours) and put it where it goes next.
+ * `counted`: t is counted in `queued` (it came off the queue); the LIFO
+ * slot's task is not.  Returns the task the poll spawned last onto s, to
+ * be polled next (the LIFO slot), or NULL: only if `lifo_ok`.
+ */
+static __always_inline struct task *tick_poll(struct scheduler *s, struct tick_state *ts,
+			      struct task *t, bool counted, bool lifo_ok)
+{
+	struct task *next = NULL;
+	enum task_run_result rr;
+	/* Read now: after the poll the task may be gone. */
+	uint64_t id = t->id;
+
+	if (trace_enabled())
+		trace_record_at(TRACE_POLL_BEGIN, 0, s->poll_clock, id,
+				(uintptr_t)t->name);
+	rr = task_run(s, t);
+	if (trace_enabled())
+		trace_record_at(TRACE_POLL_END, trace_poll_end_of(rr),
+				s->poll_clock, id, 0);
+	/* The poll's spawns go out now, and the dead with them; dead alone
+	 * wait for a full buffer or the tick's end (one lock hold for many).
+	 * The last spawn may stay behind, to be polled next, unlisted and
+	 * unqueued: a task that runs at once and completes then never
+	 * touches a list or the queue (chained_spawn). */
+	if (s->reg_nborn) {
+		if (lifo_ok)
+			next = registry_take_last(s);
+		if (s->reg_nborn)
+			registry_flush(s);
+	}
+	/*
+	 * Lower `queued` after each poll, not once per tick: thieves size
+	 * their steal from it (min(count/2, 256)), and a count that lags a
+	 * whole tick lets them take every task the owner has left instead
+	 * of half (seen with 16 cores: the spawning core ran none of its own
+	 * tasks).  A task that goes back to the queue (woken or yielded)
+	 * never leaves the count; one that was not counted joins it.
+	 */
+	if (counted) {
+		if (rr == TASK_RUN_DONE || rr == TASK_RUN_PENDING ||
+		    rr == TASK_RUN_RETIRED)
+			atomic_fetch_sub_explicit(&s->queued, 1,
+						  memory_order_relaxed);
+	} else if (rr != TASK_RUN_DONE && rr != TASK_RUN_PENDING &&
+		   rr != TASK_RUN_RETIRED) {
+		atomic_fetch_add_explicit(&s->queued, 1, memory_order_relaxed);
+	}
+	switch (rr) {
+	case TASK_RUN_RETIRED:
+		ts->tick.completed++;
+		break;
+	case TASK_RUN_DONE:
+		ts->tick.completed++;
+		ts->tick.polled++;
+		break;
+	case TASK_RUN_REQUEUE:
+		/* Woken during its poll: to the tail. */
+		mpsc_enqueue(&s->queue, &t->run_node);
+		ts->tick.polled++;
+		break;
+	case TASK_RUN_YIELDED:
+		/* A wake by the owner, counted below. */
+		ts->yields++;
+		/* fall through */
+	case TASK_RUN_YIELDED_WOKEN:
+		/* Owner-local until the tick ends: plain stores, published
+		 * by mpsc_enqueue_chain (which also ends the chain with
+		 * NULL). */
+		if (ts->ylast)
+			atomic_store_explicit(&ts->ylast->next, &t->run_node,
+					      memory_order_relaxed);
+		else
+			ts->yfirst = &t->run_node;
+		ts->ylast = &t->run_node;
+		ts->held++;
+		ts->tick.polled++;
+		break;
+	case TASK_RUN_PENDING:
+		ts->tick.polled++;
+		break;
+	}
+	return next;
+}
+
+/* The LIFO slot's task, not polled after all: to the queue's tail. */
+static void lifo_push(struct scheduler *s, struct task *t)
+{
+	atomic_fetch_add_explicit(&s->queued, 1, memory_order_relaxed);
+	mpsc_enqueue(&s->queue, &t->run_node);
+}
+
 struct sched_tick sched_tick(struct scheduler *s)
 {
-	struct sched_tick tick = { 0 };
+	struct tick_state ts = { 0 };
 	uint64_t spawned0 = counter(&s->spawned);
 	uint64_t external0 = counter(&s->woken_external);
 	uint64_t internal0 = counter(&s->woken_internal);
 	unsigned retries = 0;
-	/* Tasks that yielded this tick, in order; queued again at its end. */
-	struct mpsc_node *yfirst = NULL, *ylast = NULL;
-	unsigned yields = 0, held = 0;
 	void *outer = arch_cpu_sched();
 
 	/* task_current() and the registry's batches know who ticks. */
 	arch_set_cpu_sched(s);
 
-	while (tick.polled < SCHED_TICK_BUDGET) {
+	while (ts.tick.polled < SCHED_TICK_BUDGET) {
 		unsigned want = MIN(SCHED_TICK_BATCH,
-				    SCHED_TICK_BUDGET - tick.polled);
+				    SCHED_TICK_BUDGET - ts.tick.polled);
 		bool inconsistent;
 		unsigned n;
 
@@ -270,7 +370,7 @@ struct sched_tick sched_tick(struct scheduler *s)
 		 * than those, the queue is empty; skip the consumer lock's
 		 * exchange (a lone yielder pays one tick per yield).
 		 */
-		if (sched_queued(s) <= held)
+		if (sched_queued(s) <= ts.held)
 			break;
 		n = sched_take_batch(s, s->batch, want, &inconsistent);
 
@@ -283,89 +383,45 @@ struct sched_tick sched_tick(struct scheduler *s)
 			break;	/* EMPTY, BUSY (a thief), or gave up */
 		}
 		retries = 0;
-		/* Newcomers (spawned from elsewhere) join this registry. */
-		for (unsigned i = 0; i < n; i++)
-			if (container_of(s->batch[i], struct task, run_node)->home == NULL) {
-				registry_adopt(s, s->batch, n);
-				break;
-			}
 		if (n > 1 && s->hooks.batch)
 			s->hooks.batch(s->hooks.arg);
 		s->poll_clock = arch_cycles();
 		atomic_store_explicit(&s->batch_end, n, memory_order_relaxed);
 		for (unsigned i = 0;; i++) {
-			struct task *t;
-			enum task_run_result rr;
-			uint64_t id;
+			struct task *t, *next;
+			unsigned end, lifo_runs = 0;
 
 			/* The kick handler may have cut the batch short
 			 * (sched_release_batch): read its end again. */
 			atomic_signal_fence(memory_order_seq_cst);
-			if (i >= atomic_load_explicit(&s->batch_end,
-						      memory_order_relaxed))
+			end = atomic_load_explicit(&s->batch_end,
+						   memory_order_relaxed);
+			if (i >= end)
 				break;
 			t = container_of(s->batch[i], struct task, run_node);
-			/* Read now: after the poll the task may be gone. */
-			id = t->id;
 			atomic_store_explicit(&s->batch_next, i + 1,
 					      memory_order_relaxed);
-			if (trace_enabled())
-				trace_record(TRACE_POLL_BEGIN, 0, id,
-					     (uintptr_t)t->name);
-			rr = task_run(s, t);
-			trace_event(TRACE_POLL_END, trace_poll_end_of(rr), id, 0);
-			/* The poll's spawns go out now, and the dead with them;
-			 * dead alone wait for a full buffer or the tick's end
-			 * (one lock hold for many). */
-			if (s->reg_nborn)
-				registry_flush(s);
+			next = tick_poll(s, &ts, t, true, true);
 			/*
-			 * Lower `queued` after each poll, not once per tick:
-			 * thieves size their steal from it (min(count/2,
-			 * 256)), and a count that lags a whole tick lets them
-			 * take every task the owner has left instead of half
-			 * (seen with 16 cores: the spawning core ran none of
-			 * its own tasks).  A task that goes back to the queue
-			 * (woken or yielded) never leaves the count.
+			 * The LIFO slot: a task the poll just spawned runs
+			 * next, from cache, ahead of the rest of the batch
+			 * (which a kick can still hand to other cores), at
+			 * most SCHED_LIFO_MAX in a row and within the budget,
+			 * so a task that spawns its successor forever does
+			 * not keep the queue and the injector waiting.
 			 */
-			if (rr == TASK_RUN_DONE || rr == TASK_RUN_PENDING ||
-			    rr == TASK_RUN_RETIRED)
-				atomic_fetch_sub_explicit(&s->queued, 1,
-							  memory_order_relaxed);
-			switch (rr) {
-			case TASK_RUN_RETIRED:
-				tick.completed++;
-				break;
-			case TASK_RUN_DONE:
-				tick.completed++;
-				tick.polled++;
-				break;
-			case TASK_RUN_REQUEUE:
-				/* Woken during its poll: to the tail. */
-				mpsc_enqueue(&s->queue, &t->run_node);
-				tick.polled++;
-				break;
-			case TASK_RUN_YIELDED:
-				/* A wake by the owner, counted below. */
-				yields++;
-				/* fall through */
-			case TASK_RUN_YIELDED_WOKEN:
-				/* Owner-local until the tick ends: plain
-				 * stores, published by mpsc_enqueue_chain
-				 * (which also ends the chain with NULL). */
-				if (ylast)
-					atomic_store_explicit(&ylast->next,
-							      &t->run_node,
-							      memory_order_relaxed);
-				else
-					yfirst = &t->run_node;
-				ylast = &t->run_node;
-				held++;
-				tick.polled++;
-				break;
-			case TASK_RUN_PENDING:
-				tick.polled++;
-				break;
+			while (next) {
+				atomic_signal_fence(memory_order_seq_cst);
+				end = atomic_load_explicit(&s->batch_end,
+							   memory_order_relaxed);
+				if (lifo_runs >= SCHED_LIFO_MAX ||
+				    ts.tick.polled + (end - i - 1) >=
+				    SCHED_TICK_BUDGET) {
+					lifo_push(s, next);
+					break;
+				}
+				lifo_runs++;
+				next = tick_poll(s, &ts, next, false, true);
 			}
 		}
 		atomic_store_explicit(&s->batch_end, 0, memory_order_relaxed);
@@ -379,20 +435,20 @@ struct sched_tick sched_tick(struct scheduler *s)
 	 * yield in a loop ends its tick after one poll of each instead of
 	 * spending the whole budget on them.
 	 */
-	if (yfirst) {
-		mpsc_enqueue_chain(&s->queue, yfirst, ylast);
-		owner_add(&s->woken_internal, yields);
+	if (ts.yfirst) {
+		mpsc_enqueue_chain(&s->queue, ts.yfirst, ts.ylast);
+		owner_add(&s->woken_internal, ts.yields);
 	}
 	if (s->reg_nborn | s->reg_ndead | s->reg_ndone)
 		registry_flush(s);
 	arch_set_cpu_sched(outer);
-	owner_add(&s->polled, tick.polled);
-	owner_add(&s->completed, tick.completed);
-	tick.spawned = (unsigned)(counter(&s->spawned) - spawned0);
-	tick.woken_external = (unsigned)(counter(&s->woken_external) - external0);
-	tick.woken_internal = (unsigned)(counter(&s->woken_internal) - internal0);
-	tick.has_remaining = sched_queued(s) > 0;
-	return tick;
+	owner_add(&s->polled, ts.tick.polled);
+	owner_add(&s->completed, ts.tick.completed);
+	ts.tick.spawned = (unsigned)(counter(&s->spawned) - spawned0);
+	ts.tick.woken_external = (unsigned)(counter(&s->woken_external) - external0);
+	ts.tick.woken_internal = (unsigned)(counter(&s->woken_internal) - internal0);
+	ts.tick.has_remaining = sched_queued(s) > 0;
+	return ts.tick;
 }
 
 bool sched_release_batch(struct scheduler *s)
@@ -484,8 +540,11 @@ static void injector_push(const struct task_site *site, struct injector *inj,
 
 	/* Unbound (sched NULL) until a thief moves it: it stays WOKEN while
 	 * queued, so no wake needs a scheduler before then. */
-	task_prepare(t, vt, seq + 1, NULL, heap, jh, site, arch_cycles());
-	trace_event(TRACE_SPAWN, 0, seq + 1, (uintptr_t)t->name);
+	uint64_t born = arch_cycles();
+
+	task_prepare(t, vt, seq + 1, NULL, heap, jh, site, born);
+	if (trace_enabled())
+		trace_record_at(TRACE_SPAWN, 0, born, seq + 1, (uintptr_t)t->name);
 	atomic_fetch_add_explicit(&inj->queued, 1, memory_order_relaxed);
 	mpsc_enqueue(&inj->queue, &t->run_node);
 	if (inj->notify)

@@ -54,6 +54,9 @@
 /* Tasks the registry links or unlinks per hold of its lock, from a
  * tick's own spawns and frees (registry.c). */
 #define SCHED_REG_BATCH			32
+/* Tasks run in a row from the LIFO slot (a task the poll before just
+ * spawned, polled next; sched_tick): tokio's MAX_LIFO_POLLS_PER_TICK. */
+#define SCHED_LIFO_MAX			3
 /* Poll-time histogram: bucket i counts polls that took [2^i, 2^(i+1))
  * cycles (bucket 0: under 2), the last one everything longer. */
 #define SCHED_POLL_BUCKETS		40
@@ -191,7 +194,8 @@ void sched_init(struct scheduler *s, unsigned index,
  * A task spawned by a poll onto its own scheduler is queued when that
  * poll returns (or every SCHED_REG_BATCH spawns): the registry links such
  * spawns, and the queue takes them, a batch at a time.  Any other spawn is
- * queued at once and listed by the registry once a scheduler dequeues it.
+ * queued at once and listed by the registry once a poll of it returns
+ * PENDING (one that completes in its first poll is never listed).
  */
 int __must_check sched_spawn_at(const struct task_site *site, uint64_t flags,
 				struct scheduler *s,
@@ -203,7 +207,7 @@ int __must_check sched_spawn_at(const struct task_site *site, uint64_t flags,
  * Spawn a task in caller storage `t` (the header of the caller's struct;
  * the rest already filled in).  Its deallocate hook runs when the last
  * reference goes (see struct task_vtable).  Any context, IRQ-safe, no
- * allocation.  The registry lists it once a scheduler dequeues it.
+ * allocation.  The registry lists it once a poll of it returns PENDING.
  */
 void sched_spawn_allocated_at(const struct task_site *site, uint64_t flags,
 			      struct scheduler *s, struct task *t,
@@ -370,8 +374,7 @@ void injector_set_notify(struct injector *inj, void (*fn)(void *arg),
 
 /*
  * As sched_spawn / sched_spawn_allocated, into the injector (unbound).
- * The registry lists such a task from the time a scheduler first dequeues
- * it.
+ * The registry lists such a task once a poll of it returns PENDING.
  */
 int __must_check injector_spawn_at(const struct task_site *site,
 				   struct injector *inj,

@@ -453,6 +453,10 @@ enum task_run_result task_run(struct scheduler *s, struct task *t)
 		poll_owner_add(&s->pstats.faulted, 1);
 	} else {
 		p = (enum poll)r;
+		/* It outlives its first poll: list it now, while the run
+		 * queue's reference still keeps it ours (registry.c). */
+		if (p == POLL_PENDING && t->home == NULL)
+			registry_link(s, t);
 	}
 
 	/* end: READY or CANCELED -> COMPLETED; woken meanwhile -> requeue. */
