@@ -239,6 +239,13 @@ bool join_is_finished(const struct join_handle *jh);
 /* A waker for `t` that takes a new reference. */
 struct waker task_waker(struct task *t);
 void task_ref(struct task *t);
+/*
+ * A reference to a task found without one (a registry walk's visit,
+ * under the list's lock, which keeps the storage valid): false if its
+ * last reference is gone already (it is being freed; do not touch it
+ * after the lock is dropped).  kref_get_unless_zero().  Any context.
+ */
+bool task_ref_unless_zero(struct task *t);
 /* Drop a reference; the last one deallocates the task. */
 void task_unref(struct task *t);
 /* Wake as a waker_wake_by_ref() of its waker would. */
