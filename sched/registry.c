@@ -166,11 +166,9 @@ void registry_flush(struct scheduler *s)
 	long count = (long)nb;
 	unsigned long flags;
 
-	/* Counted first (over-counting the queue is allowed, never under):
-	 * this locked add drains the poll's stores, so the lock's exchange
-	 * right after has few left to wait for. */
+	/* Counted first (over-counting the queue is allowed, never under). */
 	if (nb)
-		atomic_fetch_add_explicit(&s->queued, nb, memory_order_relaxed);
+		sched_queued_own_add(s, nb);
 	/* One hold of our own lock: the poll's spawns in, our dead out. */
 	flags = spin_lock_irqsave(&s->reg_lock);
 	for (unsigned i = 0; i < nb; i++)

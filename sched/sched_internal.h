@@ -27,6 +27,16 @@ enum task_run_result {
 	TASK_RUN_RETIRED,	/* was CANCELED: completed unpolled, dropped */
 };
 
+/* Change s's queued count by n (two's complement): the owner's word, a
+ * load and a store.  s's owner in task context only. */
+static inline void sched_queued_own_add(struct scheduler *s, size_t n)
+{
+	atomic_store_explicit(&s->queued_own,
+			      atomic_load_explicit(&s->queued_own,
+						   memory_order_relaxed) + n,
+			      memory_order_relaxed);
+}
+
 /* Header setup before first enqueue: WOKEN, refs = run queue (+ handle).
  * `flags`: TASK_PINNED, and for heap storage TASK_HEAP with its
  * HEAP_CLASS bits.  Names it from `site` (may be NULL) or the vtable;

@@ -59,6 +59,8 @@ void sched_init(struct scheduler *s, unsigned index,
 	atomic_init(&s->woken_external, 0);
 	atomic_init(&s->stolen_out, 0);
 	atomic_init(&s->polled, 0);
+	atomic_init(&s->queued_own, 0);
+	atomic_init(&s->spawned_own, 0);
 	atomic_init(&s->completed, 0);
 	atomic_init(&s->woken_internal, 0);
 	atomic_init(&s->stolen_in, 0);
@@ -84,11 +86,26 @@ void sched_init(struct scheduler *s, unsigned index,
 	s->index = index;
 }
 
-/* Queue `t` on `s`; its run-queue reference moves into the queue. */
-static void sched_push(struct scheduler *s, struct task *t)
+/*
+ * The caller is s's owner in task context: it may change the owner's
+ * words (queued_own, spawned_own) with a load and a store.  Not in an
+ * interrupt handler, which may land between the owner's two.
+ */
+static inline bool owner_task(struct scheduler *s)
 {
-	/* Count first, so `queued` never goes below the real length. */
-	atomic_fetch_add_explicit(&s->queued, 1, memory_order_relaxed);
+	return s->hooks.on_owner && s->hooks.on_owner(s->hooks.arg) &&
+	       !arch_in_interrupt();
+}
+
+/* Queue `t` on `s`; its run-queue reference moves into the queue.  `own`:
+ * the caller is the owner in task context (owner_task). */
+static void sched_push(struct scheduler *s, struct task *t, bool own)
+{
+	/* Count first, so the count never goes below the real length. */
+	if (own)
+		sched_queued_own_add(s, 1);
+	else
+		atomic_fetch_add_explicit(&s->queued, 1, memory_order_relaxed);
 	mpsc_enqueue(&s->queue, &t->run_node);
 }
 
@@ -98,15 +115,23 @@ static void sched_notify(struct scheduler *s)
 		s->hooks.notify(s->hooks.arg);
 }
 
-void sched_count_wake(struct scheduler *s, struct task *t)
+/* sched_count_wake(); true if the on_owner hook said the owner woke. */
+static bool count_wake(struct scheduler *s, struct task *t)
 {
 	if (trace_enabled())
 		trace_record(TRACE_WAKE, s->index |
 			     (arch_in_interrupt() ? TRACE_WAKE_IRQ : 0), t->id, 0);
-	if (s->hooks.on_owner && s->hooks.on_owner(s->hooks.arg))
+	if (s->hooks.on_owner && s->hooks.on_owner(s->hooks.arg)) {
 		owner_add(&s->woken_internal, 1);
-	else
-		shared_add(&s->woken_external, 1);
+		return true;
+	}
+	shared_add(&s->woken_external, 1);
+	return false;
+}
+
+void sched_count_wake(struct scheduler *s, struct task *t)
+{
+	(void)count_wake(s, t);
 }
 
 void sched_enqueue_woken(struct scheduler *s, struct task *t)
@@ -114,21 +139,29 @@ void sched_enqueue_woken(struct scheduler *s, struct task *t)
 	if (s == NULL)
 		panic("sched_enqueue_woken: task %llu is bound to no scheduler",
 		      (unsigned long long)t->id);
-	sched_count_wake(s, t);
-	sched_push(s, t);
+	sched_push(s, t, count_wake(s, t) && !arch_in_interrupt());
 	sched_notify(s);
 }
 
+/* `own`: the caller is s's owner in task context (owner_task). */
 static void sched_spawn_task(const struct task_site *site, struct scheduler *s,
 			     struct task *t, const struct task_vtable *vt,
-			     uint64_t flags, struct join_handle *jh)
+			     uint64_t flags, struct join_handle *jh, bool own)
 {
-	/* The spawn counter doubles as the id sequence (one atomic less). */
-	uint64_t seq = atomic_fetch_add_explicit(&s->spawned, 1,
-						 memory_order_relaxed);
-	uint64_t id = ((uint64_t)(s->index + 1) << SCHED_ID_SHIFT) | (seq + 1);
-
 	struct scheduler *cur = arch_cpu_sched();
+	uint64_t seq, id;
+
+	/* The spawn counters double as the id sequences (one atomic less);
+	 * the owner's is a load and a store. */
+	if (own) {
+		seq = atomic_load_explicit(&s->spawned_own, memory_order_relaxed) + 1;
+		atomic_store_explicit(&s->spawned_own, seq, memory_order_relaxed);
+	} else {
+		seq = (atomic_fetch_add_explicit(&s->spawned, 1,
+						 memory_order_relaxed) + 1) |
+		      SCHED_ID_REMOTE;
+	}
+	id = ((uint64_t)(s->index + 1) << SCHED_ID_SHIFT) | seq;
 	/* A spawn from a poll is as old as that poll (no clock read); the
 	 * trace's spawn event takes the same stamp. */
 	uint64_t born = cur ? cur->poll_clock : arch_cycles();
@@ -142,7 +175,7 @@ static void sched_spawn_task(const struct task_site *site, struct scheduler *s,
 		registry_born(s, t);
 		return;
 	}
-	sched_push(s, t);
+	sched_push(s, t, own);
 	sched_notify(s);
 }
 
@@ -162,15 +195,18 @@ static struct task_cache *owner_cache(struct scheduler *s)
  * (and an empty depot) take kmalloc_aligned.
  */
 static struct task *task_alloc(struct scheduler *s, const void *init,
-			       size_t size, uint64_t *heap)
+			       size_t size, uint64_t *heap, bool *own)
 {
 	unsigned cls = task_cache_class(size);
+	struct task_cache *cache = owner_cache(s);
 	struct task *t;
 
 	if (size < sizeof(struct task))
 		panic("task_alloc: size %zu smaller than the task header", size);
+	/* Heap spawns are never made in interrupt handlers. */
+	*own = cache != NULL;
 	if (cls)
-		t = task_cache_alloc(owner_cache(s), cls);
+		t = task_cache_alloc(cache, cls);
 	else
 		t = kmalloc_aligned(size, CACHE_LINE);
 	if (t == NULL)
@@ -209,11 +245,12 @@ int sched_spawn_at(const struct task_site *site, uint64_t flags,
 		   const void *init, size_t size, struct join_handle *jh)
 {
 	uint64_t heap;
-	struct task *t = task_alloc(s, init, size, &heap);
+	bool own;
+	struct task *t = task_alloc(s, init, size, &heap, &own);
 
 	if (t == NULL)
 		return -ENOMEM;
-	sched_spawn_task(site, s, t, vt, heap | flags, jh);
+	sched_spawn_task(site, s, t, vt, heap | flags, jh, own);
 	return 0;
 }
 
@@ -222,7 +259,7 @@ void sched_spawn_allocated_at(const struct task_site *site, uint64_t flags,
 			      const struct task_vtable *vt,
 			      struct join_handle *jh)
 {
-	sched_spawn_task(site, s, t, vt, flags, jh);
+	sched_spawn_task(site, s, t, vt, flags, jh, owner_task(s));
 }
 
 /*
@@ -296,11 +333,10 @@ static __always_inline struct task *tick_poll(struct scheduler *s, struct tick_s
 	if (counted) {
 		if (rr == TASK_RUN_DONE || rr == TASK_RUN_PENDING ||
 		    rr == TASK_RUN_RETIRED)
-			atomic_fetch_sub_explicit(&s->queued, 1,
-						  memory_order_relaxed);
+			sched_queued_own_add(s, (size_t)-1);
 	} else if (rr != TASK_RUN_DONE && rr != TASK_RUN_PENDING &&
 		   rr != TASK_RUN_RETIRED) {
-		atomic_fetch_add_explicit(&s->queued, 1, memory_order_relaxed);
+		sched_queued_own_add(s, 1);
 	}
 	switch (rr) {
 	case TASK_RUN_RETIRED:
@@ -342,14 +378,14 @@ static __always_inline struct task *tick_poll(struct scheduler *s, struct tick_s
 /* The LIFO slot's task, not polled after all: to the queue's tail. */
 static void lifo_push(struct scheduler *s, struct task *t)
 {
-	atomic_fetch_add_explicit(&s->queued, 1, memory_order_relaxed);
+	sched_queued_own_add(s, 1);
 	mpsc_enqueue(&s->queue, &t->run_node);
 }
 
 struct sched_tick sched_tick(struct scheduler *s)
 {
 	struct tick_state ts = { 0 };
-	uint64_t spawned0 = counter(&s->spawned);
+	uint64_t spawned0 = sched_spawned(s);
 	uint64_t external0 = counter(&s->woken_external);
 	uint64_t internal0 = counter(&s->woken_internal);
 	unsigned retries = 0;
@@ -444,7 +480,7 @@ struct sched_tick sched_tick(struct scheduler *s)
 	arch_set_cpu_sched(outer);
 	owner_add(&s->polled, ts.tick.polled);
 	owner_add(&s->completed, ts.tick.completed);
-	ts.tick.spawned = (unsigned)(counter(&s->spawned) - spawned0);
+	ts.tick.spawned = (unsigned)(sched_spawned(s) - spawned0);
 	ts.tick.woken_external = (unsigned)(counter(&s->woken_external) - external0);
 	ts.tick.woken_internal = (unsigned)(counter(&s->woken_internal) - internal0);
 	ts.tick.has_remaining = sched_queued(s) > 0;
@@ -556,7 +592,8 @@ int injector_spawn_at(const struct task_site *site, struct injector *inj,
 		      size_t size, struct join_handle *jh)
 {
 	uint64_t heap;
-	struct task *t = task_alloc(NULL, init, size, &heap);
+	bool own;
+	struct task *t = task_alloc(NULL, init, size, &heap, &own);
 
 	if (t == NULL)
 		return -ENOMEM;
@@ -575,11 +612,9 @@ void injector_spawn_allocated_at(const struct task_site *site,
 /* ---- stealing ----------------------------------------------------------- */
 
 static enum steal_result steal_begin(struct stealer *st, struct mpsc_queue *q,
-				     _Atomic size_t *queued,
+				     size_t count, _Atomic size_t *queued,
 				     _Atomic uint64_t *stolen_out, int victim)
 {
-	size_t count = atomic_load_explicit(queued, memory_order_relaxed);
-
 	if (count == 0)
 		return STEAL_EMPTY;
 	if (!mpsc_consumer_trylock(q))
@@ -598,13 +633,15 @@ static enum steal_result steal_begin(struct stealer *st, struct mpsc_queue *q,
 
 enum steal_result sched_try_steal(struct scheduler *victim, struct stealer *st)
 {
-	return steal_begin(st, &victim->queue, &victim->queued,
-			   &victim->stolen_out, (int)victim->index);
+	return steal_begin(st, &victim->queue, sched_queued(victim),
+			   &victim->queued, &victim->stolen_out,
+			   (int)victim->index);
 }
 
 enum steal_result injector_try_steal(struct injector *inj, struct stealer *st)
 {
-	return steal_begin(st, &inj->queue, &inj->queued, NULL, -1);
+	return steal_begin(st, &inj->queue, injector_queued(inj), &inj->queued,
+			   NULL, -1);
 }
 
 /* Dequeue one task under the held lock; NULL if none (soon). */
@@ -675,13 +712,16 @@ size_t stealer_spawn_n(struct stealer *st, struct scheduler *thief, size_t max)
 	/* One RMW per batch on each count: the thief's is raised first (never
 	 * below its queue's length), the victim's lowered after (an
 	 * over-count meanwhile, which its contract allows). */
-	atomic_fetch_add_explicit(&thief->queued, max, memory_order_relaxed);
+	/* The caller owns thief: its own word, a load and a store. */
+	atomic_store_explicit(&thief->queued_own,
+			      atomic_load_explicit(&thief->queued_own,
+						   memory_order_relaxed) + max,
+			      memory_order_relaxed);
 	/* Check the bound before taking a task, so max + 1 never moves. */
 	while (moved < max && steal_move_one(st, thief))
 		moved++;
 	if (moved < max)
-		atomic_fetch_sub_explicit(&thief->queued, max - moved,
-					  memory_order_relaxed);
+		sched_queued_own_add(thief, moved - max);
 	left = moved + st->released - released0;
 	if (left)
 		atomic_fetch_sub_explicit(st->queued, left, memory_order_relaxed);

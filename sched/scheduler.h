@@ -51,6 +51,9 @@
 /* Task ids: (scheduler index + 1) << SCHED_ID_SHIFT | sequence; the
  * injector's tasks have 0 in the high part. */
 #define SCHED_ID_SHIFT			40
+/* In the sequence part: a spawn by a thread other than the owner (they
+ * count on their own sequence, the owner's needs no atomic RMW). */
+#define SCHED_ID_REMOTE			(1ull << (SCHED_ID_SHIFT - 1))
 /* Tasks the registry links or unlinks per hold of its lock, from a
  * tick's own spawns and frees (registry.c). */
 #define SCHED_REG_BATCH			32
@@ -109,12 +112,17 @@ struct sched_poll_stats {
 
 /*
  * Counters: relaxed atomics, read by anyone (the `rt` dump) at any time.
- * `queued` is approximate: it is raised before a task is enqueued and
- * lowered after it is dequeued (by sched_tick() after each poll; a task
- * that goes back to the queue, woken or yielded, stays counted, also while
- * a tick holds it), so a reader can see tasks counted that are not yet (or
- * no longer) in the queue, never fewer than are in it; it is exact between
- * ticks when nothing is moving.
+ * The queued count (sched_queued) is approximate: it is raised before a
+ * task is enqueued and lowered after it is dequeued (by sched_tick() after
+ * each poll; a task that goes back to the queue, woken or yielded, stays
+ * counted, also while a tick holds it), so a reader can see tasks counted
+ * that are not yet (or no longer) in the queue, never fewer than are in
+ * it; it is exact between ticks when nothing is moving.  It is two words:
+ * `queued`, changed by RMWs of other threads (their pushes, thieves'
+ * takes), and `queued_own`, changed by the owner in task context with a
+ * load and a store (its spawns, wakes and polls: no locked instruction on
+ * its hot path); the count is their sum.  The spawn counts are split the
+ * same way, and so are the ids they number (SCHED_ID_REMOTE).
  * "woken" for the dump is woken_internal + woken_external: wakes that made
  * a task runnable on this scheduler (or found it polling here), sorted by
  * the on_owner hook.  The owner's counters are a load and a store, not an
@@ -125,15 +133,17 @@ struct scheduler {
 	struct mpsc_queue queue;
 	struct mpsc_node stub;
 
-	/* Written by any thread: spawners, wakers, thieves. */
+	/* Written by any thread: spawners, wakers, thieves (RMWs). */
 	_Atomic size_t queued __cacheline_aligned;
-	_Atomic uint64_t spawned;	/* also the task id sequence */
+	_Atomic uint64_t spawned;	/* also their ids' sequence */
 	_Atomic uint64_t woken_external;
 	_Atomic uint64_t stolen_out;
 
 	/* Written only by the owner (the thread ticking it, or stealing into
 	 * it); read by anyone. */
 	_Atomic uint64_t polled __cacheline_aligned;
+	_Atomic size_t queued_own;	/* wraps below 0: see sched_queued */
+	_Atomic uint64_t spawned_own;	/* also their ids' sequence */
 	_Atomic uint64_t completed;
 	_Atomic uint64_t woken_internal;
 	_Atomic uint64_t stolen_in;
@@ -341,8 +351,24 @@ size_t sched_check(struct scheduler *s);
 /* Approximate number of queued tasks (see struct scheduler). */
 static inline size_t sched_queued(const struct scheduler *s)
 {
-	return atomic_load_explicit(&((struct scheduler *)s)->queued,
-				    memory_order_relaxed);
+	struct scheduler *m = (struct scheduler *)s;
+	/* relaxed: a hint for anyone but the owner, which sees its own
+	 * word exactly; the idle protocol orders the others' RMWs. */
+	size_t n = atomic_load_explicit(&m->queued_own, memory_order_relaxed) +
+		   atomic_load_explicit(&m->queued, memory_order_relaxed);
+
+	/* A thief's take (in `queued`) may be seen before the owner's
+	 * count of the same task (in `queued_own`): never below zero. */
+	return (ptrdiff_t)n < 0 ? 0 : n;
+}
+
+/* Tasks ever spawned onto s. */
+static inline uint64_t sched_spawned(const struct scheduler *s)
+{
+	struct scheduler *m = (struct scheduler *)s;
+
+	return atomic_load_explicit(&m->spawned_own, memory_order_relaxed) +
+	       atomic_load_explicit(&m->spawned, memory_order_relaxed);
 }
 
 /* ---- injector ----------------------------------------------------------- */
