@@ -78,6 +78,7 @@ void sched_init(struct scheduler *s, unsigned index,
 	atomic_init(&s->poll_name, NULL);
 	atomic_init(&s->batch_next, 0);
 	atomic_init(&s->batch_end, 0);
+	atomic_init(&s->lifo, NULL);
 	s->current = NULL;
 	s->poll_clock = 0;
 	s->reg_ndone = 0;
@@ -139,7 +140,22 @@ void sched_enqueue_woken(struct scheduler *s, struct task *t)
 	if (s == NULL)
 		panic("sched_enqueue_woken: task %llu is bound to no scheduler",
 		      (unsigned long long)t->id);
-	sched_push(s, t, count_wake(s, t) && !arch_in_interrupt());
+	if (count_wake(s, t) && !arch_in_interrupt()) {
+		/*
+		 * The owner woke it inside a poll of s (current is set only
+		 * there, and only the owner reads it): it runs when that poll
+		 * returns, from the LIFO slot, if the slot is free (tokio's
+		 * LIFO slot).  A kick in the meantime puts it on the queue.
+		 */
+		if (s->current != NULL &&
+		    atomic_load_explicit(&s->lifo, memory_order_relaxed) == NULL) {
+			atomic_store_explicit(&s->lifo, t, memory_order_relaxed);
+			return;
+		}
+		sched_push(s, t, true);
+	} else {
+		sched_push(s, t, false);
+	}
 	sched_notify(s);
 }
 
@@ -293,8 +309,9 @@ struct tick_state {
 /*
  * Poll t (its run-queue reference is ours) and put it where it goes next.
  * `counted`: t is counted in `queued` (it came off the queue); the LIFO
- * slot's task is not.  Returns the task the poll spawned last onto s, to
- * be polled next (the LIFO slot), or NULL: only if `lifo_ok`.
+ * slot's task is not.  Returns the task to poll next (the LIFO slot): one
+ * the poll woke on s, else (if `lifo_ok`) the last it spawned onto s; or
+ * NULL.
  */
 static __always_inline struct task *tick_poll(struct scheduler *s, struct tick_state *ts,
 			      struct task *t, bool counted, bool lifo_ok)
@@ -311,13 +328,18 @@ static __always_inline struct task *tick_poll(struct scheduler *s, struct tick_s
 	if (trace_enabled())
 		trace_record_at(TRACE_POLL_END, trace_poll_end_of(rr),
 				s->poll_clock, id, 0);
+	/* A task the poll woke here (unless a kick took it back). */
+	atomic_signal_fence(memory_order_seq_cst);
+	next = atomic_load_explicit(&s->lifo, memory_order_relaxed);
+	if (next)
+		atomic_store_explicit(&s->lifo, NULL, memory_order_relaxed);
 	/* The poll's spawns go out now, and the dead with them; dead alone
 	 * wait for a full buffer or the tick's end (one lock hold for many).
 	 * The last spawn may stay behind, to be polled next, unlisted and
 	 * unqueued: a task that runs at once and completes then never
 	 * touches a list or the queue (chained_spawn). */
 	if (s->reg_nborn) {
-		if (lifo_ok)
+		if (lifo_ok && next == NULL)
 			next = registry_take_last(s);
 		if (s->reg_nborn)
 			registry_flush(s);
@@ -489,6 +511,7 @@ struct sched_tick sched_tick(struct scheduler *s)
 
 bool sched_release_batch(struct scheduler *s)
 {
+	struct task *lifo;
 	unsigned next, end;
 
 	/* On the owner's core, between two of its instructions: only a
@@ -496,10 +519,22 @@ bool sched_release_batch(struct scheduler *s)
 	if (!(atomic_load_explicit(&s->poll_seq, memory_order_relaxed) & 1))
 		return false;
 	atomic_signal_fence(memory_order_seq_cst);
+	lifo = atomic_load_explicit(&s->lifo, memory_order_relaxed);
+	if (lifo) {
+		/* Not counted yet; an interrupt handler's count is an RMW. */
+		atomic_store_explicit(&s->lifo, NULL, memory_order_relaxed);
+		atomic_fetch_add_explicit(&s->queued, 1, memory_order_relaxed);
+		mpsc_enqueue(&s->queue, &lifo->run_node);
+	}
 	next = atomic_load_explicit(&s->batch_next, memory_order_relaxed);
 	end = atomic_load_explicit(&s->batch_end, memory_order_relaxed);
-	if (next >= end)
-		return false;
+	if (next >= end) {
+		if (lifo) {
+			atomic_signal_fence(memory_order_seq_cst);
+			sched_notify(s);
+		}
+		return lifo != NULL;
+	}
 	/* Still counted in `queued`: they only move back to the queue. */
 	for (unsigned i = next; i < end; i++)
 		mpsc_enqueue(&s->queue, s->batch[i]);

@@ -58,7 +58,8 @@
  * tick's own spawns and frees (registry.c). */
 #define SCHED_REG_BATCH			32
 /* Tasks run in a row from the LIFO slot (a task the poll before just
- * spawned, polled next; sched_tick): tokio's MAX_LIFO_POLLS_PER_TICK. */
+ * spawned or woke, polled next; sched_tick): tokio's
+ * MAX_LIFO_POLLS_PER_TICK. */
 #define SCHED_LIFO_MAX			3
 /* Poll-time histogram: bucket i counts polls that took [2^i, 2^(i+1))
  * cycles (bucket 0: under 2), the last one everything longer. */
@@ -165,6 +166,12 @@ struct scheduler {
 	 * handler (same core, ordered by signal fences). */
 	_Atomic unsigned batch_next, batch_end;
 	struct mpsc_node *batch[SCHED_TICK_BATCH];
+
+	/* The LIFO slot's woken task: a task the poll in progress woke on
+	 * its own scheduler, polled when that poll returns (sched_tick).
+	 * The owner, and its kick handler (which puts it back on the queue;
+	 * same core, ordered by signal fences). */
+	_Atomic(struct task *) lifo;
 
 	/* Owner only. */
 	struct task *current;			/* task_current() */
