@@ -3,16 +3,17 @@
  *
  * Every task that outlives its first poll is linked, until its storage
  * is freed, into the list of one scheduler, its home.  A heap task
- * spawned by a poll onto its own scheduler is linked there at once; any
- * other (spawned from outside a tick, onto another core, into the
- * injector, in caller storage) is linked by the scheduler whose poll of
- * it first returns PENDING, before that poll ends (registry_link): a
- * task that completes in its first poll, as most short ones do, never
- * touches a list.  Until then `tasks` does not list it (the injector's
- * and the queues' counts cover it).  The home never changes (stealing
- * moves a task between queues, not lists).  A list is a circular doubly linked list under its
- * own spinlock, so insert and remove are O(1) and no lock is shared by
- * every core.
+ * spawned by a poll onto its own scheduler is linked there at once
+ * (but the last of a poll's spawns, which the LIFO slot polls next: it
+ * is treated as any other); any other (spawned from outside a tick,
+ * onto another core, into the injector, in caller storage) is linked by
+ * the scheduler whose poll of it first returns PENDING, before that poll
+ * ends (registry_link): a task that completes in its first poll, as
+ * most short ones do, never touches a list.  Until then `tasks` does not
+ * list it (the injector's and the queues' counts cover it).  The home
+ * never changes (stealing moves a task between queues, not lists).  A
+ * list is a circular doubly linked list under its own spinlock, so
+ * insert and remove are O(1) and no lock is shared by every core.
  *
  * The lock is taken once per batch of changes on the hot paths: a
  * poll's spawns onto its own scheduler wait in reg_born (not yet queued,
@@ -21,14 +22,17 @@
  * links the first and unlinks the second (registry_flush; a dead task of
  * another home takes that home's lock), then the dead are freed and the
  * spawns queued as one chain.  That happens after a poll that spawned,
- * when a buffer is full, and when the tick ends.  Frees outside a tick (another thread, an
- * interrupt handler) take the home's lock at once.  Each hold disables
- * interrupts: an interrupt handler may free a task (its last waker).
+ * when a buffer is full, and when the tick ends.  Frees outside a tick
+ * (another thread, an interrupt handler) take the home's lock at once.
+ * Each hold disables interrupts: an interrupt handler may free a task
+ * (its last waker).
  *
  * A walk (`tasks`) holds a list's lock for at most `max` tasks and leaves a
  * cursor link in the list between steps, so a list of 100,000 tasks never
  * holds a core's frees back for long; tasks cannot be freed while linked,
- * so what the walk reads stays valid under the lock.
+ * so what the walk reads stays valid under the lock.  A task whose last
+ * reference went stays listed until its home's flush: a visit that keeps
+ * it takes task_ref_unless_zero(), never task_ref().
  */
 #include "arch.h"
 #include "panic.h"

@@ -16,7 +16,9 @@
  * apart from wakes from elsewhere, batch() when a tick takes a batch.
  * Each scheduler also keeps a registry of its live tasks (registry.c),
  * its poll times (poll.h), and shows its poll in progress to other cores,
- * whose kick can take back the rest of its batch (sched_release_batch).
+ * whose kick can take back the rest of its batch and its LIFO slot
+ * (sched_release_batch).  Reference for the LIFO slot: tokio's
+ * runtime/scheduler/multi_thread/worker.rs (lifo_slot).
  * Reference: Mycelium maitake scheduler.rs and scheduler/steal.rs.
  */
 #ifndef HYPHAE_SCHED_SCHEDULER_H
@@ -234,18 +236,22 @@ void sched_spawn_allocated_at(const struct task_site *site, uint64_t flags,
 	sched_spawn_allocated_at(TASK_SITE(NULL), 0, __VA_ARGS__)
 
 /*
- * Poll up to SCHED_TICK_BUDGET woken tasks, in queue order.  A task woken
- * while it was polled goes to the tail and may run again in the same tick;
- * a task that yields (TASK_YIELD) is queued again only when the tick ends,
- * so after a yield it does not run again in that tick.  Ends early when
- * the queue is empty or a thief holds it.  Owner only.
+ * Poll up to SCHED_TICK_BUDGET woken tasks, in queue order, but for the
+ * LIFO slot: a task a poll wakes on s, or else the last one it spawns
+ * onto s, is polled when that poll returns (at most SCHED_LIFO_MAX in a
+ * row; then it goes to the queue's tail).  A task woken while it was
+ * polled goes to the tail and may run again in the same tick; a task
+ * that yields (TASK_YIELD) is queued again only when the tick ends, so
+ * after a yield it does not run again in that tick.  Ends early when the
+ * queue is empty or a thief holds it.  Owner only.
  */
 struct sched_tick sched_tick(struct scheduler *s);
 
 /*
  * A kick arrived on the owner's core (an interrupt of whatever it runs):
- * if it is inside a poll, the tasks its tick's batch still holds go back
- * to the queue's tail, where thieves can take them.  True if any did.
+ * if it is inside a poll, the tasks its tick's batch still holds, and a
+ * task that poll woke into the LIFO slot, go back to the queue's tail,
+ * where thieves can take them.  True if any did.
  * From the owner core's kick handler only.
  */
 bool sched_release_batch(struct scheduler *s);

@@ -252,10 +252,11 @@ void task_unref(struct task *t);
 void task_wake_by_ref(struct task *t);
 
 /*
- * A task id as people read it: "C.N" for the N-th task spawned on core C's
- * scheduler, "i.N" for the injector's (see SCHED_ID_SHIFT).  buf holds at
- * least TASK_ID_STR bytes; returns buf.  task_id_parse() reads it back
- * (or a plain number): 0, or -EINVAL.
+ * A task id as people read it: "C.N" for the N-th task spawned on core
+ * C's scheduler by its own core (one spawned there by another thread has
+ * SCHED_ID_REMOTE in N), "i.N" for the injector's (see SCHED_ID_SHIFT).
+ * buf holds at least TASK_ID_STR bytes; returns buf.  task_id_parse()
+ * reads it back (or a plain number): 0, or -EINVAL.
  */
 #define TASK_ID_STR		24
 char *task_id_str(uint64_t id, char *buf);
