@@ -154,7 +154,8 @@ const struct clock *arch_clock(void);
  * A cheap timestamp for the trace (lib/trace.c): a counter that only goes
  * up, in step on every core, at a fixed rate the trace measures against
  * arch_clock() (the TSC on both targets: a clock_gettime() costs the host
- * 2-7 times as much).  Any context.
+ * 2-7 times as much).  The same counter as arch_cycles(): the scheduler's
+ * poll and spawn stamps go into the trace as they are.  Any context.
  */
 uint64_t arch_trace_stamp(void);
 

@@ -286,6 +286,12 @@ static struct trace_ring *my_ring(void)
 
 void trace_record(enum trace_type type, uint32_t a, uint64_t x, uint64_t y)
 {
+	trace_record_at(type, a, trace_now(), x, y);
+}
+
+void trace_record_at(enum trace_type type, uint32_t a, uint64_t ts,
+		     uint64_t x, uint64_t y)
+{
 	struct trace_ring *r = my_ring();
 	unsigned long flags;
 
@@ -298,7 +304,7 @@ void trace_record(enum trace_type type, uint32_t a, uint64_t x, uint64_t y)
 		r->polling = x;
 	else if (type == TRACE_POLL_END)
 		r->polling = 0;
-	trace_ring_write(r, type, a, trace_now(), x, y);
+	trace_ring_write(r, type, a, ts, x, y);
 	arch_irq_restore(flags);
 }
 

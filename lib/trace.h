@@ -206,6 +206,11 @@ void trace_rate(uint64_t *ns, uint64_t *stamps);
  */
 void trace_record(enum trace_type type, uint32_t a, uint64_t x, uint64_t y);
 
+/* The same with a stamp the caller read already (a poll's start or end,
+ * which the scheduler reads for its poll times: one stamp for both). */
+void trace_record_at(enum trace_type type, uint32_t a, uint64_t ts,
+		     uint64_t x, uint64_t y);
+
 /* A trace point: records only while tracing is on. */
 static __always_inline void trace_event(enum trace_type type, uint32_t a,
 					uint64_t x, uint64_t y)

@@ -83,7 +83,7 @@ static void dump_counters(struct dump_buf *d, struct runtime *rt, unsigned n)
 			  state >= 0 && state <= RT_CORE_STOPPED ?
 				state_names[state] : "?",
 			  (unsigned long long)sched_queued(sc),
-			  rd(&sc->spawned),
+			  (unsigned long long)sched_spawned(sc),
 			  rd(&sc->polled),
 			  rd(&sc->completed),
 			  rd(&sc->stolen_in),

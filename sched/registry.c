@@ -1,15 +1,19 @@
 /*
  * registry.c - the registry of live tasks: one list per scheduler.
  *
- * Every task is linked, from its spawn (or first dequeue) until its
- * storage is freed, into the list of one scheduler, its home.  A heap
- * task spawned by a poll onto its own scheduler is linked there at once;
- * any other (spawned from outside a tick, onto another core, into the
- * injector, in caller storage) is linked by the first scheduler that
- * dequeues it.  The home never changes (stealing moves a task between
- * queues, not lists).  A list is a circular doubly linked list under its
- * own spinlock, so insert and remove are O(1) and no lock is shared by
- * every core.
+ * Every task that outlives its first poll is linked, until its storage
+ * is freed, into the list of one scheduler, its home.  A heap task
+ * spawned by a poll onto its own scheduler is linked there at once
+ * (but the last of a poll's spawns, which the LIFO slot polls next: it
+ * is treated as any other); any other (spawned from outside a tick,
+ * onto another core, into the injector, in caller storage) is linked by
+ * the scheduler whose poll of it first returns PENDING, before that poll
+ * ends (registry_link): a task that completes in its first poll, as
+ * most short ones do, never touches a list.  Until then `tasks` does not
+ * list it (the injector's and the queues' counts cover it).  The home
+ * never changes (stealing moves a task between queues, not lists).  A
+ * list is a circular doubly linked list under its own spinlock, so
+ * insert and remove are O(1) and no lock is shared by every core.
  *
  * The lock is taken once per batch of changes on the hot paths: a
  * poll's spawns onto its own scheduler wait in reg_born (not yet queued,
@@ -18,15 +22,17 @@
  * links the first and unlinks the second (registry_flush; a dead task of
  * another home takes that home's lock), then the dead are freed and the
  * spawns queued as one chain.  That happens after a poll that spawned,
- * when a buffer is full, and when the tick ends.  A batch just dequeued
- * links its newcomers in one hold (registry_adopt).  Frees outside a tick (another thread, an
- * interrupt handler) take the home's lock at once.  Each hold disables
- * interrupts: an interrupt handler may free a task (its last waker).
+ * when a buffer is full, and when the tick ends.  Frees outside a tick
+ * (another thread, an interrupt handler) take the home's lock at once.
+ * Each hold disables interrupts: an interrupt handler may free a task
+ * (its last waker).
  *
  * A walk (`tasks`) holds a list's lock for at most `max` tasks and leaves a
  * cursor link in the list between steps, so a list of 100,000 tasks never
  * holds a core's frees back for long; tasks cannot be freed while linked,
- * so what the walk reads stays valid under the lock.
+ * so what the walk reads stays valid under the lock.  A task whose last
+ * reference went stays listed until its home's flush: a visit that keeps
+ * it takes task_ref_unless_zero(), never task_ref().
  */
 #include "arch.h"
 #include "panic.h"
@@ -90,21 +96,13 @@ void registry_born(struct scheduler *s, struct task *t)
 		registry_flush(s);
 }
 
-void registry_adopt(struct scheduler *s, struct mpsc_node **batch, unsigned n)
+void registry_link(struct scheduler *s, struct task *t)
 {
 	unsigned long flags = spin_lock_irqsave(&s->reg_lock);
-	long linked = 0;
 
-	for (unsigned i = 0; i < n; i++) {
-		struct task *t = container_of(batch[i], struct task, run_node);
-
-		if (t->home == NULL) {
-			t->home = s;
-			link_tail(s, &t->reg);
-			linked++;
-		}
-	}
-	count_add(s, linked);
+	t->home = s;
+	link_tail(s, &t->reg);
+	count_add(s, 1);
 	spin_unlock_irqrestore(&s->reg_lock, flags);
 }
 
@@ -172,11 +170,9 @@ void registry_flush(struct scheduler *s)
 	long count = (long)nb;
 	unsigned long flags;
 
-	/* Counted first (over-counting the queue is allowed, never under):
-	 * this locked add drains the poll's stores, so the lock's exchange
-	 * right after has few left to wait for. */
+	/* Counted first (over-counting the queue is allowed, never under). */
 	if (nb)
-		atomic_fetch_add_explicit(&s->queued, nb, memory_order_relaxed);
+		sched_queued_own_add(s, nb);
 	/* One hold of our own lock: the poll's spawns in, our dead out. */
 	flags = spin_lock_irqsave(&s->reg_lock);
 	for (unsigned i = 0; i < nb; i++)

@@ -27,6 +27,16 @@ enum task_run_result {
 	TASK_RUN_RETIRED,	/* was CANCELED: completed unpolled, dropped */
 };
 
+/* Change s's queued count by n (two's complement): the owner's word, a
+ * load and a store.  s's owner in task context only. */
+static inline void sched_queued_own_add(struct scheduler *s, size_t n)
+{
+	atomic_store_explicit(&s->queued_own,
+			      atomic_load_explicit(&s->queued_own,
+						   memory_order_relaxed) + n,
+			      memory_order_relaxed);
+}
+
 /* Header setup before first enqueue: WOKEN, refs = run queue (+ handle).
  * `flags`: TASK_PINNED, and for heap storage TASK_HEAP with its
  * HEAP_CLASS bits.  Names it from `site` (may be NULL) or the vtable;
@@ -69,16 +79,29 @@ void registry_init(struct scheduler *s);
 void registry_born(struct scheduler *s, struct task *t);
 
 /*
+ * Take the last of the poll's spawns (reg_nborn > 0) out of reg_born, for
+ * the caller to poll next: unlisted (home NULL), unqueued, uncounted.
+ * Owner only.
+ */
+static inline struct task *registry_take_last(struct scheduler *s)
+{
+	struct task *t = s->reg_born[--s->reg_nborn];
+
+	t->home = NULL;
+	return t;
+}
+
+/*
  * Link what the poll spawned (reg_born) and unlink what the tick freed
  * (reg_dead), one lock hold; free the dead; queue the spawns as a chain.
  * Owner only.
  */
 void registry_flush(struct scheduler *s);
 
-/* Link the tasks of a batch just dequeued that no registry holds yet
- * (spawned from outside a tick, onto another core, or into the
- * injector).  Owner only; the caller found at least one. */
-void registry_adopt(struct scheduler *s, struct mpsc_node **batch, unsigned n);
+/* Link t, which no registry holds yet, into s's: its first poll (by s's
+ * owner, which holds its run-queue reference) returned PENDING.  One
+ * lock hold.  Owner only. */
+void registry_link(struct scheduler *s, struct task *t);
 
 
 /*

@@ -59,6 +59,8 @@ void sched_init(struct scheduler *s, unsigned index,
 	atomic_init(&s->woken_external, 0);
 	atomic_init(&s->stolen_out, 0);
 	atomic_init(&s->polled, 0);
+	atomic_init(&s->queued_own, 0);
+	atomic_init(&s->spawned_own, 0);
 	atomic_init(&s->completed, 0);
 	atomic_init(&s->woken_internal, 0);
 	atomic_init(&s->stolen_in, 0);
@@ -76,6 +78,7 @@ void sched_init(struct scheduler *s, unsigned index,
 	atomic_init(&s->poll_name, NULL);
 	atomic_init(&s->batch_next, 0);
 	atomic_init(&s->batch_end, 0);
+	atomic_init(&s->lifo, NULL);
 	s->current = NULL;
 	s->poll_clock = 0;
 	s->reg_ndone = 0;
@@ -84,11 +87,26 @@ void sched_init(struct scheduler *s, unsigned index,
 	s->index = index;
 }
 
-/* Queue `t` on `s`; its run-queue reference moves into the queue. */
-static void sched_push(struct scheduler *s, struct task *t)
+/*
+ * The caller is s's owner in task context: it may change the owner's
+ * words (queued_own, spawned_own) with a load and a store.  Not in an
+ * interrupt handler, which may land between the owner's two.
+ */
+static inline bool owner_task(struct scheduler *s)
 {
-	/* Count first, so `queued` never goes below the real length. */
-	atomic_fetch_add_explicit(&s->queued, 1, memory_order_relaxed);
+	return s->hooks.on_owner && s->hooks.on_owner(s->hooks.arg) &&
+	       !arch_in_interrupt();
+}
+
+/* Queue `t` on `s`; its run-queue reference moves into the queue.  `own`:
+ * the caller is the owner in task context (owner_task). */
+static void sched_push(struct scheduler *s, struct task *t, bool own)
+{
+	/* Count first, so the count never goes below the real length. */
+	if (own)
+		sched_queued_own_add(s, 1);
+	else
+		atomic_fetch_add_explicit(&s->queued, 1, memory_order_relaxed);
 	mpsc_enqueue(&s->queue, &t->run_node);
 }
 
@@ -98,15 +116,23 @@ static void sched_notify(struct scheduler *s)
 		s->hooks.notify(s->hooks.arg);
 }
 
-void sched_count_wake(struct scheduler *s, struct task *t)
+/* sched_count_wake(); true if the on_owner hook said the owner woke. */
+static bool count_wake(struct scheduler *s, struct task *t)
 {
 	if (trace_enabled())
 		trace_record(TRACE_WAKE, s->index |
 			     (arch_in_interrupt() ? TRACE_WAKE_IRQ : 0), t->id, 0);
-	if (s->hooks.on_owner && s->hooks.on_owner(s->hooks.arg))
+	if (s->hooks.on_owner && s->hooks.on_owner(s->hooks.arg)) {
 		owner_add(&s->woken_internal, 1);
-	else
-		shared_add(&s->woken_external, 1);
+		return true;
+	}
+	shared_add(&s->woken_external, 1);
+	return false;
+}
+
+void sched_count_wake(struct scheduler *s, struct task *t)
+{
+	(void)count_wake(s, t);
 }
 
 void sched_enqueue_woken(struct scheduler *s, struct task *t)
@@ -114,33 +140,58 @@ void sched_enqueue_woken(struct scheduler *s, struct task *t)
 	if (s == NULL)
 		panic("sched_enqueue_woken: task %llu is bound to no scheduler",
 		      (unsigned long long)t->id);
-	sched_count_wake(s, t);
-	sched_push(s, t);
+	if (count_wake(s, t) && !arch_in_interrupt()) {
+		/*
+		 * The owner woke it inside a poll of s (current is set only
+		 * there, and only the owner reads it): it runs when that poll
+		 * returns, from the LIFO slot, if the slot is free (tokio's
+		 * LIFO slot).  A kick in the meantime puts it on the queue.
+		 */
+		if (s->current != NULL &&
+		    atomic_load_explicit(&s->lifo, memory_order_relaxed) == NULL) {
+			atomic_store_explicit(&s->lifo, t, memory_order_relaxed);
+			return;
+		}
+		sched_push(s, t, true);
+	} else {
+		sched_push(s, t, false);
+	}
 	sched_notify(s);
 }
 
+/* `own`: the caller is s's owner in task context (owner_task). */
 static void sched_spawn_task(const struct task_site *site, struct scheduler *s,
 			     struct task *t, const struct task_vtable *vt,
-			     uint64_t flags, struct join_handle *jh)
+			     uint64_t flags, struct join_handle *jh, bool own)
 {
-	/* The spawn counter doubles as the id sequence (one atomic less). */
-	uint64_t seq = atomic_fetch_add_explicit(&s->spawned, 1,
-						 memory_order_relaxed);
-	uint64_t id = ((uint64_t)(s->index + 1) << SCHED_ID_SHIFT) | (seq + 1);
-
 	struct scheduler *cur = arch_cpu_sched();
+	uint64_t seq, id;
 
-	/* A spawn from a poll is as old as that poll (no clock read). */
-	task_prepare(t, vt, id, s, flags, jh, site,
-		     cur ? cur->poll_clock : arch_cycles());
-	trace_event(TRACE_SPAWN, 0, id, (uintptr_t)t->name);
+	/* The spawn counters double as the id sequences (one atomic less);
+	 * the owner's is a load and a store. */
+	if (own) {
+		seq = atomic_load_explicit(&s->spawned_own, memory_order_relaxed) + 1;
+		atomic_store_explicit(&s->spawned_own, seq, memory_order_relaxed);
+	} else {
+		seq = (atomic_fetch_add_explicit(&s->spawned, 1,
+						 memory_order_relaxed) + 1) |
+		      SCHED_ID_REMOTE;
+	}
+	id = ((uint64_t)(s->index + 1) << SCHED_ID_SHIFT) | seq;
+	/* A spawn from a poll is as old as that poll (no clock read); the
+	 * trace's spawn event takes the same stamp. */
+	uint64_t born = cur ? cur->poll_clock : arch_cycles();
+
+	task_prepare(t, vt, id, s, flags, jh, site, born);
+	if (trace_enabled())
+		trace_record_at(TRACE_SPAWN, 0, born, id, (uintptr_t)t->name);
 	/* A poll's heap spawn onto its own scheduler: linked, and queued,
-	 * when the poll returns.  Any other is linked when first dequeued. */
+	 * when the poll returns.  Any other once a poll of it returns PENDING. */
 	if (cur == s && (flags & TASK_HEAP)) {
 		registry_born(s, t);
 		return;
 	}
-	sched_push(s, t);
+	sched_push(s, t, own);
 	sched_notify(s);
 }
 
@@ -160,15 +211,18 @@ static struct task_cache *owner_cache(struct scheduler *s)
  * (and an empty depot) take kmalloc_aligned.
  */
 static struct task *task_alloc(struct scheduler *s, const void *init,
-			       size_t size, uint64_t *heap)
+			       size_t size, uint64_t *heap, bool *own)
 {
 	unsigned cls = task_cache_class(size);
+	struct task_cache *cache = owner_cache(s);
 	struct task *t;
 
 	if (size < sizeof(struct task))
 		panic("task_alloc: size %zu smaller than the task header", size);
+	/* Heap spawns are never made in interrupt handlers. */
+	*own = cache != NULL;
 	if (cls)
-		t = task_cache_alloc(owner_cache(s), cls);
+		t = task_cache_alloc(cache, cls);
 	else
 		t = kmalloc_aligned(size, CACHE_LINE);
 	if (t == NULL)
@@ -207,11 +261,12 @@ int sched_spawn_at(const struct task_site *site, uint64_t flags,
 		   const void *init, size_t size, struct join_handle *jh)
 {
 	uint64_t heap;
-	struct task *t = task_alloc(s, init, size, &heap);
+	bool own;
+	struct task *t = task_alloc(s, init, size, &heap, &own);
 
 	if (t == NULL)
 		return -ENOMEM;
-	sched_spawn_task(site, s, t, vt, heap | flags, jh);
+	sched_spawn_task(site, s, t, vt, heap | flags, jh, own);
 	return 0;
 }
 
@@ -220,7 +275,7 @@ void sched_spawn_allocated_at(const struct task_site *site, uint64_t flags,
 			      const struct task_vtable *vt,
 			      struct join_handle *jh)
 {
-	sched_spawn_task(site, s, t, vt, flags, jh);
+	sched_spawn_task(site, s, t, vt, flags, jh, owner_task(s));
 }
 
 /*
@@ -243,24 +298,127 @@ static unsigned sched_take_batch(struct scheduler *s, struct mpsc_node **out,
 	return n;
 }
 
+/* What sched_tick() carries from one poll to the next. */
+struct tick_state {
+	struct sched_tick tick;
+	/* Tasks that yielded this tick, in order; queued again at its end. */
+	struct mpsc_node *yfirst, *ylast;
+	unsigned yields, held;
+};
+
+/*
+ * Poll t (its run-queue reference is ours) and put it where it goes next.
+ * `counted`: t is counted in `queued` (it came off the queue); the LIFO
+ * slot's task is not.  Returns the task to poll next (the LIFO slot): one
+ * the poll woke on s, else (if `lifo_ok`) the last it spawned onto s; or
+ * NULL.
+ */
+static __always_inline struct task *tick_poll(struct scheduler *s, struct tick_state *ts,
+			      struct task *t, bool counted, bool lifo_ok)
+{
+	struct task *next = NULL;
+	enum task_run_result rr;
+	/* Read now: after the poll the task may be gone. */
+	uint64_t id = t->id;
+
+	if (trace_enabled())
+		trace_record_at(TRACE_POLL_BEGIN, 0, s->poll_clock, id,
+				(uintptr_t)t->name);
+	rr = task_run(s, t);
+	if (trace_enabled())
+		trace_record_at(TRACE_POLL_END, trace_poll_end_of(rr),
+				s->poll_clock, id, 0);
+	/* A task the poll woke here (unless a kick took it back). */
+	atomic_signal_fence(memory_order_seq_cst);
+	next = atomic_load_explicit(&s->lifo, memory_order_relaxed);
+	if (next)
+		atomic_store_explicit(&s->lifo, NULL, memory_order_relaxed);
+	/* The poll's spawns go out now, and the dead with them; dead alone
+	 * wait for a full buffer or the tick's end (one lock hold for many).
+	 * The last spawn may stay behind, to be polled next, unlisted and
+	 * unqueued: a task that runs at once and completes then never
+	 * touches a list or the queue (chained_spawn). */
+	if (s->reg_nborn) {
+		if (lifo_ok && next == NULL)
+			next = registry_take_last(s);
+		if (s->reg_nborn)
+			registry_flush(s);
+	}
+	/*
+	 * Lower `queued` after each poll, not once per tick: thieves size
+	 * their steal from it (min(count/2, 256)), and a count that lags a
+	 * whole tick lets them take every task the owner has left instead
+	 * of half (seen with 16 cores: the spawning core ran none of its own
+	 * tasks).  A task that goes back to the queue (woken or yielded)
+	 * never leaves the count; one that was not counted joins it.
+	 */
+	if (counted) {
+		if (rr == TASK_RUN_DONE || rr == TASK_RUN_PENDING ||
+		    rr == TASK_RUN_RETIRED)
+			sched_queued_own_add(s, (size_t)-1);
+	} else if (rr != TASK_RUN_DONE && rr != TASK_RUN_PENDING &&
+		   rr != TASK_RUN_RETIRED) {
+		sched_queued_own_add(s, 1);
+	}
+	switch (rr) {
+	case TASK_RUN_RETIRED:
+		ts->tick.completed++;
+		break;
+	case TASK_RUN_DONE:
+		ts->tick.completed++;
+		ts->tick.polled++;
+		break;
+	case TASK_RUN_REQUEUE:
+		/* Woken during its poll: to the tail. */
+		mpsc_enqueue(&s->queue, &t->run_node);
+		ts->tick.polled++;
+		break;
+	case TASK_RUN_YIELDED:
+		/* A wake by the owner, counted below. */
+		ts->yields++;
+		/* fall through */
+	case TASK_RUN_YIELDED_WOKEN:
+		/* Owner-local until the tick ends: plain stores, published
+		 * by mpsc_enqueue_chain (which also ends the chain with
+		 * NULL). */
+		if (ts->ylast)
+			atomic_store_explicit(&ts->ylast->next, &t->run_node,
+					      memory_order_relaxed);
+		else
+			ts->yfirst = &t->run_node;
+		ts->ylast = &t->run_node;
+		ts->held++;
+		ts->tick.polled++;
+		break;
+	case TASK_RUN_PENDING:
+		ts->tick.polled++;
+		break;
+	}
+	return next;
+}
+
+/* The LIFO slot's task, not polled after all: to the queue's tail. */
+static void lifo_push(struct scheduler *s, struct task *t)
+{
+	sched_queued_own_add(s, 1);
+	mpsc_enqueue(&s->queue, &t->run_node);
+}
+
 struct sched_tick sched_tick(struct scheduler *s)
 {
-	struct sched_tick tick = { 0 };
-	uint64_t spawned0 = counter(&s->spawned);
+	struct tick_state ts = { 0 };
+	uint64_t spawned0 = sched_spawned(s);
 	uint64_t external0 = counter(&s->woken_external);
 	uint64_t internal0 = counter(&s->woken_internal);
 	unsigned retries = 0;
-	/* Tasks that yielded this tick, in order; queued again at its end. */
-	struct mpsc_node *yfirst = NULL, *ylast = NULL;
-	unsigned yields = 0, held = 0;
 	void *outer = arch_cpu_sched();
 
 	/* task_current() and the registry's batches know who ticks. */
 	arch_set_cpu_sched(s);
 
-	while (tick.polled < SCHED_TICK_BUDGET) {
+	while (ts.tick.polled < SCHED_TICK_BUDGET) {
 		unsigned want = MIN(SCHED_TICK_BATCH,
-				    SCHED_TICK_BUDGET - tick.polled);
+				    SCHED_TICK_BUDGET - ts.tick.polled);
 		bool inconsistent;
 		unsigned n;
 
@@ -270,7 +428,7 @@ struct sched_tick sched_tick(struct scheduler *s)
 		 * than those, the queue is empty; skip the consumer lock's
 		 * exchange (a lone yielder pays one tick per yield).
 		 */
-		if (sched_queued(s) <= held)
+		if (sched_queued(s) <= ts.held)
 			break;
 		n = sched_take_batch(s, s->batch, want, &inconsistent);
 
@@ -283,89 +441,45 @@ struct sched_tick sched_tick(struct scheduler *s)
 			break;	/* EMPTY, BUSY (a thief), or gave up */
 		}
 		retries = 0;
-		/* Newcomers (spawned from elsewhere) join this registry. */
-		for (unsigned i = 0; i < n; i++)
-			if (container_of(s->batch[i], struct task, run_node)->home == NULL) {
-				registry_adopt(s, s->batch, n);
-				break;
-			}
 		if (n > 1 && s->hooks.batch)
 			s->hooks.batch(s->hooks.arg);
 		s->poll_clock = arch_cycles();
 		atomic_store_explicit(&s->batch_end, n, memory_order_relaxed);
 		for (unsigned i = 0;; i++) {
-			struct task *t;
-			enum task_run_result rr;
-			uint64_t id;
+			struct task *t, *next;
+			unsigned end, lifo_runs = 0;
 
 			/* The kick handler may have cut the batch short
 			 * (sched_release_batch): read its end again. */
 			atomic_signal_fence(memory_order_seq_cst);
-			if (i >= atomic_load_explicit(&s->batch_end,
-						      memory_order_relaxed))
+			end = atomic_load_explicit(&s->batch_end,
+						   memory_order_relaxed);
+			if (i >= end)
 				break;
 			t = container_of(s->batch[i], struct task, run_node);
-			/* Read now: after the poll the task may be gone. */
-			id = t->id;
 			atomic_store_explicit(&s->batch_next, i + 1,
 					      memory_order_relaxed);
-			if (trace_enabled())
-				trace_record(TRACE_POLL_BEGIN, 0, id,
-					     (uintptr_t)t->name);
-			rr = task_run(s, t);
-			trace_event(TRACE_POLL_END, trace_poll_end_of(rr), id, 0);
-			/* The poll's spawns go out now, and the dead with them;
-			 * dead alone wait for a full buffer or the tick's end
-			 * (one lock hold for many). */
-			if (s->reg_nborn)
-				registry_flush(s);
+			next = tick_poll(s, &ts, t, true, true);
 			/*
-			 * Lower `queued` after each poll, not once per tick:
-			 * thieves size their steal from it (min(count/2,
-			 * 256)), and a count that lags a whole tick lets them
-			 * take every task the owner has left instead of half
-			 * (seen with 16 cores: the spawning core ran none of
-			 * its own tasks).  A task that goes back to the queue
-			 * (woken or yielded) never leaves the count.
+			 * The LIFO slot: a task the poll just spawned runs
+			 * next, from cache, ahead of the rest of the batch
+			 * (which a kick can still hand to other cores), at
+			 * most SCHED_LIFO_MAX in a row and within the budget,
+			 * so a task that spawns its successor forever does
+			 * not keep the queue and the injector waiting.
 			 */
-			if (rr == TASK_RUN_DONE || rr == TASK_RUN_PENDING ||
-			    rr == TASK_RUN_RETIRED)
-				atomic_fetch_sub_explicit(&s->queued, 1,
-							  memory_order_relaxed);
-			switch (rr) {
-			case TASK_RUN_RETIRED:
-				tick.completed++;
-				break;
-			case TASK_RUN_DONE:
-				tick.completed++;
-				tick.polled++;
-				break;
-			case TASK_RUN_REQUEUE:
-				/* Woken during its poll: to the tail. */
-				mpsc_enqueue(&s->queue, &t->run_node);
-				tick.polled++;
-				break;
-			case TASK_RUN_YIELDED:
-				/* A wake by the owner, counted below. */
-				yields++;
-				/* fall through */
-			case TASK_RUN_YIELDED_WOKEN:
-				/* Owner-local until the tick ends: plain
-				 * stores, published by mpsc_enqueue_chain
-				 * (which also ends the chain with NULL). */
-				if (ylast)
-					atomic_store_explicit(&ylast->next,
-							      &t->run_node,
-							      memory_order_relaxed);
-				else
-					yfirst = &t->run_node;
-				ylast = &t->run_node;
-				held++;
-				tick.polled++;
-				break;
-			case TASK_RUN_PENDING:
-				tick.polled++;
-				break;
+			while (next) {
+				atomic_signal_fence(memory_order_seq_cst);
+				end = atomic_load_explicit(&s->batch_end,
+							   memory_order_relaxed);
+				if (lifo_runs >= SCHED_LIFO_MAX ||
+				    ts.tick.polled + (end - i - 1) >=
+				    SCHED_TICK_BUDGET) {
+					lifo_push(s, next);
+					break;
+				}
+				lifo_runs++;
+				next = tick_poll(s, &ts, next, false, true);
 			}
 		}
 		atomic_store_explicit(&s->batch_end, 0, memory_order_relaxed);
@@ -379,24 +493,25 @@ struct sched_tick sched_tick(struct scheduler *s)
 	 * yield in a loop ends its tick after one poll of each instead of
 	 * spending the whole budget on them.
 	 */
-	if (yfirst) {
-		mpsc_enqueue_chain(&s->queue, yfirst, ylast);
-		owner_add(&s->woken_internal, yields);
+	if (ts.yfirst) {
+		mpsc_enqueue_chain(&s->queue, ts.yfirst, ts.ylast);
+		owner_add(&s->woken_internal, ts.yields);
 	}
 	if (s->reg_nborn | s->reg_ndead | s->reg_ndone)
 		registry_flush(s);
 	arch_set_cpu_sched(outer);
-	owner_add(&s->polled, tick.polled);
-	owner_add(&s->completed, tick.completed);
-	tick.spawned = (unsigned)(counter(&s->spawned) - spawned0);
-	tick.woken_external = (unsigned)(counter(&s->woken_external) - external0);
-	tick.woken_internal = (unsigned)(counter(&s->woken_internal) - internal0);
-	tick.has_remaining = sched_queued(s) > 0;
-	return tick;
+	owner_add(&s->polled, ts.tick.polled);
+	owner_add(&s->completed, ts.tick.completed);
+	ts.tick.spawned = (unsigned)(sched_spawned(s) - spawned0);
+	ts.tick.woken_external = (unsigned)(counter(&s->woken_external) - external0);
+	ts.tick.woken_internal = (unsigned)(counter(&s->woken_internal) - internal0);
+	ts.tick.has_remaining = sched_queued(s) > 0;
+	return ts.tick;
 }
 
 bool sched_release_batch(struct scheduler *s)
 {
+	struct task *lifo;
 	unsigned next, end;
 
 	/* On the owner's core, between two of its instructions: only a
@@ -404,10 +519,22 @@ bool sched_release_batch(struct scheduler *s)
 	if (!(atomic_load_explicit(&s->poll_seq, memory_order_relaxed) & 1))
 		return false;
 	atomic_signal_fence(memory_order_seq_cst);
+	lifo = atomic_load_explicit(&s->lifo, memory_order_relaxed);
+	if (lifo) {
+		/* Not counted yet; an interrupt handler's count is an RMW. */
+		atomic_store_explicit(&s->lifo, NULL, memory_order_relaxed);
+		atomic_fetch_add_explicit(&s->queued, 1, memory_order_relaxed);
+		mpsc_enqueue(&s->queue, &lifo->run_node);
+	}
 	next = atomic_load_explicit(&s->batch_next, memory_order_relaxed);
 	end = atomic_load_explicit(&s->batch_end, memory_order_relaxed);
-	if (next >= end)
-		return false;
+	if (next >= end) {
+		if (lifo) {
+			atomic_signal_fence(memory_order_seq_cst);
+			sched_notify(s);
+		}
+		return lifo != NULL;
+	}
 	/* Still counted in `queued`: they only move back to the queue. */
 	for (unsigned i = next; i < end; i++)
 		mpsc_enqueue(&s->queue, s->batch[i]);
@@ -484,8 +611,11 @@ static void injector_push(const struct task_site *site, struct injector *inj,
 
 	/* Unbound (sched NULL) until a thief moves it: it stays WOKEN while
 	 * queued, so no wake needs a scheduler before then. */
-	task_prepare(t, vt, seq + 1, NULL, heap, jh, site, arch_cycles());
-	trace_event(TRACE_SPAWN, 0, seq + 1, (uintptr_t)t->name);
+	uint64_t born = arch_cycles();
+
+	task_prepare(t, vt, seq + 1, NULL, heap, jh, site, born);
+	if (trace_enabled())
+		trace_record_at(TRACE_SPAWN, 0, born, seq + 1, (uintptr_t)t->name);
 	atomic_fetch_add_explicit(&inj->queued, 1, memory_order_relaxed);
 	mpsc_enqueue(&inj->queue, &t->run_node);
 	if (inj->notify)
@@ -497,7 +627,8 @@ int injector_spawn_at(const struct task_site *site, struct injector *inj,
 		      size_t size, struct join_handle *jh)
 {
 	uint64_t heap;
-	struct task *t = task_alloc(NULL, init, size, &heap);
+	bool own;
+	struct task *t = task_alloc(NULL, init, size, &heap, &own);
 
 	if (t == NULL)
 		return -ENOMEM;
@@ -516,11 +647,9 @@ void injector_spawn_allocated_at(const struct task_site *site,
 /* ---- stealing ----------------------------------------------------------- */
 
 static enum steal_result steal_begin(struct stealer *st, struct mpsc_queue *q,
-				     _Atomic size_t *queued,
+				     size_t count, _Atomic size_t *queued,
 				     _Atomic uint64_t *stolen_out, int victim)
 {
-	size_t count = atomic_load_explicit(queued, memory_order_relaxed);
-
 	if (count == 0)
 		return STEAL_EMPTY;
 	if (!mpsc_consumer_trylock(q))
@@ -539,13 +668,15 @@ static enum steal_result steal_begin(struct stealer *st, struct mpsc_queue *q,
 
 enum steal_result sched_try_steal(struct scheduler *victim, struct stealer *st)
 {
-	return steal_begin(st, &victim->queue, &victim->queued,
-			   &victim->stolen_out, (int)victim->index);
+	return steal_begin(st, &victim->queue, sched_queued(victim),
+			   &victim->queued, &victim->stolen_out,
+			   (int)victim->index);
 }
 
 enum steal_result injector_try_steal(struct injector *inj, struct stealer *st)
 {
-	return steal_begin(st, &inj->queue, &inj->queued, NULL, -1);
+	return steal_begin(st, &inj->queue, injector_queued(inj), &inj->queued,
+			   NULL, -1);
 }
 
 /* Dequeue one task under the held lock; NULL if none (soon). */
@@ -616,13 +747,16 @@ size_t stealer_spawn_n(struct stealer *st, struct scheduler *thief, size_t max)
 	/* One RMW per batch on each count: the thief's is raised first (never
 	 * below its queue's length), the victim's lowered after (an
 	 * over-count meanwhile, which its contract allows). */
-	atomic_fetch_add_explicit(&thief->queued, max, memory_order_relaxed);
+	/* The caller owns thief: its own word, a load and a store. */
+	atomic_store_explicit(&thief->queued_own,
+			      atomic_load_explicit(&thief->queued_own,
+						   memory_order_relaxed) + max,
+			      memory_order_relaxed);
 	/* Check the bound before taking a task, so max + 1 never moves. */
 	while (moved < max && steal_move_one(st, thief))
 		moved++;
 	if (moved < max)
-		atomic_fetch_sub_explicit(&thief->queued, max - moved,
-					  memory_order_relaxed);
+		sched_queued_own_add(thief, moved - max);
 	left = moved + st->released - released0;
 	if (left)
 		atomic_fetch_sub_explicit(st->queued, left, memory_order_relaxed);

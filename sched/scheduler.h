@@ -16,7 +16,9 @@
  * apart from wakes from elsewhere, batch() when a tick takes a batch.
  * Each scheduler also keeps a registry of its live tasks (registry.c),
  * its poll times (poll.h), and shows its poll in progress to other cores,
- * whose kick can take back the rest of its batch (sched_release_batch).
+ * whose kick can take back the rest of its batch and its LIFO slot
+ * (sched_release_batch).  Reference for the LIFO slot: tokio's
+ * runtime/scheduler/multi_thread/worker.rs (lifo_slot).
  * Reference: Mycelium maitake scheduler.rs and scheduler/steal.rs.
  */
 #ifndef HYPHAE_SCHED_SCHEDULER_H
@@ -51,9 +53,16 @@
 /* Task ids: (scheduler index + 1) << SCHED_ID_SHIFT | sequence; the
  * injector's tasks have 0 in the high part. */
 #define SCHED_ID_SHIFT			40
+/* In the sequence part: a spawn by a thread other than the owner (they
+ * count on their own sequence, the owner's needs no atomic RMW). */
+#define SCHED_ID_REMOTE			(1ull << (SCHED_ID_SHIFT - 1))
 /* Tasks the registry links or unlinks per hold of its lock, from a
  * tick's own spawns and frees (registry.c). */
 #define SCHED_REG_BATCH			32
+/* Tasks run in a row from the LIFO slot (a task the poll before just
+ * spawned or woke, polled next; sched_tick): tokio's
+ * MAX_LIFO_POLLS_PER_TICK. */
+#define SCHED_LIFO_MAX			3
 /* Poll-time histogram: bucket i counts polls that took [2^i, 2^(i+1))
  * cycles (bucket 0: under 2), the last one everything longer. */
 #define SCHED_POLL_BUCKETS		40
@@ -106,12 +115,17 @@ struct sched_poll_stats {
 
 /*
  * Counters: relaxed atomics, read by anyone (the `rt` dump) at any time.
- * `queued` is approximate: it is raised before a task is enqueued and
- * lowered after it is dequeued (by sched_tick() after each poll; a task
- * that goes back to the queue, woken or yielded, stays counted, also while
- * a tick holds it), so a reader can see tasks counted that are not yet (or
- * no longer) in the queue, never fewer than are in it; it is exact between
- * ticks when nothing is moving.
+ * The queued count (sched_queued) is approximate: it is raised before a
+ * task is enqueued and lowered after it is dequeued (by sched_tick() after
+ * each poll; a task that goes back to the queue, woken or yielded, stays
+ * counted, also while a tick holds it), so a reader can see tasks counted
+ * that are not yet (or no longer) in the queue, never fewer than are in
+ * it; it is exact between ticks when nothing is moving.  It is two words:
+ * `queued`, changed by RMWs of other threads (their pushes, thieves'
+ * takes), and `queued_own`, changed by the owner in task context with a
+ * load and a store (its spawns, wakes and polls: no locked instruction on
+ * its hot path); the count is their sum.  The spawn counts are split the
+ * same way, and so are the ids they number (SCHED_ID_REMOTE).
  * "woken" for the dump is woken_internal + woken_external: wakes that made
  * a task runnable on this scheduler (or found it polling here), sorted by
  * the on_owner hook.  The owner's counters are a load and a store, not an
@@ -122,15 +136,17 @@ struct scheduler {
 	struct mpsc_queue queue;
 	struct mpsc_node stub;
 
-	/* Written by any thread: spawners, wakers, thieves. */
+	/* Written by any thread: spawners, wakers, thieves (RMWs). */
 	_Atomic size_t queued __cacheline_aligned;
-	_Atomic uint64_t spawned;	/* also the task id sequence */
+	_Atomic uint64_t spawned;	/* also their ids' sequence */
 	_Atomic uint64_t woken_external;
 	_Atomic uint64_t stolen_out;
 
 	/* Written only by the owner (the thread ticking it, or stealing into
 	 * it); read by anyone. */
 	_Atomic uint64_t polled __cacheline_aligned;
+	_Atomic size_t queued_own;	/* wraps below 0: see sched_queued */
+	_Atomic uint64_t spawned_own;	/* also their ids' sequence */
 	_Atomic uint64_t completed;
 	_Atomic uint64_t woken_internal;
 	_Atomic uint64_t stolen_in;
@@ -152,6 +168,12 @@ struct scheduler {
 	 * handler (same core, ordered by signal fences). */
 	_Atomic unsigned batch_next, batch_end;
 	struct mpsc_node *batch[SCHED_TICK_BATCH];
+
+	/* The LIFO slot's woken task: a task the poll in progress woke on
+	 * its own scheduler, polled when that poll returns (sched_tick).
+	 * The owner, and its kick handler (which puts it back on the queue;
+	 * same core, ordered by signal fences). */
+	_Atomic(struct task *) lifo;
 
 	/* Owner only. */
 	struct task *current;			/* task_current() */
@@ -191,7 +213,8 @@ void sched_init(struct scheduler *s, unsigned index,
  * A task spawned by a poll onto its own scheduler is queued when that
  * poll returns (or every SCHED_REG_BATCH spawns): the registry links such
  * spawns, and the queue takes them, a batch at a time.  Any other spawn is
- * queued at once and listed by the registry once a scheduler dequeues it.
+ * queued at once and listed by the registry once a poll of it returns
+ * PENDING (one that completes in its first poll is never listed).
  */
 int __must_check sched_spawn_at(const struct task_site *site, uint64_t flags,
 				struct scheduler *s,
@@ -203,7 +226,7 @@ int __must_check sched_spawn_at(const struct task_site *site, uint64_t flags,
  * Spawn a task in caller storage `t` (the header of the caller's struct;
  * the rest already filled in).  Its deallocate hook runs when the last
  * reference goes (see struct task_vtable).  Any context, IRQ-safe, no
- * allocation.  The registry lists it once a scheduler dequeues it.
+ * allocation.  The registry lists it once a poll of it returns PENDING.
  */
 void sched_spawn_allocated_at(const struct task_site *site, uint64_t flags,
 			      struct scheduler *s, struct task *t,
@@ -213,18 +236,22 @@ void sched_spawn_allocated_at(const struct task_site *site, uint64_t flags,
 	sched_spawn_allocated_at(TASK_SITE(NULL), 0, __VA_ARGS__)
 
 /*
- * Poll up to SCHED_TICK_BUDGET woken tasks, in queue order.  A task woken
- * while it was polled goes to the tail and may run again in the same tick;
- * a task that yields (TASK_YIELD) is queued again only when the tick ends,
- * so after a yield it does not run again in that tick.  Ends early when
- * the queue is empty or a thief holds it.  Owner only.
+ * Poll up to SCHED_TICK_BUDGET woken tasks, in queue order, but for the
+ * LIFO slot: a task a poll wakes on s, or else the last one it spawns
+ * onto s, is polled when that poll returns (at most SCHED_LIFO_MAX in a
+ * row; then it goes to the queue's tail).  A task woken while it was
+ * polled goes to the tail and may run again in the same tick; a task
+ * that yields (TASK_YIELD) is queued again only when the tick ends, so
+ * after a yield it does not run again in that tick.  Ends early when the
+ * queue is empty or a thief holds it.  Owner only.
  */
 struct sched_tick sched_tick(struct scheduler *s);
 
 /*
  * A kick arrived on the owner's core (an interrupt of whatever it runs):
- * if it is inside a poll, the tasks its tick's batch still holds go back
- * to the queue's tail, where thieves can take them.  True if any did.
+ * if it is inside a poll, the tasks its tick's batch still holds, and a
+ * task that poll woke into the LIFO slot, go back to the queue's tail,
+ * where thieves can take them.  True if any did.
  * From the owner core's kick handler only.
  */
 bool sched_release_batch(struct scheduler *s);
@@ -337,8 +364,24 @@ size_t sched_check(struct scheduler *s);
 /* Approximate number of queued tasks (see struct scheduler). */
 static inline size_t sched_queued(const struct scheduler *s)
 {
-	return atomic_load_explicit(&((struct scheduler *)s)->queued,
-				    memory_order_relaxed);
+	struct scheduler *m = (struct scheduler *)s;
+	/* relaxed: a hint for anyone but the owner, which sees its own
+	 * word exactly; the idle protocol orders the others' RMWs. */
+	size_t n = atomic_load_explicit(&m->queued_own, memory_order_relaxed) +
+		   atomic_load_explicit(&m->queued, memory_order_relaxed);
+
+	/* A thief's take (in `queued`) may be seen before the owner's
+	 * count of the same task (in `queued_own`): never below zero. */
+	return (ptrdiff_t)n < 0 ? 0 : n;
+}
+
+/* Tasks ever spawned onto s. */
+static inline uint64_t sched_spawned(const struct scheduler *s)
+{
+	struct scheduler *m = (struct scheduler *)s;
+
+	return atomic_load_explicit(&m->spawned_own, memory_order_relaxed) +
+	       atomic_load_explicit(&m->spawned, memory_order_relaxed);
 }
 
 /* ---- injector ----------------------------------------------------------- */
@@ -370,8 +413,7 @@ void injector_set_notify(struct injector *inj, void (*fn)(void *arg),
 
 /*
  * As sched_spawn / sched_spawn_allocated, into the injector (unbound).
- * The registry lists such a task from the time a scheduler first dequeues
- * it.
+ * The registry lists such a task once a poll of it returns PENDING.
  */
 int __must_check injector_spawn_at(const struct task_site *site,
 				   struct injector *inj,

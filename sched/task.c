@@ -43,6 +43,28 @@ static inline bool transition(struct task *t, uint64_t *old, uint64_t new)
 						     memory_order_acquire);
 }
 
+/*
+ * A transition of a task nobody else can reach: its one reference is the
+ * caller's (the run queue's, in task_run) and no registry lists it (home
+ * NULL, and only the poller links it), so no waker, join handle, `kill`
+ * or walk can change the word or take a reference meanwhile: a release
+ * store does what the CAS would.  A reference is only made from another
+ * (a waker clone inside the poll raises the count first, and `old` was
+ * loaded after it).  Two atomic read-modify-writes fewer per poll of a
+ * detached task that lives one poll.  Else the CAS of transition().
+ */
+static inline bool transition_alone(struct task *t, uint64_t *old,
+				    uint64_t new)
+{
+	if (task_state_refs(*old) == 1 && t->home == NULL) {
+		/* release: as the CAS's success order; pairs with the
+		 * acquire of whoever takes the next reference's word. */
+		atomic_store_explicit(&t->state, new, memory_order_release);
+		return true;
+	}
+	return transition(t, old, new);
+}
+
 static struct scheduler *bound_sched(struct task *t)
 {
 	/* acquire: pairs with the release store of a thief's rebind in
@@ -77,6 +99,25 @@ void task_ref(struct task *t)
 	if (task_state_refs(old) >= TASK_REF_MAX)
 		panic("task_ref: task %llu reference count overflow",
 		      (unsigned long long)t->id);
+}
+
+bool task_ref_unless_zero(struct task *t)
+{
+	uint64_t old = atomic_load_explicit(&t->state, memory_order_relaxed);
+
+	/* relaxed: as task_ref; the count seen nonzero means some owner
+	 * still keeps the task, and our reference now does too. */
+	do {
+		if (task_state_refs(old) == 0)
+			return false;
+		if (task_state_refs(old) >= TASK_REF_MAX)
+			panic("task_ref_unless_zero: task %llu reference count overflow",
+			      (unsigned long long)t->id);
+	} while (!atomic_compare_exchange_weak_explicit(&t->state, &old,
+							old + TASK_REF_ONE,
+							memory_order_relaxed,
+							memory_order_relaxed));
+	return true;
 }
 
 void task_unref(struct task *t)
@@ -439,7 +480,7 @@ enum task_run_result task_run(struct scheduler *s, struct task *t)
 			continue;
 		}
 		new = (old & ~TASK_WOKEN) | TASK_POLLING;
-		if (transition(t, &old, new))
+		if (transition_alone(t, &old, new))
 			break;
 	}
 
@@ -453,6 +494,10 @@ enum task_run_result task_run(struct scheduler *s, struct task *t)
 		poll_owner_add(&s->pstats.faulted, 1);
 	} else {
 		p = (enum poll)r;
+		/* It outlives its first poll: list it now, while the run
+		 * queue's reference still keeps it ours (registry.c). */
+		if (p == POLL_PENDING && t->home == NULL)
+			registry_link(s, t);
 	}
 
 	/* end: READY or CANCELED -> COMPLETED; woken meanwhile -> requeue. */
@@ -508,7 +553,7 @@ enum task_run_result task_run(struct scheduler *s, struct task *t)
 		if (res == TASK_RUN_PENDING ||
 		    (res == TASK_RUN_DONE && !joiner && !keep))
 			new -= TASK_REF_ONE;
-		if (transition(t, &old, new))
+		if (transition_alone(t, &old, new))
 			break;
 	}
 	if (joiner)

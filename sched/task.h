@@ -239,16 +239,24 @@ bool join_is_finished(const struct join_handle *jh);
 /* A waker for `t` that takes a new reference. */
 struct waker task_waker(struct task *t);
 void task_ref(struct task *t);
+/*
+ * A reference to a task found without one (a registry walk's visit,
+ * under the list's lock, which keeps the storage valid): false if its
+ * last reference is gone already (it is being freed; do not touch it
+ * after the lock is dropped).  kref_get_unless_zero().  Any context.
+ */
+bool task_ref_unless_zero(struct task *t);
 /* Drop a reference; the last one deallocates the task. */
 void task_unref(struct task *t);
 /* Wake as a waker_wake_by_ref() of its waker would. */
 void task_wake_by_ref(struct task *t);
 
 /*
- * A task id as people read it: "C.N" for the N-th task spawned on core C's
- * scheduler, "i.N" for the injector's (see SCHED_ID_SHIFT).  buf holds at
- * least TASK_ID_STR bytes; returns buf.  task_id_parse() reads it back
- * (or a plain number): 0, or -EINVAL.
+ * A task id as people read it: "C.N" for the N-th task spawned on core
+ * C's scheduler by its own core (one spawned there by another thread has
+ * SCHED_ID_REMOTE in N), "i.N" for the injector's (see SCHED_ID_SHIFT).
+ * buf holds at least TASK_ID_STR bytes; returns buf.  task_id_parse()
+ * reads it back (or a plain number): 0, or -EINVAL.
  */
 #define TASK_ID_STR		24
 char *task_id_str(uint64_t id, char *buf);

@@ -329,10 +329,10 @@ static void kill_visit(const struct task_info *ti, struct task *t, void *arg)
 {
 	struct kill_find *f = arg;
 
-	if (ti->id == f->id && f->t == NULL) {
-		task_ref(t);	/* alive after the lock is dropped */
+	/* A reference keeps it alive after the lock is dropped; one whose
+	 * last reference went meanwhile is being freed: not found. */
+	if (ti->id == f->id && f->t == NULL && task_ref_unless_zero(t))
 		f->t = t;
-	}
 }
 
 /* The live task with id `id`, with a reference, or NULL. */

@@ -28,6 +28,10 @@ void host_halt_poll_set(uint64_t ns);
 void host_halt_poll_adapt(uint64_t waited_ns);
 /* The calling thread's counts. */
 struct host_poll_stats host_halt_poll_stats(void);
+/* More threads are bound to cores than the process has CPUs: a polling
+ * wait yields its CPU between looks (each would take a CPU from a
+ * thread with work). */
+bool host_oversubscribed(void);
 
 /*
  * The poll guard (poll.c).  host_poll_guard_enable(true) makes

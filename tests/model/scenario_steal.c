@@ -148,12 +148,14 @@ static void setup(void)
 	model_name(&S.v.queue.consumer_locked, 1, "V.q.locked");
 	model_name(&S.v.stub, 8, "V.stub");
 	model_name(&S.v.queued, 8, "V.queued");
+	model_name(&S.v.queued_own, 8, "V.queued_own");
 	model_track(&S.t, sizeof(S.t), "T");
 	model_name(&S.t.queue.head, 8, "T.q.head");
 	model_name(&S.t.queue.tail, 8, "T.q.tail");
 	model_name(&S.t.queue.consumer_locked, 1, "T.q.locked");
 	model_name(&S.t.stub, 8, "T.stub");
 	model_name(&S.t.queued, 8, "T.queued");
+	model_name(&S.t.queued_own, 8, "T.queued_own");
 }
 
 static void invariant(void)
@@ -208,7 +210,7 @@ static const struct model_mutation mutations[] = {
 		.what = "the thief raises its queued count after moving the "
 			"tasks, not before",
 		.kind = MUT_DEFER, .file = "sched/scheduler.c",
-		.text = "atomic_fetch_add_explicit(&thief->queued, max, memory_order_relaxed);",
+		.text = "atomic_store_explicit(&thief->queued_own,",
 	},
 };
 

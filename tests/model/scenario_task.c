@@ -17,6 +17,13 @@
  *                first is replaced), waits to be woken, polls again
  *   task_detach  as task_join, but the joiner drops the handle after its
  *                first PENDING poll
+ *   task_kill    no join handle; the first poll returns PENDING, which
+ *                lists the task (registry_link); waker1 as above, and a
+ *                killer walks the registry as `kill` does: takes a
+ *                reference under the lock, cancels, drops it.  The poll's
+ *                transitions must stay CASes for a listed task even with
+ *                one reference (transition_alone), or the killer's
+ *                reference is lost and the task freed under it.
  *
  * Along the way: two polls never overlap; no access to the task after its
  * deallocation (use after free); the deallocation is ordered after every
@@ -38,7 +45,7 @@ struct mtask {
 	atomic_int go;
 };
 
-enum variant { WAKE, CANCEL, JOIN, DETACH };
+enum variant { WAKE, CANCEL, JOIN, DETACH, KILL };
 
 static struct {
 	struct scheduler s;
@@ -66,7 +73,11 @@ static enum poll t_poll(struct task *task, struct context *cx)
 
 	model_check(G.in_poll == 0, "two polls of one task at once");
 	model_ghost_add(&G.in_poll, 1);
-	if (m->polls++ == 0 && G.v == WAKE) {
+	if (m->polls++ == 0 && G.v == KILL) {
+		model_ghost_add(&G.in_poll, -1);
+		return POLL_PENDING;
+	}
+	if (m->polls == 1 && G.v == WAKE) {
 		context_yield(cx);
 		model_ghost_add(&G.in_poll, -1);
 		return POLL_PENDING;
@@ -150,6 +161,28 @@ static void canceller(void *arg)
 	}
 }
 
+/* `kill`'s visit: a reference to the task taken under the list's lock. */
+static void kill_visit(const struct task_info *ti, struct task *t, void *arg)
+{
+	(void)ti;
+	if (task_ref_unless_zero(t))
+		*(struct task **)arg = t;
+}
+
+static void killer(void *arg)
+{
+	struct sched_reg_cursor cur = SCHED_REG_CURSOR_INIT;
+	struct task *found = NULL;
+
+	(void)arg;
+	while (sched_registry_walk(&S.s, &cur, 4, kill_visit, &found))
+		;
+	if (found) {
+		(void)task_cancel(found);
+		task_unref(found);
+	}
+}
+
 static void joiner(void *arg)
 {
 	struct waker wk;
@@ -188,8 +221,8 @@ static void setup_variant(enum variant v)
 	sched_init(&S.s, 0, &hooks);
 	atomic_init(&S.t.go, v == JOIN || v == DETACH);
 	sched_spawn_allocated(&S.s, &S.t.task, &t_vt,
-			      v == WAKE ? NULL : &S.jh);
-	if (v == WAKE || v == CANCEL)
+			      v == WAKE || v == KILL ? NULL : &S.jh);
+	if (v == WAKE || v == CANCEL || v == KILL)
 		S.w1 = task_waker(&S.t.task);
 	if (v == WAKE)
 		S.w2 = task_waker(&S.t.task);
@@ -221,6 +254,10 @@ static void setup_variant(enum variant v)
 		model_spawn("waker1", waker1, NULL);
 		model_spawn("cancel", canceller, NULL);
 		break;
+	case KILL:
+		model_spawn("waker1", waker1, NULL);
+		model_spawn("killer", killer, NULL);
+		break;
 	case JOIN:
 	case DETACH:
 		model_spawn("joiner", joiner, NULL);
@@ -232,6 +269,7 @@ static void setup_wake(void) { setup_variant(WAKE); }
 static void setup_cancel(void) { setup_variant(CANCEL); }
 static void setup_join(void) { setup_variant(JOIN); }
 static void setup_detach(void) { setup_variant(DETACH); }
+static void setup_kill(void) { setup_variant(KILL); }
 
 static void check(void)
 {
@@ -256,6 +294,9 @@ static void check(void)
 		}
 		model_check(G.notified <= 2, "%ld enqueues for a wake and a "
 			    "cancel", G.notified);
+		break;
+	case KILL:
+		model_check(G.ready <= 1, "completed %ld times", G.ready);
 		break;
 	case JOIN:
 		model_check(S.jh.task == NULL && S.jh.result == JOIN_OK &&
@@ -354,4 +395,12 @@ const struct model_scenario scenario_task_detach = {
 	.modes = MODEL_SC | MODEL_TSO,
 	.mutations = detach_mutations,
 	.n_mutations = ARRAY_SIZE(detach_mutations),
+};
+
+const struct model_scenario scenario_task_kill = {
+	.name = "task_kill",
+	.what = "a listed task's polls against a wake and a kill through "
+		"the registry",
+	.setup = setup_kill, .check = check,
+	.modes = MODEL_SC | MODEL_TSO,
 };

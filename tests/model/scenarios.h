@@ -15,6 +15,7 @@ extern const struct model_scenario scenario_task_wake;
 extern const struct model_scenario scenario_task_cancel;
 extern const struct model_scenario scenario_task_join;
 extern const struct model_scenario scenario_task_detach;
+extern const struct model_scenario scenario_task_kill;
 extern const struct model_scenario scenario_idle_inject;
 extern const struct model_scenario scenario_idle_wake;
 extern const struct model_scenario scenario_idle_stop;
@@ -37,6 +38,7 @@ extern const struct model_scenario scenario_chan_close;
 	&scenario_task_cancel,						\
 	&scenario_task_join,						\
 	&scenario_task_detach,						\
+	&scenario_task_kill,						\
 	&scenario_idle_inject,						\
 	&scenario_idle_wake,						\
 	&scenario_idle_stop,						\

@@ -617,6 +617,96 @@ static void test_steal_from_self(void **st)
 	assert_int_equal(sched_tick(&sched).completed, 1);
 }
 
+/*
+ * The LIFO slot: a task a poll wakes on its own scheduler, or the last
+ * it spawns there, is polled when that poll returns, ahead of the queue;
+ * at most SCHED_LIFO_MAX in a row; a kick during the poll puts a woken
+ * one back on the queue.
+ */
+struct lifo_task {
+	struct task task;
+	int tag;
+	int spawn_chain;	/* spawn a task tagged tag + 1, this many deep */
+	bool wake_saved;	/* wake the saved waker */
+	bool kick;		/* then play a kick (sched_release_batch) */
+	bool save;		/* save our waker, return PENDING once */
+	unsigned polls;
+};
+
+static struct waker lifo_saved;
+static bool lifo_released;
+
+static enum poll lifo_poll(struct task *t, struct context *cx);
+static const struct task_vtable lifo_vt = { .poll = lifo_poll };
+
+static enum poll lifo_poll(struct task *t, struct context *cx)
+{
+	struct lifo_task *l = container_of(t, struct lifo_task, task);
+
+	order[norder++] = l->tag;
+	if (l->save && l->polls++ == 0) {
+		lifo_saved = waker_clone(cx->waker);
+		return POLL_PENDING;
+	}
+	if (l->wake_saved)
+		waker_wake(&lifo_saved);
+	if (l->kick)
+		lifo_released = sched_release_batch(&sched);
+	if (l->spawn_chain > 0) {
+		struct lifo_task child = {
+			.tag = l->tag + 1, .spawn_chain = l->spawn_chain - 1,
+		};
+
+		assert_int_equal(sched_spawn(&sched, &lifo_vt, &child,
+					     sizeof(child), NULL), 0);
+	}
+	return POLL_READY;
+}
+
+static void lifo_run(struct lifo_task *tasks, unsigned n, const int *want,
+		     unsigned nwant)
+{
+	norder = 0;
+	on_owner_answer = true;
+	for (unsigned i = 0; i < n; i++)
+		assert_int_equal(sched_spawn(&sched, &lifo_vt, &tasks[i],
+					     sizeof(tasks[i]), NULL), 0);
+	while (sched_tick(&sched).has_remaining)
+		;
+	assert_int_equal(norder, nwant);
+	assert_memory_equal(order, want, nwant * sizeof(int));
+}
+
+static void test_lifo_slot(void **st)
+{
+	/* P waits; W wakes it: P runs right after W, before C. */
+	struct lifo_task woke[] = {
+		{ .tag = 1, .save = true }, { .tag = 2, .wake_saved = true },
+		{ .tag = 3 },
+	};
+	const int woke_want[] = { 1, 2, 1, 3 };
+	/* The same with a kick during W's poll: P goes back to the queue. */
+	struct lifo_task kicked[] = {
+		{ .tag = 1, .save = true },
+		{ .tag = 2, .wake_saved = true, .kick = true }, { .tag = 3 },
+	};
+	const int kicked_want[] = { 1, 2, 3, 1 };
+	/* A chain of spawns (10 -> 11 -> ... -> 16) ahead of C (20): at
+	 * most SCHED_LIFO_MAX links in a row run from the slot. */
+	struct lifo_task chain[] = {
+		{ .tag = 10, .spawn_chain = 6 }, { .tag = 20 },
+	};
+	const int chain_want[] = { 10, 11, 12, 13, 20, 14, 15, 16 };
+
+	(void)st;
+	_Static_assert(SCHED_LIFO_MAX == 3, "chain_want assumes 3");
+	lifo_run(woke, 3, woke_want, 4);
+	lifo_released = false;
+	lifo_run(kicked, 3, kicked_want, 4);
+	assert_true(lifo_released);
+	lifo_run(chain, 2, chain_want, 8);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -629,6 +719,7 @@ int main(void)
 		T(test_macros),
 		T(test_yield_fast_path),
 		T(test_yield_after_tick),
+		T(test_lifo_slot),
 		T(test_yield_budget_order),
 		T(test_yield_without_scheduler),
 		T(test_injector),

@@ -8,6 +8,7 @@
  */
 #define _GNU_SOURCE
 #include <pthread.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -19,6 +20,7 @@
 #include "arch.h"
 #include "arch/host/cpu.h"
 #include "clock.h"
+#include "config.h"
 
 struct late_wake {
 	unsigned index;
@@ -262,6 +264,61 @@ static void test_poll_ends_at_the_timer(void **state)
 	host_halt_poll_set(0);
 }
 
+/* A thread bound to core `index` that stays bound until `go` is set. */
+struct held_bind {
+	unsigned index;
+	atomic_bool *go;
+	atomic_uint *bound;
+};
+
+static void *hold_bind(void *arg)
+{
+	struct held_bind *h = arg;
+
+	arch_cpu_bind(h->index);
+	atomic_fetch_add(h->bound, 1);
+	while (!atomic_load(h->go))
+		sched_yield();
+	return NULL;
+}
+
+static void test_oversubscribed_is_counted(void **state)
+{
+	struct held_bind h[MAX_CORES];
+	pthread_t t[MAX_CORES];
+	atomic_bool go = false;
+	atomic_uint bound = 0;
+	struct host_poll_stats before;
+	cpu_set_t set;
+	unsigned cpus, n;
+
+	(void)state;
+	arch_cpu_bind(13);
+	assert_int_equal(sched_getaffinity(0, sizeof(set), &set), 0);
+	cpus = (unsigned)CPU_COUNT(&set);
+	/* This thread and `cpus` more: one thread more than CPUs. */
+	n = cpus < MAX_CORES - 20 ? cpus : MAX_CORES - 20;
+	assert_false(host_oversubscribed());
+	for (unsigned i = 0; i < n; i++) {
+		h[i] = (struct held_bind){ 20 + i, &go, &bound };
+		assert_int_equal(pthread_create(&t[i], NULL, hold_bind, &h[i]), 0);
+	}
+	while (atomic_load(&bound) < n)
+		sched_yield();
+	assert_true(host_oversubscribed());
+	/* The wait still polls (yielding between looks): the wake 2 ms in
+	 * ends its 5 s poll. */
+	before = host_halt_poll_stats();
+	assert_true(wait_woken_after(13, 5000000000ull, 2) >= 2000000ull);
+	assert_waits_since(before, 1, 0);
+	atomic_store(&go, true);
+	for (unsigned i = 0; i < n; i++)
+		assert_int_equal(pthread_join(t[i], NULL), 0);
+	/* Their exits uncount them. */
+	assert_false(host_oversubscribed());
+	host_halt_poll_set(0);
+}
+
 static void test_bad_index_panics(void **state)
 {
 	(void)state;
@@ -278,6 +335,7 @@ int main(void)
 		cmocka_unit_test(test_wake_from_other_thread),
 		cmocka_unit_test(test_clock_is_monotonic),
 		cmocka_unit_test(test_bad_index_panics),
+		cmocka_unit_test(test_oversubscribed_is_counted),
 		cmocka_unit_test(test_poll_rule),
 		cmocka_unit_test(test_poll_catches_a_wake),
 		cmocka_unit_test(test_poll_runs_out_then_sleeps_and_is_woken),
