@@ -363,6 +363,25 @@ static const struct model_mutation detach_mutations[] = {
 	},
 };
 
+static const struct model_mutation kill_mutations[] = {
+	{
+		.name = "ref_split",
+		.what = "the killer's reference (task_ref_unless_zero) is a "
+			"load and a separate store: a poll's transition in "
+			"between is lost, or the killer's count is",
+		.kind = MUT_SPLIT, .file = "sched/task.c",
+		.text = "} while (!atomic_compare_exchange_weak_explicit(&t->state, &old,",
+	},
+	{
+		.name = "link_unlocked",
+		.what = "the poll lists the task without the registry's lock "
+			"(the killer's walk reads the list meanwhile)",
+		.kind = MUT_NOLOCK, .file = "sched/registry.c",
+		.text = "unsigned long flags = spin_lock_irqsave(&s->reg_lock);",
+		.func = "registry_link",
+	},
+};
+
 const struct model_scenario scenario_task_wake = {
 	.name = "task_wake",
 	.what = "a poll against a wake by value and a wake by reference",
@@ -403,4 +422,5 @@ const struct model_scenario scenario_task_kill = {
 		"the registry",
 	.setup = setup_kill, .check = check,
 	.modes = MODEL_SC | MODEL_TSO,
+	.mutations = kill_mutations, .n_mutations = ARRAY_SIZE(kill_mutations),
 };
