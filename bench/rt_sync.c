@@ -1,6 +1,6 @@
 /*
  * rt_sync.c - bench_rt's tokio::sync workloads, the shapes of the tokio
- * peer's (../shared/peers/tokio-bench/src/main.rs), same names:
+ * peer's (bench/peers/tokio/src/main.rs), same names:
  *   mutex_handoff(200x100)       200 tasks x 100 rounds of lock, yield while
  *                                holding, +1, unlock; the count is checked
  *   semaphore_8(200x100)         200 tasks x 100 rounds of acquire one of 8
