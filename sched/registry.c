@@ -2,30 +2,24 @@
  * registry.c - the registry of live tasks: one list per scheduler.
  *
  * Every task that outlives its first poll is linked, until its storage
- * is freed, into the list of one scheduler, its home.  A heap task
- * spawned by a poll onto its own scheduler is linked there at once
- * (but the last of a poll's spawns, which the LIFO slot polls next: it
- * is treated as any other); any other (spawned from outside a tick,
- * onto another core, into the injector, in caller storage) is linked by
- * the scheduler whose poll of it first returns PENDING, before that poll
- * ends (registry_link): a task that completes in its first poll, as
- * most short ones do, never touches a list.  Until then `tasks` does not
- * list it (the injector's and the queues' counts cover it).  The home
- * never changes (stealing moves a task between queues, not lists).  A
- * list is a circular doubly linked list under its own spinlock, so
- * insert and remove are O(1) and no lock is shared by every core.
+ * is freed, into the list of one scheduler, its home: the scheduler whose
+ * poll of it first returns PENDING links it before that poll ends
+ * (registry_link), while the run queue's reference keeps it ours.  A task
+ * that completes in its first poll, as most short ones do, never touches
+ * a list; until its first poll `tasks` does not list it (the injector's
+ * and the queues' counts cover it).  The home never changes (stealing
+ * moves a task between queues, not lists).  A list is a circular doubly
+ * linked list under its own spinlock, so insert and remove are O(1) and
+ * no lock is shared by every core.
  *
- * The lock is taken once per batch of changes on the hot paths: a
- * poll's spawns onto its own scheduler wait in reg_born (not yet queued,
- * so nobody else can run or free them), tasks freed during a tick wait in
- * reg_dead (nobody references them any more), and one hold of the lock
- * links the first and unlinks the second (registry_flush; a dead task of
- * another home takes that home's lock), then the dead are freed and the
- * spawns queued as one chain.  That happens after a poll that spawned,
- * when a buffer is full, and when the tick ends.  Frees outside a tick
- * (another thread, an interrupt handler) take the home's lock at once.
- * Each hold disables interrupts: an interrupt handler may free a task
- * (its last waker).
+ * On the hot paths the lock is taken once per batch of unlinks: tasks
+ * freed during a tick wait in reg_dead (nobody references them any more),
+ * completed tasks that others still hold in reg_done, and one hold of the
+ * lock unlinks them (registry_flush; a task of another home takes that
+ * home's lock), then the dead are freed.  That happens when a buffer is
+ * full and when the tick ends.  Frees outside a tick (another thread, an
+ * interrupt handler) take the home's lock at once.  Each hold disables
+ * interrupts: an interrupt handler may free a task (its last waker).
  *
  * A walk (`tasks`) holds a list's lock for at most `max` tasks and leaves a
  * cursor link in the list between steps, so a list of 100,000 tasks never
@@ -48,7 +42,7 @@ void registry_init(struct scheduler *s)
 	s->reg_head.next = s->reg_head.prev = &s->reg_head;
 	s->reg_head.cursor = false;
 	atomic_init(&s->reg_count, 0);
-	s->reg_nborn = s->reg_ndead = 0;
+	s->reg_ndead = s->reg_ndone = 0;
 }
 
 /* ---- list operations, under s->reg_lock --------------------------------- */
@@ -85,14 +79,6 @@ void registry_completed(struct scheduler *s, struct task *t)
 {
 	s->reg_done[s->reg_ndone++] = t;
 	if (s->reg_ndone == SCHED_REG_BATCH)
-		registry_flush(s);
-}
-
-void registry_born(struct scheduler *s, struct task *t)
-{
-	t->home = s;
-	s->reg_born[s->reg_nborn++] = t;
-	if (s->reg_nborn == SCHED_REG_BATCH)
 		registry_flush(s);
 }
 
@@ -163,20 +149,14 @@ static void unlink_foreign(struct scheduler *s, struct task **dead, unsigned n)
 
 void registry_flush(struct scheduler *s)
 {
-	unsigned nb = s->reg_nborn, nd = s->reg_ndead, nc = s->reg_ndone;
+	unsigned nd = s->reg_ndead, nc = s->reg_ndone;
 	struct task *dead[SCHED_REG_BATCH], *done[SCHED_REG_BATCH];
-	struct mpsc_node *first = NULL, *last = NULL;
 	bool foreign = false;
-	long count = (long)nb;
+	long count = 0;
 	unsigned long flags;
 
-	/* Counted first (over-counting the queue is allowed, never under). */
-	if (nb)
-		sched_queued_own_add(s, nb);
-	/* One hold of our own lock: the poll's spawns in, our dead out. */
+	/* One hold of our own lock: our dead and done out. */
 	flags = spin_lock_irqsave(&s->reg_lock);
-	for (unsigned i = 0; i < nb; i++)
-		link_tail(s, &s->reg_born[i]->reg);
 	for (unsigned i = 0; i < nd; i++) {
 		struct task *t = s->reg_dead[i];
 
@@ -208,19 +188,9 @@ void registry_flush(struct scheduler *s)
 		for (unsigned i = 0; i < nc; i++)
 			done[i]->home = NULL;
 	}
-	if (nb) {
-		/* One chain, one exchange: plain links, published by the
-		 * enqueue. */
-		first = &s->reg_born[0]->run_node;
-		last = &s->reg_born[nb - 1]->run_node;
-		for (unsigned i = 0; i + 1 < nb; i++)
-			atomic_store_explicit(&s->reg_born[i]->run_node.next,
-					      &s->reg_born[i + 1]->run_node,
-					      memory_order_relaxed);
-	}
 	/* Emptied before the frees: a deallocate hook may free more tasks
 	 * (into reg_dead again). */
-	s->reg_nborn = s->reg_ndead = s->reg_ndone = 0;
+	s->reg_ndead = s->reg_ndone = 0;
 	/* Unlinked (home NULL): their last owner frees them listless.  The
 	 * reference the poll kept goes now, maybe the last one. */
 	for (unsigned i = 0; i < nc; i++)
@@ -230,11 +200,6 @@ void registry_flush(struct scheduler *s)
 		 * ordered every earlier change. */
 		finish_free(dead[i], atomic_load_explicit(&dead[i]->state,
 							  memory_order_relaxed));
-	if (nb) {
-		mpsc_enqueue_chain(&s->queue, first, last);
-		if (s->hooks.notify)
-			s->hooks.notify(s->hooks.arg);
-	}
 }
 
 /* ---- walks --------------------------------------------------------------- */

@@ -72,29 +72,8 @@ void sched_count_wake(struct scheduler *s, struct task *t);
 void registry_init(struct scheduler *s);
 
 /*
- * A heap task a poll of s's owner just spawned onto s (prepared, not
- * queued): it waits in reg_born, linked and queued with the rest of the
- * poll's spawns when the poll returns.  Owner only.
- */
-void registry_born(struct scheduler *s, struct task *t);
-
-/*
- * Take the last of the poll's spawns (reg_nborn > 0) out of reg_born, for
- * the caller to poll next: unlisted (home NULL), unqueued, uncounted.
- * Owner only.
- */
-static inline struct task *registry_take_last(struct scheduler *s)
-{
-	struct task *t = s->reg_born[--s->reg_nborn];
-
-	t->home = NULL;
-	return t;
-}
-
-/*
- * Link what the poll spawned (reg_born) and unlink what the tick freed
- * (reg_dead), one lock hold; free the dead; queue the spawns as a chain.
- * Owner only.
+ * Unlink what the tick freed (reg_dead) and what completed while others
+ * still hold it (reg_done), one lock hold; free the dead.  Owner only.
  */
 void registry_flush(struct scheduler *s);
 

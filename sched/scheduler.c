@@ -185,10 +185,17 @@ static void sched_spawn_task(const struct task_site *site, struct scheduler *s,
 	task_prepare(t, vt, id, s, flags, jh, site, born);
 	if (trace_enabled())
 		trace_record_at(TRACE_SPAWN, 0, born, id, (uintptr_t)t->name);
-	/* A poll's heap spawn onto its own scheduler: linked, and queued,
-	 * when the poll returns.  Any other once a poll of it returns PENDING. */
-	if (cur == s && (flags & TASK_HEAP)) {
-		registry_born(s, t);
+	/*
+	 * A spawn by a poll of s's owner onto s: polled when that poll
+	 * returns, from the LIFO slot, if the slot is free (as a task the
+	 * poll wakes; a kick hands it back to the queue if the poll runs
+	 * long).  Every task is listed in the registry once a poll of it
+	 * returns PENDING (task_run), so one that completes in its first
+	 * poll never touches a list.
+	 */
+	if (own && cur == s && s->current != NULL &&
+	    atomic_load_explicit(&s->lifo, memory_order_relaxed) == NULL) {
+		atomic_store_explicit(&s->lifo, t, memory_order_relaxed);
 		return;
 	}
 	sched_push(s, t, own);
@@ -309,12 +316,12 @@ struct tick_state {
 /*
  * Poll t (its run-queue reference is ours) and put it where it goes next.
  * `counted`: t is counted in `queued` (it came off the queue); the LIFO
- * slot's task is not.  Returns the task to poll next (the LIFO slot): one
- * the poll woke on s, else (if `lifo_ok`) the last it spawned onto s; or
- * NULL.
+ * slot's task is not.  Returns the task to poll next (the LIFO slot): the
+ * first the poll woke or spawned on s while the slot was free; or NULL.
  */
-static __always_inline struct task *tick_poll(struct scheduler *s, struct tick_state *ts,
-			      struct task *t, bool counted, bool lifo_ok)
+static __always_inline struct task *tick_poll(struct scheduler *s,
+					      struct tick_state *ts,
+					      struct task *t, bool counted)
 {
 	struct task *next = NULL;
 	enum task_run_result rr;
@@ -333,17 +340,6 @@ static __always_inline struct task *tick_poll(struct scheduler *s, struct tick_s
 	next = atomic_load_explicit(&s->lifo, memory_order_relaxed);
 	if (next)
 		atomic_store_explicit(&s->lifo, NULL, memory_order_relaxed);
-	/* The poll's spawns go out now, and the dead with them; dead alone
-	 * wait for a full buffer or the tick's end (one lock hold for many).
-	 * The last spawn may stay behind, to be polled next, unlisted and
-	 * unqueued: a task that runs at once and completes then never
-	 * touches a list or the queue (chained_spawn). */
-	if (s->reg_nborn) {
-		if (lifo_ok && next == NULL)
-			next = registry_take_last(s);
-		if (s->reg_nborn)
-			registry_flush(s);
-	}
 	/*
 	 * Lower `queued` after each poll, not once per tick: thieves size
 	 * their steal from it (min(count/2, 256)), and a count that lags a
@@ -459,7 +455,7 @@ struct sched_tick sched_tick(struct scheduler *s)
 			t = container_of(s->batch[i], struct task, run_node);
 			atomic_store_explicit(&s->batch_next, i + 1,
 					      memory_order_relaxed);
-			next = tick_poll(s, &ts, t, true, true);
+			next = tick_poll(s, &ts, t, true);
 			/*
 			 * The LIFO slot: a task the poll just spawned runs
 			 * next, from cache, ahead of the rest of the batch
@@ -479,7 +475,7 @@ struct sched_tick sched_tick(struct scheduler *s)
 					break;
 				}
 				lifo_runs++;
-				next = tick_poll(s, &ts, next, false, true);
+				next = tick_poll(s, &ts, next, false);
 			}
 		}
 		atomic_store_explicit(&s->batch_end, 0, memory_order_relaxed);
@@ -497,7 +493,7 @@ struct sched_tick sched_tick(struct scheduler *s)
 		mpsc_enqueue_chain(&s->queue, ts.yfirst, ts.ylast);
 		owner_add(&s->woken_internal, ts.yields);
 	}
-	if (s->reg_nborn | s->reg_ndead | s->reg_ndone)
+	if (s->reg_ndead | s->reg_ndone)
 		registry_flush(s);
 	arch_set_cpu_sched(outer);
 	owner_add(&s->polled, ts.tick.polled);

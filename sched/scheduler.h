@@ -56,8 +56,8 @@
 /* In the sequence part: a spawn by a thread other than the owner (they
  * count on their own sequence, the owner's needs no atomic RMW). */
 #define SCHED_ID_REMOTE			(1ull << (SCHED_ID_SHIFT - 1))
-/* Tasks the registry links or unlinks per hold of its lock, from a
- * tick's own spawns and frees (registry.c). */
+/* Tasks the registry unlinks per hold of its lock, from a tick's own
+ * frees and completions (registry.c). */
 #define SCHED_REG_BATCH			32
 /* Tasks run in a row from the LIFO slot (a task the poll before just
  * spawned or woke, polled next; sched_tick): tokio's
@@ -169,8 +169,8 @@ struct scheduler {
 	_Atomic unsigned batch_next, batch_end;
 	struct mpsc_node *batch[SCHED_TICK_BATCH];
 
-	/* The LIFO slot's woken task: a task the poll in progress woke on
-	 * its own scheduler, polled when that poll returns (sched_tick).
+	/* The LIFO slot: a task the poll in progress woke or spawned on its
+	 * own scheduler, polled when that poll returns (sched_tick).
 	 * The owner, and its kick handler (which puts it back on the queue;
 	 * same core, ordered by signal fences). */
 	_Atomic(struct task *) lifo;
@@ -178,8 +178,7 @@ struct scheduler {
 	/* Owner only. */
 	struct task *current;			/* task_current() */
 	uint64_t poll_clock;			/* end of the last poll */
-	unsigned reg_nborn, reg_ndead, reg_ndone;
-	struct task *reg_born[SCHED_REG_BATCH];	/* spawned by this poll */
+	unsigned reg_ndead, reg_ndone;
 	struct task *reg_dead[SCHED_REG_BATCH];	/* freed by this tick */
 	struct task *reg_done[SCHED_REG_BATCH];	/* completed, still held */
 
@@ -210,11 +209,11 @@ void sched_init(struct scheduler *s, unsigned index,
  * -ENOMEM (nothing spawned).  Any core; not from interrupt handlers.
  * `site` (TASK_SITE) names it and records where; `flags` is 0 or
  * TASK_PINNED.  The sched_spawn() macro passes this line's site.
- * A task spawned by a poll onto its own scheduler is queued when that
- * poll returns (or every SCHED_REG_BATCH spawns): the registry links such
- * spawns, and the queue takes them, a batch at a time.  Any other spawn is
- * queued at once and listed by the registry once a poll of it returns
- * PENDING (one that completes in its first poll is never listed).
+ * A spawn by a poll onto its own scheduler takes the LIFO slot if it is
+ * free (polled when that poll returns; a kick hands it to the queue if
+ * the poll runs long); any other spawn is queued at once.  The registry
+ * lists a task once a poll of it returns PENDING (one that completes in
+ * its first poll is never listed).
  */
 int __must_check sched_spawn_at(const struct task_site *site, uint64_t flags,
 				struct scheduler *s,
@@ -256,14 +255,19 @@ struct sched_tick sched_tick(struct scheduler *s);
  */
 bool sched_release_batch(struct scheduler *s);
 
-/* Tasks a kick could take back from s's batch now (a hint: any core). */
+/*
+ * Tasks a kick could take back from s now (a hint: any core): the rest of
+ * its batch and its LIFO slot, which a long poll would otherwise hold
+ * (neither is counted where thieves look).
+ */
 static inline unsigned sched_batch_left(const struct scheduler *s)
 {
 	struct scheduler *m = (struct scheduler *)s;
 	unsigned next = atomic_load_explicit(&m->batch_next, memory_order_relaxed);
 	unsigned end = atomic_load_explicit(&m->batch_end, memory_order_relaxed);
+	unsigned lifo = atomic_load_explicit(&m->lifo, memory_order_relaxed) != NULL;
 
-	return end > next ? end - next : 0;
+	return (end > next ? end - next : 0) + lifo;
 }
 
 /* The poll s is in: true with its sequence number and start if any. */

@@ -514,6 +514,11 @@ enum task_run_result task_run(struct scheduler *s, struct task *t)
 				else
 					drop_state(t);
 				dropped = true;
+				/* drop_state may have woken or referenced the
+				 * task itself: decide on the word as it is now
+				 * (transition_alone's store must not undo it). */
+				old = load_state(t);
+				continue;
 			}
 			new = completed_state(old, p == POLL_READY && !faulted,
 					      &joiner);

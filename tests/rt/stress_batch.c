@@ -2,12 +2,14 @@
  * stress_batch.c - batches handed back by kicks, over and over (ASan,
  * TSan).
  *
- * Three host cores.  Each round a launcher pinned to a random core spawns,
- * from its poll, a spinner (a poll of 1-3 ms that relaxes, so kicks land)
- * and MARKERS short tasks onto its own scheduler: they are queued as one
- * chain when the launcher returns, and the core's next batch holds the
- * spinner with markers behind it.  The idle cores watch, kick, and take
- * the markers back from the queue while the spinner spins.  Some markers
+ * Three host cores.  Each round a launcher pinned to a core spawns, from
+ * its poll, MARKERS short tasks onto its own scheduler.  In even rounds a
+ * no-op lead (which takes the LIFO slot) and a spinner (a poll of 1-3 ms
+ * that relaxes, so kicks land) come first: the core's next batch holds
+ * the spinner with markers behind it, and the idle cores watch, kick, and
+ * take the markers back while the spinner spins.  In odd rounds the
+ * launcher spins itself after its spawns, with the first marker in its
+ * LIFO slot: a kick must hand that one back too.  Some markers
  * yield once first, some are pinned (those must run on the launcher's
  * core, after the spin).  Every marker must run exactly once (a bitmap),
  * pinned ones on their core; at the end kicks happened and handed tasks
@@ -77,15 +79,35 @@ struct launcher {
 	unsigned round;
 };
 
+static enum poll lead_poll(struct task *t, struct context *cx)
+{
+	(void)t;
+	(void)cx;
+	return POLL_READY;
+}
+
+static const struct task_vtable lead_vt = { .poll = lead_poll, .name = "lead" };
+
 static enum poll launcher_poll(struct task *t, struct context *cx)
 {
 	struct launcher *l = container_of(t, struct launcher, task);
 	struct rt_core *cur = rt_current_core();
 	struct scheduler *s = &cur->slot->sched;
-	struct spinner sp = { .ns = 1000000ull * (1 + l->round % 3) };
+	uint64_t spin_ns = 1000000ull * (1 + l->round % 3);
+	struct spinner sp = { .ns = spin_ns };
+	/* Even rounds: a batch behind a spinner.  Odd rounds: the launcher
+	 * spins itself, with its first marker in the LIFO slot. */
+	bool lifo_round = l->round % 2;
 
 	(void)cx;
-	STRESS_CHECK(sched_spawn(s, &spinner_vt, &sp, sizeof(sp), NULL) == 0, "spinner");
+	if (!lifo_round) {
+		/* The lead takes the LIFO slot, so the spinner and the
+		 * markers queue behind each other. */
+		STRESS_CHECK(sched_spawn(s, &lead_vt, NULL, sizeof(struct task),
+					 NULL) == 0, "lead");
+		STRESS_CHECK(sched_spawn(s, &spinner_vt, &sp, sizeof(sp), NULL) == 0,
+			     "spinner");
+	}
 	for (unsigned i = 0; i < MARKERS; i++) {
 		struct marker m = {
 			.i = i, .yields = (i + l->round) % 5 == 0,
@@ -96,6 +118,12 @@ static enum poll launcher_poll(struct task *t, struct context *cx)
 					    m.pinned_to >= 0 ? TASK_PINNED : 0, s,
 					    &marker_vt, &m, sizeof(m), NULL) == 0,
 			     "marker");
+	}
+	if (lifo_round) {
+		uint64_t end = clock_now(arch_clock()) + spin_ns;
+
+		while (clock_now(arch_clock()) < end)
+			arch_cpu_relax();
 	}
 	return POLL_READY;
 }

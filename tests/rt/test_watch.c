@@ -7,6 +7,8 @@
  *     tries that does: on a loaded machine the host's scheduler takes
  *     milliseconds from these threads now and then; every try must
  *     finish them on core 0 within 100 ms, long before the spin ends);
+ *   - no stranded LIFO slot: a task woken into core 1's LIFO slot by a
+ *     poll that then spins 200 ms runs on core 0 instead, within 100 ms;
  *   - the watchdog reports a stuck poll once, naming core, task and id,
  *     and reports nothing while cores are idle, tasks sleep on the timer,
  *     or a task makes many short polls;
@@ -20,6 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <cmocka.h>
@@ -203,6 +206,170 @@ static void test_no_stranded_batch(void **st)
 	h_free(&h);
 }
 
+/* ---- no stranded LIFO slot -------------------------------------------------- */
+
+/*
+ * The LIFO slot holds a task the poll woke on its own core; a long poll
+ * must not hold it either.  X parks on core 1; A, queued alone on core 1
+ * (nothing left in its batch), wakes X, which goes into the slot, and
+ * spins 200 ms.  X must run on core 0, long before the spin ends.
+ */
+static struct waker x_waker;
+static atomic_bool x_parked;
+static atomic_int x_core;
+static uint64_t x_end;
+
+struct parked_task {
+	struct task task;
+	unsigned pt;
+};
+
+/* The spinner says go (the wake alone could be spurious). */
+static enum poll x_released(void)
+{
+	return atomic_load(&x_core) == -2 ? POLL_READY : POLL_PENDING;
+}
+
+static enum poll parked_poll(struct task *t, struct context *cx)
+{
+	struct parked_task *x = container_of(t, struct parked_task, task);
+	struct rt_core *cur;
+
+	TASK_BEGIN(x->pt);
+	x_waker = waker_clone(cx->waker);
+	atomic_store(&x_parked, true);
+	TASK_AWAIT(x_released());
+	cur = rt_current_core();
+	x_end = now_ns();
+	atomic_store(&x_core, cur ? (int)cur->slot->index : -1);
+	TASK_END;
+}
+
+static const struct task_vtable parked_vt = { .poll = parked_poll,
+					      .name = "parked" };
+
+static enum poll waking_spinner_poll(struct task *t, struct context *cx)
+{
+	(void)t;
+	(void)cx;
+	atomic_store(&x_core, -2);
+	waker_wake(&x_waker);
+	atomic_store(&spinner_started, true);
+	spin(NULL, 200 * MS);
+	return POLL_READY;
+}
+
+static const struct task_vtable waking_spinner_vt = {
+	.poll = waking_spinner_poll, .name = "waking-spinner" };
+
+static void test_no_stranded_lifo(void **st)
+{
+	struct harness h;
+	struct gate_task g0 = { .core = 0 };
+	struct scheduler *s1;
+	uint64_t t0;
+
+	(void)st;
+	h_start(&h, WORKERS);
+	s1 = &h.rt->slots[1].sched;
+	atomic_store(&x_parked, false);
+	atomic_store(&x_core, -1);
+	atomic_store(&spinner_started, false);
+	/* X polled once on core 1, parked with its waker saved. */
+	assert_int_equal(sched_spawn(s1, &parked_vt, NULL,
+				     sizeof(struct parked_task), NULL), 0);
+	assert_true(wait_until(&x_parked, 5000));
+	/* Core 0 held, so it cannot take X before the spin starts. */
+	atomic_store(&gate_closed[0], true);
+	atomic_store(&gate_running[0], false);
+	assert_int_equal(rt_spawn_on(h.rt, 0, &gate_vt, &g0, sizeof(g0), NULL), 0);
+	assert_true(wait_until(&gate_running[0], 5000));
+	assert_int_equal(sched_spawn(s1, &waking_spinner_vt, NULL,
+				     sizeof(struct task), NULL), 0);
+	assert_true(wait_until(&spinner_started, 5000));
+	t0 = now_ns();
+	atomic_store(&gate_closed[0], false);
+	while (atomic_load(&x_core) < 0 && now_ns() - t0 < 150 * MS)
+		nap();
+	print_message("the woken task ran on core %d, %llu us after core 0 "
+		      "was free\n", atomic_load(&x_core),
+		      (unsigned long long)((x_end > t0 ? x_end - t0 : 0) / 1000));
+	assert_int_equal(atomic_load(&x_core), 0);
+	assert_true(x_end - t0 < 100 * MS);
+	/* Handed back by a kick. */
+	assert_true(atomic_load(&h.rt->slots[1].kicks) >= 1);
+	h_stop(&h);
+	h_free(&h);
+}
+
+/*
+ * The same for a task that a long poll spawns onto its own core: the
+ * child must not wait for the poll to return.
+ */
+static atomic_int child_core;
+static uint64_t child_end;
+
+static enum poll child_poll(struct task *t, struct context *cx)
+{
+	struct rt_core *cur = rt_current_core();
+
+	(void)t;
+	(void)cx;
+	child_end = now_ns();
+	atomic_store(&child_core, cur ? (int)cur->slot->index : -1);
+	return POLL_READY;
+}
+
+static const struct task_vtable child_vt = { .poll = child_poll,
+					     .name = "child" };
+
+static enum poll spawning_spinner_poll(struct task *t, struct context *cx)
+{
+	struct rt_core *cur = rt_current_core();
+
+	(void)t;
+	(void)cx;
+	if (sched_spawn(&cur->slot->sched, &child_vt, NULL,
+			sizeof(struct task), NULL))
+		abort();
+	atomic_store(&spinner_started, true);
+	spin(NULL, 200 * MS);
+	return POLL_READY;
+}
+
+static const struct task_vtable spawning_spinner_vt = {
+	.poll = spawning_spinner_poll, .name = "spawning-spinner" };
+
+static void test_no_stranded_spawn(void **st)
+{
+	struct harness h;
+	struct gate_task g0 = { .core = 0 };
+	uint64_t t0;
+
+	(void)st;
+	h_start(&h, WORKERS);
+	atomic_store(&child_core, -1);
+	atomic_store(&spinner_started, false);
+	atomic_store(&gate_closed[0], true);
+	atomic_store(&gate_running[0], false);
+	assert_int_equal(rt_spawn_on(h.rt, 0, &gate_vt, &g0, sizeof(g0), NULL), 0);
+	assert_true(wait_until(&gate_running[0], 5000));
+	assert_int_equal(sched_spawn(&h.rt->slots[1].sched, &spawning_spinner_vt,
+				     NULL, sizeof(struct task), NULL), 0);
+	assert_true(wait_until(&spinner_started, 5000));
+	t0 = now_ns();
+	atomic_store(&gate_closed[0], false);
+	while (atomic_load(&child_core) < 0 && now_ns() - t0 < 150 * MS)
+		nap();
+	print_message("the child ran on core %d, %llu us after core 0 was "
+		      "free\n", atomic_load(&child_core),
+		      (unsigned long long)((child_end > t0 ? child_end - t0 : 0) / 1000));
+	assert_int_equal(atomic_load(&child_core), 0);
+	assert_true(child_end - t0 < 100 * MS);
+	h_stop(&h);
+	h_free(&h);
+}
+
 /* ---- the watchdog on cores -------------------------------------------------- */
 
 static struct harness wd_h;
@@ -357,6 +524,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_no_stranded_batch),
+		cmocka_unit_test(test_no_stranded_lifo),
+		cmocka_unit_test(test_no_stranded_spawn),
 		cmocka_unit_test(test_watchdog_reports_once),
 		cmocka_unit_test(test_watchdog_rules),
 	};

@@ -153,6 +153,34 @@ static void test_pending_task_dropped_runs_drop_state(void **st)
 	assert_int_equal(storage_freed, 2);
 }
 
+/* drop_state keeps a waker of its own task: the task must outlive it. */
+static struct waker kept_waker;
+
+static void keep_waker_drop_state(struct task *t)
+{
+	kept_waker = task_waker(t);
+}
+
+static void test_drop_state_keeps_a_reference(void **st)
+{
+	static const struct task_vtable vt = {
+		.poll = ready_poll, .deallocate = static_dealloc,
+		.drop_state = keep_waker_drop_state,
+	};
+	static struct task storage;
+
+	(void)st;
+	storage_freed = 0;
+	/* Detached, one reference, listed nowhere: the poll's end may be a
+	 * plain store, but not one computed before drop_state ran. */
+	sched_spawn_allocated(&sched, &storage, &vt, NULL);
+	assert_int_equal(sched_tick(&sched).completed, 1);
+	assert_int_equal(storage_freed, 0);
+	assert_int_equal(task_state_refs(task_state_load(&storage)), 1);
+	waker_drop(&kept_waker);
+	assert_int_equal(storage_freed, 1);
+}
+
 static void test_wake_rules(void **st)
 {
 	enum tstep s[] = { TS_SAVE, TS_SAVE, TS_READY };
@@ -558,6 +586,7 @@ int main(void)
 		T(test_spawn_complete_free),
 		T(test_spawn_allocated),
 		T(test_pending_task_dropped_runs_drop_state),
+		T(test_drop_state_keeps_a_reference),
 		T(test_wake_rules),
 		T(test_wake_while_polling),
 		T(test_self_wake_order),
