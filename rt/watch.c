@@ -248,7 +248,10 @@ size_t rt_watch_at(struct rt_core *core, uint64_t now,
 		}
 		if (start > now)
 			start = now;	/* another core's counter, a hair ahead */
-		if (sched_batch_left(&vs->sched) > 0) {
+		/* Its batch, its LIFO slot or its queue wait behind the poll
+		 * (a thief takes half of a queue, none of one task). */
+		if (sched_batch_left(&vs->sched) > 0 ||
+		    sched_queued(&vs->sched) > 0) {
 			if (now - start >= strand)
 				got += kick_and_take(core, vs, seq);
 			else

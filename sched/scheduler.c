@@ -79,6 +79,7 @@ void sched_init(struct scheduler *s, unsigned index,
 	atomic_init(&s->batch_next, 0);
 	atomic_init(&s->batch_end, 0);
 	atomic_init(&s->lifo, NULL);
+	atomic_init(&s->lifo_closed, 0);
 	s->current = NULL;
 	s->poll_clock = 0;
 	s->reg_ndone = 0;
@@ -135,6 +136,56 @@ void sched_count_wake(struct scheduler *s, struct task *t)
 	(void)count_wake(s, t);
 }
 
+/*
+ * Put t (runnable, its run-queue reference passed, not counted) in s's
+ * LIFO slot, for the owner inside a poll of s: LIFO_PLACED if it went
+ * there (or, if a kick came meanwhile, to the queue); LIFO_BUSY if the
+ * slot is taken, LIFO_CLOSED if a kick already emptied it in this poll
+ * (the caller queues t; see lifo_queue).
+ *
+ * The kick handler runs on this core between any two of our
+ * instructions, while the poll runs.  If it comes between our look and
+ * our store it finds the slot empty, and no watcher kicks this poll
+ * again, so we look at lifo_closed once more after the store and hand t
+ * to the queue ourselves; with an exchange, since a late kick (sent for
+ * an earlier poll) may still take it.
+ */
+enum lifo_fill { LIFO_PLACED, LIFO_BUSY, LIFO_CLOSED };
+
+static enum lifo_fill lifo_fill(struct scheduler *s, struct task *t)
+{
+	uint64_t seq = atomic_load_explicit(&s->poll_seq, memory_order_relaxed);
+
+	if (atomic_load_explicit(&s->lifo_closed, memory_order_relaxed) == seq)
+		return LIFO_CLOSED;
+	if (atomic_load_explicit(&s->lifo, memory_order_relaxed) != NULL)
+		return LIFO_BUSY;
+	atomic_store_explicit(&s->lifo, t, memory_order_relaxed);
+	atomic_signal_fence(memory_order_seq_cst);
+	if (atomic_load_explicit(&s->lifo_closed, memory_order_relaxed) == seq) {
+		t = atomic_exchange_explicit(&s->lifo, NULL, memory_order_relaxed);
+		if (t) {
+			sched_push(s, t, true);
+			sched_notify(s);
+		}
+	}
+	return LIFO_PLACED;
+}
+
+/*
+ * Queue t, which lifo_fill() did not place, for the owner inside a poll.
+ * After a kick (LIFO_CLOSED) the poll is known to run long, and a task
+ * queued behind it now was not there for the kick to hand over: the batch
+ * hook makes an idle core look again, and take it from the queue.
+ */
+static void lifo_queue(struct scheduler *s, struct task *t, enum lifo_fill r)
+{
+	sched_push(s, t, true);
+	sched_notify(s);
+	if (r == LIFO_CLOSED && s->hooks.batch)
+		s->hooks.batch(s->hooks.arg);
+}
+
 void sched_enqueue_woken(struct scheduler *s, struct task *t)
 {
 	if (s == NULL)
@@ -147,9 +198,11 @@ void sched_enqueue_woken(struct scheduler *s, struct task *t)
 		 * returns, from the LIFO slot, if the slot is free (tokio's
 		 * LIFO slot).  A kick in the meantime puts it on the queue.
 		 */
-		if (s->current != NULL &&
-		    atomic_load_explicit(&s->lifo, memory_order_relaxed) == NULL) {
-			atomic_store_explicit(&s->lifo, t, memory_order_relaxed);
+		if (s->current != NULL) {
+			enum lifo_fill r = lifo_fill(s, t);
+
+			if (r != LIFO_PLACED)
+				lifo_queue(s, t, r);
 			return;
 		}
 		sched_push(s, t, true);
@@ -193,9 +246,11 @@ static void sched_spawn_task(const struct task_site *site, struct scheduler *s,
 	 * returns PENDING (task_run), so one that completes in its first
 	 * poll never touches a list.
 	 */
-	if (own && cur == s && s->current != NULL &&
-	    atomic_load_explicit(&s->lifo, memory_order_relaxed) == NULL) {
-		atomic_store_explicit(&s->lifo, t, memory_order_relaxed);
+	if (own && cur == s && s->current != NULL) {
+		enum lifo_fill r = lifo_fill(s, t);
+
+		if (r != LIFO_PLACED)
+			lifo_queue(s, t, r);
 		return;
 	}
 	sched_push(s, t, own);
@@ -509,11 +564,16 @@ bool sched_release_batch(struct scheduler *s)
 {
 	struct task *lifo;
 	unsigned next, end;
+	uint64_t seq;
 
 	/* On the owner's core, between two of its instructions: only a
 	 * poll in progress (poll_seq odd) leaves the batch indexes still. */
-	if (!(atomic_load_explicit(&s->poll_seq, memory_order_relaxed) & 1))
+	seq = atomic_load_explicit(&s->poll_seq, memory_order_relaxed);
+	if (!(seq & 1))
 		return false;
+	/* The rest of this poll's wakes and spawns go to the queue
+	 * (lifo_fill): nobody would kick it again for them. */
+	atomic_store_explicit(&s->lifo_closed, seq, memory_order_relaxed);
 	atomic_signal_fence(memory_order_seq_cst);
 	lifo = atomic_load_explicit(&s->lifo, memory_order_relaxed);
 	if (lifo) {
@@ -521,6 +581,7 @@ bool sched_release_batch(struct scheduler *s)
 		atomic_store_explicit(&s->lifo, NULL, memory_order_relaxed);
 		atomic_fetch_add_explicit(&s->queued, 1, memory_order_relaxed);
 		mpsc_enqueue(&s->queue, &lifo->run_node);
+		owner_add(&s->pstats.released, 1);
 	}
 	next = atomic_load_explicit(&s->batch_next, memory_order_relaxed);
 	end = atomic_load_explicit(&s->batch_end, memory_order_relaxed);

@@ -174,6 +174,10 @@ struct scheduler {
 	 * The owner, and its kick handler (which puts it back on the queue;
 	 * same core, ordered by signal fences). */
 	_Atomic(struct task *) lifo;
+	/* The poll_seq of the poll whose slot a kick emptied: the rest of
+	 * that poll's wakes and spawns go to the queue, since the watchers
+	 * kick a poll once (written by the kick handler, read by the owner). */
+	_Atomic uint64_t lifo_closed;
 
 	/* Owner only. */
 	struct task *current;			/* task_current() */
