@@ -457,8 +457,16 @@ static void test_background_jobs_and_tasks(void **state)
 	expect("[1] spawn 30 sleep 300ms\nhyphae> ");
 	type("jobs\r");
 	expect("[1] running     spawn 30 sleep 300ms\nhyphae> ");
-	type("tasks -s\r");
-	got = wait_for("hyphae> ");
+	/* A task is listed once a poll of it returns PENDING: the children
+	 * are, after their first poll, which comes soon, not at once. */
+	for (unsigned k = 0;; k++) {
+		type("tasks -s\r");
+		got = wait_for("hyphae> ");
+		if (summary_count(got, "spawn-child") == 30 || k == 100)
+			break;
+		free(got);
+		nanosleep(&(struct timespec){ 0, 2000000 }, NULL);
+	}
 	assert_non_null(strstr(got, "NAME                TASKS      POLLS         BUSY\n"));
 	assert_int_equal(summary_count(got, "spawn-child"), 30);
 	assert_int_equal(summary_count(got, "spawn"), 1);
