@@ -209,6 +209,27 @@ static void test_no_stranded_batch(void **st)
 	h_free(&h);
 }
 
+/*
+ * Hold core 0 in a gate, queue `vt` (a long poll that sets
+ * spinner_started) alone on core 1, wait for its poll to start, then let
+ * core 0 go: returns when it did (ns).
+ */
+static uint64_t long_poll_on_core1(struct harness *h, struct gate_task *g0,
+				   const struct task_vtable *vt)
+{
+	atomic_store(&spinner_started, false);
+	atomic_store(&gate_closed[0], true);
+	atomic_store(&gate_running[0], false);
+	g0->core = 0;
+	assert_int_equal(rt_spawn_on(h->rt, 0, &gate_vt, g0, sizeof(*g0), NULL), 0);
+	assert_true(wait_until(&gate_running[0], 5000));
+	assert_int_equal(sched_spawn(&h->rt->slots[1].sched, vt, NULL,
+				     sizeof(struct task), NULL), 0);
+	assert_true(wait_until(&spinner_started, 5000));
+	atomic_store(&gate_closed[0], false);
+	return now_ns();
+}
+
 /* ---- no stranded LIFO slot -------------------------------------------------- */
 
 /*
@@ -286,15 +307,7 @@ static void test_no_stranded_lifo(void **st)
 				     sizeof(struct parked_task), NULL), 0);
 	assert_true(wait_until(&x_parked, 5000));
 	/* Core 0 held, so it cannot take X before the spin starts. */
-	atomic_store(&gate_closed[0], true);
-	atomic_store(&gate_running[0], false);
-	assert_int_equal(rt_spawn_on(h.rt, 0, &gate_vt, &g0, sizeof(g0), NULL), 0);
-	assert_true(wait_until(&gate_running[0], 5000));
-	assert_int_equal(sched_spawn(s1, &waking_spinner_vt, NULL,
-				     sizeof(struct task), NULL), 0);
-	assert_true(wait_until(&spinner_started, 5000));
-	t0 = now_ns();
-	atomic_store(&gate_closed[0], false);
+	t0 = long_poll_on_core1(&h, &g0, &waking_spinner_vt);
 	while (atomic_load(&x_core) < 0 && now_ns() - t0 < LONG_SPIN)
 		nap();
 	print_message("the woken task ran on core %d, %llu us after core 0 "
@@ -355,16 +368,7 @@ static void test_no_stranded_spawn(void **st)
 	(void)st;
 	h_start(&h, WORKERS);
 	atomic_store(&child_core, -1);
-	atomic_store(&spinner_started, false);
-	atomic_store(&gate_closed[0], true);
-	atomic_store(&gate_running[0], false);
-	assert_int_equal(rt_spawn_on(h.rt, 0, &gate_vt, &g0, sizeof(g0), NULL), 0);
-	assert_true(wait_until(&gate_running[0], 5000));
-	assert_int_equal(sched_spawn(&h.rt->slots[1].sched, &spawning_spinner_vt,
-				     NULL, sizeof(struct task), NULL), 0);
-	assert_true(wait_until(&spinner_started, 5000));
-	t0 = now_ns();
-	atomic_store(&gate_closed[0], false);
+	t0 = long_poll_on_core1(&h, &g0, &spawning_spinner_vt);
 	while (atomic_load(&child_core) < 0 && now_ns() - t0 < LONG_SPIN)
 		nap();
 	print_message("the child ran on core %d, %llu us after core 0 was "
@@ -432,16 +436,7 @@ static uint64_t second_spawn_once(struct harness *h)
 
 	atomic_store(&child_core, -1);
 	atomic_store(&child2_core, -1);
-	atomic_store(&spinner_started, false);
-	atomic_store(&gate_closed[0], true);
-	atomic_store(&gate_running[0], false);
-	assert_int_equal(rt_spawn_on(h->rt, 0, &gate_vt, &g0, sizeof(g0), NULL), 0);
-	assert_true(wait_until(&gate_running[0], 5000));
-	assert_int_equal(sched_spawn(s1, &twice_spawning_vt, NULL,
-				     sizeof(struct task), NULL), 0);
-	assert_true(wait_until(&spinner_started, 5000));
-	t0 = now_ns();
-	atomic_store(&gate_closed[0], false);
+	t0 = long_poll_on_core1(h, &g0, &twice_spawning_vt);
 	while (atomic_load(&child2_core) < 0 && now_ns() - t0 < 2 * LONG_SPIN)
 		nap();
 	assert_true(atomic_load(&child2_core) >= 0);
