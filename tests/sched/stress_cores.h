@@ -28,6 +28,9 @@
 static struct scheduler sc_scheds[SC_CORES];
 static pthread_t sc_threads[SC_CORES];
 static atomic_int sc_stop;
+/* Called (if set) before a wait's deadline fails the test: a test's dump
+ * of what is stuck. */
+static void (*sc_on_timeout)(void);
 
 static inline void *sc_core(void *arg)
 {
@@ -93,6 +96,8 @@ static inline void sc_wait(atomic_long *count, long want, const char *what)
 	time_t end = time(NULL) + sc_limit();
 
 	while (atomic_load(count) < want) {
+		if (time(NULL) >= end && sc_on_timeout)
+			sc_on_timeout();
 		STRESS_CHECK(time(NULL) < end, "%s: %ld of %ld done after %ld s "
 			     "(a lost wakeup?)", what, atomic_load(count), want,
 			     sc_limit());

@@ -31,15 +31,53 @@ static _Atomic uint64_t posted[WAITERS];	/* a key to answer, or 0 */
 static atomic_long done, idlers_closed, wakes_ok, received, dropped_value,
 		   wrong, resp_stop;
 
+/* What each incarnation of a waiter did, for the dump of a stuck run. */
+#define MAX_INCS	(WAITERS + IDLERS + BASE_CANCELS * SOAK_FACTOR)
+static struct {
+	atomic_ulong polls, round;
+	atomic_int done, cancelled;
+	unsigned slot;
+	struct task *task;	/* while its join handle is held */
+	struct task *ptr;	/* alive while !done (drop_state not run) */
+} incs[MAX_INCS];
+static struct join_handle jh[WAITERS + IDLERS];
+
 static uint64_t value_of(uint64_t key)
 {
 	return key * VALUE_MUL + 1;
+}
+
+static unsigned epoch_of(uint64_t key)
+{
+	return (unsigned)(key >> 24) & 0xffffffu;
+}
+
+/*
+ * Post `key` for the responders, unless a newer incarnation of the slot
+ * posted its own: a cancelled waiter's poll may still be running on one
+ * core while its successor, spawned at once, polls on another, and a late
+ * post of the old key (which the old waiter's drop then clears) would
+ * leave the successor's key unposted and it waiting forever.
+ */
+static void post_key(unsigned id, uint64_t key)
+{
+	uint64_t cur = atomic_load_explicit(&posted[id], memory_order_relaxed);
+
+	do {
+		if (epoch_of(cur) > epoch_of(key))
+			return;
+		/* release: the responder that sees the key sees it queued
+		 * (subscribed, or registered by the PENDING poll). */
+	} while (!atomic_compare_exchange_weak_explicit(&posted[id], &cur, key,
+							memory_order_release,
+							memory_order_relaxed));
 }
 
 struct waiter {
 	struct task task;
 	unsigned pt;
 	unsigned id, epoch;		/* slot, incarnation in it */
+	unsigned inc;			/* index into incs[] */
 	bool idle;			/* waits on a key nobody answers */
 	unsigned long r;
 	uint64_t key, value;
@@ -51,6 +89,7 @@ static enum poll waiter_poll(struct task *t, struct context *cx)
 {
 	struct waiter *w = container_of(t, struct waiter, task);
 
+	atomic_fetch_add(&incs[w->inc].polls, 1);
 	TASK_BEGIN(w->pt);
 	if (w->idle) {
 		TASK_AWAIT(wait_map_wait(&map, &w->e, ~(uint64_t)w->id, cx,
@@ -67,14 +106,13 @@ static enum poll waiter_poll(struct task *t, struct context *cx)
 		else
 			STRESS_CHECK(wait_map_wait(&map, &w->e, w->key, cx, &w->value,
 						   &w->res) == POLL_PENDING, "wait");
-		/* release: the responder that sees the key sees it queued
-		 * (subscribed, or registered by the PENDING poll above). */
-		atomic_store_explicit(&posted[w->id], w->key, memory_order_release);
+		post_key(w->id, w->key);
 		TASK_AWAIT(wait_map_wait(&map, &w->e, w->key, cx, &w->value, &w->res));
 		STRESS_CHECK(w->res == 0, "wait: %d", w->res);
 		if (w->value != value_of(w->key))
 			atomic_fetch_add(&wrong, 1);
 		atomic_fetch_add(&received, 1);
+		atomic_store(&incs[w->inc].round, w->r);
 	}
 	TASK_END;
 }
@@ -95,6 +133,7 @@ static void waiter_drop_state(struct task *t)
 			atomic_fetch_add(&wrong, 1);
 		atomic_fetch_add(&dropped_value, 1);
 	}
+	atomic_store(&incs[w->inc].done, 1);
 	atomic_fetch_add(&done, 1);
 }
 
@@ -136,17 +175,46 @@ static void *responder(void *arg)
 	return NULL;
 }
 
-static void spawn_waiter(struct join_handle *jh, unsigned i, unsigned epoch)
+static void spawn_waiter(struct join_handle *h, unsigned i, unsigned epoch)
 {
-	struct waiter init = { .id = i, .epoch = epoch, .idle = i >= WAITERS };
+	unsigned inc = epoch ? WAITERS + IDLERS + epoch - 1 : i;
+	struct waiter init = { .id = i, .epoch = epoch, .inc = inc,
+			       .idle = i >= WAITERS };
 
 	wait_map_entry_init(&init.e);
-	sc_spawn(i, &waiter_vt, &init, sizeof(init), jh);
+	sc_spawn(i, &waiter_vt, &init, sizeof(init), h);
+	incs[inc].task = incs[inc].ptr = h->task;
+	incs[inc].slot = i;
+}
+
+/* On a timeout: the incarnations that never finished, and what they did. */
+static void dump_stuck(void)
+{
+	unsigned n = WAITERS + IDLERS + (unsigned)n_cancels;
+
+	for (unsigned k = 0; k < n; k++) {
+		unsigned slot = incs[k].slot;
+		struct task *t = incs[k].ptr;
+
+		if (atomic_load(&incs[k].done))
+			continue;
+		fprintf(stderr, "incarnation %u: polls %lu round %lu cancelled %d"
+			" posted[%u] %#llx state %#llx\n", k,
+			atomic_load(&incs[k].polls), atomic_load(&incs[k].round),
+			atomic_load(&incs[k].cancelled), slot,
+			(unsigned long long)atomic_load(&posted[slot % WAITERS]),
+			t ? (unsigned long long)atomic_load(&t->state) : 0ull);
+	}
+	fprintf(stderr, "map: %zu waiting, wakes_ok %ld received %ld\n",
+		wait_map_waiters(&map), atomic_load(&wakes_ok),
+		atomic_load(&received));
+	for (unsigned c = 0; c < SC_CORES; c++)
+		fprintf(stderr, "core %u: queued %zu\n", c,
+			sched_queued(&sc_scheds[c]));
 }
 
 int main(void)
 {
-	struct join_handle jh[WAITERS + IDLERS];
 	pthread_t resp[RESPONDERS];
 	struct xoroshiro128pp rng;
 
@@ -154,6 +222,7 @@ int main(void)
 
 	n_rounds = stress_scale(BASE_ROUNDS);
 	n_cancels = stress_scale(BASE_CANCELS);
+	sc_on_timeout = dump_stuck;
 	sc_start();
 	for (unsigned i = 0; i < RESPONDERS; i++)
 		pthread_create(&resp[i], NULL, responder, (void *)(uintptr_t)(i + 1));
@@ -164,6 +233,11 @@ int main(void)
 
 		for (unsigned k = xoro_below(&rng, 64); k > 0; k--)
 			sched_yield();
+		for (unsigned k = 0; k < MAX_INCS; k++)
+			if (incs[k].task == jh[i].task && jh[i].task) {
+				atomic_store(&incs[k].cancelled, 1);
+				incs[k].task = NULL;
+			}
 		(void)join_cancel(&jh[i]);
 		join_drop(&jh[i]);
 		spawn_waiter(&jh[i], i, (unsigned)c);
