@@ -53,7 +53,8 @@ enum semaphore_waiter_state {
 };
 
 struct semaphore_waiter {
-	/* Under the semaphore's lock while WAITING: */
+	/* Under the semaphore's lock while WAITING (prev: exact for all
+	 * but the head; see unlink() in semaphore.c): */
 	struct semaphore_waiter *next, *prev;
 	struct waker waker;
 	uint64_t needed;	/* permits still to be assigned */
