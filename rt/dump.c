@@ -98,8 +98,8 @@ static void dump_counters(struct dump_buf *d, struct runtime *rt, unsigned n)
 /* Per core: what the first table has no room for, and the longest poll. */
 static void dump_polls(struct dump_buf *d, struct runtime *rt, unsigned n)
 {
-	dump_line(d, "%4s %7s %8s %6s %6s %7s %7s  %s\n", "core", "listed",
-		  "wakeups", "inj", "kicked", "faulted", "reports",
+	dump_line(d, "%4s %7s %8s %6s %7s %6s %7s %7s  %s\n", "core", "listed",
+		  "wakeups", "inj", "pulled", "kicked", "faulted", "reports",
 		  "longest poll");
 	for (unsigned i = 0; i < n; i++) {
 		struct rt_slot *slot = &rt->slots[i];
@@ -112,9 +112,11 @@ static void dump_polls(struct dump_buf *d, struct runtime *rt, unsigned n)
 			continue;
 		longest = rd(&ps->longest);
 		name = atomic_load_explicit(&ps->longest_name, memory_order_relaxed);
-		dump_line(d, "%4u %7zu %8llu %6llu %6llu %7llu %7llu  %s%s%s%s%s\n", i,
+		dump_line(d, "%4u %7zu %8llu %6llu %7llu %6llu %7llu %7llu  "
+			  "%s%s%s%s%s\n", i,
 			  sched_registry_count(&slot->sched), rd(&slot->wakeups),
-			  rd(&slot->from_injector), rd(&slot->kicks),
+			  rd(&slot->from_injector), rd(&slot->sched.pulled_in),
+			  rd(&slot->kicks),
 			  rd(&ps->faulted), rd(&slot->reports),
 			  name ? fmt_ns(took, sizeof(took),
 					arch_cycles_to_ns(longest)) : "-",

@@ -181,6 +181,24 @@ static bool rt_slot_on_owner(void *arg)
 	return cur != NULL && cur->slot == arg;
 }
 
+/*
+ * Pull hook of slot `arg`'s scheduler (the caller is its core, in a
+ * poll): a task of slot `from` that this poll woke comes here if `from`
+ * is in its loop and awake (not asleep: the wakeup would start the task
+ * there at once; not stopped), and this core is not stopping.  Relaxed
+ * loads: a hint; either answer runs the task.
+ */
+static bool rt_slot_pull(void *arg, void *from)
+{
+	struct rt_slot *to = arg, *f = from;
+	struct rt_core *cur = rt_current_core();
+
+	return to->rt == f->rt && cur != NULL && cur->slot == to &&
+	       atomic_load_explicit(&cur->running, memory_order_relaxed) &&
+	       atomic_load_explicit(&f->state, memory_order_relaxed) ==
+	       RT_CORE_RUNNING;
+}
+
 /* Notify hook of the injector: wake one sleeping core, if any. */
 static void rt_injector_notify(void *arg)
 {
@@ -278,6 +296,7 @@ void rt_core_new(struct rt_core *core, struct runtime *rt)
 		.notify = rt_slot_notify,
 		.on_owner = rt_slot_on_owner,
 		.batch = rt_slot_batch,
+		.pull = rt_slot_pull,
 		.arg = slot,
 	});
 	slot->hwid = arch_cpu_hwid();

@@ -64,6 +64,7 @@ void sched_init(struct scheduler *s, unsigned index,
 	atomic_init(&s->completed, 0);
 	atomic_init(&s->woken_internal, 0);
 	atomic_init(&s->stolen_in, 0);
+	atomic_init(&s->pulled_in, 0);
 	task_cache_init(&s->cache);
 	for (unsigned i = 0; i < SCHED_POLL_BUCKETS; i++)
 		atomic_init(&s->pstats.hist[i], 0);
@@ -186,11 +187,45 @@ static void lifo_queue(struct scheduler *s, struct task *t, enum lifo_fill r)
 		s->hooks.batch(s->hooks.arg);
 }
 
+/*
+ * The scheduler a woken task goes to: its own, or - when a poll on
+ * another core of the same runtime woke it and the pull hook agrees (the
+ * runtime's: its own core is busy, so it would wait there anyway, and
+ * ours is not stopping) - the waker's core, which it is rebound to (tokio
+ * schedules a wake from a worker on that worker).  The woken task then
+ * runs next on the waker's core, from the LIFO slot, with what the waker
+ * just wrote still in this core's cache: a lock or semaphore permit
+ * handed to it, a message sent to it.  Stealing spreads the load again.
+ * Not for pinned tasks, not from interrupt handlers (the timer's and the
+ * devices' wakes keep the binding), not from the core loop outside a
+ * poll.  A task whose core sleeps is not pulled: it goes home, and the
+ * wakeup starts it at once, even if our poll then runs long.
+ *
+ * The caller moved t out of idle into WOKEN, so the enqueue is ours: no
+ * queue holds t and no one else reads t->sched to enqueue it until it is
+ * polled, so a store rebinds it, as a thief's does.
+ */
+static struct scheduler *wake_target(struct scheduler *s, struct task *t)
+{
+	struct scheduler *cur = arch_cpu_sched();
+
+	if (cur == NULL || cur == s || cur->current == NULL ||
+	    cur->hooks.pull == NULL || cur->hooks.pull != s->hooks.pull ||
+	    (task_state_load(t) & TASK_PINNED) || arch_in_interrupt() ||
+	    !cur->hooks.pull(cur->hooks.arg, s->hooks.arg))
+		return s;
+	/* release: as a thief's rebind (steal_move_one). */
+	atomic_store_explicit(&t->sched, cur, memory_order_release);
+	owner_add(&cur->pulled_in, 1);
+	return cur;
+}
+
 void sched_enqueue_woken(struct scheduler *s, struct task *t)
 {
 	if (s == NULL)
 		panic("sched_enqueue_woken: task %llu is bound to no scheduler",
 		      (unsigned long long)t->id);
+	s = wake_target(s, t);
 	if (count_wake(s, t) && !arch_in_interrupt()) {
 		/*
 		 * The owner woke it inside a poll of s (current is set only

@@ -88,6 +88,11 @@ struct sched_hooks {
 	 * watches.  Owner only, task context; must be cheap. */
 	void *arg;
 	void (*batch)(void *arg);
+	/* pull(arg, from): may the caller, this scheduler's owner inside one
+	 * of its polls, take a task bound to the scheduler whose arg is
+	 * `from`, that it just woke (sched_enqueue_woken)?  Only between
+	 * schedulers with the same hook.  NULL: never.  Must be cheap. */
+	bool (*pull)(void *arg, void *from);
 };
 
 /* What one sched_tick() did. */
@@ -150,6 +155,7 @@ struct scheduler {
 	_Atomic uint64_t completed;
 	_Atomic uint64_t woken_internal;
 	_Atomic uint64_t stolen_in;
+	_Atomic uint64_t pulled_in;	/* woken here by a poll, from a peer */
 	/* Heap task storage for spawns on (and frees by) the owner. */
 	struct task_cache cache;
 	struct sched_poll_stats pstats;

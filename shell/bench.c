@@ -206,8 +206,10 @@ static enum poll bench_poll(struct task *t, struct context *cx)
 		memset(&init_parked, 0, sizeof(init_parked));
 		wait_cell_init(&init_parked.go);
 		wait_cell_init(&init_parked.back);
-		if (sched_spawn(&j->rt->slots[j->target].sched, &parked_vt,
-				&init_parked, sizeof(init_parked), &j->parked_jh) != 0) {
+		/* Pinned: a wake from this poll would otherwise pull it onto
+		 * this core (sched_enqueue_woken). */
+		if (rt_spawn_on(j->rt, j->target, &parked_vt, &init_parked,
+				sizeof(init_parked), &j->parked_jh) != 0) {
 			shell_puts(&j->out, "bench: out of memory\n");
 		} else {
 			j->parked = container_of(j->parked_jh.task, struct parked, task);

@@ -15,6 +15,9 @@
  *   - the watchdog reports a stuck poll once, naming core, task and id,
  *     and reports nothing while cores are idle, tasks sleep on the timer,
  *     or a task makes many short polls;
+ *   - a task woken by a poll on core 1 runs there at once (pulled) while
+ *     its own core 0 is busy, goes home while core 0 sleeps, and, pinned,
+ *     always waits for core 0;
  *   - its rules without threads (rt_watch_at on a runtime whose second
  *     slot is faked): a poll past the threshold is reported only when it
  *     is still the same poll RT_WATCHDOG_CONFIRM_NS later (a core the host
@@ -622,6 +625,125 @@ static void test_watchdog_rules(void **st)
 	kfree(rt);
 }
 
+/* ---- wakes from a poll on another core (sched_enqueue_woken) ---------------- */
+
+/*
+ * X parks on core 0 (pinned or not); W, on core 1, wakes it from a poll.
+ * `home` says what core 0 does meanwhile: held in a gate poll (busy), or
+ * asleep.  Returns the core X ran on (-1: not within 2 s).
+ */
+static atomic_bool w_wait_idle;
+
+static enum poll waking_poll(struct task *t, struct context *cx)
+{
+	struct rt_core *cur = rt_current_core();
+	struct rt_slot *home = &cur->rt->slots[0];
+	uint64_t end = now_ns() + 2000 * MS;
+
+	(void)t;
+	(void)cx;
+	/* For the idle case: wake X only once core 0 sleeps. */
+	while (atomic_load(&w_wait_idle) &&
+	       atomic_load(&home->state) != RT_CORE_IDLE && now_ns() < end)
+		arch_cpu_relax();
+	atomic_store(&x_core, -2);
+	waker_wake(&x_waker);
+	return POLL_READY;
+}
+
+static const struct task_vtable waking_vt = { .poll = waking_poll,
+					      .name = "waking" };
+
+static int wake_from_core1(struct harness *h, bool pinned, bool home_busy)
+{
+	struct gate_task g0 = { .core = 0 };
+	uint64_t end;
+
+	atomic_store(&x_parked, false);
+	atomic_store(&x_core, -1);
+	atomic_store(&w_wait_idle, !home_busy);
+	if (pinned)
+		assert_int_equal(rt_spawn_on(h->rt, 0, &parked_vt, NULL,
+					     sizeof(struct parked_task), NULL), 0);
+	else
+		assert_int_equal(sched_spawn(&h->rt->slots[0].sched, &parked_vt,
+					     NULL, sizeof(struct parked_task),
+					     NULL), 0);
+	assert_true(wait_until(&x_parked, 5000));
+	if (home_busy) {
+		atomic_store(&gate_closed[0], true);
+		atomic_store(&gate_running[0], false);
+		assert_int_equal(rt_spawn_on(h->rt, 0, &gate_vt, &g0, sizeof(g0),
+					     NULL), 0);
+		assert_true(wait_until(&gate_running[0], 5000));
+	}
+	assert_int_equal(rt_spawn_on(h->rt, 1, &waking_vt, NULL,
+				     sizeof(struct task), NULL), 0);
+	/* Pinned, it must not run before the gate opens: 100 ms tells. */
+	end = now_ns() + (pinned ? 100 : 2000) * MS;
+	while (atomic_load(&x_core) < 0 && now_ns() < end)
+		nap();
+	if (home_busy) {
+		atomic_store(&gate_closed[0], false);
+		/* A pinned X runs once the gate is gone. */
+		end = now_ns() + 5000 * MS;
+		while (pinned && atomic_load(&x_core) < 0 && now_ns() < end)
+			nap();
+	}
+	return atomic_load(&x_core);
+}
+
+/* A task woken by a poll on core 1 while its own core 0 is busy runs on
+ * core 1 at once (from the LIFO slot), rebound there; not after core 0's
+ * poll. */
+static void test_wake_pulls_from_busy_core(void **st)
+{
+	struct harness h;
+	int ran;
+
+	(void)st;
+	h_start(&h, WORKERS);
+	ran = wake_from_core1(&h, false, true);
+	print_message("woken with its core busy: ran on core %d\n", ran);
+	assert_int_equal(ran, 1);
+	assert_int_equal(atomic_load(&h.rt->slots[1].sched.pulled_in), 1);
+	assert_int_equal(atomic_load(&h.rt->slots[0].sched.pulled_in), 0);
+	h_stop(&h);
+	h_free(&h);
+}
+
+/* A pinned task is never pulled: it waits for its own core. */
+static void test_wake_never_pulls_pinned(void **st)
+{
+	struct harness h;
+	int ran;
+
+	(void)st;
+	h_start(&h, WORKERS);
+	ran = wake_from_core1(&h, true, true);
+	print_message("pinned, woken with its core busy: ran on core %d\n", ran);
+	assert_int_equal(ran, 0);
+	assert_int_equal(atomic_load(&h.rt->slots[1].sched.pulled_in), 0);
+	h_stop(&h);
+	h_free(&h);
+}
+
+/* A task whose core sleeps goes home: the wakeup starts it there. */
+static void test_wake_sends_home_to_idle_core(void **st)
+{
+	struct harness h;
+	int ran;
+
+	(void)st;
+	h_start(&h, WORKERS);
+	ran = wake_from_core1(&h, false, false);
+	print_message("woken with its core asleep: ran on core %d\n", ran);
+	assert_int_equal(ran, 0);
+	assert_int_equal(atomic_load(&h.rt->slots[1].sched.pulled_in), 0);
+	h_stop(&h);
+	h_free(&h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -631,6 +753,9 @@ int main(void)
 		cmocka_unit_test(test_no_stranded_second_spawn),
 		cmocka_unit_test(test_watchdog_reports_once),
 		cmocka_unit_test(test_watchdog_rules),
+		cmocka_unit_test(test_wake_pulls_from_busy_core),
+		cmocka_unit_test(test_wake_never_pulls_pinned),
+		cmocka_unit_test(test_wake_sends_home_to_idle_core),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
