@@ -66,7 +66,7 @@ static bool spawn_lock_tasks(const struct task_vtable *vt)
 
 /* ---- mutex_handoff --------------------------------------------------------- */
 
-static struct mutex bmutex;
+static struct mutex bmutex __cacheline_aligned;
 static uint64_t bmutex_count;		/* under bmutex */
 
 static enum poll mutex_task_poll(struct task *t, struct context *cx)
@@ -108,7 +108,7 @@ static bool mutex_handoff(void)
 
 /* ---- semaphore_8 ----------------------------------------------------------- */
 
-static struct semaphore bsem;
+static struct semaphore bsem __cacheline_aligned;
 
 static enum poll sem_task_poll(struct task *t, struct context *cx)
 {
@@ -142,7 +142,7 @@ static bool semaphore_8(void)
 
 /* ---- rwlock_read_mostly ---------------------------------------------------- */
 
-static struct rwlock brw;
+static struct rwlock brw __cacheline_aligned;
 static uint64_t brw_count;		/* under brw */
 static volatile uint64_t brw_sink;	/* std::hint::black_box */
 
