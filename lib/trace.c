@@ -308,14 +308,28 @@ void trace_record_at(enum trace_type type, uint32_t a, uint64_t ts,
 	arch_irq_restore(flags);
 }
 
+static _Atomic trace_poll_id_fn poll_id_hook;
+
+trace_poll_id_fn trace_set_poll_id_hook(trace_poll_id_fn fn)
+{
+	return atomic_exchange_explicit(&poll_id_hook, fn, memory_order_relaxed);
+}
+
 void trace_fault(unsigned vector)
 {
+	trace_poll_id_fn hook = atomic_load_explicit(&poll_id_hook,
+						     memory_order_relaxed);
 	struct trace_ring *r;
+	uint64_t id = 0;
 
 	if (!trace_enabled() || (r = my_ring()) == NULL)
 		return;
+	if (hook)
+		id = hook();
+	if (id == 0)
+		id = r->polling;
 	trace_ring_write(r, TRACE_FAULT, vector & TRACE_A_MAX, trace_now(),
-			 r->polling, 0);
+			 id, 0);
 }
 
 const char *trace_type_name(enum trace_type type)
@@ -333,6 +347,7 @@ const char *trace_type_name(enum trace_type type)
 		[TRACE_IPI] = "ipi",
 		[TRACE_TIMERS] = "timers",
 		[TRACE_FAULT] = "fault",
+		[TRACE_POLL] = "poll",
 	};
 
 	if ((unsigned)type >= TRACE_TYPES)

@@ -20,7 +20,12 @@
  *
  * The event kinds, and what their arguments (a, x, y) hold:
  *   SPAWN        x task id, y name (const char *, the vtable's; may be NULL)
- *   POLL_BEGIN   x task id, y name
+ *   POLL         one whole poll, written when it ends: ts its start, x
+ *                task id, y name, a enum trace_poll_end | its duration
+ *                (trace_poll_a(); the scheduler's one event per poll)
+ *   POLL_BEGIN   x task id, y name (a poll's start, for callers that
+ *                record it as two events; a fault until its POLL_END
+ *                names x)
  *   POLL_END     x task id, a enum trace_poll_end
  *   WAKE         x task id, a target core | TRACE_WAKE_IRQ if from an
  *                interrupt handler (the waker is the ring's core)
@@ -66,6 +71,7 @@ enum trace_type {
 	TRACE_IPI,
 	TRACE_TIMERS,
 	TRACE_FAULT,
+	TRACE_POLL,
 	TRACE_TYPES,
 };
 
@@ -77,6 +83,43 @@ enum trace_poll_end {
 	TRACE_POLL_YIELDED,	/* yielded: runs again after the tick */
 	TRACE_POLL_RETIRED,	/* was cancelled: completed unpolled */
 };
+
+/*
+ * POLL's a: bits 0-2 how it ended (enum trace_poll_end), bits 3-23 its
+ * duration in stamps as a 16-bit mantissa and a 5-bit exponent: exact
+ * below 65536 stamps (about 20 us at 3 GHz), within 1/65536 above, up to
+ * 2^47 stamps.
+ */
+#define TRACE_POLL_HOW_BITS	3
+#define TRACE_POLL_MANT_BITS	16
+
+static inline uint32_t trace_poll_a(unsigned how, uint64_t stamps)
+{
+	unsigned e = 0;
+
+	while ((stamps >> e) >> TRACE_POLL_MANT_BITS)
+		e++;
+	if (e > 31) {
+		e = 31;
+		stamps = (((uint64_t)1 << TRACE_POLL_MANT_BITS) - 1) << 31;
+	}
+	return (uint32_t)(how & 7) |
+	       (uint32_t)((stamps >> e) << TRACE_POLL_HOW_BITS) |
+	       (uint32_t)e << (TRACE_POLL_HOW_BITS + TRACE_POLL_MANT_BITS);
+}
+
+static inline unsigned trace_poll_how(uint32_t a)
+{
+	return a & 7;
+}
+
+static inline uint64_t trace_poll_stamps(uint32_t a)
+{
+	uint64_t mant = (a >> TRACE_POLL_HOW_BITS) &
+			((1u << TRACE_POLL_MANT_BITS) - 1);
+
+	return mant << ((a >> (TRACE_POLL_HOW_BITS + TRACE_POLL_MANT_BITS)) & 31);
+}
 
 /* WAKE's a: the waker ran in an interrupt handler. */
 #define TRACE_WAKE_IRQ		(1u << 23)
@@ -219,9 +262,32 @@ static __always_inline void trace_event(enum trace_type type, uint32_t a,
 		trace_record(type, a, x, y);
 }
 
-/* A CPU exception (vector) or panic on this core: a FAULT event naming
- * the task this core was polling.  Fault and panic paths. */
+/*
+ * A whole poll, begin and end in one event, written when it ends: `start`
+ * and `end` are the stamps the scheduler read for its poll times.  One
+ * event a poll is half the ring traffic of a POLL_BEGIN/POLL_END pair; a
+ * poll still running has no event yet (the watchdog reports a stuck one).
+ */
+static __always_inline void trace_poll(uint64_t start, uint64_t end,
+				       uint64_t id, const char *name,
+				       unsigned how)
+{
+	if (trace_enabled())
+		trace_record_at(TRACE_POLL, trace_poll_a(how, end - start), start,
+				id, (uintptr_t)name);
+}
+
+/*
+ * A CPU exception (vector) or panic on this core: a FAULT event naming
+ * the task this core was polling: the poll-id hook's answer, else the
+ * open POLL_BEGIN's.  Fault and panic paths.
+ */
 void trace_fault(unsigned vector);
+
+/* The runtime's answer to "which task is this core polling" (its id, 0:
+ * none), for trace_fault(): set by rt_init(); returns the hook before. */
+typedef uint64_t (*trace_poll_id_fn)(void);
+trace_poll_id_fn trace_set_poll_id_hook(trace_poll_id_fn fn);
 
 /* Short names for the JSON and the gdb commands ("spawn", "idle" ...). */
 const char *trace_type_name(enum trace_type type);

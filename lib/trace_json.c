@@ -197,6 +197,15 @@ static void one(struct trace_json *j, unsigned core,
 		*poll = (struct trace_json_open){ true, r->ts, r->x,
 					     (const char *)(uintptr_t)r->y };
 		break;
+	case TRACE_POLL: {
+		struct trace_json_open whole = { true, r->ts, r->x,
+						 (const char *)(uintptr_t)r->y };
+		unsigned how = trace_poll_how(r->a);
+
+		poll_slice(j, core, &whole, r->ts + trace_poll_stamps(r->a),
+			   how < ARRAY_SIZE(poll_ends) ? poll_ends[how] : "?");
+		break;
+	}
 	case TRACE_POLL_END:
 		/* An end whose begin was lost (wrapped) is left out. */
 		if (poll->open && poll->id == r->x)

@@ -199,6 +199,16 @@ static bool rt_slot_pull(void *arg, void *from)
 	       RT_CORE_RUNNING;
 }
 
+/* trace_fault()'s question: the id of the task this core polls, or 0.
+ * Fault and panic paths: reads only this core's own words. */
+static uint64_t rt_poll_id(void)
+{
+	struct rt_core *cur = rt_current_core();
+	struct task *t = cur ? cur->slot->sched.current : NULL;
+
+	return t ? t->id : 0;
+}
+
 /* Notify hook of the injector: wake one sleeping core, if any. */
 static void rt_injector_notify(void *arg)
 {
@@ -240,6 +250,7 @@ void rt_init(struct runtime *rt, const struct clock *clock)
 	}
 	injector_init(&rt->injector);
 	injector_set_notify(&rt->injector, rt_injector_notify, rt);
+	(void)trace_set_poll_id_hook(rt_poll_id);
 	rt->clock = clock;
 	timer_init(&rt->timer, clock);
 	rt_watch_init(rt);

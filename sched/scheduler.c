@@ -415,16 +415,13 @@ static __always_inline struct task *tick_poll(struct scheduler *s,
 {
 	struct task *next = NULL;
 	enum task_run_result rr;
-	/* Read now: after the poll the task may be gone. */
-	uint64_t id = t->id;
+	/* Read now: after the poll the task may be gone.  The poll starts
+	 * at the last one's end (task_run reads one stamp a poll). */
+	uint64_t id = t->id, start = s->poll_clock;
+	const char *name = trace_enabled() ? t->name : NULL;
 
-	if (trace_enabled())
-		trace_record_at(TRACE_POLL_BEGIN, 0, s->poll_clock, id,
-				(uintptr_t)t->name);
 	rr = task_run(s, t);
-	if (trace_enabled())
-		trace_record_at(TRACE_POLL_END, trace_poll_end_of(rr),
-				s->poll_clock, id, 0);
+	trace_poll(start, s->poll_clock, id, name, trace_poll_end_of(rr));
 	/* A task the poll woke here (unless a kick took it back). */
 	atomic_signal_fence(memory_order_seq_cst);
 	next = atomic_load_explicit(&s->lifo, memory_order_relaxed);

@@ -289,9 +289,108 @@ static void test_json_events(void **state)
 	assert_null(strstr(k.buf, "}\n{"));
 }
 
+/* A POLL event's a: how it ended and its duration, exact below 2^16
+ * stamps, within 2^-16 above, saturating at the top. */
+static void test_poll_event_encoding(void **state)
+{
+	static const uint64_t exact[] = { 0, 1, 2, 1000, 65535 };
+	static const uint64_t big[] = { 65536, 65537, 123456789, 1ull << 40,
+					(1ull << 47) - 1 };
+
+	(void)state;
+	for (unsigned how = 0; how <= TRACE_POLL_RETIRED; how++) {
+		for (size_t i = 0; i < ARRAY_SIZE(exact); i++) {
+			uint32_t a = trace_poll_a(how, exact[i]);
+
+			assert_true(a <= TRACE_A_MAX);
+			assert_int_equal(trace_poll_how(a), how);
+			assert_int_equal(trace_poll_stamps(a), exact[i]);
+		}
+		for (size_t i = 0; i < ARRAY_SIZE(big); i++) {
+			uint32_t a = trace_poll_a(how, big[i]);
+			uint64_t d = trace_poll_stamps(a);
+
+			assert_true(a <= TRACE_A_MAX);
+			assert_int_equal(trace_poll_how(a), how);
+			assert_true(d <= big[i]);
+			assert_true(big[i] - d <= big[i] >> 16);
+		}
+	}
+	/* Longer than 2^47 stamps: the largest duration it can say. */
+	assert_true(trace_poll_stamps(trace_poll_a(TRACE_POLL_READY, UINT64_MAX)) >=
+		    (1ull << 47) - (1ull << 31));
+}
+
+/* A whole poll in one event is one complete JSON slice; the fault hook
+ * names the polled task without a POLL_BEGIN. */
+static uint64_t hook_id;
+
+static uint64_t poll_id(void)
+{
+	return hook_id;
+}
+
+static void test_poll_event_json_and_fault(void **state)
+{
+	static struct sink k;
+	static struct trace_record out[4];
+	struct fmt_out o = { sink_write, &k };
+	struct trace_json j;
+	struct trace_ring *r;
+	struct trace_read rd;
+	const struct trace_record recs[] = {
+		{ .type = TRACE_POLL, .ts = 2000, .x = 5, .y = (uintptr_t)"child",
+		  .a = trace_poll_a(TRACE_POLL_YIELDED, 1500) },
+		{ .type = TRACE_POLL, .ts = 4000, .x = 6, .y = 0,
+		  .a = trace_poll_a(TRACE_POLL_PENDING, 250) },
+	};
+	struct trace_read none = { 0 };
+	int dummy_core;
+
+	(void)state;
+	trace_json_begin(&j, &o, 500, 1, 1);
+	trace_json_core(&j, 0, recs, ARRAY_SIZE(recs), &none);
+	trace_json_end(&j);
+	assert_non_null(strstr(k.buf, "{\"ph\":\"X\",\"pid\":0,\"tid\":0,\"ts\":1.500,"
+			       "\"dur\":1.500,\"name\":\"child\",\"args\":{\"id\":5,"
+			       "\"end\":\"yielded\"}}"));
+	assert_non_null(strstr(k.buf, "\"ts\":3.500,\"dur\":0.250,\"name\":\"task\","
+			       "\"args\":{\"id\":6}}"));
+
+	/* The hook names the task a fault interrupts. */
+	assert_int_equal(trace_setup(1), 0);
+	r = trace_ring_of(0);
+	arch_cpu_bind(0);
+	arch_set_cpu_local(&dummy_core);
+	trace_clear();
+	trace_set_enabled(true);
+	(void)trace_set_poll_id_hook(poll_id);
+	hook_id = 42;
+	trace_fault(6);
+	hook_id = 0;
+	trace_fault(13);	/* no task: the hook says 0, nothing open */
+	trace_poll(100, 350, 9, "nine", TRACE_POLL_READY);
+	trace_set_enabled(false);
+	(void)trace_set_poll_id_hook(NULL);
+	arch_set_cpu_local(NULL);
+	trace_ring_copy(r, out, ARRAY_SIZE(out), &rd);
+	assert_int_equal(rd.copied, 3);
+	assert_int_equal(out[0].type, TRACE_FAULT);
+	assert_int_equal(out[0].x, 42);
+	assert_int_equal(out[1].x, 0);
+	assert_int_equal(out[2].type, TRACE_POLL);
+	assert_int_equal(out[2].ts, 100);
+	assert_int_equal(out[2].x, 9);
+	assert_int_equal(trace_poll_stamps(out[2].a), 250);
+	assert_int_equal(trace_poll_how(out[2].a), TRACE_POLL_READY);
+	trace_clear();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_poll_event_encoding),
+		cmocka_unit_test(test_poll_event_json_and_fault),
 		cmocka_unit_test(test_ring_in_order),
 		cmocka_unit_test(test_ring_wraps_and_counts_lost),
 		cmocka_unit_test(test_ring_clear),
