@@ -386,6 +386,18 @@ size_t rt_steal_from(struct rt_core *core, struct rt_slot *vs, size_t want)
 	return got;
 }
 
+/* Is vs in a poll that has run RT_STRAND_NS?  Relaxed loads: a hint. */
+static bool rt_poll_is_long(struct rt_slot *vs)
+{
+	struct scheduler *s = &vs->sched;
+	uint64_t seq = atomic_load_explicit(&s->poll_seq, memory_order_relaxed);
+	uint64_t start = atomic_load_explicit(&s->poll_start,
+					      memory_order_relaxed);
+
+	return (seq & 1) &&
+	       arch_cycles() - start > arch_ns_to_cycles(RT_STRAND_NS);
+}
+
 static size_t rt_steal_peers(struct rt_core *core)
 {
 	struct runtime *rt = core->rt;
@@ -407,9 +419,15 @@ static size_t rt_steal_peers(struct rt_core *core)
 		/* acquire: pairs with the release store in rt_core_new(). */
 		if (!atomic_load_explicit(&vs->initialised, memory_order_acquire))
 			continue;
+		if (sched_queued(&vs->sched) < RT_STEAL_MIN &&
+		    !rt_poll_is_long(vs) &&
+		    atomic_load_explicit(&vs->state, memory_order_relaxed) !=
+		    RT_CORE_STOPPED)
+			continue;
 		if (sched_try_steal(&vs->sched, &st) != STEAL_OK)
 			continue;
-		want = MIN(st.initial_task_count / 2, RT_MAX_STEAL);
+		/* Half, and at least one (of a queue behind a long poll). */
+		want = MIN(MAX(st.initial_task_count / 2, 1), RT_MAX_STEAL);
 		/* A stopped core's tasks are all taken: nobody else runs them. */
 		if (atomic_load_explicit(&vs->state, memory_order_relaxed) ==
 		    RT_CORE_STOPPED)

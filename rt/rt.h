@@ -38,6 +38,18 @@
 #define RT_IDLE_WORDS		(MAX_CORES / 64)
 /* Most tasks one steal moves (from the injector or from a peer). */
 #define RT_MAX_STEAL		256
+/*
+ * A thief takes from a peer's queue only when it holds more than one
+ * tick's batch (the owner starts up to SCHED_TICK_BATCH of them in its
+ * next tick), or when the poll in front of it has run RT_STRAND_NS.
+ * Moving a few short tasks costs more than it saves: each brings its
+ * lines to the thief's cache, and they were about to run where they
+ * were (rwlock_read_mostly at 2 workers: half of all steals moved one
+ * task; 0.82 of the time with this rule, docs/PERFORMANCE.md).  Long
+ * tasks still spread: a batch behind a long poll is kicked back
+ * (watch.c), and a queue behind one is taken by this rule's exception.
+ */
+#define RT_STEAL_MIN		(SCHED_TICK_BATCH + 1)
 /* Random peers tried per try_steal before giving up. */
 #define RT_STEAL_ATTEMPTS	16
 /*

@@ -15,6 +15,8 @@
  *   - the watchdog reports a stuck poll once, naming core, task and id,
  *     and reports nothing while cores are idle, tasks sleep on the timer,
  *     or a task makes many short polls;
+ *   - a thief leaves a peer's queue of one tick's batch or less, unless
+ *     the poll in front of it has run RT_STRAND_NS;
  *   - a task woken by a poll on core 1 runs there at once (pulled) while
  *     its own core 0 is busy, goes home while core 0 sleeps, and, pinned,
  *     always waits for core 0;
@@ -625,6 +627,73 @@ static void test_watchdog_rules(void **st)
 	kfree(rt);
 }
 
+/* ---- what a thief takes from a peer (rt_core_try_steal) ---------------------- */
+
+static enum poll done_poll(struct task *t, struct context *cx)
+{
+	(void)t;
+	(void)cx;
+	return POLL_READY;
+}
+
+static const struct task_vtable done_vt = { .poll = done_poll, .name = "done" };
+
+static void queue_on(struct scheduler *s, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		assert_int_equal(sched_spawn(s, &done_vt, NULL, sizeof(struct task),
+					     NULL), 0);
+}
+
+/*
+ * Without threads: slot 1 holds a queue, and core 0 looks for work.  A
+ * queue of one tick's batch or less stays (its owner starts it next
+ * tick), unless the poll in front of it has run RT_STRAND_NS; a longer
+ * queue gives half.
+ */
+static void test_steal_leaves_short_queues(void **st)
+{
+	struct runtime *rt = h_runtime_new();
+	struct rt_core c0, c1;
+	struct scheduler *s0, *s1;
+	uint64_t strand = arch_ns_to_cycles(RT_STRAND_NS);
+
+	(void)st;
+	rt_core_new(&c0, rt);
+	rt_core_new(&c1, rt);
+	arch_set_cpu_local(NULL);
+	s0 = &rt->slots[0].sched;
+	s1 = &rt->slots[1].sched;
+
+	queue_on(s1, RT_STEAL_MIN - 1);
+	assert_int_equal(rt_core_try_steal(&c0), 0);
+	assert_int_equal(sched_queued(s1), RT_STEAL_MIN - 1);
+	/* One more: more than a batch, half of it moves. */
+	queue_on(s1, 1);
+	assert_int_equal(rt_core_try_steal(&c0), RT_STEAL_MIN / 2);
+	assert_int_equal(sched_queued(s0), RT_STEAL_MIN / 2);
+	/* A short queue behind a poll that has run RT_STRAND_NS: half of
+	 * it, at least one. */
+	atomic_store(&s1->poll_seq, 1);
+	atomic_store(&s1->poll_start, arch_cycles() - 2 * strand);
+	{
+		size_t q = sched_queued(s1);
+
+		assert_true(q > 0 && q < RT_STEAL_MIN);
+		assert_int_equal(rt_core_try_steal(&c0), MAX(q / 2, 1));
+	}
+	/* The same poll just begun: nothing. */
+	atomic_store(&s1->poll_start, arch_cycles());
+	assert_int_equal(rt_core_try_steal(&c0), 0);
+	atomic_store(&s1->poll_seq, 2);
+	/* Run what is left, on both, so nothing leaks. */
+	while (sched_queued(s0) || sched_queued(s1)) {
+		(void)sched_tick(s0);
+		(void)sched_tick(s1);
+	}
+	kfree(rt);
+}
+
 /* ---- wakes from a poll on another core (sched_enqueue_woken) ---------------- */
 
 /*
@@ -753,6 +822,7 @@ int main(void)
 		cmocka_unit_test(test_no_stranded_second_spawn),
 		cmocka_unit_test(test_watchdog_reports_once),
 		cmocka_unit_test(test_watchdog_rules),
+		cmocka_unit_test(test_steal_leaves_short_queues),
 		cmocka_unit_test(test_wake_pulls_from_busy_core),
 		cmocka_unit_test(test_wake_never_pulls_pinned),
 		cmocka_unit_test(test_wake_sends_home_to_idle_core),
