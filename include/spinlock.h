@@ -48,23 +48,24 @@ static inline bool __must_check spin_trylock(struct spinlock *l)
 #define SPIN_BACKOFF_MAX	64
 
 /*
- * The first try is the exchange itself: it takes the line exclusive at
- * once, where a look first would fetch it shared and then upgrade it.  A
- * waiter then looks only after 1, 2, 4 ... SPIN_BACKOFF_MAX relaxes, so
- * under contention the holder's core often takes the lock again while
- * its line is still there, instead of every release handing the line to
- * the spinner (Anderson 1990; Herlihy and Shavit 7.4, "BackoffLock").
- * The cost is fairness and, for a waiter, up to SPIN_BACKOFF_MAX pauses
- * (1.3 us on the AMD EPYC of docs/PERFORMANCE.md) of extra latency; the
+ * A try (a look, then the exchange), and while the lock is held a look
+ * only after 1, 2, 4 ... SPIN_BACKOFF_MAX relaxes: under contention the
+ * holder's core often takes the lock again while its line is still
+ * there, instead of every release handing the line to the spinner
+ * (Anderson 1990; Herlihy and Shavit 7.4, "BackoffLock").  The cost is
+ * fairness and, for a waiter, up to SPIN_BACKOFF_MAX pauses (1.3 us on
+ * the AMD EPYC of docs/PERFORMANCE.md) of extra latency; the
  * semaphore_8 and rwlock benchmarks, where two cores hammer one
- * semaphore's lock, gained 5-7%.
+ * semaphore's lock, gained 5-7% (with the exchange tried first).  The
+ * uncontended path is the try alone, as before: trying the exchange
+ * first made the kernel's timer cancel 1.5-2x slower under TCG
+ * (docs/PERFORMANCE.md).
  */
 static inline void spin_lock(struct spinlock *l)
 {
 	unsigned spins = 1;
 
-	/* acquire: pairs with the release store in spin_unlock(). */
-	while (atomic_exchange_explicit(&l->locked, true, memory_order_acquire)) {
+	while (!spin_trylock(l)) {
 		do {
 			for (unsigned i = 0; i < spins; i++)
 				arch_cpu_relax();
@@ -72,7 +73,6 @@ static inline void spin_lock(struct spinlock *l)
 				spins <<= 1;
 		} while (atomic_load_explicit(&l->locked, memory_order_relaxed));
 	}
-	arch_lock_acquired();
 }
 
 static inline void spin_unlock(struct spinlock *l)
