@@ -87,8 +87,8 @@ enum trace_poll_end {
 /*
  * POLL's a: bits 0-2 how it ended (enum trace_poll_end), bits 3-23 its
  * duration in stamps as a 16-bit mantissa and a 5-bit exponent: exact
- * below 65536 stamps (about 20 us at 3 GHz), within 1/65536 above, up to
- * 2^47 stamps.
+ * below 65536 stamps (about 20 us at 3 GHz), truncated above (short by
+ * less than 1/32768 of it), saturating at 0xffff << 31 (about 2^47).
  */
 #define TRACE_POLL_HOW_BITS	3
 #define TRACE_POLL_MANT_BITS	16

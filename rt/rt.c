@@ -184,9 +184,17 @@ static bool rt_slot_on_owner(void *arg)
 /*
  * Pull hook of slot `arg`'s scheduler (the caller is its core, in a
  * poll): a task of slot `from` that this poll woke comes here if `from`
- * is in its loop and awake (not asleep: the wakeup would start the task
- * there at once; not stopped), and this core is not stopping.  Relaxed
- * loads: a hint; either answer runs the task.
+ * is busy - in a poll, or with tasks queued - and this core is not
+ * stopping.  Busy, not merely RUNNING: a core on its way to sleep is
+ * RUNNING until it halts, and it looks at its peers (rt_watch_before_idle)
+ * before it re-checks only its own queue; a task pulled after that look
+ * would wait behind our poll with nobody watching.  A busy `from` ends
+ * its tick first, and its look then sees our LIFO slot (counted in
+ * sched_batch_left).  What is left is a race of nanoseconds: `from`'s
+ * poll ending, its tick ending and its look all happening between our
+ * check and our store of the task; the task then waits for our poll or
+ * the watchdog timer's look.  Relaxed loads: a hint; either answer runs
+ * the task.
  */
 static bool rt_slot_pull(void *arg, void *from)
 {
@@ -196,7 +204,10 @@ static bool rt_slot_pull(void *arg, void *from)
 	return to->rt == f->rt && cur != NULL && cur->slot == to &&
 	       atomic_load_explicit(&cur->running, memory_order_relaxed) &&
 	       atomic_load_explicit(&f->state, memory_order_relaxed) ==
-	       RT_CORE_RUNNING;
+	       RT_CORE_RUNNING &&
+	       ((atomic_load_explicit(&f->sched.poll_seq,
+				      memory_order_relaxed) & 1) ||
+		sched_queued(&f->sched) > 0);
 }
 
 /* trace_fault()'s question: the id of the task this core polls, or 0.
@@ -394,8 +405,11 @@ static bool rt_poll_is_long(struct rt_slot *vs)
 	uint64_t start = atomic_load_explicit(&s->poll_start,
 					      memory_order_relaxed);
 
-	return (seq & 1) &&
-	       arch_cycles() - start > arch_ns_to_cycles(RT_STRAND_NS);
+	uint64_t now = arch_cycles();
+
+	/* A start a hair ahead of our counter is a poll just begun. */
+	return (seq & 1) && now > start &&
+	       now - start > arch_ns_to_cycles(RT_STRAND_NS);
 }
 
 static size_t rt_steal_peers(struct rt_core *core)

@@ -249,7 +249,8 @@ size_t rt_watch_at(struct rt_core *core, uint64_t now,
 		if (start > now)
 			start = now;	/* another core's counter, a hair ahead */
 		/* Its batch, its LIFO slot or its queue wait behind the poll
-		 * (a thief takes half of a queue, none of one task). */
+		 * (a thief leaves a queue of RT_STEAL_MIN - 1 or fewer until
+		 * the poll has run RT_STRAND_NS, then takes half of it). */
 		if (sched_batch_left(&vs->sched) > 0 ||
 		    sched_queued(&vs->sched) > 0) {
 			if (now - start >= strand)
