@@ -72,7 +72,6 @@ void panic_set_hook(void (*hook)(const char *msg))
 static void panic_enter(const char *what)
 {
 	cli();
-	trace_fault(TRACE_FAULT_PANIC);
 	/* Stop the other cores so the report is not interleaved; not under
 	 * a hook (the test kernel's expected panics resume and go on). */
 	if (!panic_hook)
@@ -84,6 +83,10 @@ static void panic_enter(const char *what)
 		console_emergency_puts("\nhalting\n");
 		halt_forever();
 	}
+	/* After the guard, as in fault_handle(): the trace's poll-id hook
+	 * reads this core's scheduler, and a fault in it now halts with the
+	 * nested-fault message instead of recursing. */
+	trace_fault(TRACE_FAULT_PANIC);
 }
 
 /* The message of the panic in progress (one core panics at a time). */
