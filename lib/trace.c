@@ -337,7 +337,7 @@ const char *trace_type_name(enum trace_type type)
 	static const char *const names[TRACE_TYPES] = {
 		[TRACE_NONE] = "none",
 		[TRACE_SPAWN] = "spawn",
-		[TRACE_POLL_BEGIN] = "poll",
+		[TRACE_POLL_BEGIN] = "poll-begin",
 		[TRACE_POLL_END] = "poll-end",
 		[TRACE_WAKE] = "wake",
 		[TRACE_STEAL] = "steal",

@@ -195,6 +195,8 @@ static void test_trace_points(void **state)
 		assert_true(out[i].ts >= out[i - 1].ts);
 	assert_true(out[0].ts >= trace_epoch());
 	assert_string_equal(trace_type_name(TRACE_STEAL), "steal");
+	assert_string_equal(trace_type_name(TRACE_POLL), "poll");
+	assert_string_equal(trace_type_name(TRACE_POLL_BEGIN), "poll-begin");
 	assert_string_equal(trace_type_name(TRACE_TYPES), "?");
 	trace_clear();
 	arch_cpu_bind(0);
