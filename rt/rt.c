@@ -690,8 +690,9 @@ int rt_spawn_at(const struct task_site *site, struct runtime *rt,
 {
 	struct scheduler *s = rt_local_sched(rt);
 
+	/* Ours, and rt_spawn is task context only: the owner's path. */
 	if (s)
-		return sched_spawn_at(site, 0, s, vt, init, size, jh);
+		return sched_spawn_own_at(site, 0, s, vt, init, size, jh);
 	return injector_spawn_at(site, &rt->injector, vt, init, size, jh);
 }
 

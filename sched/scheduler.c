@@ -247,12 +247,13 @@ void sched_enqueue_woken(struct scheduler *s, struct task *t)
 	sched_notify(s);
 }
 
-/* `own`: the caller is s's owner in task context (owner_task). */
+/* `own`: the caller is s's owner in task context (owner_task); `cur`:
+ * the calling core's scheduler (arch_cpu_sched()), or NULL. */
 static void sched_spawn_task(const struct task_site *site, struct scheduler *s,
-			     struct task *t, const struct task_vtable *vt,
-			     uint64_t flags, struct join_handle *jh, bool own)
+			     struct scheduler *cur, struct task *t,
+			     const struct task_vtable *vt, uint64_t flags,
+			     struct join_handle *jh, bool own)
 {
-	struct scheduler *cur = arch_cpu_sched();
 	uint64_t seq, id;
 
 	/* The spawn counters double as the id sequences (one atomic less);
@@ -307,17 +308,14 @@ static struct task_cache *owner_cache(struct scheduler *s)
  * magazines when the spawn runs on s's core, else the depot; larger tasks
  * (and an empty depot) take kmalloc_aligned.
  */
-static struct task *task_alloc(struct scheduler *s, const void *init,
-			       size_t size, uint64_t *heap, bool *own)
+static struct task *task_alloc(struct task_cache *cache, const void *init,
+			       size_t size, uint64_t *heap)
 {
 	unsigned cls = task_cache_class(size);
-	struct task_cache *cache = owner_cache(s);
 	struct task *t;
 
 	if (size < sizeof(struct task))
 		panic("task_alloc: size %zu smaller than the task header", size);
-	/* Heap spawns are never made in interrupt handlers. */
-	*own = cache != NULL;
 	if (cls)
 		t = task_cache_alloc(cache, cls);
 	else
@@ -358,12 +356,31 @@ int sched_spawn_at(const struct task_site *site, uint64_t flags,
 		   const void *init, size_t size, struct join_handle *jh)
 {
 	uint64_t heap;
-	bool own;
-	struct task *t = task_alloc(s, init, size, &heap, &own);
+	/* Heap spawns are never made in interrupt handlers: the owner's
+	 * cache means the owner in task context. */
+	struct task_cache *cache = owner_cache(s);
+	struct task *t = task_alloc(cache, init, size, &heap);
 
 	if (t == NULL)
 		return -ENOMEM;
-	sched_spawn_task(site, s, t, vt, heap | flags, jh, own);
+	sched_spawn_task(site, s, arch_cpu_sched(), t, vt, heap | flags, jh,
+			 cache != NULL);
+	return 0;
+}
+
+int sched_spawn_own_at(const struct task_site *site, uint64_t flags,
+		       struct scheduler *s, const struct task_vtable *vt,
+		       const void *init, size_t size, struct join_handle *jh)
+{
+	uint64_t heap;
+	struct task *t = task_alloc(&s->cache, init, size, &heap);
+
+	if (t == NULL)
+		return -ENOMEM;
+	/* arch_cpu_sched(), not s: it is s only inside s's tick (a spawn
+	 * outside one reads the clock for its birth). */
+	sched_spawn_task(site, s, arch_cpu_sched(), t, vt, heap | flags, jh,
+			 true);
 	return 0;
 }
 
@@ -372,7 +389,8 @@ void sched_spawn_allocated_at(const struct task_site *site, uint64_t flags,
 			      const struct task_vtable *vt,
 			      struct join_handle *jh)
 {
-	sched_spawn_task(site, s, t, vt, flags, jh, owner_task(s));
+	sched_spawn_task(site, s, arch_cpu_sched(), t, vt, flags, jh,
+			 owner_task(s));
 }
 
 /*
@@ -716,8 +734,7 @@ int injector_spawn_at(const struct task_site *site, struct injector *inj,
 		      size_t size, struct join_handle *jh)
 {
 	uint64_t heap;
-	bool own;
-	struct task *t = task_alloc(NULL, init, size, &heap, &own);
+	struct task *t = task_alloc(NULL, init, size, &heap);
 
 	if (t == NULL)
 		return -ENOMEM;

@@ -232,6 +232,19 @@ int __must_check sched_spawn_at(const struct task_site *site, uint64_t flags,
 #define sched_spawn(...)	sched_spawn_at(TASK_SITE(NULL), 0, __VA_ARGS__)
 
 /*
+ * The same, for a caller that is s's owner in task context and knows it
+ * (the runtime's rt_spawn on its own core): skips the owner check (the
+ * on_owner hook, twice per spawn otherwise).  Called elsewhere - another
+ * core, an interrupt handler - it corrupts s's owner-only counters and
+ * task cache.
+ */
+int __must_check sched_spawn_own_at(const struct task_site *site,
+				    uint64_t flags, struct scheduler *s,
+				    const struct task_vtable *vt,
+				    const void *init, size_t size,
+				    struct join_handle *jh);
+
+/*
  * Spawn a task in caller storage `t` (the header of the caller's struct;
  * the rest already filled in).  Its deallocate hook runs when the last
  * reference goes (see struct task_vtable).  Any context, IRQ-safe, no
