@@ -762,55 +762,49 @@ static int wake_from_core1(struct harness *h, bool pinned, bool home_busy)
 	return atomic_load(&x_core);
 }
 
-/* A task woken by a poll on core 1 while its own core 0 is busy runs on
- * core 1 at once (from the LIFO slot), rebound there; not after core 0's
- * poll. */
-static void test_wake_pulls_from_busy_core(void **st)
+/*
+ * One run of wake_from_core1() on fresh cores: X must run on `want_core`
+ * and core 1 must count `want_pulled` pulls (core 0 none: nothing is
+ * ever pulled onto X's own core).
+ */
+static void check_wake(bool pinned, bool home_busy, int want_core,
+		       uint64_t want_pulled, const char *what)
 {
 	struct harness h;
 	int ran;
 
-	(void)st;
 	h_start(&h, WORKERS);
-	ran = wake_from_core1(&h, false, true);
-	print_message("woken with its core busy: ran on core %d\n", ran);
-	assert_int_equal(ran, 1);
-	assert_int_equal(atomic_load(&h.rt->slots[1].sched.pulled_in), 1);
+	ran = wake_from_core1(&h, pinned, home_busy);
+	print_message("%s: ran on core %d\n", what, ran);
+	assert_int_equal(ran, want_core);
+	assert_int_equal(atomic_load(&h.rt->slots[1].sched.pulled_in),
+			 want_pulled);
 	assert_int_equal(atomic_load(&h.rt->slots[0].sched.pulled_in), 0);
 	h_stop(&h);
 	h_free(&h);
 }
 
+/* A task woken by a poll on core 1 while its own core 0 is busy runs on
+ * core 1 at once (from the LIFO slot), rebound there; not after core 0's
+ * poll. */
+static void test_wake_pulls_from_busy_core(void **st)
+{
+	(void)st;
+	check_wake(false, true, 1, 1, "woken with its core busy");
+}
+
 /* A pinned task is never pulled: it waits for its own core. */
 static void test_wake_never_pulls_pinned(void **st)
 {
-	struct harness h;
-	int ran;
-
 	(void)st;
-	h_start(&h, WORKERS);
-	ran = wake_from_core1(&h, true, true);
-	print_message("pinned, woken with its core busy: ran on core %d\n", ran);
-	assert_int_equal(ran, 0);
-	assert_int_equal(atomic_load(&h.rt->slots[1].sched.pulled_in), 0);
-	h_stop(&h);
-	h_free(&h);
+	check_wake(true, true, 0, 0, "pinned, woken with its core busy");
 }
 
 /* A task whose core sleeps goes home: the wakeup starts it there. */
 static void test_wake_sends_home_to_idle_core(void **st)
 {
-	struct harness h;
-	int ran;
-
 	(void)st;
-	h_start(&h, WORKERS);
-	ran = wake_from_core1(&h, false, false);
-	print_message("woken with its core asleep: ran on core %d\n", ran);
-	assert_int_equal(ran, 0);
-	assert_int_equal(atomic_load(&h.rt->slots[1].sched.pulled_in), 0);
-	h_stop(&h);
-	h_free(&h);
+	check_wake(false, false, 0, 0, "woken with its core asleep");
 }
 
 int main(void)
