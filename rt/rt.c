@@ -404,7 +404,6 @@ static bool rt_poll_is_long(struct rt_slot *vs)
 	uint64_t seq = atomic_load_explicit(&s->poll_seq, memory_order_relaxed);
 	uint64_t start = atomic_load_explicit(&s->poll_start,
 					      memory_order_relaxed);
-
 	uint64_t now = arch_cycles();
 
 	/* A start a hair ahead of our counter is a poll just begun. */

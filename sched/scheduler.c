@@ -351,37 +351,39 @@ void sched_cache_drain(struct scheduler *s)
 	task_cache_drain(&s->cache);
 }
 
-int sched_spawn_at(const struct task_site *site, uint64_t flags,
-		   struct scheduler *s, const struct task_vtable *vt,
-		   const void *init, size_t size, struct join_handle *jh)
+/* A heap spawn onto s, from `cache` (s's own: the caller is its owner in
+ * task context; NULL: the depot or the heap). */
+static int spawn_heap(const struct task_site *site, uint64_t flags,
+		      struct scheduler *s, struct task_cache *cache,
+		      const struct task_vtable *vt, const void *init,
+		      size_t size, struct join_handle *jh)
 {
 	uint64_t heap;
-	/* Heap spawns are never made in interrupt handlers: the owner's
-	 * cache means the owner in task context. */
-	struct task_cache *cache = owner_cache(s);
 	struct task *t = task_alloc(cache, init, size, &heap);
-
-	if (t == NULL)
-		return -ENOMEM;
-	sched_spawn_task(site, s, arch_cpu_sched(), t, vt, heap | flags, jh,
-			 cache != NULL);
-	return 0;
-}
-
-int sched_spawn_own_at(const struct task_site *site, uint64_t flags,
-		       struct scheduler *s, const struct task_vtable *vt,
-		       const void *init, size_t size, struct join_handle *jh)
-{
-	uint64_t heap;
-	struct task *t = task_alloc(&s->cache, init, size, &heap);
 
 	if (t == NULL)
 		return -ENOMEM;
 	/* arch_cpu_sched(), not s: it is s only inside s's tick (a spawn
 	 * outside one reads the clock for its birth). */
 	sched_spawn_task(site, s, arch_cpu_sched(), t, vt, heap | flags, jh,
-			 true);
+			 cache != NULL);
 	return 0;
+}
+
+int sched_spawn_at(const struct task_site *site, uint64_t flags,
+		   struct scheduler *s, const struct task_vtable *vt,
+		   const void *init, size_t size, struct join_handle *jh)
+{
+	/* Heap spawns are never made in interrupt handlers: the owner's
+	 * cache means the owner in task context. */
+	return spawn_heap(site, flags, s, owner_cache(s), vt, init, size, jh);
+}
+
+int sched_spawn_own_at(const struct task_site *site, uint64_t flags,
+		       struct scheduler *s, const struct task_vtable *vt,
+		       const void *init, size_t size, struct join_handle *jh)
+{
+	return spawn_heap(site, flags, s, &s->cache, vt, init, size, jh);
 }
 
 void sched_spawn_allocated_at(const struct task_site *site, uint64_t flags,

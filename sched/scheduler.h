@@ -234,9 +234,9 @@ int __must_check sched_spawn_at(const struct task_site *site, uint64_t flags,
 /*
  * The same, for a caller that is s's owner in task context and knows it
  * (the runtime's rt_spawn on its own core): skips the owner check (the
- * on_owner hook, an indirect call into the runtime).  Called elsewhere - another
- * core, an interrupt handler - it corrupts s's owner-only counters and
- * task cache.
+ * on_owner hook, an indirect call into the runtime).  Called elsewhere -
+ * another core, an interrupt handler - it corrupts s's owner-only
+ * counters and task cache.
  */
 int __must_check sched_spawn_own_at(const struct task_site *site,
 				    uint64_t flags, struct scheduler *s,
