@@ -65,11 +65,6 @@ unsigned arch_locks_held(void)
 
 /* ---- cycles ------------------------------------------------------------ */
 
-uint64_t arch_cycles(void)
-{
-	return __builtin_ia32_rdtsc();
-}
-
 static uint64_t mono_ns(void)
 {
 	struct timespec ts;

@@ -239,11 +239,6 @@ bool arch_in_interrupt(void)
 	return n > 0;
 }
 
-uint64_t arch_cycles(void)
-{
-	return rdtsc();
-}
-
 uint64_t arch_cycles_to_ns(uint64_t cycles)
 {
 	return tsc_to_ns(cycles);
