@@ -335,15 +335,18 @@ void rt_core_new(struct rt_core *core, struct runtime *rt)
 	xoro_seed(&core->rng, arch_random_seed() ^ ((uint64_t)i << 32));
 	atomic_init(&core->running, true);
 	core->next_watch = 0;
+	core->last_turn = 0;
+	core->turn_gap = arch_ns_to_cycles(RT_TURN_BUSY_NS);
 	arch_cpu_bind(i);
 	arch_set_cpu_local(core);
 }
 
 /* ---- the loop ----------------------------------------------------------- */
 
-struct sched_tick rt_core_tick(struct rt_core *core)
+/* After a tick that ended at `now` (cycles): turn the timer. */
+static void rt_core_turn(struct rt_core *core, const struct sched_tick *tick,
+			 uint64_t now)
 {
-	struct sched_tick tick = sched_tick(&core->slot->sched);
 	struct timer_turn turn;
 
 	/*
@@ -356,7 +359,14 @@ struct sched_tick rt_core_tick(struct rt_core *core)
 	 * a peer (rt_core_run).
 	 */
 	if (timer_next_hint(&core->rt->timer) == TIMER_NO_DEADLINE)
-		return tick;
+		return;
+	/* Busy: at most every RT_TURN_BUSY_NS (rt.h).  A core that runs dry
+	 * turns now, before it steals or arms its timer and sleeps.  The
+	 * difference, not a deadline: a counter that went backwards (a
+	 * thread moved to a CPU whose TSC lags) turns at once. */
+	if (tick->has_remaining && now - core->last_turn < core->turn_gap)
+		return;
+	core->last_turn = now;
 	turn = timer_turn(&core->rt->timer);
 	/* Sleeps that fired were woken onto their schedulers (maybe this
 	 * one): the idle re-check finds them, so has_remaining stays as is.
@@ -367,6 +377,13 @@ struct sched_tick rt_core_tick(struct rt_core *core)
 				      atomic_load_explicit(&core->slot->timer_turns,
 							   memory_order_relaxed) + 1,
 				      memory_order_relaxed);
+}
+
+struct sched_tick rt_core_tick(struct rt_core *core)
+{
+	struct sched_tick tick = sched_tick(&core->slot->sched);
+
+	rt_core_turn(core, &tick, arch_cycles());
 	return tick;
 }
 
@@ -607,8 +624,9 @@ void rt_core_run(struct rt_core *core)
 			woke = false;
 			rt_watch_running(core);
 		}
-		tick = rt_core_tick(core);
+		tick = sched_tick(&core->slot->sched);
 		now = arch_cycles();
+		rt_core_turn(core, &tick, now);
 		if (now >= core->next_watch) {
 			core->next_watch = now + busy_watch;
 			(void)rt_watch(core);
