@@ -22,7 +22,8 @@
  * turns the per-core trace on (lib/trace.h) for the whole run and writes
  * it to FILE as Chrome trace-event JSON at the end: each core's ring
  * keeps its last TRACE_RING_EVENTS events, so narrow the run with
- * BENCH_RT_ONLY to see one workload.
+ * BENCH_RT_ONLY to see one workload.  BENCH_RT_DUMP=1 prints the `rt`
+ * tables (rt_dump) at the end: polls, steals and pulls per core.
  */
 #define _GNU_SOURCE
 #include <linux/futex.h>
@@ -670,6 +671,11 @@ static void trace_write(const char *path)
 	       (unsigned long long)st.lost, path);
 }
 
+static void file_out_stdout(const char *s, size_t n)
+{
+	fwrite(s, 1, n, stdout);
+}
+
 int main(void)
 {
 	struct join_handle busy_h[2 * MAX_CORES];
@@ -739,6 +745,8 @@ int main(void)
 	bench("chained_spawn(1000)", 200, chained_spawn);
 	bench("sleep_10k_x_1ms", 20, sleep_10k);
 	bench_rt_sync();
+	if (getenv("BENCH_RT_DUMP"))
+		rt_dump(the_rt, file_out_stdout);
 	if (trace_path)
 		trace_write(trace_path);
 	h_stop(&harness);

@@ -17,9 +17,11 @@
  *     or a task makes many short polls;
  *   - a thief leaves a peer's queue of one tick's batch or less, unless
  *     the poll in front of it has run RT_STRAND_NS;
- *   - a task woken by a poll on core 1 runs there at once (pulled) while
- *     its own core 0 is busy, goes home while core 0 sleeps, and, pinned,
- *     always waits for core 0;
+ *   - a task woken by a poll on core 0 runs there at once (pulled) while
+ *     its own core 1 is busy, goes home while core 1 sleeps, and, pinned,
+ *     always waits for core 1; one woken by core 1 is never pulled down
+ *     to it from core 0 (pulls go to the lower index), yet runs before
+ *     core 0's poll ends;
  *   - its rules without threads (rt_watch_at on a runtime whose second
  *     slot is faked): a poll past the threshold is reported only when it
  *     is still the same poll RT_WATCHDOG_CONFIRM_NS later (a core the host
@@ -697,21 +699,23 @@ static void test_steal_leaves_short_queues(void **st)
 /* ---- wakes from a poll on another core (sched_enqueue_woken) ---------------- */
 
 /*
- * X parks on core 0 (pinned or not); W, on core 1, wakes it from a poll.
- * `home` says what core 0 does meanwhile: held in a gate poll (busy), or
- * asleep.  Returns the core X ran on (-1: not within 2 s).
+ * X parks on core `home` (pinned or not); W, on core `waker`, wakes it
+ * from a poll.  `home_busy` says what X's core does meanwhile: held in a
+ * gate poll (busy), or asleep.  Returns the core X ran on (-1: not
+ * within 2 s, or 100 ms while it is expected to wait for the gate).
  */
 static atomic_bool w_wait_idle;
+static atomic_uint x_home;
 
 static enum poll waking_poll(struct task *t, struct context *cx)
 {
 	struct rt_core *cur = rt_current_core();
-	struct rt_slot *home = &cur->rt->slots[0];
+	struct rt_slot *home = &cur->rt->slots[atomic_load(&x_home)];
 	uint64_t end = now_ns() + 2000 * MS;
 
 	(void)t;
 	(void)cx;
-	/* For the idle case: wake X only once core 0 sleeps. */
+	/* For the idle case: wake X only once its core sleeps. */
 	while (atomic_load(&w_wait_idle) &&
 	       atomic_load(&home->state) != RT_CORE_IDLE && now_ns() < end)
 		arch_cpu_relax();
@@ -723,88 +727,105 @@ static enum poll waking_poll(struct task *t, struct context *cx)
 static const struct task_vtable waking_vt = { .poll = waking_poll,
 					      .name = "waking" };
 
-static int wake_from_core1(struct harness *h, bool pinned, bool home_busy)
+static int wake_between(struct harness *h, unsigned home, unsigned waker,
+			bool pinned, bool home_busy, bool waits)
 {
-	struct gate_task g0 = { .core = 0 };
+	struct gate_task g = { .core = home };
 	uint64_t end;
 
 	atomic_store(&x_parked, false);
 	atomic_store(&x_core, -1);
+	atomic_store(&x_home, home);
 	atomic_store(&w_wait_idle, !home_busy);
 	if (pinned)
-		assert_int_equal(rt_spawn_on(h->rt, 0, &parked_vt, NULL,
+		assert_int_equal(rt_spawn_on(h->rt, home, &parked_vt, NULL,
 					     sizeof(struct parked_task), NULL), 0);
 	else
-		assert_int_equal(sched_spawn(&h->rt->slots[0].sched, &parked_vt,
-					     NULL, sizeof(struct parked_task),
-					     NULL), 0);
+		assert_int_equal(sched_spawn(&h->rt->slots[home].sched,
+					     &parked_vt, NULL,
+					     sizeof(struct parked_task), NULL), 0);
 	assert_true(wait_until(&x_parked, 5000));
 	if (home_busy) {
-		atomic_store(&gate_closed[0], true);
-		atomic_store(&gate_running[0], false);
-		assert_int_equal(rt_spawn_on(h->rt, 0, &gate_vt, &g0, sizeof(g0),
-					     NULL), 0);
-		assert_true(wait_until(&gate_running[0], 5000));
+		atomic_store(&gate_closed[home], true);
+		atomic_store(&gate_running[home], false);
+		assert_int_equal(rt_spawn_on(h->rt, home, &gate_vt, &g,
+					     sizeof(g), NULL), 0);
+		assert_true(wait_until(&gate_running[home], 5000));
 	}
-	assert_int_equal(rt_spawn_on(h->rt, 1, &waking_vt, NULL,
+	assert_int_equal(rt_spawn_on(h->rt, waker, &waking_vt, NULL,
 				     sizeof(struct task), NULL), 0);
-	/* Pinned, it must not run before the gate opens: 100 ms tells. */
-	end = now_ns() + (pinned ? 100 : 2000) * MS;
+	/* One that must wait must not run before the gate opens: 100 ms
+	 * tells. */
+	end = now_ns() + (waits ? 100 : 2000) * MS;
 	while (atomic_load(&x_core) < 0 && now_ns() < end)
 		nap();
 	if (home_busy) {
-		atomic_store(&gate_closed[0], false);
-		/* A pinned X runs once the gate is gone. */
+		atomic_store(&gate_closed[home], false);
+		/* It runs once the gate is gone. */
 		end = now_ns() + 5000 * MS;
-		while (pinned && atomic_load(&x_core) < 0 && now_ns() < end)
+		while (waits && atomic_load(&x_core) < 0 && now_ns() < end)
 			nap();
 	}
 	return atomic_load(&x_core);
 }
 
 /*
- * One run of wake_from_core1() on fresh cores: X must run on `want_core`
- * and core 1 must count `want_pulled` pulls (core 0 none: nothing is
- * ever pulled onto X's own core).
+ * One run of wake_between() on fresh cores: X must run on `want_core`
+ * and the waker's core must
+ * count `want_pulled` pulls (X's own core none: nothing is ever pulled
+ * onto it).
  */
-static void check_wake(bool pinned, bool home_busy, int want_core,
-		       uint64_t want_pulled, const char *what)
+static void check_wake(unsigned home, unsigned waker, bool pinned,
+		       bool home_busy, int want_core, uint64_t want_pulled,
+		       const char *what)
 {
 	struct harness h;
 	int ran;
 
 	h_start(&h, WORKERS);
-	ran = wake_from_core1(&h, pinned, home_busy);
+	ran = wake_between(&h, home, waker, pinned, home_busy, pinned);
 	print_message("%s: ran on core %d\n", what, ran);
 	assert_int_equal(ran, want_core);
-	assert_int_equal(atomic_load(&h.rt->slots[1].sched.pulled_in),
+	assert_int_equal(atomic_load(&h.rt->slots[waker].sched.pulled_in),
 			 want_pulled);
-	assert_int_equal(atomic_load(&h.rt->slots[0].sched.pulled_in), 0);
+	assert_int_equal(atomic_load(&h.rt->slots[home].sched.pulled_in), 0);
 	h_stop(&h);
 	h_free(&h);
 }
 
-/* A task woken by a poll on core 1 while its own core 0 is busy runs on
- * core 1 at once (from the LIFO slot), rebound there; not after core 0's
+/* A task woken by a poll on core 0 while its own core 1 is busy runs on
+ * core 0 at once (from the LIFO slot), rebound there; not after core 1's
  * poll. */
 static void test_wake_pulls_from_busy_core(void **st)
 {
 	(void)st;
-	check_wake(false, true, 1, 1, "woken with its core busy");
+	check_wake(1, 0, false, true, 0, 1, "woken with its core busy");
+}
+
+/*
+ * Pulls go one way, to the lower index (rt_slot_pull): woken by a poll on
+ * core 1 while its own core 0 is busy, X stays bound to core 0.  It still
+ * runs on core 1 before core 0's poll ends: core 1, out of work, takes it
+ * from behind that poll (the stranded-task rule), as a steal, not a pull.
+ */
+static void test_wake_pulls_one_way(void **st)
+{
+	(void)st;
+	check_wake(0, 1, false, true, 1, 0, "woken by a higher core");
 }
 
 /* A pinned task is never pulled: it waits for its own core. */
 static void test_wake_never_pulls_pinned(void **st)
 {
 	(void)st;
-	check_wake(true, true, 0, 0, "pinned, woken with its core busy");
+	check_wake(1, 0, true, true, 1, 0, "pinned, woken with its core busy");
 }
 
 /* A task whose core sleeps goes home: the wakeup starts it there. */
 static void test_wake_sends_home_to_idle_core(void **st)
 {
 	(void)st;
-	check_wake(false, false, 0, 0, "woken with its core asleep");
+	check_wake(1, 0, false, false, 1, 0, "woken with its core asleep");
 }
 
 int main(void)
@@ -818,6 +839,7 @@ int main(void)
 		cmocka_unit_test(test_watchdog_rules),
 		cmocka_unit_test(test_steal_leaves_short_queues),
 		cmocka_unit_test(test_wake_pulls_from_busy_core),
+		cmocka_unit_test(test_wake_pulls_one_way),
 		cmocka_unit_test(test_wake_never_pulls_pinned),
 		cmocka_unit_test(test_wake_sends_home_to_idle_core),
 	};
