@@ -77,7 +77,10 @@
  *                  scheduler; it sorts wakes into woken_internal and
  *                  woken_external.  Without it every wake counts external,
  *                  except a TASK_YIELD: sched_tick() counts those as
- *                  internal (the ticking thread is the owner).
+ *                  internal (the ticking thread is the owner).  With it,
+ *                  the scheduler does not ask inside its own tick: the
+ *                  ticking thread is the owner there (sched_tick is owner
+ *                  only), so the hook must agree.
  */
 struct sched_hooks {
 	void (*notify)(void *arg);

@@ -193,7 +193,7 @@ static void test_tick_counts_spawns(void **st)
 	assert_int_equal(t.spawned, 1);
 	assert_int_equal(t.polled, 2);
 	assert_int_equal(t.completed, 2);
-	assert_int_equal(atomic_load(&sched.spawned), 2);
+	assert_int_equal(sched_spawned(&sched), 2);
 }
 
 /* ---- the TASK_* macros: the example from task.h -------------------------- */
