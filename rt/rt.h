@@ -85,7 +85,8 @@
  * at once.  The turn's clock read was the largest cost of a short tick
  * on the host (CLOCK_MONOTONIC, 27 ns here: one lock handoff of
  * mutex_handoff is one tick).  So a timer that falls due while every core
- * is busy fires up to this late, as tokio's event_interval lets it.
+ * is busy fires up to this plus one tick late, as tokio's event_interval
+ * lets it.
  */
 #define RT_TURN_BUSY_NS		(20 * 1000ull)
 /* How often a busy core looks at the others (watchdog, batches). */

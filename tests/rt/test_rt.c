@@ -3,8 +3,8 @@
  * task completes exactly once whether spawned from a core or through the
  * injector, work reaches every core, the steal books balance, a stopped
  * core's tasks finish elsewhere (and its pending timers still fire),
- * timers fire, injected work starts within a round of yielding tasks, the
- * 513th core panics.
+ * timers fire (also on a core that never runs dry), injected work starts
+ * within a round of yielding tasks, the 513th core panics.
  */
 #define _GNU_SOURCE
 #include <sched.h>
@@ -447,6 +447,56 @@ static void test_injected_task_passes_yielders_within_a_round(void **state)
 	h_free(&h);
 }
 
+/*
+ * A core that never runs dry still turns the timer: two yielders keep
+ * the only core busy (every tick ends with them queued again), and 20
+ * sleeps of 2 ms must fire while they run, not when they stop (a busy
+ * core turns at most every RT_TURN_BUSY_NS, rt.h; one that runs dry
+ * turns at once, which this core never does).
+ */
+static void test_timer_fires_while_every_core_is_busy(void **state)
+{
+	struct harness h;
+	struct join_handle jy[2];
+	const unsigned n = 20;
+	unsigned before;
+
+	(void)state;
+	reset_counters();
+	atomic_store(&early, 0);
+	atomic_store(&ypolls, 0);
+	atomic_store(&ydone, 0);
+	atomic_store(&ystop, false);
+	h_start(&h, 1);
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(rt_spawn(h.rt, &y_vt, NULL, sizeof(struct ytask),
+					  &jy[i]), 0);
+	while (atomic_load(&ypolls) < 1000)
+		sched_yield();
+	for (unsigned i = 0; i < n; i++) {
+		struct sleeper_task init = { .rt = h.rt, .ns = 2000000ull };
+
+		assert_int_equal(rt_spawn(h.rt, &sleeper_vt, &init,
+					  sizeof(init), NULL), 0);
+	}
+	assert_true(h_wait_for(&completed, n, 10000));
+	/* ... while the yielders still ran: the core never went idle. */
+	before = atomic_load(&ypolls);
+	while (atomic_load(&ypolls) < before + 100)
+		sched_yield();
+	assert_int_equal(atomic_load(&ydone), 0);
+	assert_int_equal(atomic_load(&early), 0);
+	assert_int_equal(atomic_load(&errors), 0);
+	atomic_store(&ystop, true);
+	assert_true(h_wait_for(&ydone, 2, 10000));
+	h_stop(&h);
+	for (int i = 0; i < 2; i++) {
+		assert_true(join_is_finished(&jy[i]));
+		join_drop(&jy[i]);
+	}
+	h_free(&h);
+}
+
 /* ---- slot claims ---------------------------------------------------------- */
 
 static void test_513th_core_panics(void **state)
@@ -522,6 +572,7 @@ int main(void)
 		cmocka_unit_test(test_stopped_core_tasks_finish_elsewhere),
 		cmocka_unit_test(test_timers_fire_on_4_cores),
 		cmocka_unit_test(test_injected_task_passes_yielders_within_a_round),
+		cmocka_unit_test(test_timer_fires_while_every_core_is_busy),
 		cmocka_unit_test(test_stopping_core_hands_on_its_timers),
 		cmocka_unit_test(test_513th_core_panics),
 		cmocka_unit_test(test_global_runtime_set_once),

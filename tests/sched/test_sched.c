@@ -3,7 +3,10 @@
  * the TASK_* macros, the injector and the stealer's counts.
  *
  * Single-threaded; the "other core" of the hooks is simulated by flipping
- * what the on_owner hook answers.
+ * what the on_owner hook answers.  The scheduler asks the hook only
+ * outside its own tick (inside, the ticking thread is the owner), so the
+ * flips simulate wakes and spawns made between ticks; what a poll does
+ * is the owner's.
  */
 #include <setjmp.h>
 #include <stdarg.h>
