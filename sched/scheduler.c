@@ -454,7 +454,10 @@ static __always_inline struct task *tick_poll(struct scheduler *s,
 	const char *name = trace_enabled() ? t->name : NULL;
 
 	rr = task_run(s, t);
-	trace_poll(start, s->poll_clock, id, name, trace_poll_end_of(rr));
+	/* task_run traced a completing poll itself, before the completion
+	 * could be seen. */
+	if (rr != TASK_RUN_DONE)
+		trace_poll(start, s->poll_clock, id, name, trace_poll_end_of(rr));
 	/* A task the poll woke here (unless a kick took it back). */
 	atomic_signal_fence(memory_order_seq_cst);
 	next = atomic_load_explicit(&s->lifo, memory_order_relaxed);

@@ -15,6 +15,7 @@
 #include "arch.h"
 #include "lib/fmt.h"
 #include "lib/log.h"
+#include "lib/trace.h"
 #include "panic.h"
 #include "sched/poll.h"
 #include "sched/sched_internal.h"
@@ -467,6 +468,7 @@ enum task_run_result task_run(struct scheduler *s, struct task *t)
 	enum task_run_result res;
 	enum poll p;
 	bool joiner = false, dropped = false, faulted = false, keep = false;
+	bool traced = false;
 	int r;
 
 	/* start: WOKEN -> POLLING, or CANCELED -> COMPLETED unpolled. */
@@ -525,6 +527,17 @@ enum task_run_result task_run(struct scheduler *s, struct task *t)
 			if (faulted)
 				new |= TASK_FAULTED;
 			res = TASK_RUN_DONE;
+			/*
+			 * The poll's trace event before the CAS that makes the
+			 * completion visible: a joiner that dumps the trace
+			 * once it sees it (`trace spawn 50`) must find it.
+			 * Every other ending is traced by sched_tick, after.
+			 */
+			if (!traced && trace_enabled()) {
+				trace_poll(start, s->poll_clock, t->id, t->name,
+					   TRACE_POLL_READY);
+				traced = true;
+			}
 		} else if (old & TASK_WOKEN) {
 			/* A wake that came during a yielding poll is
 			 * counted as that waker's; the yield still decides
