@@ -454,9 +454,9 @@ static __always_inline struct task *tick_poll(struct scheduler *s,
 	const char *name = trace_enabled() ? t->name : NULL;
 
 	rr = task_run(s, t);
-	/* task_run traced a completing poll itself, before the completion
-	 * could be seen. */
-	if (rr != TASK_RUN_DONE)
+	/* task_run traced a completing poll (or a cancelled task's end)
+	 * itself, before the completion could be seen. */
+	if (rr != TASK_RUN_DONE && rr != TASK_RUN_RETIRED)
 		trace_poll(start, s->poll_clock, id, name, trace_poll_end_of(rr));
 	/* A task the poll woke here (unless a kick took it back). */
 	atomic_signal_fence(memory_order_seq_cst);

@@ -477,6 +477,12 @@ enum task_run_result task_run(struct scheduler *s, struct task *t)
 			panic("task_run: task %llu dequeued in state %#llx",
 			      (unsigned long long)t->id, (unsigned long long)old);
 		if (old & TASK_CANCELED) {
+			/* Traced first, as a completing poll is (below). */
+			if (!traced && trace_enabled()) {
+				trace_poll(s->poll_clock, s->poll_clock, t->id,
+					   t->name, TRACE_POLL_RETIRED);
+				traced = true;
+			}
 			if (retire_cancelled(t, old))
 				return TASK_RUN_RETIRED;
 			continue;

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <cmocka.h>
 
+#include "lib/trace.h"
 #include "task_util.h"
 
 static struct scheduler sched, thief;
@@ -197,6 +198,93 @@ static void test_tick_counts_spawns(void **st)
 	assert_int_equal(t.polled, 2);
 	assert_int_equal(t.completed, 2);
 	assert_int_equal(sched_spawned(&sched), 2);
+}
+
+/* ---- trace events and completion ----------------------------------------- */
+
+/*
+ * A completing poll's trace event is written before the completion can
+ * be seen: `trace COMMAND` turns tracing off as soon as COMMAND's job
+ * sees its last child complete, so an event written after that would be
+ * lost.  The join waker here looks at the ring when the completion wakes
+ * it.  A cancelled task's end is traced the same way, once.
+ */
+static struct trace_ring *tr_ring;
+static unsigned tr_polls_at_wake;
+
+static unsigned tr_count_polls(uint64_t id, unsigned how)
+{
+	static struct trace_record out[64];
+	struct trace_read rd;
+	unsigned n = 0;
+
+	trace_ring_copy(tr_ring, out, ARRAY_SIZE(out), &rd);
+	for (size_t i = 0; i < rd.copied; i++)
+		if (out[i].type == TRACE_POLL && out[i].x == id &&
+		    trace_poll_how(out[i].a) == how)
+			n++;
+	return n;
+}
+
+static uint64_t tr_id;
+static void tr_wake(const void *d)
+{
+	(void)d;
+	tr_polls_at_wake = tr_count_polls(tr_id, TRACE_POLL_READY);
+}
+
+static void tr_nop(const void *d)
+{
+	(void)d;
+}
+
+static const void *tr_clone(const void *d)
+{
+	return d;
+}
+
+static const struct waker_vtable tr_waker_vt = {
+	tr_wake, tr_wake, tr_clone, tr_nop,
+};
+
+static void test_trace_before_completion(void **st)
+{
+	static const enum tstep ready[] = { TS_READY }, pend[] = { TS_PENDING };
+	struct waker w = { &tr_waker_vt, NULL };
+	struct context cx = { &w, NULL };
+	struct join_handle jh, jc;
+	int dummy_core, out;
+
+	(void)st;
+	assert_int_equal(trace_setup(1), 0);
+	tr_ring = trace_ring_of(0);
+	arch_cpu_bind(0);
+	arch_set_cpu_local(&dummy_core);
+	trace_clear();
+	trace_set_enabled(true);
+
+	assert_int_equal(tt_spawn(&sched, 1, ready, 1, &jh), 0);
+	tr_id = jh.task->id;
+	tr_polls_at_wake = 99;
+	/* The joiner waits: its waker is registered. */
+	assert_int_equal(join_poll(&jh, &cx, &out, sizeof(out)), POLL_PENDING);
+	(void)sched_tick(&sched);
+	assert_int_equal(tr_polls_at_wake, 1);	/* already there */
+	assert_int_equal(tr_count_polls(tr_id, TRACE_POLL_READY), 1);
+	assert_int_equal(join_poll(&jh, &cx, &out, sizeof(out)), POLL_READY);
+
+	/* Cancelled before its first poll: one RETIRED event, no poll. */
+	assert_int_equal(tt_spawn(&sched, 2, pend, 1, &jc), 0);
+	tr_id = jc.task->id;
+	assert_true(join_cancel(&jc));
+	(void)sched_tick(&sched);
+	assert_int_equal(tr_count_polls(tr_id, TRACE_POLL_RETIRED), 1);
+	assert_int_equal(tr_count_polls(tr_id, TRACE_POLL_READY), 0);
+	join_drop(&jc);
+
+	trace_set_enabled(false);
+	arch_set_cpu_local(NULL);
+	trace_clear();
 }
 
 /* ---- the TASK_* macros: the example from task.h -------------------------- */
@@ -719,6 +807,7 @@ int main(void)
 		T(test_busy_ends_tick),
 		T(test_tick_fields),
 		T(test_tick_counts_spawns),
+		T(test_trace_before_completion),
 		T(test_macros),
 		T(test_yield_fast_path),
 		T(test_yield_after_tick),
