@@ -97,9 +97,13 @@ void task_ref(struct task *t)
 	uint64_t old = atomic_fetch_add_explicit(&t->state, TASK_REF_ONE,
 						 memory_order_relaxed);
 
-	if (task_state_refs(old) >= TASK_REF_MAX)
-		panic("task_ref: task %llu reference count overflow",
-		      (unsigned long long)t->id);
+	/* One compare for both: a count of 0 wraps to the top.  A task with
+	 * no reference left may still be listed (registry.c) until it is
+	 * freed: only task_ref_unless_zero() may take one from a list. */
+	if (task_state_refs(old) - 1 >= TASK_REF_MAX - 1)
+		panic("task_ref: task %llu %s", (unsigned long long)t->id,
+		      task_state_refs(old) ? "reference count overflow" :
+		      "has no reference left (use task_ref_unless_zero)");
 }
 
 bool task_ref_unless_zero(struct task *t)

@@ -10,10 +10,10 @@
  * handles and drops those handles itself (a free from a thread that is
  * no core: the lock at once).  Meanwhile a walker thread walks every
  * core's registry in small steps, checks what it sees, and cancels every
- * 97th task it meets (task_ref under the lock, task_cancel after), and a
- * second walker ends its walks early.  At the end every list is empty
- * and consistent (sched_registry_check), every task ran its drop_state
- * once and was freed once.
+ * 97th task it meets (task_ref_unless_zero under the lock, task_cancel
+ * after), and a second walker ends its walks early.  At the end every
+ * list is empty and consistent (sched_registry_check), every task ran
+ * its drop_state once and was freed once.
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -166,10 +166,11 @@ static void visit(const struct task_info *ti, struct task *t, void *arg)
 	STRESS_CHECK(ti->state <= TASK_INFO_SLEEPING, "state %d", ti->state);
 	STRESS_CHECK(ti->core >= -1 && ti->core < CORES, "core %d", ti->core);
 	STRESS_CHECK(t->home != NULL, "a task without a home in a list");
-	if (++v->seen % CANCEL_EVERY == 0 && v->to_cancel == NULL) {
-		task_ref(t);
+	/* A listed task may have lost its last reference already (it waits
+	 * for its core's flush): only task_ref_unless_zero() may keep it. */
+	if (++v->seen % CANCEL_EVERY == 0 && v->to_cancel == NULL &&
+	    task_ref_unless_zero(t))
 		v->to_cancel = t;
-	}
 }
 
 static void *walker(void *arg)
