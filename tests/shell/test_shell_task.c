@@ -160,6 +160,26 @@ static int teardown(void **state)
 	return 0;
 }
 
+/*
+ * Before every test but the first: end whatever a failed test left in
+ * the foreground (Ctrl-C) and move the cursor past everything written so
+ * far (a marker's echo), so one failure reports one test, not the ones
+ * whose output it left unread.
+ */
+static int resync(void **state)
+{
+	static unsigned n;
+	char line[32], want[48];
+
+	(void)state;
+	snprintf(line, sizeof(line), "echo sync-%u\r", ++n);
+	snprintf(want, sizeof(want), "\nsync-%u\nhyphae> ", n);
+	type("\x03");
+	type(line);
+	expect(want);
+	return 0;
+}
+
 static void test_prompt_and_echo(void **state)
 {
 	(void)state;
@@ -633,20 +653,20 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_prompt_and_echo),
-		cmocka_unit_test(test_trace),
-		cmocka_unit_test(test_sleep_measures),
-		cmocka_unit_test(test_spawn_counts),
-		cmocka_unit_test(test_ctrl_c_cancels_jobs),
-		cmocka_unit_test(test_typeahead_runs_after_job),
-		cmocka_unit_test(test_drops_reported_once),
-		cmocka_unit_test(test_bench_table),
-		cmocka_unit_test(test_bad_input_one_line),
-		cmocka_unit_test(test_watchdog_command),
-		cmocka_unit_test(test_background_jobs_and_tasks),
-		cmocka_unit_test(test_many_tasks_summary),
-		cmocka_unit_test(test_rt_histograms),
-		cmocka_unit_test(test_jobs_need_the_task),
-		cmocka_unit_test(test_spawn_args),
+		cmocka_unit_test_setup(test_trace, resync),
+		cmocka_unit_test_setup(test_sleep_measures, resync),
+		cmocka_unit_test_setup(test_spawn_counts, resync),
+		cmocka_unit_test_setup(test_ctrl_c_cancels_jobs, resync),
+		cmocka_unit_test_setup(test_typeahead_runs_after_job, resync),
+		cmocka_unit_test_setup(test_drops_reported_once, resync),
+		cmocka_unit_test_setup(test_bench_table, resync),
+		cmocka_unit_test_setup(test_bad_input_one_line, resync),
+		cmocka_unit_test_setup(test_watchdog_command, resync),
+		cmocka_unit_test_setup(test_background_jobs_and_tasks, resync),
+		cmocka_unit_test_setup(test_many_tasks_summary, resync),
+		cmocka_unit_test_setup(test_rt_histograms, resync),
+		cmocka_unit_test_setup(test_jobs_need_the_task, resync),
+		cmocka_unit_test_setup(test_spawn_args, resync),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
