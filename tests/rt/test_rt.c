@@ -396,6 +396,31 @@ static enum poll y_poll(struct task *t, struct context *cx)
 
 static const struct task_vtable y_vt = { .poll = y_poll };
 
+/* One core, two yielders on it until yielders_stop(). */
+static void yielders_start(struct harness *h, struct join_handle jy[2])
+{
+	atomic_store(&ypolls, 0);
+	atomic_store(&ydone, 0);
+	atomic_store(&ystop, false);
+	h_start(h, 1);
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(rt_spawn(h->rt, &y_vt, NULL, sizeof(struct ytask),
+					  &jy[i]), 0);
+}
+
+/* Stop and join the yielders, then the core. */
+static void yielders_stop(struct harness *h, struct join_handle jy[2])
+{
+	atomic_store(&ystop, true);
+	assert_true(h_wait_for(&ydone, 2, 10000));
+	h_stop(h);
+	for (int i = 0; i < 2; i++) {
+		assert_true(join_is_finished(&jy[i]));
+		join_drop(&jy[i]);
+	}
+	h_free(h);
+}
+
 static enum poll mark_poll(struct task *t, struct context *cx)
 {
 	(void)t;
@@ -414,13 +439,7 @@ static void test_injected_task_passes_yielders_within_a_round(void **state)
 
 	(void)state;
 	reset_counters();
-	atomic_store(&ypolls, 0);
-	atomic_store(&ydone, 0);
-	atomic_store(&ystop, false);
-	h_start(&h, 1);
-	for (int i = 0; i < 2; i++)
-		assert_int_equal(rt_spawn(h.rt, &y_vt, NULL, sizeof(struct ytask),
-					  &jy[i]), 0);
+	yielders_start(&h, jy);
 	for (unsigned round = 0; round < 20; round++) {
 		unsigned before;
 
@@ -437,14 +456,7 @@ static void test_injected_task_passes_yielders_within_a_round(void **state)
 		/* 2 (this tick) + 2 (the next) + 2 (a look that raced) */
 		assert_true((int)(atomic_load(&seen_at) - before) <= 6);
 	}
-	atomic_store(&ystop, true);
-	assert_true(h_wait_for(&ydone, 2, 10000));
-	h_stop(&h);
-	for (int i = 0; i < 2; i++) {
-		assert_true(join_is_finished(&jy[i]));
-		join_drop(&jy[i]);
-	}
-	h_free(&h);
+	yielders_stop(&h, jy);
 }
 
 /*
@@ -464,13 +476,7 @@ static void test_timer_fires_while_every_core_is_busy(void **state)
 	(void)state;
 	reset_counters();
 	atomic_store(&early, 0);
-	atomic_store(&ypolls, 0);
-	atomic_store(&ydone, 0);
-	atomic_store(&ystop, false);
-	h_start(&h, 1);
-	for (int i = 0; i < 2; i++)
-		assert_int_equal(rt_spawn(h.rt, &y_vt, NULL, sizeof(struct ytask),
-					  &jy[i]), 0);
+	yielders_start(&h, jy);
 	while (atomic_load(&ypolls) < 1000)
 		sched_yield();
 	for (unsigned i = 0; i < n; i++) {
@@ -487,14 +493,7 @@ static void test_timer_fires_while_every_core_is_busy(void **state)
 	assert_int_equal(atomic_load(&ydone), 0);
 	assert_int_equal(atomic_load(&early), 0);
 	assert_int_equal(atomic_load(&errors), 0);
-	atomic_store(&ystop, true);
-	assert_true(h_wait_for(&ydone, 2, 10000));
-	h_stop(&h);
-	for (int i = 0; i < 2; i++) {
-		assert_true(join_is_finished(&jy[i]));
-		join_drop(&jy[i]);
-	}
-	h_free(&h);
+	yielders_stop(&h, jy);
 }
 
 /* ---- slot claims ---------------------------------------------------------- */
