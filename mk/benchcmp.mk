@@ -25,6 +25,7 @@ TOKIO_PEER	:= $(TOKIO_PEER_DIR)/target/release/tokio-peer
 BENCHCMP_BINS	:= $(BUILD)/host/rel/bench/bench_rt \
 		   $(BUILD)/host/rel/bench/bench_timer \
 		   $(BUILD)/host/rel/bench/bench_mem \
+		   $(BUILD)/host/rel/bench/rtt \
 		   $(QBENCH) $(TOKIO_PEER)
 BENCHCMP_ARGS	= --rounds $(ROUNDS) --workers $(WORKERS) --build $(BUILD) --prebuilt
 
