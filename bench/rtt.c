@@ -7,12 +7,13 @@
  *
  * The virtual machine this project is measured on has two states, as its
  * host moves the two vCPUs between nearby and distant physical cores
- * (docs/PERFORMANCE.md, "Machine"): about 120-185 ns or 430-620 ns here,
- * and the runtime workloads that cross cores follow it, in hyphae and in
- * tokio alike.  bench/ab and bench/compare run this before every round,
- * so a comparison can tell which rounds ran in which state.  It takes
- * about 0.1 s in the slow state.  With one CPU it prints "one CPU" and
- * exits 0; it fails only if a thread cannot be started or pinned.
+ * (docs/PERFORMANCE.md, "The two machine states"): about 120-185 ns or
+ * 430-620 ns here, and the runtime workloads that cross cores follow it,
+ * in hyphae and in tokio alike.  bench/ab and bench/compare run this
+ * before every round, so a comparison can tell which rounds ran in
+ * which state.  It takes about 0.1 s in the slow state.  With one CPU
+ * it prints "one CPU" and exits 0; it fails only if a thread cannot be
+ * started or pinned.
  */
 #define _GNU_SOURCE
 #include <pthread.h>
