@@ -7,7 +7,7 @@
  *
  * The virtual machine this project is measured on has two states, as its
  * host moves the two vCPUs between nearby and distant physical cores
- * (docs/PERFORMANCE.md, "The two machine states"): about 120-185 ns or
+ * (docs/PERFORMANCE.md, "The two machine states"): about 80-185 ns or
  * 430-620 ns here, and the runtime workloads that cross cores follow it,
  * in hyphae and in tokio alike.  bench/ab and bench/compare run this
  * before every round, so a comparison can tell which rounds ran in
