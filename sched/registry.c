@@ -214,9 +214,11 @@ bool task_info_of(struct task *t, struct task_info *ti)
 	ti->id = t->id;
 	ti->name = t->name;
 	ti->site = t->site;
-	if (state & TASK_POLLING)
+	/* A task held since its yield is POLLING on its way to a queue. */
+	if ((state & TASK_POLLING) &&
+	    !atomic_load_explicit(&t->held, memory_order_relaxed))
 		ti->state = TASK_INFO_RUNNING;
-	else if (state & TASK_WOKEN)
+	else if (state & (TASK_WOKEN | TASK_POLLING))
 		ti->state = TASK_INFO_QUEUED;
 	else if (atomic_load_explicit(&t->wait, memory_order_relaxed) ==
 		 TASK_WAIT_SLEEP)

@@ -688,7 +688,10 @@ static void check_queued_task(struct mpsc_node *n, void *arg)
 	struct task *t = container_of(n, struct task, run_node);
 	uint64_t state = task_state_load(t);
 
-	if ((state & (TASK_WOKEN | TASK_POLLING | TASK_COMPLETED)) != TASK_WOKEN)
+	/* Queued: WOKEN; or POLLING if held since a yield (task_run). */
+	if (atomic_load_explicit(&t->held, memory_order_relaxed) ?
+	    (state & (TASK_POLLING | TASK_COMPLETED)) != TASK_POLLING :
+	    (state & (TASK_WOKEN | TASK_POLLING | TASK_COMPLETED)) != TASK_WOKEN)
 		panic("sched_check: task %llu queued in state %#llx",
 		      (unsigned long long)t->id, (unsigned long long)state);
 	if (atomic_load_explicit(&t->sched, memory_order_relaxed) != arg)

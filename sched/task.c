@@ -25,6 +25,13 @@ _Static_assert(sizeof(struct task) <= 2 * CACHE_LINE,
 _Static_assert(offsetof(struct task, site) == CACHE_LINE,
 	       "struct task: the poll's fields fill the first line");
 
+/* Held since a yield (task_run): a wake that finds it POLLING then is not
+ * counted, as one that finds a queued task WOKEN is not. */
+static inline bool task_held(struct task *t)
+{
+	return atomic_load_explicit(&t->held, memory_order_relaxed);
+}
+
 static inline uint64_t load_state(struct task *t)
 {
 	/* acquire: pairs with the acq_rel CAS of the last transition. */
@@ -179,6 +186,7 @@ void task_prepare(struct task *t, const struct task_vtable *vt, uint64_t id,
 	t->reg = (struct task_reg){ NULL, NULL, false };
 	atomic_init(&t->polls, 0);
 	atomic_init(&t->wait, TASK_WAIT_ANY);
+	atomic_init(&t->held, 0);
 	atomic_init(&t->busy, 0);
 }
 
@@ -274,11 +282,13 @@ static void task_wake(struct task *t)
 {
 	uint64_t old = load_state(t), new;
 	struct scheduler *s;
+	bool held;
 
 	for (;;) {
 		/* Read before the CAS: once a POLLING task's reference is
 		 * dropped, the poll may finish and free it. */
 		s = bound_sched(t);
+		held = task_held(t);
 		if (old & TASK_COMPLETED) {
 			task_unref(t);
 			return;
@@ -299,10 +309,12 @@ static void task_wake(struct task *t)
 	}
 	if (old & TASK_WOKEN)
 		return;
-	if (old & TASK_POLLING)
-		sched_count_wake(s, t);
-	else
+	if (old & TASK_POLLING) {
+		if (!held)
+			sched_count_wake(s, t);
+	} else {
 		sched_enqueue_woken(bound_sched(t), t);
+	}
 }
 
 /*
@@ -327,10 +339,12 @@ void task_wake_by_ref(struct task *t)
 	}
 	if (old & TASK_WOKEN)
 		return;
-	if (old & TASK_POLLING)
-		sched_count_wake(bound_sched(t), t);
-	else
+	if (old & TASK_POLLING) {
+		if (!task_held(t))
+			sched_count_wake(bound_sched(t), t);
+	} else {
 		sched_enqueue_woken(bound_sched(t), t);
+	}
 }
 
 static void vt_wake(const void *data)
@@ -472,14 +486,22 @@ enum task_run_result task_run(struct scheduler *s, struct task *t)
 	enum task_run_result res;
 	enum poll p;
 	bool joiner = false, dropped = false, faulted = false, keep = false;
-	bool traced = false;
+	bool traced = false, held = task_held(t);
 	int r;
 
-	/* start: WOKEN -> POLLING, or CANCELED -> COMPLETED unpolled. */
+	/*
+	 * start: WOKEN -> POLLING, or CANCELED -> COMPLETED unpolled.  A task
+	 * held since its yield (below) is POLLING already: unless a wake or
+	 * a cancel came meanwhile, there is nothing to change.
+	 */
+	if (held)
+		atomic_store_explicit(&t->held, 0, memory_order_relaxed);
 	for (;;) {
-		if ((old & (TASK_POLLING | TASK_COMPLETED)) || !(old & TASK_WOKEN))
-			panic("task_run: task %llu dequeued in state %#llx",
-			      (unsigned long long)t->id, (unsigned long long)old);
+		if (held ? (old & TASK_COMPLETED) || !(old & TASK_POLLING) :
+		    (old & (TASK_POLLING | TASK_COMPLETED)) || !(old & TASK_WOKEN))
+			panic("task_run: task %llu dequeued in state %#llx%s",
+			      (unsigned long long)t->id, (unsigned long long)old,
+			      held ? " (held since a yield)" : "");
 		if (old & TASK_CANCELED) {
 			/* Traced first, as a completing poll is (below). */
 			if (!traced && trace_enabled()) {
@@ -491,6 +513,8 @@ enum task_run_result task_run(struct scheduler *s, struct task *t)
 				return TASK_RUN_RETIRED;
 			continue;
 		}
+		if (held && !(old & TASK_WOKEN))
+			break;
 		new = (old & ~TASK_WOKEN) | TASK_POLLING;
 		if (transition_alone(t, &old, new))
 			break;
@@ -512,8 +536,25 @@ enum task_run_result task_run(struct scheduler *s, struct task *t)
 			registry_link(s, t);
 	}
 
-	/* end: READY or CANCELED -> COMPLETED; woken meanwhile -> requeue. */
+	/*
+	 * A yield: the task goes back to a queue (sched_tick's yield chain)
+	 * and stays POLLING all the way to its next poll, with no atomic
+	 * read-modify-write at either end.  A wake meanwhile finds it
+	 * POLLING and only sets WOKEN, which the next start clears with its
+	 * CAS: that acquire reads the waker's release, as the start CAS of
+	 * a queued task does.  A wake this load misses is seen there too.
+	 * The held flag travels with the task through the queue (the
+	 * queue's release and acquire order it) and tells that start.
+	 */
 	old = load_state(t);
+	if (yielded && p == POLL_PENDING &&
+	    (old & (TASK_POLLING | TASK_CANCELED)) == TASK_POLLING) {
+		atomic_store_explicit(&t->held, 1, memory_order_relaxed);
+		return old & TASK_WOKEN ? TASK_RUN_YIELDED_WOKEN :
+					  TASK_RUN_YIELDED;
+	}
+
+	/* end: READY or CANCELED -> COMPLETED; woken meanwhile -> requeue. */
 	for (;;) {
 		if (!(old & TASK_POLLING))
 			panic("task_run: task %llu not POLLING after poll",

@@ -166,6 +166,10 @@ struct task {
 	 * anyone: polls made, cycles spent in them, what it waits for. */
 	_Atomic uint32_t polls;
 	_Atomic uint8_t wait;
+	/* Held since a yield: still POLLING on its way back to a run queue
+	 * (task_run).  Written by the holder of the run queue's reference,
+	 * read by the next; wakers read it only to count. */
+	_Atomic uint8_t held;
 	_Atomic uint64_t busy;
 };
 

@@ -8,7 +8,8 @@
  *   task_wake    waker1 sets go and wakes by value, waker2 wakes by
  *                reference and drops its waker; the task's first poll
  *                yields (TASK_YIELD: the tick queues it again when it
- *                ends), so a wake may also meet a yielded task
+ *                ends, still POLLING: task_run's hold), so a wake may
+ *                also meet a yielded task
  *   task_cancel  waker1 as above, a canceller cancels through the join
  *                handle and then waits for the result (join_poll with no
  *                waker)
@@ -77,7 +78,7 @@ static enum poll t_poll(struct task *task, struct context *cx)
 		model_ghost_add(&G.in_poll, -1);
 		return POLL_PENDING;
 	}
-	if (m->polls == 1 && G.v == WAKE) {
+	if (m->polls == 1 && (G.v == WAKE || G.v == CANCEL)) {
 		context_yield(cx);
 		model_ghost_add(&G.in_poll, -1);
 		return POLL_PENDING;
@@ -314,6 +315,14 @@ static void check(void)
 /* ---- scenarios and their mutations ------------------------------------------- */
 
 static const struct model_mutation wake_mutations[] = {
+	{
+		.name = "held_forgotten",
+		.what = "a task held since its yield is taken for a queued one "
+			"(its next poll expects WOKEN, finds POLLING)",
+		.kind = MUT_FORCE, .file = "sched/task.c",
+		.text = "return atomic_load_explicit(&t->held, memory_order_relaxed);",
+		.value = 0,
+	},
 	{
 		.name = "transition_split",
 		.what = "a state transition is a load and a separate store",

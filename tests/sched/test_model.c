@@ -58,6 +58,9 @@ struct model_task {
 	int queue;		/* -1, or the scheduler whose queue holds it */
 	int bound;		/* scheduler wakes go to */
 	int wakers;		/* clones the test holds */
+	/* Queued again by a yield: the word stays POLLING until the next
+	 * poll, and a wake meanwhile only sets WOKEN (task_run). */
+	bool held, woken_held;
 };
 
 static struct model_task m[SLOTS];
@@ -149,6 +152,7 @@ static void model_tick(int q, struct sched_tick *want, int *log, int *len)
 		int i = mq[q][mq_head[q]++];
 
 		m[i].queue = -1;
+		m[i].held = false;
 		if (m[i].canceled) {
 			model_complete(i, false);
 			want->completed++;
@@ -171,6 +175,8 @@ static void model_tick(int q, struct sched_tick *want, int *log, int *len)
 			want->woken_internal++;
 			yielded[ny++] = i;
 			m[i].queue = q;
+			m[i].held = true;
+			m[i].woken_held = false;
 			break;
 		case ACT_SAVE:
 			if (m[i].wakers < MAX_WAKERS)
@@ -242,6 +248,8 @@ static void model_wake(int i)
 {
 	if (!m[i].completed && m[i].queue < 0)
 		model_push(m[i].bound, i);
+	else if (!m[i].completed && m[i].held)
+		m[i].woken_held = true;
 }
 
 static void step_wake(bool by_val)
@@ -387,9 +395,19 @@ static void check_all(void)
 		assert_int_equal(!!(s & TASK_COMPLETED), m[i].completed);
 		assert_int_equal(!!(s & TASK_CANCELED), m[i].canceled);
 		assert_int_equal(!!(s & TASK_HAS_JOIN_HANDLE), m[i].handle);
-		assert_int_equal(!!(s & TASK_WOKEN), m[i].queue >= 0);
-		assert_false(s & TASK_POLLING);
 		assert_ptr_equal(atomic_load(&tasks[i]->sched), &sched[m[i].bound]);
+		if (m[i].completed) {
+			assert_false(s & (TASK_WOKEN | TASK_POLLING));
+			continue;
+		}
+		assert_int_equal(atomic_load(&tasks[i]->held), m[i].held);
+		if (m[i].held) {
+			assert_true(s & TASK_POLLING);
+			assert_int_equal(!!(s & TASK_WOKEN), m[i].woken_held);
+		} else {
+			assert_int_equal(!!(s & TASK_WOKEN), m[i].queue >= 0);
+			assert_false(s & TASK_POLLING);
+		}
 	}
 }
 

@@ -415,6 +415,91 @@ static void test_yield_fast_path(void **st)
 }
 
 /*
+ * A yield leaves the task POLLING until its next poll (task_run's hold):
+ * no state CAS at either end.  A wake meanwhile only sets WOKEN: no
+ * second enqueue, no notify, not counted (as a wake that finds a queued
+ * task WOKEN); the next poll clears it.  `tasks` calls it queued, and a
+ * cancel retires it unpolled.
+ */
+struct holder {
+	struct task task;
+	unsigned pt;
+	int polls;
+	struct waker saved;
+};
+
+static enum poll holder_poll(struct task *t, struct context *cx)
+{
+	struct holder *h = container_of(t, struct holder, task);
+
+	h->polls++;
+	TASK_BEGIN(h->pt);
+	h->saved = waker_clone(cx->waker);
+	TASK_YIELD();
+	TASK_YIELD();
+	TASK_END;
+}
+
+static const struct task_vtable holder_vt = { .poll = holder_poll };
+
+static void test_yield_holds_task(void **st)
+{
+	struct holder init = { .polls = 0 }, *h;
+	struct join_handle jh;
+	struct task_info ti;
+	struct sched_tick t;
+	uint64_t w;
+
+	(void)st;
+	on_owner_answer = true;
+	assert_int_equal(sched_spawn(&sched, &holder_vt, &init, sizeof(init),
+				     &jh), 0);
+	h = container_of(jh.task, struct holder, task);
+	t = sched_tick(&sched);
+	assert_int_equal(t.polled, 1);
+	assert_int_equal(t.woken_internal, 1);	/* the yield */
+	assert_int_equal(atomic_load(&h->task.held), 1);
+	w = task_state_load(&h->task);
+	assert_int_equal(w & (TASK_POLLING | TASK_WOKEN), TASK_POLLING);
+	assert_int_equal(sched_queued(&sched), 1);
+	assert_true(task_info_of(&h->task, &ti));
+	assert_int_equal(ti.state, TASK_INFO_QUEUED);
+
+	/* A wake "from another core" while it is held. */
+	notified = 0;
+	on_owner_answer = false;
+	w = atomic_load(&sched.woken_external);
+	waker_wake_by_ref(&h->saved);
+	on_owner_answer = true;
+	assert_int_equal(task_state_load(&h->task) &
+			 (TASK_POLLING | TASK_WOKEN), TASK_POLLING | TASK_WOKEN);
+	assert_int_equal(notified, 0);
+	assert_int_equal(atomic_load(&sched.woken_external), w);
+	assert_int_equal(sched_queued(&sched), 1);
+	assert_int_equal(sched_check(&sched), 1);
+
+	/* Polled once for both; held again by its second yield. */
+	t = sched_tick(&sched);
+	assert_int_equal(t.polled, 1);
+	assert_int_equal(h->polls, 2);
+	assert_int_equal(task_state_load(&h->task) &
+			 (TASK_POLLING | TASK_WOKEN), TASK_POLLING);
+
+	/* Cancelled while held: retired without a poll. */
+	assert_true(join_cancel(&jh));
+	t = sched_tick(&sched);
+	assert_int_equal(t.polled, 0);
+	assert_int_equal(t.completed, 1);
+	assert_int_equal(h->polls, 2);
+	assert_true(join_is_finished(&jh));
+	waker_drop(&h->saved);
+	assert_int_equal(join_poll(&jh, &(struct context){ NULL }, NULL, 0),
+			 POLL_READY);
+	assert_int_equal(jh.result, JOIN_CANCELLED);
+	assert_int_equal(sched_queued(&sched), 0);
+}
+
+/*
  * A yield waits for everything queued or woken during the rest of the
  * tick: yielder 1 runs, then 3, which spawns 4 onto the same scheduler;
  * 4 runs in that tick, 1 only in the next.
@@ -810,6 +895,7 @@ int main(void)
 		T(test_trace_before_completion),
 		T(test_macros),
 		T(test_yield_fast_path),
+		T(test_yield_holds_task),
 		T(test_yield_after_tick),
 		T(test_lifo_slot),
 		T(test_yield_budget_order),
