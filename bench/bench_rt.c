@@ -24,6 +24,8 @@
  * keeps its last TRACE_RING_EVENTS events, so narrow the run with
  * BENCH_RT_ONLY to see one workload.  BENCH_RT_DUMP=1 prints the `rt`
  * tables (rt_dump) at the end: polls, steals and pulls per core.
+ * BENCH_RT_TIMING=1 turns poll timing on (sched_poll_timing_set; off by
+ * default, as in any host runtime; the kernel turns it on).
  */
 #define _GNU_SOURCE
 #include <linux/futex.h>
@@ -689,6 +691,8 @@ int main(void)
 		scale = atof(e);
 	only = getenv("BENCH_RT_ONLY");
 	phases = (e = getenv("BENCH_RT_PHASES")) && atoi(e) > 0;
+	if ((e = getenv("BENCH_RT_TIMING")) && atoi(e) > 0)
+		sched_poll_timing_set(true);
 	printf("# bench_rt: %u workers, median of per-iteration times\n", nworkers);
 
 	h_start(&harness, nworkers);

@@ -48,6 +48,9 @@ void kernel_start(const struct mb2_info *mb)
 	uint64_t t0;
 
 	(void)mb;
+	/* The shell's `rt`, `rt -h` and `tasks` show poll times: a TSC read
+	 * per poll (sched_poll_timing_set; `timing off` in the shell). */
+	sched_poll_timing_set(true);
 	rt_init(&kernel_rt, arch_clock());
 	/* Slot 0 first: APs claim theirs once the runtime is published. */
 	rt_core_new(&boot_core, &kernel_rt);

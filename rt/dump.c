@@ -143,6 +143,8 @@ void rt_dump(struct runtime *rt, void (*out)(const char *s, size_t n))
 	dump_polls(&d, rt, n);
 	dump_line(&d, "watchdog: %s\n",
 		  wd ? fmt_ns(wds, sizeof(wds), wd) : "off");
+	dump_line(&d, "poll timing: %s\n", sched_poll_timing() ? "on" :
+		  "off (no poll times, busy times or histograms; `timing on`)");
 	dump_line(&d, "task cache: %zu KiB on the cores, %zu KiB in the depot\n",
 		  (rt_task_cache_bytes(rt) - task_cache_depot_bytes()) / 1024,
 		  task_cache_depot_bytes() / 1024);
@@ -190,6 +192,9 @@ void rt_dump_polls(struct runtime *rt, void (*out)(const char *s, size_t n))
 
 	dump_line(&d, "polls by duration (log2 buckets; a poll's time includes "
 		  "the scheduler's own work for it):\n");
+	if (!sched_poll_timing())
+		dump_line(&d, "poll timing is off: only polls timed while it "
+			  "was on are counted (`timing on`)\n");
 	for (unsigned i = 0; i < n; i++) {
 		if (!slot_ready(&rt->slots[i]))
 			continue;

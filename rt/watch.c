@@ -17,6 +17,10 @@
  *     second sighting is what keeps a core the host descheduled for a
  *     moment in the middle of a short poll from being reported: resumed,
  *     its poll ends before the confirmation.
+ * With poll timing off (sched_poll_timing_set) a poll's own start is not
+ * read: its start is its batch's, right for the batch kick (the tasks
+ * behind have waited since then), and the watchdog times the poll from
+ * its first sighting instead (watchdog_look_untimed).
  * Idle cores are never in a poll, so they are never reported.
  *
  * Who looks: a busy core every RT_WATCH_BUSY_NS between ticks; a core
@@ -169,7 +173,8 @@ static size_t kick_and_take(struct rt_core *core, struct rt_slot *vs,
 	return rt_steal_from(core, vs, RT_MAX_STEAL);
 }
 
-static void report(struct rt_slot *vs, uint64_t seq, uint64_t age)
+static void report(struct rt_slot *vs, uint64_t seq, uint64_t age,
+		   bool exact)
 {
 	uint64_t id;
 	const char *name;
@@ -178,20 +183,59 @@ static void report(struct rt_slot *vs, uint64_t seq, uint64_t age)
 	if (!sched_poll_describe(&vs->sched, seq, &id, &name))
 		return;		/* it ended just now */
 	atomic_fetch_add_explicit(&vs->reports, 1, memory_order_relaxed);
-	log_warn("watchdog: cpu%u has been polling task %s (id %s) for %llu ms "
+	log_warn("watchdog: cpu%u has been polling task %s (id %s) for %s%llu ms "
 		 "(threshold %llu ms)", vs->index, name ? name : "?",
-		 task_id_str(id, ids),
+		 task_id_str(id, ids), exact ? "" : "at least ",
 		 (unsigned long long)(arch_cycles_to_ns(age) / NS_PER_MS),
 		 (unsigned long long)(rt_watchdog_get(vs->rt) / NS_PER_MS));
 	arch_print_remote_backtrace(vs->index);
 }
 
+/*
+ * A poll whose start is not known (poll timing off: `start` is its
+ * batch's) is timed from the first sighting instead, and reported once it
+ * is still running the threshold (and at least the confirmation) later:
+ * never early, up to a look's interval late, "at least" that long.
+ */
+static void watchdog_look_untimed(struct rt_slot *vs, uint64_t seq,
+				  uint64_t now, uint64_t wd, uint64_t *next)
+{
+	uint64_t wait = MAX(wd, arch_ns_to_cycles(RT_WATCHDOG_CONFIRM_NS));
+	uint64_t old, at;
+
+	if (rd(&vs->reported_seq) == seq)
+		return;
+	if (rd(&vs->watch_seq) != seq) {
+		atomic_store_explicit(&vs->watch_at, now, memory_order_relaxed);
+		atomic_store_explicit(&vs->watch_seq, seq, memory_order_relaxed);
+		*next = MIN(*next, now + wait);
+		return;
+	}
+	at = rd(&vs->watch_at);
+	if (now - at < wait && at <= now) {
+		*next = MIN(*next, at + wait);
+		return;
+	}
+	old = rd(&vs->reported_seq);
+	if (old == seq ||
+	    !atomic_compare_exchange_strong_explicit(&vs->reported_seq, &old, seq,
+						     memory_order_relaxed,
+						     memory_order_relaxed))
+		return;
+	report(vs, seq, at <= now ? now - at : 0, false);
+}
+
 static void watchdog_look(struct rt_slot *vs, uint64_t seq, uint64_t start,
-			  uint64_t now, uint64_t wd, uint64_t *next)
+			  bool exact, uint64_t now, uint64_t wd,
+			  uint64_t *next)
 {
 	uint64_t confirm = arch_ns_to_cycles(RT_WATCHDOG_CONFIRM_NS);
 	uint64_t old, at;
 
+	if (!exact) {
+		watchdog_look_untimed(vs, seq, now, wd, next);
+		return;
+	}
 	if (now - start < wd) {
 		*next = MIN(*next, start + wd);
 		return;
@@ -216,7 +260,7 @@ static void watchdog_look(struct rt_slot *vs, uint64_t seq, uint64_t start,
 						     memory_order_relaxed,
 						     memory_order_relaxed))
 		return;
-	report(vs, seq, now - start);
+	report(vs, seq, now - start, true);
 }
 
 size_t rt_watch_at(struct rt_core *core, uint64_t now,
@@ -233,12 +277,13 @@ size_t rt_watch_at(struct rt_core *core, uint64_t now,
 	for (unsigned i = 0; i < n; i++) {
 		struct rt_slot *vs = &rt->slots[i];
 		uint64_t seq, start;
+		bool exact;
 
 		/* acquire: pairs with the release store in rt_core_new(). */
 		if (i == me || !atomic_load_explicit(&vs->initialised,
 						     memory_order_acquire))
 			continue;
-		if (!sched_poll_in_progress(&vs->sched, &seq, &start)) {
+		if (!sched_poll_in_progress(&vs->sched, &seq, &start, &exact)) {
 			/* Between polls: it may start a long one any time. */
 			if (wd && atomic_load_explicit(&vs->state,
 						       memory_order_relaxed) ==
@@ -259,7 +304,8 @@ size_t rt_watch_at(struct rt_core *core, uint64_t now,
 				next->strand = MIN(next->strand, start + strand);
 		}
 		if (wd)
-			watchdog_look(vs, seq, start, now, wd, &next->watchdog);
+			watchdog_look(vs, seq, start, exact, now, wd,
+				      &next->watchdog);
 	}
 	return got;
 }

@@ -3,12 +3,16 @@
  * poll_begin() and poll_end() around the call of a task's poll function
  * (task_run in task.c).  Private to sched/.
  *
- * Cost per poll: one read of arch_cycles() (the start of a poll is the
- * end of the one before it in the same batch; sched_tick reads the
- * counter once per batch), a handful of plain stores to lines only the
- * owner writes, and no atomic read-modify-write.  So a poll's time
- * includes the scheduler's own work for it (its state transitions, some
- * tens of ns); the histogram is log2 buckets, the longest poll exact.
+ * Cost per poll, timed (poll timing on, or tracing: poll_timed()): one
+ * read of arch_cycles() (the start of a poll is the end of the one before
+ * it in the same batch; sched_tick reads the counter once per batch), a
+ * handful of plain stores to lines only the owner writes, and no atomic
+ * read-modify-write.  So a poll's time includes the scheduler's own work
+ * for it (its state transitions, some tens of ns); the histogram is log2
+ * buckets, the longest poll exact.  Untimed: no clock read, the stores
+ * that show the poll to other cores, and the task's poll count.  A read
+ * of the TSC is some 10 ns on the machines measured, half a yield_many
+ * poll (docs/PERFORMANCE.md).
  *
  * What other cores read (the watchdog, kicks): poll_seq, odd while a poll
  * runs, and the poll's start, id and name, each stored with release after
@@ -24,6 +28,7 @@
 #include <stdint.h>
 
 #include "arch.h"
+#include "lib/trace.h"
 #include "sched/scheduler.h"
 
 /* A counter only the owner writes: no read-modify-write needed. */
@@ -40,11 +45,32 @@ static inline unsigned poll_bucket(uint64_t cycles)
 	return b < SCHED_POLL_BUCKETS ? b : SCHED_POLL_BUCKETS - 1;
 }
 
-/* `t` is about to be polled by s's owner; returns its start (cycles). */
-static inline uint64_t poll_begin(struct scheduler *s, struct task *t)
+extern atomic_bool sched_timing_on;
+
+/* Is the poll about to begin timed?  One relaxed load of a read-mostly
+ * flag, and trace_enabled()'s. */
+static inline bool poll_timed(void)
+{
+	return atomic_load_explicit(&sched_timing_on, memory_order_relaxed) ||
+	       trace_enabled();
+}
+
+/*
+ * `t` is about to be polled by s's owner; returns its start (cycles; when
+ * untimed, the batch's start).  A timed poll after an untimed one reads
+ * the clock for its start: poll_clock is that batch's start.
+ */
+static inline uint64_t poll_begin(struct scheduler *s, struct task *t,
+				  bool timed)
 {
 	uint64_t seq = atomic_load_explicit(&s->poll_seq, memory_order_relaxed);
-	uint64_t start = s->poll_clock;
+	uint64_t start;
+
+	if (timed && s->poll_clock_stale) {
+		s->poll_clock = arch_cycles();
+		s->poll_clock_stale = false;
+	}
+	start = s->poll_clock;
 
 	s->current = t;
 	/* What it waits for is what this poll says (sleep_poll marks it). */
@@ -54,26 +80,38 @@ static inline uint64_t poll_begin(struct scheduler *s, struct task *t)
 	 * with the acquire loads in sched_poll_describe(). */
 	atomic_store_explicit(&s->poll_id, t->id, memory_order_release);
 	atomic_store_explicit(&s->poll_name, t->name, memory_order_release);
-	atomic_store_explicit(&s->poll_start, start, memory_order_release);
+	atomic_store_explicit(&s->poll_start,
+			      timed ? start : start | SCHED_POLL_START_BATCH,
+			      memory_order_release);
 	atomic_store_explicit(&s->poll_seq, seq + 1, memory_order_release);
 	/* For the kick handler on this core: the poll starts after this. */
 	atomic_signal_fence(memory_order_seq_cst);
 	return start;
 }
 
-/* The poll of `t` that began at `start` returned (t is still alive). */
-static inline void poll_end(struct scheduler *s, struct task *t, uint64_t start)
+/* The poll of `t` that began at `start` returned (t is still alive);
+ * `timed` as poll_begin was told. */
+static inline void poll_end(struct scheduler *s, struct task *t, uint64_t start,
+			    bool timed)
 {
-	uint64_t seq, end, d;
+	uint64_t seq, end = 0, d;
 	struct sched_poll_stats *ps = &s->pstats;
 
 	atomic_signal_fence(memory_order_seq_cst);
-	end = arch_cycles();
+	if (timed)
+		end = arch_cycles();
 	seq = atomic_load_explicit(&s->poll_seq, memory_order_relaxed);
 	/* release: the poll's effects happen before another core sees it
 	 * ended; pairs with the acquire loads of poll_seq. */
 	atomic_store_explicit(&s->poll_seq, seq + 1, memory_order_release);
 	s->current = NULL;
+	atomic_store_explicit(&t->polls,
+			      atomic_load_explicit(&t->polls, memory_order_relaxed) + 1,
+			      memory_order_relaxed);
+	if (!timed) {
+		s->poll_clock_stale = true;
+		return;
+	}
 	s->poll_clock = end;
 	d = end - start;
 	poll_owner_add(&ps->hist[poll_bucket(d)], 1);
@@ -83,9 +121,6 @@ static inline void poll_end(struct scheduler *s, struct task *t, uint64_t start)
 		atomic_store_explicit(&ps->longest_name, t->name,
 				      memory_order_relaxed);
 	}
-	atomic_store_explicit(&t->polls,
-			      atomic_load_explicit(&t->polls, memory_order_relaxed) + 1,
-			      memory_order_relaxed);
 	poll_owner_add(&t->busy, d);
 }
 

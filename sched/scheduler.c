@@ -50,6 +50,19 @@ static inline uint64_t counter(_Atomic uint64_t *c)
 	return atomic_load_explicit(c, memory_order_relaxed);
 }
 
+/* Read-mostly (poll_timed(), poll.h): its own line. */
+atomic_bool sched_timing_on __cacheline_aligned;
+
+void sched_poll_timing_set(bool on)
+{
+	atomic_store_explicit(&sched_timing_on, on, memory_order_relaxed);
+}
+
+bool sched_poll_timing(void)
+{
+	return atomic_load_explicit(&sched_timing_on, memory_order_relaxed);
+}
+
 void sched_init(struct scheduler *s, unsigned index,
 		const struct sched_hooks *hooks)
 {
@@ -83,6 +96,7 @@ void sched_init(struct scheduler *s, unsigned index,
 	atomic_init(&s->lifo_closed, 0);
 	s->current = NULL;
 	s->poll_clock = 0;
+	s->poll_clock_stale = true;
 	s->reg_ndone = 0;
 	registry_init(s);
 	s->hooks = hooks ? *hooks : (struct sched_hooks){ 0 };
@@ -450,14 +464,18 @@ static __always_inline struct task *tick_poll(struct scheduler *s,
 	enum task_run_result rr;
 	/* Read now: after the poll the task may be gone.  The poll starts
 	 * at the last one's end (task_run reads one stamp a poll). */
-	uint64_t id = t->id, start = s->poll_clock;
+	uint64_t id = t->id;
 	const char *name = trace_enabled() ? t->name : NULL;
 
 	rr = task_run(s, t);
 	/* task_run traced a completing poll (or a cancelled task's end)
-	 * itself, before the completion could be seen. */
+	 * itself, before the completion could be seen; the poll's start
+	 * is in poll_start (timed while tracing). */
 	if (rr != TASK_RUN_DONE && rr != TASK_RUN_RETIRED)
-		trace_poll(start, s->poll_clock, id, name, trace_poll_end_of(rr));
+		trace_poll(atomic_load_explicit(&s->poll_start,
+						memory_order_relaxed) &
+			   ~SCHED_POLL_START_BATCH, s->poll_clock, id, name,
+			   trace_poll_end_of(rr));
 	/* A task the poll woke here (unless a kick took it back). */
 	atomic_signal_fence(memory_order_seq_cst);
 	next = atomic_load_explicit(&s->lifo, memory_order_relaxed);
@@ -563,6 +581,7 @@ struct sched_tick sched_tick(struct scheduler *s)
 		if (n > 1 && s->hooks.batch)
 			s->hooks.batch(s->hooks.arg);
 		s->poll_clock = arch_cycles();
+		s->poll_clock_stale = false;
 		atomic_store_explicit(&s->batch_end, n, memory_order_relaxed);
 		for (unsigned i = 0;; i++) {
 			struct task *t, *next;

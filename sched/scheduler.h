@@ -109,8 +109,9 @@ struct sched_tick {
 };
 
 /*
- * Poll times, kept by the owner for each poll (poll.h): relaxed counters,
- * read by anyone.  Cycles of arch_cycles().
+ * Poll times, kept by the owner for each poll while poll timing is on
+ * (sched_poll_timing_set; poll.h): relaxed counters, read by anyone.
+ * Cycles of arch_cycles().
  */
 struct sched_poll_stats {
 	_Atomic uint64_t hist[SCHED_POLL_BUCKETS];
@@ -170,7 +171,9 @@ struct scheduler {
 	 * it if poll_seq reads the same before and after them.
 	 */
 	_Atomic uint64_t poll_seq __cacheline_aligned;
-	_Atomic uint64_t poll_start;		/* arch_cycles() */
+	/* arch_cycles(); with SCHED_POLL_START_BATCH, the start of the
+	 * poll's batch (poll timing off: the poll's own is not read). */
+	_Atomic uint64_t poll_start;
 	_Atomic uint64_t poll_id;
 	_Atomic(const char *) poll_name;
 	/* The batch sched_tick() polls from: the owner, and its own kick
@@ -190,7 +193,10 @@ struct scheduler {
 
 	/* Owner only. */
 	struct task *current;			/* task_current() */
-	uint64_t poll_clock;			/* end of the last poll */
+	/* The end of the last timed poll, or the batch's start; stale once
+	 * an untimed poll ran since (poll.h). */
+	uint64_t poll_clock;
+	bool poll_clock_stale;
 	unsigned reg_ndead, reg_ndone;
 	struct task *reg_dead[SCHED_REG_BATCH];	/* freed by this tick */
 	struct task *reg_done[SCHED_REG_BATCH];	/* completed, still held */
@@ -296,17 +302,40 @@ static inline unsigned sched_batch_left(const struct scheduler *s)
 	return (end > next ? end - next : 0) + lifo;
 }
 
-/* The poll s is in: true with its sequence number and start if any. */
+/* poll_start's flag: the value is the batch's start, not the poll's. */
+#define SCHED_POLL_START_BATCH	(1ull << 63)
+
+/*
+ * The poll s is in: true with its sequence number and start if any;
+ * *exact is false if poll timing was off for it, and *start is then the
+ * start of its batch (an earlier time: the batch's other polls ran first).
+ */
 static inline bool sched_poll_in_progress(const struct scheduler *s,
-					  uint64_t *seq, uint64_t *start)
+					  uint64_t *seq, uint64_t *start,
+					  bool *exact)
 {
 	struct scheduler *m = (struct scheduler *)s;
+	uint64_t v;
 
 	/* acquire: pairs with the release stores in poll_begin(). */
 	*seq = atomic_load_explicit(&m->poll_seq, memory_order_acquire);
-	*start = atomic_load_explicit(&m->poll_start, memory_order_acquire);
+	v = atomic_load_explicit(&m->poll_start, memory_order_acquire);
+	*exact = !(v & SCHED_POLL_START_BATCH);
+	*start = v & ~SCHED_POLL_START_BATCH;
 	return (*seq & 1) != 0;
 }
+
+/*
+ * Poll timing, for every scheduler of the process: on, each poll reads
+ * the cycle counter when it ends and is counted in its core's histogram
+ * and longest poll and in its task's busy time; off (the default), a poll
+ * reads no clock: those stay as they were, and the watchdog measures a
+ * poll from when it first saw it (rt/watch.c).  Polls are counted either
+ * way.  The kernel turns it on at boot; `timing on|off` in the shell.
+ * Tracing reads the clock for its events whatever this says.
+ */
+void sched_poll_timing_set(bool on);
+bool sched_poll_timing(void);
 
 /*
  * The id and name of poll `seq` of s, if it is still the one running

@@ -486,7 +486,7 @@ enum task_run_result task_run(struct scheduler *s, struct task *t)
 	enum task_run_result res;
 	enum poll p;
 	bool joiner = false, dropped = false, faulted = false, keep = false;
-	bool traced = false, held = task_held(t);
+	bool traced = false, held = task_held(t), timed;
 	int r;
 
 	/*
@@ -521,9 +521,10 @@ enum task_run_result task_run(struct scheduler *s, struct task *t)
 	}
 
 	/* The queue's reference keeps `self` valid during the poll. */
-	start = poll_begin(s, t);
+	timed = poll_timed();
+	start = poll_begin(s, t, timed);
 	r = arch_poll_call(poll_thunk, t, &cx);
-	poll_end(s, t, start);
+	poll_end(s, t, start, timed);
 	if (r == ARCH_POLL_FAULTED) {
 		faulted = true;
 		p = POLL_READY;

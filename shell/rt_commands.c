@@ -90,6 +90,26 @@ static int cmd_watchdog(const struct shell_cmd *cmd, int argc, char **argv,
 	return 0;
 }
 
+/* ---- timing ----------------------------------------------------------------- */
+
+static int cmd_timing(const struct shell_cmd *cmd, int argc, char **argv,
+		      const struct shell_out *out)
+{
+	(void)cmd;
+	if (argc > 1 && strcmp(argv[1], "on") == 0) {
+		sched_poll_timing_set(true);
+	} else if (argc > 1 && strcmp(argv[1], "off") == 0) {
+		sched_poll_timing_set(false);
+	} else if (argc > 1) {
+		shell_printf(out, "error: timing: '%s': say on or off\n", argv[1]);
+		return -EINVAL;
+	}
+	shell_printf(out, "poll timing: %s\n", sched_poll_timing() ?
+		     "on (each poll reads the TSC: rt's longest poll, rt -h, "
+		     "tasks' busy time)" : "off");
+	return 0;
+}
+
 static int cmd_dump_timer(const struct shell_cmd *cmd, int argc, char **argv,
 			  const struct shell_out *out)
 {
@@ -386,6 +406,8 @@ static const struct shell_cmd rt_cmds[] = {
 	  .max_args = 1 },
 	{ .name = "watchdog", .help = "report polls longer than MS ms (default 100)",
 	  .usage = "watchdog [MS|off]", .run = cmd_watchdog, .max_args = 1 },
+	{ .name = "timing", .help = "time every poll (poll times, busy times): on at boot",
+	  .usage = "timing [on|off]", .run = cmd_timing, .max_args = 1 },
 	{ .name = "dump", .help = "print the state of a part of the kernel",
 	  .usage = "dump WHAT [ARGS...]", .subcmds = dump_subs },
 	{ .name = "sleep", .help = "sleep on the global timer, print the time slept",

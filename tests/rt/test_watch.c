@@ -629,6 +629,55 @@ static void test_watchdog_rules(void **st)
 	kfree(rt);
 }
 
+/*
+ * Poll timing off: the published start is the batch's (flagged), so the
+ * watchdog times the poll from its first sighting; a batch that began
+ * long ago does not make a poll look stuck.
+ */
+static void test_watchdog_untimed_rules(void **st)
+{
+	struct runtime *rt = h_runtime_new();
+	struct rt_core c0, c1;
+	struct rt_slot *vs;
+	struct scheduler *s;
+	uint64_t wd, t;
+	struct rt_watch_next next;
+
+	(void)st;
+	rt_core_new(&c0, rt);
+	rt_core_new(&c1, rt);
+	arch_set_cpu_local(NULL);
+	vs = &rt->slots[1];
+	s = &vs->sched;
+	rt_watchdog_set(rt, 100 * MS);
+	wd = arch_ns_to_cycles(100 * MS);
+	atomic_store(&s->poll_id, (2ull << SCHED_ID_SHIFT) | 7);
+	atomic_store(&s->poll_name, "stuck");
+	atomic_store(&s->poll_start, 1000 | SCHED_POLL_START_BATCH);
+	atomic_store(&s->poll_seq, 1);
+	/* Ten thresholds after the batch began: only a first sighting. */
+	t = 1000 + 10 * wd;
+	rt_watch_at(&c0, t, &next);
+	assert_int_equal(atomic_load(&vs->reports), 0);
+	assert_int_equal(next.watchdog, t + wd);
+	rt_watch_at(&c0, t + wd - 1, &next);
+	assert_int_equal(atomic_load(&vs->reports), 0);
+	assert_int_equal(next.watchdog, t + wd);
+	/* Still the same poll a threshold later: reported, once. */
+	rt_watch_at(&c0, t + wd, &next);
+	assert_int_equal(atomic_load(&vs->reports), 1);
+	rt_watch_at(&c0, t + 3 * wd, &next);
+	assert_int_equal(atomic_load(&vs->reports), 1);
+	/* The next poll starts over from its own sighting; it ends first. */
+	atomic_store(&s->poll_seq, 3);
+	rt_watch_at(&c0, t + 4 * wd, &next);
+	assert_int_equal(next.watchdog, t + 5 * wd);
+	atomic_store(&s->poll_seq, 4);
+	rt_watch_at(&c0, t + 5 * wd, &next);
+	assert_int_equal(atomic_load(&vs->reports), 1);
+	kfree(rt);
+}
+
 /* ---- what a thief takes from a peer (rt_core_try_steal) ---------------------- */
 
 static enum poll done_poll(struct task *t, struct context *cx)
@@ -842,6 +891,7 @@ int main(void)
 		cmocka_unit_test(test_no_stranded_second_spawn),
 		cmocka_unit_test(test_watchdog_reports_once),
 		cmocka_unit_test(test_watchdog_rules),
+		cmocka_unit_test(test_watchdog_untimed_rules),
 		cmocka_unit_test(test_steal_leaves_short_queues),
 		cmocka_unit_test(test_wake_pulls_from_busy_core),
 		cmocka_unit_test(test_wake_pulls_one_way),

@@ -452,6 +452,7 @@ static void test_poll_times(void **st)
 	uint64_t total = 0, ms = arch_ns_to_cycles(1000000), busy;
 
 	(void)st;
+	sched_poll_timing_set(true);
 	assert_int_equal(sched_spawn(&sched, &vt, &init, sizeof(init), &jh), 0);
 	sched_tick(&sched);
 	/* At least 2 ms (a preempted host thread only adds). */
@@ -474,6 +475,21 @@ static void test_poll_times(void **st)
 	join_drop(&jh);
 	/* No poll in progress any more. */
 	assert_int_equal(atomic_load(&sched.poll_seq) & 1, 0);
+
+	/* Timing off: the poll is counted, not timed; its published start
+	 * is its batch's, flagged so. */
+	sched_poll_timing_set(false);
+	assert_int_equal(sched_spawn(&sched, &vt, &init, sizeof(init), &jh), 0);
+	sched_tick(&sched);
+	assert_int_equal(atomic_load(&jh.task->polls), 1);
+	assert_int_equal(atomic_load(&jh.task->busy), 0);
+	assert_int_equal(atomic_load(&sched.pstats.longest), busy);
+	total = 0;
+	for (unsigned b = 0; b < SCHED_POLL_BUCKETS; b++)
+		total += atomic_load(&sched.pstats.hist[b]);
+	assert_int_equal(total, 1);
+	assert_true(atomic_load(&sched.poll_start) & SCHED_POLL_START_BATCH);
+	join_drop(&jh);
 }
 
 /* ---- a batch handed back ---------------------------------------------------- */

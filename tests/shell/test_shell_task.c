@@ -418,6 +418,7 @@ static void test_bad_input_one_line(void **state)
 	expect_one_line_error("watchdog abc", "error: watchdog: 'abc': not a number");
 	expect_one_line_error("watchdog -5", "error: watchdog: '-5': not a number");
 	expect_one_line_error("tasks -x", "error: tasks: unknown flag '-x'");
+	expect_one_line_error("timing maybe", "error: timing: 'maybe': say on or off");
 	expect_one_line_error("echo hi &", "error: echo: does not wait, so '&'");
 	expect_one_line_error("rt &", "error: rt: does not wait, so '&'");
 	expect_one_line_error("&", "error: '&' needs a command that waits");
@@ -439,6 +440,29 @@ static void test_watchdog_command(void **state)
 	type("rt\r");
 	expect("watchdog: 100.000 ms\n");
 	expect("hyphae> ");
+}
+
+/* Poll timing: off in a host runtime until asked; the kernel's boot turns
+ * it on (kernel/start.c). */
+static void test_timing_command(void **state)
+{
+	(void)state;
+	sched_poll_timing_set(false);
+	type("timing\r");
+	expect("poll timing: off\nhyphae> ");
+	type("rt\r");
+	expect("poll timing: off (no poll times");
+	expect("hyphae> ");
+	type("timing on\r");
+	expect("poll timing: on (each poll reads the TSC");
+	expect("hyphae> ");
+	assert_true(sched_poll_timing());
+	type("rt\r");
+	expect("poll timing: on\n");
+	expect("hyphae> ");
+	type("timing off\r");
+	expect("poll timing: off\nhyphae> ");
+	assert_false(sched_poll_timing());
 }
 
 /* Rows of `tasks` whose NAME column is `name`. */
@@ -662,6 +686,7 @@ int main(void)
 		cmocka_unit_test_setup(test_bench_table, resync),
 		cmocka_unit_test_setup(test_bad_input_one_line, resync),
 		cmocka_unit_test_setup(test_watchdog_command, resync),
+		cmocka_unit_test_setup(test_timing_command, resync),
 		cmocka_unit_test_setup(test_background_jobs_and_tasks, resync),
 		cmocka_unit_test_setup(test_many_tasks_summary, resync),
 		cmocka_unit_test_setup(test_rt_histograms, resync),
