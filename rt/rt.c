@@ -424,18 +424,18 @@ size_t rt_steal_from(struct rt_core *core, struct rt_slot *vs, size_t want)
 	return got;
 }
 
-/* Is vs in a poll that has run RT_STRAND_NS?  Relaxed loads: a hint. */
+/* Is vs in a poll that has run RT_STRAND_NS (untimed: whose batch has)?
+ * A hint. */
 static bool rt_poll_is_long(struct rt_slot *vs)
 {
-	struct scheduler *s = &vs->sched;
-	uint64_t seq = atomic_load_explicit(&s->poll_seq, memory_order_relaxed);
-	uint64_t start = atomic_load_explicit(&s->poll_start,
-					      memory_order_relaxed);
-	uint64_t now = arch_cycles();
+	uint64_t seq, start, now = arch_cycles();
+	bool exact;
 
-	/* A start a hair ahead of our counter is a poll just begun. */
-	return (seq & 1) && now > start &&
-	       now - start > arch_ns_to_cycles(RT_STRAND_NS);
+	/* A start a hair ahead of our counter is a poll just begun; an
+	 * untimed poll's is its batch's, which is what the tasks behind it
+	 * have waited since. */
+	return sched_poll_in_progress(&vs->sched, &seq, &start, &exact) &&
+	       now > start && now - start > arch_ns_to_cycles(RT_STRAND_NS);
 }
 
 static size_t rt_steal_peers(struct rt_core *core)

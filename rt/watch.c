@@ -193,9 +193,11 @@ static void report(struct rt_slot *vs, uint64_t seq, uint64_t age,
 
 /*
  * A poll whose start is not known (poll timing off: `start` is its
- * batch's) is timed from the first sighting instead, and reported once it
- * is still running the threshold (and at least the confirmation) later:
- * never early, up to a look's interval late, "at least" that long.
+ * batch's), in a batch older than the threshold, is timed from the first
+ * sighting instead, and reported once it is still running the threshold
+ * (and at least the confirmation) later: never early, up to a look's
+ * interval late, "at least" that long.  (Younger batches are sorted out
+ * before any store: a core about to sleep looks at every other.)
  */
 static void watchdog_look_untimed(struct rt_slot *vs, uint64_t seq,
 				  uint64_t now, uint64_t wd, uint64_t *next)
@@ -232,12 +234,13 @@ static void watchdog_look(struct rt_slot *vs, uint64_t seq, uint64_t start,
 	uint64_t confirm = arch_ns_to_cycles(RT_WATCHDOG_CONFIRM_NS);
 	uint64_t old, at;
 
-	if (!exact) {
-		watchdog_look_untimed(vs, seq, now, wd, next);
-		return;
-	}
+	/* Untimed, `start` is the batch's: no later than the poll's. */
 	if (now - start < wd) {
 		*next = MIN(*next, start + wd);
+		return;
+	}
+	if (!exact) {
+		watchdog_look_untimed(vs, seq, now, wd, next);
 		return;
 	}
 	if (rd(&vs->reported_seq) == seq)

@@ -655,6 +655,11 @@ static void test_watchdog_untimed_rules(void **st)
 	atomic_store(&s->poll_name, "stuck");
 	atomic_store(&s->poll_start, 1000 | SCHED_POLL_START_BATCH);
 	atomic_store(&s->poll_seq, 1);
+	/* A batch younger than the threshold: no poll in it can be older;
+	 * nothing is written to the watched core's slot. */
+	rt_watch_at(&c0, 1000 + wd - 1, &next);
+	assert_int_equal(next.watchdog, 1000 + wd);
+	assert_int_not_equal(atomic_load(&vs->watch_seq), 1);
 	/* Ten thresholds after the batch began: only a first sighting. */
 	t = 1000 + 10 * wd;
 	rt_watch_at(&c0, t, &next);
