@@ -17,6 +17,7 @@
 #include "kmalloc.h"
 #include "lib/trace.h"
 #include "panic.h"
+#include "sched/poll.h"
 #include "sched/sched_internal.h"
 
 /* How a poll ended, for the trace. */
@@ -50,17 +51,16 @@ static inline uint64_t counter(_Atomic uint64_t *c)
 	return atomic_load_explicit(c, memory_order_relaxed);
 }
 
-/* Read-mostly (poll_timed(), poll.h): its own line. */
-atomic_bool sched_timing_on __cacheline_aligned;
+struct sched_timing_flag sched_timing;
 
 void sched_poll_timing_set(bool on)
 {
-	atomic_store_explicit(&sched_timing_on, on, memory_order_relaxed);
+	atomic_store_explicit(&sched_timing.on, on, memory_order_relaxed);
 }
 
 bool sched_poll_timing(void)
 {
-	return atomic_load_explicit(&sched_timing_on, memory_order_relaxed);
+	return atomic_load_explicit(&sched_timing.on, memory_order_relaxed);
 }
 
 void sched_init(struct scheduler *s, unsigned index,

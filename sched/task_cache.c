@@ -61,12 +61,14 @@ struct depot_class {
 	_Atomic unsigned nloose;
 };
 
+/* Written by every core that spawns or frees across cores: lines of its
+ * own (the type's alignment pads it), shared with no read-mostly flag. */
 static struct {
 	struct spinlock lock;
 	struct depot_class cls[TASK_CACHE_CLASSES];
 	size_t bytes;			/* under lock */
 	_Atomic size_t bytes_seen;	/* copy of bytes for readers */
-} depot = { .lock = SPINLOCK_INIT };
+} __cacheline_aligned depot = { .lock = SPINLOCK_INIT };
 
 static inline unsigned peek(_Atomic unsigned *n)
 {

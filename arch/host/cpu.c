@@ -71,10 +71,12 @@ enum {
 				 * waker stores PENDING and makes no call */
 };
 
+/* A line each: a polling core reads its word in a loop, and a wake of
+ * its neighbour must not take the line from under it. */
 struct host_core {
 	atomic_uint pending;	/* futex word, HOST_* above */
 	atomic_bool kick;	/* arch_kick() sent, not yet delivered */
-};
+} __cacheline_aligned;
 
 static struct host_core host_cores[MAX_CORES];
 static _Thread_local void *cpu_local;
