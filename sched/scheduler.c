@@ -734,7 +734,7 @@ size_t sched_check(struct scheduler *s)
 void injector_init(struct injector *inj)
 {
 	mpsc_init(&inj->queue, &inj->stub);
-	atomic_init(&inj->queued, 0);
+	atomic_init(&inj->untaken, 0);
 	atomic_init(&inj->injected, 0);
 	atomic_init(&inj->next_seq, 0);
 	inj->notify = NULL;
@@ -752,7 +752,8 @@ static void injector_push(const struct task_site *site, struct injector *inj,
 			  struct task *t, const struct task_vtable *vt,
 			  uint64_t heap, struct join_handle *jh)
 {
-	/* `injected` doubles as the id sequence (one RMW fewer per push). */
+	/* `injected` is the id sequence and the count of tasks in: the one
+	 * RMW of a push, before it enqueues (injector_queued). */
 	uint64_t seq = atomic_fetch_add_explicit(&inj->injected, 1,
 						 memory_order_relaxed);
 
@@ -763,7 +764,6 @@ static void injector_push(const struct task_site *site, struct injector *inj,
 	task_prepare(t, vt, seq + 1, NULL, heap, jh, site, born);
 	if (trace_enabled())
 		trace_record_at(TRACE_SPAWN, 0, born, seq + 1, (uintptr_t)t->name);
-	atomic_fetch_add_explicit(&inj->queued, 1, memory_order_relaxed);
 	mpsc_enqueue(&inj->queue, &t->run_node);
 	if (inj->notify)
 		inj->notify(inj->notify_arg);
@@ -821,7 +821,7 @@ enum steal_result sched_try_steal(struct scheduler *victim, struct stealer *st)
 
 enum steal_result injector_try_steal(struct injector *inj, struct stealer *st)
 {
-	return steal_begin(st, &inj->queue, injector_queued(inj), &inj->queued,
+	return steal_begin(st, &inj->queue, injector_queued(inj), &inj->untaken,
 			   NULL, -1);
 }
 

@@ -449,11 +449,17 @@ struct injector {
 	struct mpsc_queue queue;
 	struct mpsc_node stub;
 
-	/* Written by any thread; relaxed counters, `queued` approximate as
-	 * for the scheduler. */
-	_Atomic size_t queued __cacheline_aligned;
-	_Atomic uint64_t injected;	/* tasks ever pushed */
+	/*
+	 * Relaxed counters.  The queued count (injector_queued) is
+	 * injected + untaken, approximate as for the scheduler: a push
+	 * raises `injected` before it enqueues (its one RMW, which also
+	 * numbers the task), a taker lowers `untaken` (wrapping below 0)
+	 * after it dequeues.  Two lines, so the pushes and the takes do not
+	 * take each other's line.
+	 */
+	_Atomic uint64_t injected __cacheline_aligned;	/* tasks ever pushed */
 	_Atomic uint64_t next_seq;
+	_Atomic size_t untaken __cacheline_aligned;
 
 	/* Constant after initialisation (injector_set_notify). */
 	void (*notify)(void *arg);
@@ -489,8 +495,13 @@ void injector_spawn_allocated_at(const struct task_site *site,
 
 static inline size_t injector_queued(const struct injector *inj)
 {
-	return atomic_load_explicit(&((struct injector *)inj)->queued,
-				    memory_order_relaxed);
+	struct injector *m = (struct injector *)inj;
+	/* untaken first: a take read late could undercount, never a push
+	 * (each task is counted in before it is queued). */
+	size_t untaken = atomic_load_explicit(&m->untaken, memory_order_relaxed);
+
+	return (size_t)atomic_load_explicit(&m->injected, memory_order_relaxed) +
+	       untaken;
 }
 
 /* ---- stealing ----------------------------------------------------------- */

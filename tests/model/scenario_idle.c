@@ -187,7 +187,8 @@ static void setup_variant(enum variant v)
 	model_name(&S.rt.injector.queue.tail, 8, "injector.q.tail");
 	model_name(&S.rt.injector.queue.consumer_locked, 1, "injector.q.locked");
 	model_name(&S.rt.injector.stub, 8, "injector.stub");
-	model_name(&S.rt.injector.queued, 8, "injector.queued");
+	model_name(&S.rt.injector.injected, 8, "injector.injected");
+	model_name(&S.rt.injector.untaken, 8, "injector.untaken");
 	model_name(&S.rt.timer, sizeof(S.rt.timer), "timer");
 	model_name(&S.rt.timer.lock, sizeof(S.rt.timer.lock), "timer.lock");
 	model_name(&S.rt.timer.next_hint, 8, "timer.next_hint");
@@ -290,7 +291,7 @@ static const struct model_mutation inject_mutations[] = {
 		.name = "count_late",
 		.what = "the injector counts a task after queueing it",
 		.kind = MUT_DEFER, .file = "sched/scheduler.c",
-		.text = "atomic_fetch_add_explicit(&inj->queued, 1, memory_order_relaxed);",
+		.text = "uint64_t seq = atomic_fetch_add_explicit(&inj->injected, 1,",
 	},
 };
 

@@ -82,7 +82,9 @@ class HyRt(gdb.Command):
         inj = rt["injector"]
         print("cores: %d/%d active, %d idle" % (u(rt["active"]), len_slots(rt),
                                                u(rt["idle_count"])))
-        print("injector: %d queued, %d injected" % (u(inj["queued"]),
+        # injector_queued(): injected + untaken, modulo 2^64.
+        queued = (u(inj["injected"]) + u(inj["untaken"])) % (1 << 64)
+        print("injector: %d queued, %d injected" % (queued,
                                                    u(inj["injected"])))
         print("%4s %5s %-9s %7s %9s %9s %9s %8s %8s %9s %8s %8s" %
               ("core", "apic", "state", "queued", "spawned", "polled",
