@@ -20,7 +20,7 @@
  * With poll timing off (sched_poll_timing_set) a poll's own start is not
  * read: its start is its batch's, right for the batch kick (the tasks
  * behind have waited since then), and the watchdog times the poll from
- * its first sighting instead (watchdog_look_untimed).
+ * its first sighting instead (watchdog_look).
  * Idle cores are never in a poll, so they are never reported.
  *
  * Who looks: a busy core every RT_WATCH_BUSY_NS between ticks; a core
@@ -192,22 +192,32 @@ static void report(struct rt_slot *vs, uint64_t seq, uint64_t age,
 }
 
 /*
- * A poll whose start is not known (poll timing off: `start` is its
- * batch's), in a batch older than the threshold, is timed from the first
- * sighting instead, and reported once it is still running the threshold
- * (and at least the confirmation) later: never early, up to a look's
- * interval late, "at least" that long.  (Younger batches are sorted out
- * before any store: a core about to sleep looks at every other.)
+ * A timed poll past the threshold is noted at its first sighting and
+ * reported if it is still the same poll RT_WATCHDOG_CONFIRM_NS later.  An
+ * untimed poll's start is not known (`start` is its batch's, no later
+ * than the poll's): in a batch older than the threshold it is timed from
+ * its first sighting instead, and reported if it is still running the
+ * threshold (and at least the confirmation) later: never early, up to a
+ * look's interval late, "at least" that long.  Younger batches are
+ * sorted out before any store (a core about to sleep looks at every
+ * other).
  */
-static void watchdog_look_untimed(struct rt_slot *vs, uint64_t seq,
-				  uint64_t now, uint64_t wd, uint64_t *next)
+static void watchdog_look(struct rt_slot *vs, uint64_t seq, uint64_t start,
+			  bool exact, uint64_t now, uint64_t wd,
+			  uint64_t *next)
 {
-	uint64_t wait = MAX(wd, arch_ns_to_cycles(RT_WATCHDOG_CONFIRM_NS));
+	uint64_t confirm = arch_ns_to_cycles(RT_WATCHDOG_CONFIRM_NS);
+	uint64_t wait = exact ? confirm : MAX(wd, confirm);
 	uint64_t old, at;
 
+	if (now - start < wd) {
+		*next = MIN(*next, start + wd);
+		return;
+	}
 	if (rd(&vs->reported_seq) == seq)
 		return;
 	if (rd(&vs->watch_seq) != seq) {
+		/* First sighting (past the threshold, if timed). */
 		atomic_store_explicit(&vs->watch_at, now, memory_order_relaxed);
 		atomic_store_explicit(&vs->watch_seq, seq, memory_order_relaxed);
 		*next = MIN(*next, now + wait);
@@ -224,46 +234,7 @@ static void watchdog_look_untimed(struct rt_slot *vs, uint64_t seq,
 						     memory_order_relaxed,
 						     memory_order_relaxed))
 		return;
-	report(vs, seq, at <= now ? now - at : 0, false);
-}
-
-static void watchdog_look(struct rt_slot *vs, uint64_t seq, uint64_t start,
-			  bool exact, uint64_t now, uint64_t wd,
-			  uint64_t *next)
-{
-	uint64_t confirm = arch_ns_to_cycles(RT_WATCHDOG_CONFIRM_NS);
-	uint64_t old, at;
-
-	/* Untimed, `start` is the batch's: no later than the poll's. */
-	if (now - start < wd) {
-		*next = MIN(*next, start + wd);
-		return;
-	}
-	if (!exact) {
-		watchdog_look_untimed(vs, seq, now, wd, next);
-		return;
-	}
-	if (rd(&vs->reported_seq) == seq)
-		return;
-	if (rd(&vs->watch_seq) != seq) {
-		/* First sighting past the threshold: confirm it later. */
-		atomic_store_explicit(&vs->watch_at, now, memory_order_relaxed);
-		atomic_store_explicit(&vs->watch_seq, seq, memory_order_relaxed);
-		*next = MIN(*next, now + confirm);
-		return;
-	}
-	at = rd(&vs->watch_at);
-	if (now - at < confirm && at <= now) {
-		*next = MIN(*next, at + confirm);
-		return;
-	}
-	old = rd(&vs->reported_seq);
-	if (old == seq ||
-	    !atomic_compare_exchange_strong_explicit(&vs->reported_seq, &old, seq,
-						     memory_order_relaxed,
-						     memory_order_relaxed))
-		return;
-	report(vs, seq, now - start, true);
+	report(vs, seq, exact ? now - start : at <= now ? now - at : 0, exact);
 }
 
 size_t rt_watch_at(struct rt_core *core, uint64_t now,

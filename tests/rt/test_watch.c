@@ -562,27 +562,41 @@ static void test_watchdog_reports_once(void **st)
 
 /* ---- the rules, without threads ------------------------------------------- */
 
-static void test_watchdog_rules(void **st)
+/*
+ * Two cores of a runtime with no threads; core 1 (*vs) shows a poll of
+ * task "stuck" that started at `start` (its poll_start word), the
+ * watchdog at 100 ms.  Returns the runtime (kfree it).
+ */
+static struct runtime *rules_setup(struct rt_core *c0, struct rt_core *c1,
+				   struct rt_slot **vs, uint64_t start)
 {
 	struct runtime *rt = h_runtime_new();
-	struct rt_core c0, c1;
-	struct rt_slot *vs;
 	struct scheduler *s;
-	uint64_t wd, confirm, t, start = 1000000;
-	struct rt_watch_next next;
 
-	(void)st;
-	rt_core_new(&c0, rt);
-	rt_core_new(&c1, rt);
+	rt_core_new(c0, rt);
+	rt_core_new(c1, rt);
 	arch_set_cpu_local(NULL);
-	vs = &rt->slots[1];
-	s = &vs->sched;
+	*vs = &rt->slots[1];
+	s = &(*vs)->sched;
 	rt_watchdog_set(rt, 100 * MS);
-	wd = arch_ns_to_cycles(100 * MS);
-	confirm = arch_ns_to_cycles(RT_WATCHDOG_CONFIRM_NS);
 	atomic_store(&s->poll_id, (2ull << SCHED_ID_SHIFT) | 7);
 	atomic_store(&s->poll_name, "stuck");
 	atomic_store(&s->poll_start, start);
+	return rt;
+}
+
+static void test_watchdog_rules(void **st)
+{
+	struct rt_core c0, c1;
+	struct rt_slot *vs;
+	uint64_t start = 1000000;
+	struct runtime *rt = rules_setup(&c0, &c1, &vs, start);
+	struct scheduler *s = &vs->sched;
+	uint64_t wd = arch_ns_to_cycles(100 * MS), t;
+	uint64_t confirm = arch_ns_to_cycles(RT_WATCHDOG_CONFIRM_NS);
+	struct rt_watch_next next;
+
+	(void)st;
 
 	/* Between polls but running: look again a threshold from now. */
 	assert_int_equal(rt_watch_at(&c0, start, &next), 0);
@@ -636,24 +650,15 @@ static void test_watchdog_rules(void **st)
  */
 static void test_watchdog_untimed_rules(void **st)
 {
-	struct runtime *rt = h_runtime_new();
 	struct rt_core c0, c1;
 	struct rt_slot *vs;
-	struct scheduler *s;
-	uint64_t wd, t;
+	struct runtime *rt = rules_setup(&c0, &c1, &vs,
+					 1000 | SCHED_POLL_START_BATCH);
+	struct scheduler *s = &vs->sched;
+	uint64_t wd = arch_ns_to_cycles(100 * MS), t;
 	struct rt_watch_next next;
 
 	(void)st;
-	rt_core_new(&c0, rt);
-	rt_core_new(&c1, rt);
-	arch_set_cpu_local(NULL);
-	vs = &rt->slots[1];
-	s = &vs->sched;
-	rt_watchdog_set(rt, 100 * MS);
-	wd = arch_ns_to_cycles(100 * MS);
-	atomic_store(&s->poll_id, (2ull << SCHED_ID_SHIFT) | 7);
-	atomic_store(&s->poll_name, "stuck");
-	atomic_store(&s->poll_start, 1000 | SCHED_POLL_START_BATCH);
 	atomic_store(&s->poll_seq, 1);
 	/* A batch younger than the threshold: no poll in it can be older;
 	 * nothing is written to the watched core's slot. */
