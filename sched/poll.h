@@ -47,9 +47,8 @@ static inline unsigned poll_bucket(uint64_t cycles)
 
 /*
  * The poll-timing switch, read on every poll: a cache line of its own
- * (the type's alignment pads it).  Merely aligned, it shared its line
- * with the task cache's depot, which every remote spawn writes, and
- * spawn_many_remote_idle took 1.8-2.0 ms instead of 1.3-1.4.
+ * (the type's alignment pads it), or a variable the linker puts next to
+ * it, written by other cores, costs every poll a miss.
  */
 struct sched_timing_flag {
 	atomic_bool on;

@@ -462,8 +462,7 @@ static __always_inline struct task *tick_poll(struct scheduler *s,
 {
 	struct task *next = NULL;
 	enum task_run_result rr;
-	/* Read now: after the poll the task may be gone.  The poll starts
-	 * at the last one's end (task_run reads one stamp a poll). */
+	/* Read now: after the poll the task may be gone. */
 	uint64_t id = t->id;
 	const char *name = trace_enabled() ? t->name : NULL;
 
