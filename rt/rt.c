@@ -16,9 +16,12 @@
  * wakes the core; if it comes first, the sleeper's RMW acquires it, so the
  * sleeper's re-check sees the task and it does not sleep.  No fences (so
  * ThreadSanitizer can check it), and exactly one waker owns each wakeup:
- * the one whose fetch_and cleared the bit.  An injector push wakes any
- * idle core the same way (rt_wake_any: an RMW on idle_count, which the
- * sleeper raises before setting its bit, then on the bitmap words).  On
+ * the one whose fetch_and cleared the bit.  Other wakers of any idle core
+ * do the same (rt_wake_any: an RMW on idle_count, which the sleeper raises
+ * before setting its bit, then on the bitmap words).  An injector push,
+ * the one per spawn from outside, reads idle_count with a seq_cst load
+ * instead, after its seq_cst RMW on `injected`; the sleeper's idle_count++
+ * and its load of `injected` are seq_cst too (rt_injector_notify).  On
  * the kernel `sti; hlt` takes an IPI that arrives between check and hlt.
  * A core that stops does an RMW on its word after marking itself STOPPED,
  * so a waker either sees STOPPED (and wakes a peer to steal) or the
@@ -58,7 +61,7 @@ static uint64_t idle_bit(unsigned i)
  */
 static void idle_set(struct runtime *rt, unsigned i)
 {
-	atomic_fetch_add_explicit(&rt->idle_count, 1, memory_order_acq_rel);
+	atomic_fetch_add_explicit(&rt->idle_count, 1, memory_order_seq_cst);
 	atomic_fetch_or_explicit(&rt->idle[i / 64], idle_bit(i),
 				 memory_order_acq_rel);
 }
@@ -90,15 +93,22 @@ static void rt_send_wake(struct runtime *rt, unsigned i)
  * scan starts at a rotating position so wakeups, and with them the work
  * that follows, spread over every core instead of the lowest-numbered.
  */
+static void wake_any_scan(struct runtime *rt);
+
 void rt_wake_any(struct runtime *rt)
 {
-	unsigned words, start, first;
-
 	/* acq_rel RMW (not a load): if it reads 0, every sleeper's later
 	 * idle_count++ acquires it and its re-check sees our task. */
 	if (atomic_fetch_add_explicit(&rt->idle_count, 0,
 				      memory_order_acq_rel) == 0)
 		return;
+	wake_any_scan(rt);
+}
+
+static void wake_any_scan(struct runtime *rt)
+{
+	unsigned words, start, first;
+
 	/* After the RMW, so every slot of a sleeper counted there is seen. */
 	words = (rt_claimed(rt) + 63) / 64;
 	if (words == 0)
@@ -230,10 +240,26 @@ static uint64_t rt_poll_id(void)
 	return t ? t->id : 0;
 }
 
-/* Notify hook of the injector: wake one sleeping core, if any. */
+/*
+ * Notify hook of the injector: wake one sleeping core, if any.
+ *
+ * After an injector push: its seq_cst RMW on `injected` came first.  A
+ * seq_cst load of idle_count then does what rt_wake_any()'s RMW does,
+ * without taking the line the sleepers write: idle_set()'s idle_count++
+ * and the re-check's load of `injected` are seq_cst too, and of the four
+ * in their single total order either our load follows the sleeper's RMW
+ * (we see it and scan) or its load follows our push (it sees the task).
+ * On x86 the load is a plain MOV, and the line stays shared while nobody
+ * goes to sleep: spawn_many_remote_idle 0.79 ms against 2.67 with the
+ * RMW (bench/ab, 11 rounds, docs/PERFORMANCE.md).
+ */
 static void rt_injector_notify(void *arg)
 {
-	rt_wake_any(arg);
+	struct runtime *rt = arg;
+
+	if (atomic_load_explicit(&rt->idle_count, memory_order_seq_cst) == 0)
+		return;
+	wake_any_scan(rt);
 }
 
 /* ---- setup -------------------------------------------------------------- */
@@ -586,7 +612,8 @@ static void rt_core_idle(struct rt_core *core)
 	arch_irq_disable();
 	idle_set(rt, i);
 	/* Relaxed loads suffice: idle_set()'s RMWs ordered us against every
-	 * waker (see the header). */
+	 * waker (see the header), but for injector_queued()'s seq_cst load
+	 * of `injected`, which an injector push's notify relies on. */
 	if (sched_queued(&slot->sched) > 0 || injector_queued(&rt->injector) > 0 ||
 	    rt_stopped_have_work(rt) ||
 	    !atomic_load_explicit(&core->running, memory_order_acquire)) {

@@ -752,9 +752,10 @@ static void injector_push(const struct task_site *site, struct injector *inj,
 			  uint64_t heap, struct join_handle *jh)
 {
 	/* `injected` is the id sequence and the count of tasks in: the one
-	 * RMW of a push, before it enqueues (injector_queued). */
+	 * RMW of a push, before it enqueues (injector_queued).  seq_cst: the
+	 * notify's load of idle_count relies on it (rt.c's header). */
 	uint64_t seq = atomic_fetch_add_explicit(&inj->injected, 1,
-						 memory_order_relaxed);
+						 memory_order_seq_cst);
 
 	/* Unbound (sched NULL) until a thief moves it: it stays WOKEN while
 	 * queued, so no wake needs a scheduler before then. */

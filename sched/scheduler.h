@@ -450,11 +450,12 @@ struct injector {
 	struct mpsc_node stub;
 
 	/*
-	 * Relaxed counters.  The queued count (injector_queued) is
-	 * injected + untaken, approximate as for the scheduler: a push
-	 * raises `injected` before it enqueues (its one RMW, which also
-	 * numbers the task), a taker lowers `untaken` (wrapping below 0)
-	 * after it dequeues.  Two lines, so the pushes and the takes do not
+	 * Counters.  The queued count (injector_queued) is injected +
+	 * untaken, approximate as for the scheduler: a push raises
+	 * `injected` before it enqueues (its one RMW, which also numbers the
+	 * task; seq_cst, as is injector_queued()'s load of it, for the
+	 * runtime's idle protocol in rt.c), a taker lowers `untaken`
+	 * (relaxed, wrapping below 0) after it dequeues.  Two lines, so the pushes and the takes do not
 	 * take each other's line.
 	 */
 	_Atomic uint64_t injected __cacheline_aligned;	/* tasks ever pushed */
@@ -500,7 +501,7 @@ static inline size_t injector_queued(const struct injector *inj)
 	 * (each task is counted in before it is queued). */
 	size_t untaken = atomic_load_explicit(&m->untaken, memory_order_relaxed);
 
-	return (size_t)atomic_load_explicit(&m->injected, memory_order_relaxed) +
+	return (size_t)atomic_load_explicit(&m->injected, memory_order_seq_cst) +
 	       untaken;
 }
 

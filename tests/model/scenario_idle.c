@@ -293,6 +293,13 @@ static const struct model_mutation inject_mutations[] = {
 		.kind = MUT_DEFER, .file = "sched/scheduler.c",
 		.text = "uint64_t seq = atomic_fetch_add_explicit(&inj->injected, 1,",
 	},
+	{
+		.name = "notify_blind",
+		.what = "the push's load of idle_count never sees a sleeper",
+		.kind = MUT_FORCE, .file = "rt/rt.c",
+		.text = "if (atomic_load_explicit(&rt->idle_count, memory_order_seq_cst) == 0)",
+		.value = 0,
+	},
 };
 
 static const struct model_mutation wake_mutations[] = {
