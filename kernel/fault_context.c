@@ -19,7 +19,7 @@ void kernel_fault_context(void)
 		return;
 	}
 	kprintf("task   %s (id %s), spawned at %s:%u, %u polls before this one\n",
-		t->name, task_id_str(t->id, id),
+		task_name(t), task_id_str(t->id, id),
 		t->site ? t->site->file : "?", t->site ? t->site->line : 0,
 		(unsigned)atomic_load_explicit(&t->polls, memory_order_relaxed));
 }

@@ -88,7 +88,7 @@ static inline uint64_t poll_begin(struct scheduler *s, struct task *t,
 	/* release: each names the poll whose odd poll_seq follows; pairs
 	 * with the acquire loads in sched_poll_describe(). */
 	atomic_store_explicit(&s->poll_id, t->id, memory_order_release);
-	atomic_store_explicit(&s->poll_name, t->name, memory_order_release);
+	atomic_store_explicit(&s->poll_name, task_name(t), memory_order_release);
 	atomic_store_explicit(&s->poll_start,
 			      timed ? start : start | SCHED_POLL_START_BATCH,
 			      memory_order_release);
@@ -127,7 +127,7 @@ static inline void poll_end(struct scheduler *s, struct task *t, uint64_t start,
 	if (d > atomic_load_explicit(&ps->longest, memory_order_relaxed)) {
 		atomic_store_explicit(&ps->longest, d, memory_order_relaxed);
 		atomic_store_explicit(&ps->longest_id, t->id, memory_order_relaxed);
-		atomic_store_explicit(&ps->longest_name, t->name,
+		atomic_store_explicit(&ps->longest_name, task_name(t),
 				      memory_order_relaxed);
 	}
 	poll_owner_add(&t->busy, d);

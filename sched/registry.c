@@ -87,6 +87,7 @@ void registry_link(struct scheduler *s, struct task *t)
 	unsigned long flags = spin_lock_irqsave(&s->reg_lock);
 
 	t->home = s;
+	t->reg.cursor = false;
 	link_tail(s, &t->reg);
 	count_add(s, 1);
 	spin_unlock_irqrestore(&s->reg_lock, flags);
@@ -212,7 +213,7 @@ bool task_info_of(struct task *t, struct task_info *ti)
 	if (state & TASK_COMPLETED)
 		return false;
 	ti->id = t->id;
-	ti->name = t->name;
+	ti->name = task_name(t);
 	ti->site = t->site;
 	/* A task held since its yield is POLLING on its way to a queue. */
 	if ((state & TASK_POLLING) &&
@@ -229,7 +230,10 @@ bool task_info_of(struct task *t, struct task_info *ti)
 	sc = atomic_load_explicit(&t->sched, memory_order_relaxed);
 	ti->core = sc ? (int)sc->index : -1;
 	ti->polls = atomic_load_explicit(&t->polls, memory_order_relaxed);
-	ti->busy = atomic_load_explicit(&t->busy, memory_order_relaxed);
+	/* acquire: pairs with task_first_run()'s release; a task not run
+	 * yet has no busy time to read. */
+	ti->busy = atomic_load_explicit(&t->fresh, memory_order_acquire) ? 0 :
+		   atomic_load_explicit(&t->busy, memory_order_relaxed);
 	ti->born = t->born;
 	return true;
 }

@@ -300,7 +300,7 @@ static void sched_spawn_task(const struct task_site *site, struct scheduler *s,
 
 	task_prepare(t, vt, id, s, flags, jh, site, born);
 	if (trace_enabled())
-		trace_record_at(TRACE_SPAWN, 0, born, id, (uintptr_t)t->name);
+		trace_record_at(TRACE_SPAWN, 0, born, id, (uintptr_t)task_name(t));
 	/*
 	 * A spawn by a poll of s's owner onto s: polled when that poll
 	 * returns, from the LIFO slot, if the slot is free (as a task the
@@ -349,10 +349,12 @@ static struct task *task_alloc(struct task_cache *cache, const void *init,
 		t = kmalloc_aligned(size, CACHE_LINE);
 	if (t == NULL)
 		return NULL;
+	/* The caller's part only: task_prepare() writes the header's first
+	 * line, and the second is left to the first task_run() (task.h). */
 	if (init)
-		memcpy(t, init, size);
+		memcpy(t + 1, (const struct task *)init + 1, size - sizeof(*t));
 	else
-		memset(t, 0, size);
+		memset(t + 1, 0, size - sizeof(*t));
 	*heap = TASK_HEAP | ((uint64_t)cls << TASK_HEAP_CLASS_SHIFT);
 	return t;
 }
@@ -464,7 +466,7 @@ static __always_inline struct task *tick_poll(struct scheduler *s,
 	enum task_run_result rr;
 	/* Read now: after the poll the task may be gone. */
 	uint64_t id = t->id;
-	const char *name = trace_enabled() ? t->name : NULL;
+	const char *name = trace_enabled() ? task_name(t) : NULL;
 
 	rr = task_run(s, t);
 	/* task_run traced a completing poll (or a cancelled task's end)
@@ -763,7 +765,7 @@ static void injector_push(const struct task_site *site, struct injector *inj,
 
 	task_prepare(t, vt, seq + 1, NULL, heap, jh, site, born);
 	if (trace_enabled())
-		trace_record_at(TRACE_SPAWN, 0, born, seq + 1, (uintptr_t)t->name);
+		trace_record_at(TRACE_SPAWN, 0, born, seq + 1, (uintptr_t)task_name(t));
 	mpsc_enqueue(&inj->queue, &t->run_node);
 	if (inj->notify)
 		inj->notify(inj->notify_arg);

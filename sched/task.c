@@ -22,8 +22,8 @@
 
 _Static_assert(sizeof(struct task) <= 2 * CACHE_LINE,
 	       "struct task must fit two cache lines");
-_Static_assert(offsetof(struct task, site) == CACHE_LINE,
-	       "struct task: the poll's fields fill the first line");
+_Static_assert(offsetof(struct task, join_waker) == CACHE_LINE,
+	       "struct task: a spawn writes the first line alone");
 
 /* Held since a yield (task_run): a wake that finds it POLLING then is not
  * counted, as one that finds a queued task WOKEN is not. */
@@ -80,12 +80,26 @@ static struct scheduler *bound_sched(struct task *t)
 	return atomic_load_explicit(&t->sched, memory_order_acquire);
 }
 
+/*
+ * The first dequeue of t sets up its second line, which its spawn left
+ * alone (task.h).  Nothing reads that line before: the registry lists a
+ * task only after its first poll, and the join waker is read only under
+ * the JW bits.  release: pairs with task_info_of()'s acquire of `fresh`.
+ */
+static void task_first_run(struct task *t)
+{
+	t->home = NULL;
+	atomic_store_explicit(&t->busy, 0, memory_order_relaxed);
+	atomic_store_explicit(&t->fresh, 0, memory_order_release);
+}
+
 static void task_deallocate(struct task *t)
 {
 	uint64_t state = atomic_load_explicit(&t->state, memory_order_relaxed);
 	const struct task_vtable *vt = t->vtable;
 
-	if (waker_is_some(&t->join_waker))
+	if ((state & TASK_JOIN_WAKER_MASK) == TASK_JW_REGISTERING ||
+	    (state & TASK_JOIN_WAKER_MASK) == TASK_JW_WAITING)
 		panic("task_deallocate: task %llu still holds a join waker",
 		      (unsigned long long)t->id);
 	/* Dropped while pending (nothing will ever wake it): its poll state
@@ -93,6 +107,9 @@ static void task_deallocate(struct task *t)
 	 * released too.  The last reference gives exclusive access. */
 	if (!(state & TASK_COMPLETED) && vt->drop_state)
 		vt->drop_state(t);
+	/* Never polled (a thief retired it cancelled): never listed. */
+	if (atomic_load_explicit(&t->fresh, memory_order_relaxed))
+		task_first_run(t);
 	/* The registry unlinks it, then its hook and the free run. */
 	registry_free(t, state);
 }
@@ -172,22 +189,19 @@ void task_prepare(struct task *t, const struct task_vtable *vt, uint64_t id,
 		jh->task = t;
 		jh->result = JOIN_OK;
 	}
-	/* Plain initialisation: the enqueue that follows publishes it. */
+	/* Plain initialisation: the enqueue that follows publishes it.  The
+	 * first line only: the second is task_first_run()'s. */
 	atomic_init(&t->run_node.next, NULL);
 	atomic_init(&t->state, state);
 	atomic_init(&t->sched, s);
 	t->vtable = vt;
 	t->id = id;
-	t->join_waker = WAKER_NONE;
-	t->name = site && site->name ? site->name : vt->name ? vt->name : "task";
 	t->site = site;
 	t->born = born;
-	t->home = NULL;
-	t->reg = (struct task_reg){ NULL, NULL, false };
 	atomic_init(&t->polls, 0);
 	atomic_init(&t->wait, TASK_WAIT_ANY);
 	atomic_init(&t->held, 0);
-	atomic_init(&t->busy, 0);
+	atomic_init(&t->fresh, 1);
 }
 
 /* The id's two parts (scheduler.h). */
@@ -428,12 +442,12 @@ static void drop_faulted_state(struct task *t)
 	char id[TASK_ID_STR];
 
 	log_warn("sched: task %s (id %s) ended by a CPU exception in its "
-		 "poll; its join handle reports JOIN_FAULTED", t->name,
+		 "poll; its join handle reports JOIN_FAULTED", task_name(t),
 		 task_id_str(t->id, id));
 	if (t->vtable->drop_state &&
 	    arch_poll_call(drop_thunk, t, NULL) == ARCH_POLL_FAULTED)
 		log_warn("sched: task %s (id %s): its drop_state faulted too; "
-			 "what its state holds is leaked", t->name, id);
+			 "what its state holds is leaked", task_name(t), id);
 }
 
 /* After a transition claimed JW_WOKEN, the field is ours alone. */
@@ -476,7 +490,6 @@ bool task_retire_if_cancelled(struct task *t)
 {
 	return retire_cancelled(t, load_state(t));
 }
-
 enum task_run_result task_run(struct scheduler *s, struct task *t)
 {
 	uint64_t old = load_state(t), new, start;
@@ -496,6 +509,8 @@ enum task_run_result task_run(struct scheduler *s, struct task *t)
 	 */
 	if (held)
 		atomic_store_explicit(&t->held, 0, memory_order_relaxed);
+	else if (atomic_load_explicit(&t->fresh, memory_order_relaxed))
+		task_first_run(t);
 	for (;;) {
 		if (held ? (old & TASK_COMPLETED) || !(old & TASK_POLLING) :
 		    (old & (TASK_POLLING | TASK_COMPLETED)) || !(old & TASK_WOKEN))
@@ -506,7 +521,7 @@ enum task_run_result task_run(struct scheduler *s, struct task *t)
 			/* Traced first, as a completing poll is (below). */
 			if (!traced && trace_enabled()) {
 				trace_poll(s->poll_clock, s->poll_clock, t->id,
-					   t->name, TRACE_POLL_RETIRED);
+					   task_name(t), TRACE_POLL_RETIRED);
 				traced = true;
 			}
 			if (retire_cancelled(t, old))
@@ -586,7 +601,7 @@ enum task_run_result task_run(struct scheduler *s, struct task *t)
 			 * Every other ending is traced by sched_tick, after.
 			 */
 			if (!traced && trace_enabled()) {
-				trace_poll(start, s->poll_clock, t->id, t->name,
+				trace_poll(start, s->poll_clock, t->id, task_name(t),
 					   TRACE_POLL_READY);
 				traced = true;
 			}
@@ -754,7 +769,10 @@ enum poll join_poll(struct join_handle *jh, struct context *cx, void *out,
 		if (transition(t, &old, new))
 			break;
 	}
-	if (!waker_will_wake(&t->join_waker, cx->waker)) {
+	/* Under JW_EMPTY the field holds nothing (task.h): set, not swap. */
+	if ((old & TASK_JOIN_WAKER_MASK) == TASK_JW_EMPTY)
+		t->join_waker = waker_clone(cx->waker);
+	else if (!waker_will_wake(&t->join_waker, cx->waker)) {
 		waker_drop(&t->join_waker);
 		t->join_waker = waker_clone(cx->waker);
 	}

@@ -139,8 +139,13 @@ struct task_reg {
 
 /*
  * The header; the caller's struct starts with it.  Two cache lines with
- * 64-byte alignment (checked in task.c): the first is what every poll and
- * wake touches, the second what the registry and the statistics do.
+ * 64-byte alignment (checked in task.c).  The first is what a spawn writes
+ * and what every poll and wake touches.  The second (the join waker, the
+ * registry, the busy time) a spawn does not write: a spawn from another
+ * core would have to take the line from the core that freed the block last
+ * (half of spawn_many_remote's time on this layout's predecessor).  The
+ * first task_run() sets it up (task_first_run), the join waker's field is
+ * read only under its JW bits, and `fresh` says which of the two holds.
  */
 struct task {
 	/* Run-queue link: owned by the queue holding the run-queue reference. */
@@ -151,27 +156,38 @@ struct task {
 	_Atomic(struct scheduler *) sched;
 	const struct task_vtable *vtable;	/* constant */
 	uint64_t id;				/* constant; 0 = not spawned */
-	/* The joiner's waker; access is granted by the JOIN_WAKER bits. */
-	struct waker join_waker;
-	const char *name;			/* constant, never NULL */
-
-	/* Constant after spawn. */
-	const struct task_site *site;		/* NULL: not known */
-	uint64_t born;				/* arch_cycles() at spawn */
-	/* The registry holding it (NULL until linked); constant once set,
-	 * by the spawner or the first scheduler to dequeue it. */
-	struct scheduler *home;
-	struct task_reg reg;			/* under home->reg_lock */
+	const struct task_site *site;		/* constant; NULL: not known */
+	uint64_t born;				/* constant: arch_cycles() at spawn */
 	/* Written by the core polling it (relaxed load + store), read by
-	 * anyone: polls made, cycles spent in them, what it waits for. */
+	 * anyone: polls made, what it waits for. */
 	_Atomic uint32_t polls;
 	_Atomic uint8_t wait;
 	/* Held since a yield: still POLLING on its way back to a run queue
 	 * (task_run).  Written by the holder of the run queue's reference,
 	 * read by the next; wakers read it only to count. */
 	_Atomic uint8_t held;
+	/* The second line is not set up yet: true from the spawn to the
+	 * first task_run, which clears it with release (task_first_run). */
+	_Atomic uint8_t fresh;
+
+	/* The joiner's waker; access is granted by the JOIN_WAKER bits, and
+	 * under JW_EMPTY it holds nothing (not even WAKER_NONE). */
+	struct waker join_waker;
+	/* The registry holding it (NULL until linked); set by the first
+	 * scheduler to poll it (registry_link). */
+	struct scheduler *home;
+	struct task_reg reg;			/* under home->reg_lock */
+	/* Cycles spent in its timed polls; written by the polling core. */
 	_Atomic uint64_t busy;
 };
+
+/* Its name: the spawn site's, else its vtable's, else "task". */
+static inline const char *task_name(const struct task *t)
+{
+	if (t->site && t->site->name)
+		return t->site->name;
+	return t->vtable->name ? t->vtable->name : "task";
+}
 
 /*
  * A join handle owns one reference to its task until join_poll() returns

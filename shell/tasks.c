@@ -392,10 +392,10 @@ static int cmd_kill(const struct shell_cmd *cmd, int argc, char **argv,
 	}
 	if (task_cancel(t))
 		shell_printf(out, "kill: task %s (%s) cancelled\n",
-			     task_id_str(t->id, ids), t->name);
+			     task_id_str(t->id, ids), task_name(t));
 	else
 		shell_printf(out, "kill: task %s (%s) was ending already\n",
-			     task_id_str(t->id, ids), t->name);
+			     task_id_str(t->id, ids), task_name(t));
 	task_unref(t);
 	return 0;
 }

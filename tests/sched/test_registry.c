@@ -97,17 +97,19 @@ static void test_names_and_sites(void **st)
 	assert_int_equal(sched_spawn_at(TASK_SITE("custom"), 0, &sched, &named_vt,
 					NULL, sizeof(struct task), &b), 0);
 	assert_int_equal(sched_spawn(&sched, &anon_vt, NULL, sizeof(struct task), &c), 0);
-	assert_string_equal(a.task->name, "named");
-	assert_string_equal(b.task->name, "custom");
-	assert_string_equal(c.task->name, "task");
+	assert_string_equal(task_name(a.task), "named");
+	assert_string_equal(task_name(b.task), "custom");
+	assert_string_equal(task_name(c.task), "task");
 	assert_non_null(a.task->site);
 	assert_string_equal(a.task->site->file, __FILE__);
 	assert_int_equal(a.task->site->line, line);
 	assert_null(a.task->site->name);
-	/* Spawned outside a tick: linked when sched first dequeues them. */
+	/* Spawned outside a tick: their second line is set up when sched
+	 * first dequeues them (task.h). */
 	assert_int_equal(sched_registry_count(&sched), 0);
-	assert_null(a.task->home);
+	assert_true(atomic_load(&a.task->fresh));
 	sched_tick(&sched);
+	assert_false(atomic_load(&a.task->fresh));
 	/* Linked when dequeued, then completed: still held by their
 	 * handles, but out of the registry (home NULL), so the handles'
 	 * drops, wherever they happen, touch no list. */
@@ -300,13 +302,14 @@ static void test_injected_linked_when_dequeued(void **st)
 	tt_init(&init, 0, r, 2);
 	atomic_fetch_add(&live, 1);
 	assert_int_equal(injector_spawn(&inj, &tt_vt, &init, sizeof(init), &jh), 0);
-	assert_null(jh.task->home);
+	assert_true(atomic_load(&jh.task->fresh));
 	assert_int_equal(injector_try_steal(&inj, &s), STEAL_OK);
 	assert_int_equal(stealer_spawn_n(&s, &sched, 1), 1);
 	stealer_release(&s);
 	/* Moved, still in no registry until a poll returns PENDING. */
-	assert_null(jh.task->home);
+	assert_true(atomic_load(&jh.task->fresh));
 	assert_int_equal(sched_tick(&sched).polled, 1);
+	assert_false(atomic_load(&jh.task->fresh));
 	assert_ptr_equal(jh.task->home, &sched);
 	assert_int_equal(sched_registry_check(&sched), 1);
 	assert_true(join_cancel(&jh));

@@ -106,6 +106,46 @@ static void test_spawn_allocated(void **st)
 	assert_int_equal(storage_freed, 2);
 }
 
+/*
+ * A spawn writes the header's first line only (task.h): a second line full
+ * of garbage - as a block another core freed holds it - is not read before
+ * the first dequeue sets it up, and a join registered before then does not
+ * take the garbage for a waker to drop.
+ */
+static void test_spawn_leaves_second_line(void **st)
+{
+	static const struct task_vtable vt = {
+		.poll = ready_poll, .deallocate = static_dealloc,
+	};
+	static struct task storage;
+	static unsigned char junk[sizeof(struct task)];
+	const size_t second = offsetof(struct task, join_waker);
+	struct waker_counter cw = { 0 };
+	struct waker w = counter_waker(&cw);
+	struct context cx = { &w };
+	struct join_handle jh;
+
+	(void)st;
+	storage_freed = 0;
+	memset(&storage, 0xa5, sizeof(storage));
+	memset(junk, 0xa5, sizeof(junk));
+	sched_spawn_allocated(&sched, &storage, &vt, &jh);
+	assert_memory_equal((char *)&storage + second, junk + second,
+			    sizeof(storage) - second);
+	assert_true(atomic_load(&storage.fresh));
+	assert_int_equal(join_poll(&jh, &cx, NULL, 0), POLL_PENDING);
+	assert_int_equal(cw.refs, 1);
+	assert_int_equal(sched_tick(&sched).completed, 1);
+	/* Set up at the dequeue, before the poll: no home, no busy time. */
+	assert_false(atomic_load(&storage.fresh));
+	assert_null(storage.home);
+	assert_int_equal(atomic_load(&storage.busy), 0);
+	assert_int_equal(cw.wakes, 1);
+	assert_int_equal(join_poll(&jh, &cx, NULL, 0), POLL_READY);
+	assert_int_equal(cw.refs, 0);
+	assert_int_equal(storage_freed, 1);
+}
+
 /* A task that stays pending with no waker anywhere and no join handle is
  * freed when the run queue drops it: its drop_state still runs, once. */
 static int forgotten_drops;
@@ -585,6 +625,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_spawn_complete_free),
 		T(test_spawn_allocated),
+		T(test_spawn_leaves_second_line),
 		T(test_pending_task_dropped_runs_drop_state),
 		T(test_drop_state_keeps_a_reference),
 		T(test_wake_rules),

@@ -120,6 +120,18 @@ def polling(sc):
     return u(sc["poll_id"]) if u(sc["poll_seq"]) & 1 else 0
 
 
+def task_name(t):
+    """Its name as task_name() (sched/task.h) makes it: the spawn site's,
+    else the vtable's, else "task"."""
+    site = t["site"]
+    if u(site) and u(site["name"]):
+        return cstr(site["name"])
+    vt = t["vtable"]
+    if u(vt) and u(vt["name"]):
+        return cstr(vt["name"])
+    return "task"
+
+
 def task_line(t):
     """One task (a struct task) in words."""
     state = u(t["state"])
@@ -128,7 +140,7 @@ def task_line(t):
     where = ("%s:%d" % (cstr(site["file"], 64), u(site["line"]))
              if u(site) else "?")
     return "task %-8s %-16s %-22s refs %d, %d polls, %s" % (
-        task_id(u(t["id"])), cstr(t["name"]), flags, state >> TASK_REF_SHIFT,
+        task_id(u(t["id"])), task_name(t), flags, state >> TASK_REF_SHIFT,
         u(t["polls"]), where)
 
 
