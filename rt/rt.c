@@ -194,8 +194,8 @@ static bool rt_slot_on_owner(void *arg)
 /*
  * Pull hook of slot `arg`'s scheduler (the caller is its core, in a
  * poll): a task of slot `from` that this poll woke comes here if `from`
- * has a higher index and is busy - in a poll, or with tasks queued - and
- * this core is not stopping.
+ * has a higher index and is busy - in a poll, or with tasks queued - or
+ * asleep, and this core is not stopping.
  *
  * One way only, to the lower index.  Pulls both ways let two busy cores
  * that wake each other's tasks trade them forever: semaphore_8 at 2
@@ -214,17 +214,33 @@ static bool rt_slot_on_owner(void *arg)
  * check and our store of the task; the task then waits for our poll or
  * the watchdog timer's look.  Relaxed loads: a hint; either answer runs
  * the task.
+ *
+ * Asleep (IDLE): sent home, the task would cost a wakeup of `from` (a
+ * futex or an IPI) for every handoff between tasks that take turns, as
+ * a lock's and a semaphore's do; pulled, they gather here and `from`
+ * sleeps on.  mutex_handoff at 2 workers ran 2.4-13.4 ms an iteration
+ * from one process to the next with the wake sent home, and 2.3-2.8
+ * pulled (docs/PERFORMANCE.md).  A pulled task waits for our poll to
+ * return, so the slot goes under watch as a batch does (rt_slot_batch):
+ * the watcher must look within RT_STRAND_NS, or an idle core is woken
+ * to, and a poll that runs long is kicked into handing it back.
  */
 static bool rt_slot_pull(void *arg, void *from)
 {
 	struct rt_slot *to = arg, *f = from;
 	struct rt_core *cur = rt_current_core();
+	enum rt_core_state state;
 
-	return to->index < f->index && to->rt == f->rt &&
-	       cur != NULL && cur->slot == to &&
-	       atomic_load_explicit(&cur->running, memory_order_relaxed) &&
-	       atomic_load_explicit(&f->state, memory_order_relaxed) ==
-	       RT_CORE_RUNNING &&
+	if (to->index >= f->index || to->rt != f->rt || cur == NULL ||
+	    cur->slot != to ||
+	    !atomic_load_explicit(&cur->running, memory_order_relaxed))
+		return false;
+	state = atomic_load_explicit(&f->state, memory_order_relaxed);
+	if (state == RT_CORE_IDLE) {
+		rt_slot_batch(to);
+		return true;
+	}
+	return state == RT_CORE_RUNNING &&
 	       ((atomic_load_explicit(&f->sched.poll_seq,
 				      memory_order_relaxed) & 1) ||
 		sched_queued(&f->sched) > 0);

@@ -18,10 +18,11 @@
  *   - a thief leaves a peer's queue of one tick's batch or less, unless
  *     the poll in front of it has run RT_STRAND_NS;
  *   - a task woken by a poll on core 0 runs there at once (pulled) while
- *     its own core 1 is busy, goes home while core 1 sleeps, and, pinned,
- *     always waits for core 1; one woken by core 1 is never pulled down
- *     to it from core 0 (pulls go to the lower index), yet runs before
- *     core 0's poll ends;
+ *     its own core 1 is busy or asleep, and, pinned, always waits for
+ *     core 1; one woken by core 1 is never pulled down to it from core 0
+ *     (pulls go to the lower index), yet runs before core 0's poll ends,
+ *     and goes home to core 0 asleep; one pulled from a sleeping core
+ *     into a poll that then runs long is handed back by a kick;
  *   - its rules without threads (rt_watch_at on a runtime whose second
  *     slot is faked): a poll past the threshold is reported only when it
  *     is still the same poll RT_WATCHDOG_CONFIRM_NS later (a core the host
@@ -885,11 +886,86 @@ static void test_wake_never_pulls_pinned(void **st)
 	check_wake(1, 0, true, true, 1, 0, "pinned, woken with its core busy");
 }
 
-/* A task whose core sleeps goes home: the wakeup starts it there. */
-static void test_wake_sends_home_to_idle_core(void **st)
+/* A task whose core sleeps is pulled too: no wakeup of its core, and it
+ * runs on the waker's core once the waking poll returns. */
+static void test_wake_pulls_from_idle_core(void **st)
 {
 	(void)st;
-	check_wake(1, 0, false, false, 1, 0, "woken with its core asleep");
+	check_wake(1, 0, false, false, 0, 1, "woken with its core asleep");
+}
+
+/* One way there too: woken by core 1 while its core 0 sleeps, it goes
+ * home, and the wakeup starts it there. */
+static void test_wake_sends_home_to_lower_idle_core(void **st)
+{
+	(void)st;
+	check_wake(0, 1, false, false, 0, 0,
+		   "woken by a higher core, its core asleep");
+}
+
+/*
+ * Pulled from a sleeping core into a poll that then runs long: X parks on
+ * core 1, which then sleeps; a poll on core 0 wakes X (pulled into core
+ * 0's LIFO slot) and spins LONG_SPIN.  The slot is under watch as a batch
+ * is (rt_slot_pull): X must run on core 1 long before the spin ends,
+ * handed back by a kick.
+ */
+static uint64_t pull_wake_ns;
+
+static enum poll pulling_spinner_poll(struct task *t, struct context *cx)
+{
+	struct rt_core *cur = rt_current_core();
+	uint64_t end = now_ns() + 2000 * MS;
+
+	(void)t;
+	(void)cx;
+	while (atomic_load(&cur->rt->slots[1].state) != RT_CORE_IDLE &&
+	       now_ns() < end)
+		arch_cpu_relax();
+	atomic_store(&x_core, -2);
+	pull_wake_ns = now_ns();
+	atomic_store(&spinner_started, true);
+	waker_wake(&x_waker);
+	spin(NULL, LONG_SPIN);
+	return POLL_READY;
+}
+
+static const struct task_vtable pulling_spinner_vt = {
+	.poll = pulling_spinner_poll, .name = "pulling-spinner" };
+
+static void test_no_stranded_pull(void **st)
+{
+	struct harness h;
+	uint64_t t0;
+
+	(void)st;
+	h_start(&h, WORKERS);
+	/* No watchdog timer: its look would hand X back within 100 ms too,
+	 * and the test is that the batch rule does, within RT_STRAND_NS. */
+	rt_watchdog_set(h.rt, 0);
+	atomic_store(&x_parked, false);
+	atomic_store(&x_core, -1);
+	atomic_store(&spinner_started, false);
+	assert_int_equal(sched_spawn(&h.rt->slots[1].sched, &parked_vt, NULL,
+				     sizeof(struct parked_task), NULL), 0);
+	assert_true(wait_until(&x_parked, 5000));
+	assert_int_equal(rt_spawn_on(h.rt, 0, &pulling_spinner_vt, NULL,
+				     sizeof(struct task), NULL), 0);
+	assert_true(wait_until(&spinner_started, 5000));
+	/* The seq_cst store of spinner_started published it. */
+	t0 = pull_wake_ns;
+	while (atomic_load(&x_core) < 0 && now_ns() - t0 < LONG_SPIN)
+		nap();
+	print_message("the pulled task ran on core %d, %llu us after the "
+		      "wake\n", atomic_load(&x_core),
+		      (unsigned long long)((x_end > t0 ? x_end - t0 : 0) / 1000));
+	assert_int_equal(atomic_load(&h.rt->slots[0].sched.pulled_in), 1);
+	assert_int_equal(atomic_load(&x_core), 1);
+	assert_true(x_end - t0 < LONG_SPIN / 2);
+	/* Handed back by a kick. */
+	assert_true(atomic_load(&h.rt->slots[0].kicks) >= 1);
+	h_stop(&h);
+	h_free(&h);
 }
 
 int main(void)
@@ -906,7 +982,9 @@ int main(void)
 		cmocka_unit_test(test_wake_pulls_from_busy_core),
 		cmocka_unit_test(test_wake_pulls_one_way),
 		cmocka_unit_test(test_wake_never_pulls_pinned),
-		cmocka_unit_test(test_wake_sends_home_to_idle_core),
+		cmocka_unit_test(test_wake_pulls_from_idle_core),
+		cmocka_unit_test(test_wake_sends_home_to_lower_idle_core),
+		cmocka_unit_test(test_no_stranded_pull),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
