@@ -266,8 +266,8 @@ static uint64_t rt_poll_id(void)
  * in their single total order either our load follows the sleeper's RMW
  * (we see it and scan) or its load follows our push (it sees the task).
  * On x86 the load is a plain MOV, and the line stays shared while nobody
- * goes to sleep: spawn_many_remote_idle 0.79 ms against 2.67 with the
- * RMW (bench/ab, 11 rounds, docs/PERFORMANCE.md).
+ * goes to sleep: spawn_many_remote_idle at 2 workers 0.74 ms against 2.59
+ * with the RMW (bench/ab, 9 rounds; docs/perf-log.md, 2026-12-07).
  */
 static void rt_injector_notify(void *arg)
 {

@@ -455,8 +455,8 @@ struct injector {
 	 * `injected` before it enqueues (its one RMW, which also numbers the
 	 * task; seq_cst, as is injector_queued()'s load of it, for the
 	 * runtime's idle protocol in rt.c), a taker lowers `untaken`
-	 * (relaxed, wrapping below 0) after it dequeues.  Two lines, so the pushes and the takes do not
-	 * take each other's line.
+	 * (relaxed, wrapping below 0) after it dequeues.  Two lines, so the
+	 * pushes and the takes do not take each other's line.
 	 */
 	_Atomic uint64_t injected __cacheline_aligned;	/* tasks ever pushed */
 	_Atomic uint64_t next_seq;

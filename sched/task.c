@@ -490,6 +490,7 @@ bool task_retire_if_cancelled(struct task *t)
 {
 	return retire_cancelled(t, load_state(t));
 }
+
 enum task_run_result task_run(struct scheduler *s, struct task *t)
 {
 	uint64_t old = load_state(t), new, start;
