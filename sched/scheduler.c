@@ -217,16 +217,18 @@ static void lifo_queue(struct scheduler *s, struct task *t, enum lifo_fill r)
 /*
  * The scheduler a woken task goes to: its own, or - when a poll on
  * another core of the same runtime woke it and the pull hook agrees (the
- * runtime's: its own core is busy, so it would wait there anyway, and
- * ours is not stopping) - the waker's core, which it is rebound to (tokio
+ * runtime's, rt_slot_pull: its own core has a higher number and is busy,
+ * so it would wait there anyway, or asleep, so it would cost a wakeup;
+ * and ours is not stopping) - the waker's core, which it is rebound to (tokio
  * schedules a wake from a worker on that worker).  The woken task then
  * runs next on the waker's core, from the LIFO slot, with what the waker
  * just wrote still in this core's cache: a lock or semaphore permit
  * handed to it, a message sent to it.  Stealing spreads the load again.
  * Not for pinned tasks, not from interrupt handlers (the timer's and the
  * devices' wakes keep the binding), not from the core loop outside a
- * poll.  A task whose core sleeps is not pulled: it goes home, and the
- * wakeup starts it at once, even if our poll then runs long.
+ * poll.  A pulled task waits for our poll to return; the runtime watches
+ * the LIFO slot as it watches a batch, and a kick hands it back if the
+ * poll runs long.
  *
  * The caller moved t out of idle into WOKEN, so the enqueue is ours: no
  * queue holds t and no one else reads t->sched to enqueue it until it is
