@@ -283,11 +283,23 @@ static enum poll parked_poll(struct task *t, struct context *cx)
 static const struct task_vtable parked_vt = { .poll = parked_poll,
 					      .name = "parked" };
 
+/* Set by test_no_stranded_pull: wake X only once core 1 sleeps. */
+static atomic_bool spin_after_idle;
+static uint64_t spin_wake_ns;	/* published by spinner_started */
+
 static enum poll waking_spinner_poll(struct task *t, struct context *cx)
 {
+	struct rt_core *cur = rt_current_core();
+	uint64_t end = now_ns() + 2000 * MS;
+
 	(void)t;
 	(void)cx;
+	while (atomic_load(&spin_after_idle) &&
+	       atomic_load(&cur->rt->slots[1].state) != RT_CORE_IDLE &&
+	       now_ns() < end)
+		arch_cpu_relax();
 	atomic_store(&x_core, -2);
+	spin_wake_ns = now_ns();
 	waker_wake(&x_waker);
 	atomic_store(&spinner_started, true);
 	spin(NULL, LONG_SPIN);
@@ -910,29 +922,6 @@ static void test_wake_sends_home_to_lower_idle_core(void **st)
  * is (rt_slot_pull): X must run on core 1 long before the spin ends,
  * handed back by a kick.
  */
-static uint64_t pull_wake_ns;
-
-static enum poll pulling_spinner_poll(struct task *t, struct context *cx)
-{
-	struct rt_core *cur = rt_current_core();
-	uint64_t end = now_ns() + 2000 * MS;
-
-	(void)t;
-	(void)cx;
-	while (atomic_load(&cur->rt->slots[1].state) != RT_CORE_IDLE &&
-	       now_ns() < end)
-		arch_cpu_relax();
-	atomic_store(&x_core, -2);
-	pull_wake_ns = now_ns();
-	atomic_store(&spinner_started, true);
-	waker_wake(&x_waker);
-	spin(NULL, LONG_SPIN);
-	return POLL_READY;
-}
-
-static const struct task_vtable pulling_spinner_vt = {
-	.poll = pulling_spinner_poll, .name = "pulling-spinner" };
-
 static void test_no_stranded_pull(void **st)
 {
 	struct harness h;
@@ -949,11 +938,13 @@ static void test_no_stranded_pull(void **st)
 	assert_int_equal(sched_spawn(&h.rt->slots[1].sched, &parked_vt, NULL,
 				     sizeof(struct parked_task), NULL), 0);
 	assert_true(wait_until(&x_parked, 5000));
-	assert_int_equal(rt_spawn_on(h.rt, 0, &pulling_spinner_vt, NULL,
+	atomic_store(&spin_after_idle, true);
+	assert_int_equal(rt_spawn_on(h.rt, 0, &waking_spinner_vt, NULL,
 				     sizeof(struct task), NULL), 0);
 	assert_true(wait_until(&spinner_started, 5000));
+	atomic_store(&spin_after_idle, false);
 	/* The seq_cst store of spinner_started published it. */
-	t0 = pull_wake_ns;
+	t0 = spin_wake_ns;
 	while (atomic_load(&x_core) < 0 && now_ns() - t0 < LONG_SPIN)
 		nap();
 	print_message("the pulled task ran on core %d, %llu us after the "
