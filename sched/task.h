@@ -143,9 +143,11 @@ struct task_reg {
  * and what every poll and wake touches.  The second (the join waker, the
  * registry, the busy time) a spawn does not write: a spawn from another
  * core would have to take the line from the core that freed the block last
- * (half of spawn_many_remote's time on this layout's predecessor).  The
- * first task_run() sets it up (task_first_run), the join waker's field is
- * read only under its JW bits, and `fresh` says which of the two holds.
+ * (the one-line header of before the registry, padded to two lines, ran
+ * spawn_many_remote_idle in 2.0-3.5 ms against 0.8-1.8: docs/perf-log.md).
+ * The first dequeue sets it up (task_first_run), the join waker's field
+ * is read only under its JW bits, and `fresh` says whether the rest is
+ * set up yet.
  */
 struct task {
 	/* Run-queue link: owned by the queue holding the run-queue reference. */
@@ -173,8 +175,8 @@ struct task {
 	/* The joiner's waker; access is granted by the JOIN_WAKER bits, and
 	 * under JW_EMPTY it holds nothing (not even WAKER_NONE). */
 	struct waker join_waker;
-	/* The registry holding it (NULL until linked); set by the first
-	 * scheduler to poll it (registry_link). */
+	/* The registry holding it (NULL until linked); set by the scheduler
+	 * whose poll of it first returns PENDING (registry_link). */
 	struct scheduler *home;
 	struct task_reg reg;			/* under home->reg_lock */
 	/* Cycles spent in its timed polls; written by the polling core. */

@@ -110,8 +110,8 @@ static void test_names_and_sites(void **st)
 	assert_true(atomic_load(&a.task->fresh));
 	sched_tick(&sched);
 	assert_false(atomic_load(&a.task->fresh));
-	/* Linked when dequeued, then completed: still held by their
-	 * handles, but out of the registry (home NULL), so the handles'
+	/* Completed in their first poll, so never listed: still held by
+	 * their handles, but in no registry (home NULL), so the handles'
 	 * drops, wherever they happen, touch no list. */
 	assert_int_equal(sched_registry_check(&sched), 0);
 	assert_null(a.task->home);
