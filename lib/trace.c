@@ -1,7 +1,8 @@
 /*
  * trace.c - the per-core trace rings (see trace.h for the design).
  *
- * An event's generation word is the seqlock: the writer stores it odd
+ * An event's generation word is the seqlock (the writer, trace_ring_write(),
+ * is inline in trace.h): the writer stores it odd
  * (busy), then the fields, then 2 * (index + 1) with the type and a.  A
  * reader that wants event i loads the word, the fields, and the word
  * again; it keeps the event only if both loads saw the complete stamp of
@@ -29,10 +30,6 @@
 #include "lib/trace.h"
 #include "panic.h"
 
-#define GEN_SHIFT	32
-#define TYPE_SHIFT	24
-#define TYPE_MASK	0xffu
-
 /* The flag every trace point loads: a line of its own, read-mostly. */
 atomic_bool trace_on __cacheline_aligned;
 
@@ -47,23 +44,15 @@ static atomic_uint_least64_t epoch_ns;
 /* How long trace_rate() measures at least. */
 #define RATE_MIN_NS	1000000ull
 
-/* The generation of event `index`: odd while written, even once done. */
-static uint64_t gen_busy(uint64_t index)
-{
-	return (uint64_t)(uint32_t)(2 * index + 1) << GEN_SHIFT;
-}
-
-static uint64_t gen_done(uint64_t index)
-{
-	return (uint64_t)(uint32_t)(2 * index + 2) << GEN_SHIFT;
-}
-
 void trace_ring_init(struct trace_ring *r, unsigned core, size_t events)
 {
 	kassert(events >= 2 && (events & (events - 1)) == 0);
 	atomic_init(&r->written, 0);
 	r->polling = 0;
 	atomic_init(&r->cleared, 0);
+	atomic_init(&r->dropped, 0);
+	atomic_init(&r->cleared_dropped, 0);
+	atomic_init(&r->writing, 0);
 	r->core = core;
 	r->mask = (uint32_t)(events - 1);
 	for (size_t i = 0; i < events; i++) {
@@ -75,28 +64,6 @@ void trace_ring_init(struct trace_ring *r, unsigned core, size_t events)
 	}
 }
 
-void trace_ring_write(struct trace_ring *r, enum trace_type type, uint32_t a,
-		      uint64_t ts, uint64_t x, uint64_t y)
-{
-	/* relaxed: only this core writes `written`. */
-	uint64_t i = atomic_load_explicit(&r->written, memory_order_relaxed);
-	struct trace_event *e = &r->ev[i & r->mask];
-
-	atomic_store_explicit(&e->word, gen_busy(i), memory_order_relaxed);
-	/* release: a reader that loads any of these (acquire) also sees the
-	 * busy mark stored before them. */
-	atomic_store_explicit(&e->ts, ts, memory_order_release);
-	atomic_store_explicit(&e->x, x, memory_order_release);
-	atomic_store_explicit(&e->y, y, memory_order_release);
-	/* release: publishes the fields; pairs with the reader's acquire
-	 * load of the word. */
-	atomic_store_explicit(&e->word, gen_done(i) |
-			      ((uint64_t)(type & TYPE_MASK) << TYPE_SHIFT) |
-			      (a & TRACE_A_MAX), memory_order_release);
-	/* release: a reader that sees the count sees the event complete. */
-	atomic_store_explicit(&r->written, i + 1, memory_order_release);
-}
-
 /* Copy event i into *out if it is complete and untouched meanwhile. */
 static bool read_event(struct trace_ring *r, uint64_t i,
 		       struct trace_record *out)
@@ -106,7 +73,7 @@ static bool read_event(struct trace_ring *r, uint64_t i,
 
 	/* acquire: pairs with the writer's release store of the stamp. */
 	w1 = atomic_load_explicit(&e->word, memory_order_acquire);
-	if ((w1 >> GEN_SHIFT) != (gen_done(i) >> GEN_SHIFT))
+	if ((w1 >> TRACE_GEN_SHIFT) != (trace_gen_done(i) >> TRACE_GEN_SHIFT))
 		return false;
 	/* acquire: a field from a newer write brings its busy mark with it,
 	 * which the second load of the word then sees; pairs with the
@@ -117,7 +84,7 @@ static bool read_event(struct trace_ring *r, uint64_t i,
 	w2 = atomic_load_explicit(&e->word, memory_order_relaxed);
 	if (w2 != w1)
 		return false;
-	out->type = (uint8_t)((w1 >> TYPE_SHIFT) & TYPE_MASK);
+	out->type = (uint8_t)((w1 >> TRACE_TYPE_SHIFT) & TRACE_TYPE_MASK);
 	out->a = (uint32_t)(w1 & TRACE_A_MAX);
 	return true;
 }
@@ -145,6 +112,9 @@ void trace_ring_copy(struct trace_ring *r, struct trace_record *out,
 		rd->lost += end - start - max;
 		start = end - max;
 	}
+	/* relaxed: a count a handler raises meanwhile shows next time. */
+	rd->lost += atomic_load_explicit(&r->dropped, memory_order_relaxed) -
+		    atomic_load_explicit(&r->cleared_dropped, memory_order_relaxed);
 	rd->first = start;
 	for (uint64_t i = start; i < end; i++) {
 		if (read_event(r, i, &out[rd->copied]))
@@ -159,6 +129,9 @@ void trace_ring_clear(struct trace_ring *r)
 	/* relaxed: a reader that misses the mark only shows more. */
 	atomic_store_explicit(&r->cleared,
 			      atomic_load_explicit(&r->written, memory_order_acquire),
+			      memory_order_relaxed);
+	atomic_store_explicit(&r->cleared_dropped,
+			      atomic_load_explicit(&r->dropped, memory_order_relaxed),
 			      memory_order_relaxed);
 }
 
@@ -276,8 +249,7 @@ uint64_t trace_epoch(void)
 	return atomic_load_explicit(&epoch, memory_order_relaxed);
 }
 
-/* The calling core's ring, or NULL (no core here, or no ring for it). */
-static struct trace_ring *my_ring(void)
+struct trace_ring *trace_ring_here(void)
 {
 	if (arch_cpu_local() == NULL)
 		return NULL;
@@ -292,20 +264,29 @@ void trace_record(enum trace_type type, uint32_t a, uint64_t x, uint64_t y)
 void trace_record_at(enum trace_type type, uint32_t a, uint64_t ts,
 		     uint64_t x, uint64_t y)
 {
-	struct trace_ring *r = my_ring();
-	unsigned long flags;
+	struct trace_ring *r = trace_ring_here();
 
 	if (r == NULL)
 		return;
-	/* An interrupt handler's trace point must not land in the middle of
-	 * this core's event: mask interrupts for the few stores. */
-	flags = arch_irq_save();
-	if (type == TRACE_POLL_BEGIN)
-		r->polling = x;
-	else if (type == TRACE_POLL_END)
-		r->polling = 0;
+	if (!arch_in_interrupt()) {
+		if (type == TRACE_POLL_BEGIN)
+			r->polling = x;
+		else if (type == TRACE_POLL_END)
+			r->polling = 0;
+		trace_ring_put(r, type, a, ts, x, y);
+		return;
+	}
+	/* A handler that interrupted task context in the middle of an event
+	 * would mix the two: drop this one, and count it.  Handlers on one
+	 * core do not nest, so the count has one writer at a time. */
+	if (atomic_load_explicit(&r->writing, memory_order_relaxed)) {
+		atomic_store_explicit(&r->dropped,
+				      atomic_load_explicit(&r->dropped,
+							   memory_order_relaxed) + 1,
+				      memory_order_relaxed);
+		return;
+	}
 	trace_ring_write(r, type, a, ts, x, y);
-	arch_irq_restore(flags);
 }
 
 static _Atomic trace_poll_id_fn poll_id_hook;
@@ -322,7 +303,7 @@ void trace_fault(unsigned vector)
 	struct trace_ring *r;
 	uint64_t id = 0;
 
-	if (!trace_enabled() || (r = my_ring()) == NULL)
+	if (!trace_enabled() || (r = trace_ring_here()) == NULL)
 		return;
 	if (hook)
 		id = hook();

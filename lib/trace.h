@@ -3,8 +3,11 @@
  * core.
  *
  * Each core owns one fixed ring of TRACE_RING_EVENTS events (32 bytes
- * each) and is its only writer, with interrupts masked for the few stores
- * of one event; the ring overwrites its oldest events when full.  Anyone
+ * each) and is its only writer; the ring overwrites its oldest events
+ * when full.  Task context writes with no interrupt mask: it flags the
+ * ring `writing` for the few stores of one event, and a trace point in
+ * an interrupt handler that finds the flag up drops its event and counts
+ * it (reported with the events lost to wrapping).  Anyone
  * may copy a ring out at any time: each event carries a generation word
  * that the writer marks busy before it changes the event and stamps with
  * the event's index after (a seqlock per event), so a copy that raced an
@@ -14,15 +17,26 @@
  *
  * Tracing is off by default.  Each trace point is one relaxed load of a
  * global flag and a branch predicted not taken (trace_event()); only when
- * it is on does a point read the clock and write its core's ring.  A
- * point on a thread that runs no runtime core (arch_cpu_local() NULL: the
- * host's main thread, boot code) records nothing.
+ * it is on does a point write its core's ring.  A point on a thread that
+ * runs no runtime core (arch_cpu_local() NULL: the host's main thread,
+ * boot code) records nothing.
+ *
+ * Tracing reads no clock the scheduler does not read anyway.  The
+ * scheduler's own trace points (polls, and spawns and wakes made by a
+ * poll) take its stamps: with poll timing on, each poll's start and end;
+ * with it off (sched_poll_timing_set()), only the batch's start, which
+ * every poll of the batch then carries, marked untimed
+ * (trace_poll_untimed()).  The JSON spreads a batch's untimed polls
+ * evenly over the time to the core's next later stamp and says so in
+ * each.  A yield_many poll is some 20 ns and a read of the TSC some 11
+ * (docs/PERFORMANCE.md): a clock read per poll would double it.
  *
  * The event kinds, and what their arguments (a, x, y) hold:
  *   SPAWN        x task id, y name (const char *, the vtable's; may be NULL)
  *   POLL         one whole poll, written when it ends: ts its start, x
  *                task id, y name, a enum trace_poll_end | its duration
- *                (trace_poll_a(); the scheduler's one event per poll)
+ *                (trace_poll_a(); the scheduler's one event per poll),
+ *                or untimed: ts its batch's start (trace_poll_untimed_a())
  *   POLL_BEGIN   x task id, y name (a poll's start, for callers that
  *                record it as two events; a fault until its POLL_END
  *                names x)
@@ -108,6 +122,24 @@ static inline uint32_t trace_poll_a(unsigned how, uint64_t stamps)
 	       (uint32_t)e << (TRACE_POLL_HOW_BITS + TRACE_POLL_MANT_BITS);
 }
 
+/*
+ * An untimed poll's a: how it ended, and the exponent 31 over a mantissa
+ * of 0, which trace_poll_a() never makes (it uses exponent 31 only for
+ * durations of 2^47 stamps and more, mantissa 0xffff).  Its duration
+ * reads as 0.
+ */
+#define TRACE_POLL_UNTIMED_EXP	(31u << (TRACE_POLL_HOW_BITS + TRACE_POLL_MANT_BITS))
+
+static inline uint32_t trace_poll_untimed_a(unsigned how)
+{
+	return (uint32_t)(how & 7) | TRACE_POLL_UNTIMED_EXP;
+}
+
+static inline bool trace_poll_untimed(uint32_t a)
+{
+	return (a & ~7u) == TRACE_POLL_UNTIMED_EXP;
+}
+
 static inline unsigned trace_poll_how(uint32_t a)
 {
 	return a & 7;
@@ -147,6 +179,15 @@ struct trace_ring {
 	/* Written by trace_ring_clear() on any core: events before this
 	 * index are not read. */
 	_Atomic uint64_t cleared;
+	/* Events an interrupt handler dropped because it came while task
+	 * context was writing (written by handlers on the owning core,
+	 * which do not nest); `dropped` at the last clear. */
+	_Atomic uint64_t dropped;
+	_Atomic uint64_t cleared_dropped;
+	/* Set by task context on the owning core around each event it
+	 * writes; read by interrupt handlers on the same core (signal
+	 * fences order it). */
+	_Atomic unsigned char writing;
 	/* Constant after trace_ring_init(). */
 	unsigned core;
 	uint32_t mask;			/* events - 1 */
@@ -168,7 +209,8 @@ struct trace_record {
 struct trace_read {
 	uint64_t first;		/* index of the oldest event looked at */
 	size_t copied;		/* records returned */
-	uint64_t lost;		/* overwritten before the copy (the ring wrapped) */
+	uint64_t lost;		/* overwritten before the copy (the ring wrapped),
+				 * or dropped by an interrupt handler */
 	uint64_t torn;		/* overwritten while being copied: dropped */
 };
 
@@ -180,12 +222,69 @@ struct trace_read {
  */
 void trace_ring_init(struct trace_ring *r, unsigned core, size_t events);
 
+/* An event's word: generation (32 bits: odd while written, 2 * (index +
+ * 1) once complete), type (8 bits), a (24 bits). */
+#define TRACE_GEN_SHIFT		32
+#define TRACE_TYPE_SHIFT	24
+#define TRACE_TYPE_MASK		0xffu
+
+static inline uint64_t trace_gen_busy(uint64_t index)
+{
+	return (uint64_t)(uint32_t)(2 * index + 1) << TRACE_GEN_SHIFT;
+}
+
+static inline uint64_t trace_gen_done(uint64_t index)
+{
+	return (uint64_t)(uint32_t)(2 * index + 2) << TRACE_GEN_SHIFT;
+}
+
 /*
  * Append one event, overwriting the oldest when full.  The owning core
- * only, never reentered (the caller masks interrupts around it).
+ * only, never reentered: an interrupt handler on the core does not write
+ * while task context is (trace_ring_put()).  Six plain stores on x86_64.
+ * The writer's half of the seqlock that trace.c's header draws.
  */
-void trace_ring_write(struct trace_ring *r, enum trace_type type, uint32_t a,
-		      uint64_t ts, uint64_t x, uint64_t y);
+static __always_inline void trace_ring_write(struct trace_ring *r,
+					     enum trace_type type, uint32_t a,
+					     uint64_t ts, uint64_t x, uint64_t y)
+{
+	/* relaxed: only this core writes `written`. */
+	uint64_t i = atomic_load_explicit(&r->written, memory_order_relaxed);
+	struct trace_event *e = &r->ev[i & r->mask];
+
+	atomic_store_explicit(&e->word, trace_gen_busy(i), memory_order_relaxed);
+	/* release: a reader that loads any of these (acquire) also sees the
+	 * busy mark stored before them. */
+	atomic_store_explicit(&e->ts, ts, memory_order_release);
+	atomic_store_explicit(&e->x, x, memory_order_release);
+	atomic_store_explicit(&e->y, y, memory_order_release);
+	/* release: publishes the fields; pairs with the reader's acquire
+	 * load of the word. */
+	atomic_store_explicit(&e->word, trace_gen_done(i) |
+			      ((uint64_t)(type & TRACE_TYPE_MASK) << TRACE_TYPE_SHIFT) |
+			      (a & TRACE_A_MAX), memory_order_release);
+	/* release: a reader that sees the count sees the event complete. */
+	atomic_store_explicit(&r->written, i + 1, memory_order_release);
+}
+
+/*
+ * Append one event from task context on the ring's own core, with
+ * interrupts enabled: `writing` is up for the stores, so a trace point in
+ * an interrupt handler that lands among them drops its own event instead
+ * (trace_record_at()).  The signal fences keep the compiler from moving
+ * the stores out from under the flag; the handler runs on this core, so
+ * program order is all it needs.
+ */
+static __always_inline void trace_ring_put(struct trace_ring *r,
+					   enum trace_type type, uint32_t a,
+					   uint64_t ts, uint64_t x, uint64_t y)
+{
+	atomic_store_explicit(&r->writing, 1, memory_order_relaxed);
+	atomic_signal_fence(memory_order_seq_cst);
+	trace_ring_write(r, type, a, ts, x, y);
+	atomic_signal_fence(memory_order_seq_cst);
+	atomic_store_explicit(&r->writing, 0, memory_order_relaxed);
+}
 
 /*
  * Copy the ring's events since its last clear, oldest first, into out
@@ -225,6 +324,10 @@ void trace_set_enabled(bool on);
 /* Clear every ring and restart the origin at now.  Any core. */
 void trace_clear(void);
 
+/* The calling core's ring: NULL on a thread that runs no core, or for a
+ * core without a ring.  Any context. */
+struct trace_ring *trace_ring_here(void);
+
 /* Core i's ring, or NULL; the number of cores with a ring so far. */
 struct trace_ring *trace_ring_of(unsigned core);
 unsigned trace_cores(void);
@@ -245,7 +348,9 @@ void trace_rate(uint64_t *ns, uint64_t *stamps);
 /*
  * Record one event on the calling core's ring, now: for trace_event()
  * after its check.  Nothing on a thread that runs no core or a core
- * without a ring.  Any context, interrupts included.
+ * without a ring.  Any context, interrupts included (an interrupt
+ * handler's event is dropped and counted if it came while task context
+ * was writing one).
  */
 void trace_record(enum trace_type type, uint32_t a, uint64_t x, uint64_t y);
 
@@ -267,6 +372,9 @@ static __always_inline void trace_event(enum trace_type type, uint32_t a,
  * and `end` are the stamps the scheduler read for its poll times.  One
  * event a poll is half the ring traffic of a POLL_BEGIN/POLL_END pair; a
  * poll still running has no event yet (the watchdog reports a stuck one).
+ * The scheduler writes its polls' events with trace_ring_put() on the
+ * ring it looked up once per tick; this is the same event by the
+ * calling core's ring.
  */
 static __always_inline void trace_poll(uint64_t start, uint64_t end,
 				       uint64_t id, const char *name,

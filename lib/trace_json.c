@@ -176,6 +176,85 @@ static void poll_slice(struct trace_json *j, unsigned core,
 		 p->ts, end_ts, args);
 }
 
+/* Does record r end the run of a batch's untimed polls that began at ts?
+ * A poll of another batch (or a timed one), or what a core does between
+ * ticks. */
+static bool ends_batch(const struct trace_record *r, uint64_t ts)
+{
+	switch (r->type) {
+	case TRACE_POLL:
+		return r->ts != ts || !trace_poll_untimed(r->a);
+	case TRACE_POLL_BEGIN:
+	case TRACE_STEAL:
+	case TRACE_INJECT:
+	case TRACE_IDLE_ENTER:
+	case TRACE_IDLE_EXIT:
+	case TRACE_TIMERS:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* span * i / n (i <= n) without overflow or a 128-bit division (the
+ * kernel has none); n is at most a ring's events. */
+static uint64_t share(uint64_t span, size_t i, size_t n)
+{
+	return span / n * i + span % n * i / n;
+}
+
+/*
+ * An untimed poll (recs[k]): the k-th of its batch's run gets its share
+ * of the time from the batch's start to the end of the run, the first
+ * later stamp of the record that ends it, or of the run's own records
+ * (spawns, wakes and IPIs in between).  A run the copy ends is drawn as
+ * far as its last stamp.
+ */
+static void untimed_poll(struct trace_json *j, struct trace_json_lane *l,
+			 const struct trace_record *r, size_t k)
+{
+	struct trace_json_open p = { true, 0, r->x,
+				     (const char *)(uintptr_t)r->y };
+	unsigned how = trace_poll_how(r->a);
+	char name[NAME_MAX], args[80];
+	uint64_t span;
+
+	if (l->batch.i >= l->batch.n || l->batch.ts != r->ts) {
+		uint64_t end = r->ts;
+		size_t n = 0;
+
+		for (size_t m = k; m < l->n; m++) {
+			const struct trace_record *q = &l->recs[m];
+
+			if (ends_batch(q, r->ts)) {
+				if (q->ts > end)
+					end = q->ts;
+				break;
+			}
+			if (q->type == TRACE_POLL)
+				n++;
+			else if (q->ts > end)
+				end = q->ts;
+		}
+		l->batch.ts = r->ts;
+		l->batch.end = end;
+		l->batch.n = n;
+		l->batch.i = 0;
+	}
+	span = l->batch.end - l->batch.ts;
+	p.ts = l->batch.ts + share(span, l->batch.i, l->batch.n);
+	l->batch.i++;
+	if (how < ARRAY_SIZE(poll_ends) && poll_ends[how])
+		ksnprintf(args, sizeof(args),
+			  "\"id\":%llu,\"end\":\"%s\",\"untimed\":1",
+			  (unsigned long long)p.id, poll_ends[how]);
+	else
+		ksnprintf(args, sizeof(args), "\"id\":%llu,\"untimed\":1",
+			  (unsigned long long)p.id);
+	complete(j, l->core, json_name(name, sizeof(name), p.name), NULL, p.ts,
+		 l->batch.ts + share(span, l->batch.i, l->batch.n), args);
+}
+
 static void one(struct trace_json *j, unsigned core,
 		const struct trace_record *r, struct trace_json_open *poll,
 		struct trace_json_open *idle)
@@ -308,8 +387,14 @@ bool trace_json_core_step(struct trace_json *j, struct trace_json_lane *l,
 {
 	char name[NAME_MAX], args[96];
 
-	for (; l->next < l->n && max; l->next++, max--)
-		one(j, l->core, &l->recs[l->next], &l->poll, &l->idle);
+	for (; l->next < l->n && max; l->next++, max--) {
+		const struct trace_record *r = &l->recs[l->next];
+
+		if (r->type == TRACE_POLL && trace_poll_untimed(r->a))
+			untimed_poll(j, l, r, l->next);
+		else
+			one(j, l->core, r, &l->poll, &l->idle);
+	}
 	if (l->next < l->n)
 		return false;
 	/* Still going when the copy was taken (or the core stopped). */

@@ -8,6 +8,10 @@
  * too; spawns, wakes (on the woken core's lane, from which core or
  * interrupt), IPIs, timer firings and faults are instant events ("i").  A
  * poll or idle stretch still open at the end is a begin event ("B").
+ * Polls traced with poll timing off carry only their batch's start: a
+ * batch's polls are spread evenly, in order, from that start to the
+ * core's next later stamp (the next batch, a steal, idle), and each says
+ * "untimed":1 in its args.
  * Timestamps are microseconds with nanosecond decimals since the trace's
  * origin (trace_epoch).  One event per line, each line one write (a log
  * line from another core can only fall between lines):
@@ -54,6 +58,12 @@ struct trace_json_lane {
 	const struct trace_record *recs;
 	size_t n, next;
 	struct trace_json_open poll, idle;
+	/* The untimed polls of one batch (POLL events sharing the batch's
+	 * start, trace_poll_untimed()): spread over [ts, end] in order. */
+	struct {
+		uint64_t ts, end;
+		size_t n, i;
+	} batch;
 };
 
 /* The writer's state while it goes over the cores. */

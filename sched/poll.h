@@ -3,7 +3,7 @@
  * poll_begin() and poll_end() around the call of a task's poll function
  * (task_run in task.c).  Private to sched/.
  *
- * Cost per poll, timed (poll timing on, or tracing: poll_timed()): one
+ * Cost per poll, timed (poll timing on: poll_timed()): one
  * read of arch_cycles() (the start of a poll is the end of the one before
  * it in the same batch; sched_tick reads the counter once per batch), a
  * handful of plain stores to lines only the owner writes, and no atomic
@@ -57,11 +57,43 @@ struct sched_timing_flag {
 extern struct sched_timing_flag sched_timing;
 
 /* Is the poll about to begin timed?  One relaxed load of a read-mostly
- * flag, and trace_enabled()'s. */
+ * flag.  Tracing does not time polls: it takes what this decides. */
 static inline bool poll_timed(void)
 {
-	return atomic_load_explicit(&sched_timing.on, memory_order_relaxed) ||
-	       trace_enabled();
+	return atomic_load_explicit(&sched_timing.on, memory_order_relaxed);
+}
+
+/*
+ * The ring s's tick traces to: s ticks on this core, in task context.
+ * Looked up at the tick's first event (tracing may come on in the middle
+ * of a tick: `trace COMMAND` turns it on from a poll), then kept until
+ * the tick ends; NULL on a thread that runs no core.
+ */
+static __always_inline struct trace_ring *tick_trace_ring(struct scheduler *s)
+{
+	if (likely(s->trace != NULL))
+		return s->trace;
+	s->trace = trace_ring_here();
+	return s->trace;
+}
+
+/*
+ * The trace event of a poll of task `id` that began at `start` (the batch's
+ * start if untimed) and ended at `end`, on s's tick's ring: inline, a
+ * handful of stores, nothing when tracing is off.
+ */
+static __always_inline void poll_trace(struct scheduler *s, bool timed,
+				       uint64_t start, uint64_t end,
+				       uint64_t id, const char *name,
+				       unsigned how)
+{
+	struct trace_ring *r;
+
+	if (trace_enabled() && (r = tick_trace_ring(s)) != NULL)
+		trace_ring_put(r, TRACE_POLL,
+			       timed ? trace_poll_a(how, end - start) :
+			       trace_poll_untimed_a(how),
+			       start, id, (uintptr_t)name);
 }
 
 /*

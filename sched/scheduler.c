@@ -145,12 +145,29 @@ static void sched_notify(struct scheduler *s)
 		s->hooks.notify(s->hooks.arg);
 }
 
+/*
+ * The trace's wake event, on the waker's ring.  A wake from a poll takes
+ * the poll's stamp (its start, or its batch's if untimed), as a spawn
+ * from one does: no clock read.
+ */
+static void trace_wake(struct scheduler *s, struct task *t)
+{
+	struct scheduler *cur = arch_cpu_sched();
+	bool irq = arch_in_interrupt();
+	struct trace_ring *r;
+
+	if (cur && !irq && (r = tick_trace_ring(cur)) != NULL)
+		trace_ring_put(r, TRACE_WAKE, s->index, cur->poll_clock, t->id, 0);
+	else
+		trace_record(TRACE_WAKE, s->index | (irq ? TRACE_WAKE_IRQ : 0),
+			     t->id, 0);
+}
+
 /* sched_count_wake(); true if the on_owner hook said the owner woke. */
 static bool count_wake(struct scheduler *s, struct task *t)
 {
 	if (trace_enabled())
-		trace_record(TRACE_WAKE, s->index |
-			     (arch_in_interrupt() ? TRACE_WAKE_IRQ : 0), t->id, 0);
+		trace_wake(s, t);
 	if (on_owner(s)) {
 		owner_add(&s->woken_internal, 1);
 		return true;
@@ -301,8 +318,17 @@ static void sched_spawn_task(const struct task_site *site, struct scheduler *s,
 	uint64_t born = cur ? cur->poll_clock : arch_cycles();
 
 	task_prepare(t, vt, id, s, flags, jh, site, born);
-	if (trace_enabled())
-		trace_record_at(TRACE_SPAWN, 0, born, id, (uintptr_t)task_name(t));
+	if (trace_enabled()) {
+		struct trace_ring *r;
+
+		if (cur && !arch_in_interrupt() &&
+		    (r = tick_trace_ring(cur)) != NULL)
+			trace_ring_put(r, TRACE_SPAWN, 0, born, id,
+				       (uintptr_t)task_name(t));
+		else
+			trace_record_at(TRACE_SPAWN, 0, born, id,
+					(uintptr_t)task_name(t));
+	}
 	/*
 	 * A spawn by a poll of s's owner onto s: polled when that poll
 	 * returns, from the LIFO slot, if the slot is free (as a task the
@@ -473,12 +499,15 @@ static __always_inline struct task *tick_poll(struct scheduler *s,
 	rr = task_run(s, t);
 	/* task_run traced a completing poll (or a cancelled task's end)
 	 * itself, before the completion could be seen; the poll's start
-	 * is in poll_start (timed while tracing). */
-	if (rr != TASK_RUN_DONE && rr != TASK_RUN_RETIRED)
-		trace_poll(atomic_load_explicit(&s->poll_start,
-						memory_order_relaxed) &
-			   ~SCHED_POLL_START_BATCH, s->poll_clock, id, name,
-			   trace_poll_end_of(rr));
+	 * is in poll_start (the batch's, flagged, if untimed). */
+	if (rr != TASK_RUN_DONE && rr != TASK_RUN_RETIRED && trace_enabled()) {
+		uint64_t start = atomic_load_explicit(&s->poll_start,
+						      memory_order_relaxed);
+
+		poll_trace(s, !(start & SCHED_POLL_START_BATCH),
+			   start & ~SCHED_POLL_START_BATCH, s->poll_clock, id,
+			   name, trace_poll_end_of(rr));
+	}
 	/* A task the poll woke here (unless a kick took it back). */
 	atomic_signal_fence(memory_order_seq_cst);
 	next = atomic_load_explicit(&s->lifo, memory_order_relaxed);
@@ -553,8 +582,12 @@ struct sched_tick sched_tick(struct scheduler *s)
 	unsigned retries = 0;
 	void *outer = arch_cpu_sched();
 
+	struct trace_ring *trace_outer = s->trace;
+
 	/* task_current() and the registry's batches know who ticks. */
 	arch_set_cpu_sched(s);
+	/* The ring this tick traces to: looked up by its first event. */
+	s->trace = NULL;
 
 	while (ts.tick.polled < SCHED_TICK_BUDGET) {
 		unsigned want = MIN(SCHED_TICK_BATCH,
@@ -640,6 +673,7 @@ struct sched_tick sched_tick(struct scheduler *s)
 	}
 	if (s->reg_ndead | s->reg_ndone)
 		registry_flush(s);
+	s->trace = trace_outer;
 	arch_set_cpu_sched(outer);
 	owner_add(&s->polled, ts.tick.polled);
 	owner_add(&s->completed, ts.tick.completed);

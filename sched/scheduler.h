@@ -35,6 +35,8 @@
 #include "sched/task_cache.h"
 #include "spinlock.h"
 
+struct trace_ring;
+
 /*
  * Tasks polled per tick at most.  Between ticks the runtime turns the
  * timer and looks at the injector, so with tasks that run long per poll
@@ -197,6 +199,9 @@ struct scheduler {
 	 * an untimed poll ran since (poll.h). */
 	uint64_t poll_clock;
 	bool poll_clock_stale;
+	/* This core's trace ring, looked up by a tick's first trace event
+	 * (tick_trace_ring); NULL outside a tick and until then. */
+	struct trace_ring *trace;
 	unsigned reg_ndead, reg_ndone;
 	struct task *reg_dead[SCHED_REG_BATCH];	/* freed by this tick */
 	struct task *reg_done[SCHED_REG_BATCH];	/* completed, still held */

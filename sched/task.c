@@ -521,8 +521,9 @@ enum task_run_result task_run(struct scheduler *s, struct task *t)
 		if (old & TASK_CANCELED) {
 			/* Traced first, as a completing poll is (below). */
 			if (!traced && trace_enabled()) {
-				trace_poll(s->poll_clock, s->poll_clock, t->id,
-					   task_name(t), TRACE_POLL_RETIRED);
+				poll_trace(s, poll_timed(), s->poll_clock,
+					   s->poll_clock, t->id, task_name(t),
+					   TRACE_POLL_RETIRED);
 				traced = true;
 			}
 			if (retire_cancelled(t, old))
@@ -602,8 +603,8 @@ enum task_run_result task_run(struct scheduler *s, struct task *t)
 			 * Every other ending is traced by sched_tick, after.
 			 */
 			if (!traced && trace_enabled()) {
-				trace_poll(start, s->poll_clock, t->id, task_name(t),
-					   TRACE_POLL_READY);
+				poll_trace(s, timed, start, s->poll_clock, t->id,
+					   task_name(t), TRACE_POLL_READY);
 				traced = true;
 			}
 		} else if (old & TASK_WOKEN) {

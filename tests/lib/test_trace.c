@@ -8,7 +8,9 @@
  * is recorded while off or on a thread that runs no core; on, every
  * trace point lands in the calling core's ring.  The JSON: an empty
  * trace is an empty event list; polls pair into complete events, a wake
- * lands on the woken core's lane, a wrapped ring says what it lost.
+ * lands on the woken core's lane, a wrapped ring says what it lost, a
+ * batch's untimed polls are spread over it.  An interrupt handler's
+ * event that lands in the middle of task context's is dropped, counted.
  * (tests/tools/trace-test parses real traces with a JSON parser.)
  */
 #include <setjmp.h>
@@ -321,6 +323,137 @@ static void test_poll_event_encoding(void **state)
 	/* Longer than 2^47 stamps: the largest duration it can say. */
 	assert_true(trace_poll_stamps(trace_poll_a(TRACE_POLL_READY, UINT64_MAX)) >=
 		    (1ull << 47) - (1ull << 31));
+
+	/* Untimed: how it ended, no duration, and no timed poll reads as
+	 * untimed (the saturated one included). */
+	for (unsigned how = 0; how <= TRACE_POLL_RETIRED; how++) {
+		uint32_t a = trace_poll_untimed_a(how);
+
+		assert_true(a <= TRACE_A_MAX);
+		assert_true(trace_poll_untimed(a));
+		assert_int_equal(trace_poll_how(a), how);
+		assert_int_equal(trace_poll_stamps(a), 0);
+		for (size_t i = 0; i < ARRAY_SIZE(exact); i++)
+			assert_false(trace_poll_untimed(trace_poll_a(how, exact[i])));
+		for (size_t i = 0; i < ARRAY_SIZE(big); i++)
+			assert_false(trace_poll_untimed(trace_poll_a(how, big[i])));
+		assert_false(trace_poll_untimed(trace_poll_a(how, UINT64_MAX)));
+	}
+}
+
+/*
+ * Untimed polls share their batch's start: the JSON spreads each batch
+ * evenly, in order, up to the next later stamp on the core (here the
+ * next batch, then an idle stretch), over the spawn and the IPI inside
+ * it; a batch the copy ends is drawn to its last stamp.
+ */
+static void test_json_untimed_batches(void **state)
+{
+	static struct sink k;
+	struct fmt_out out = { sink_write, &k };
+	struct trace_json j;
+	const uint32_t pend = trace_poll_untimed_a(TRACE_POLL_PENDING);
+	const struct trace_record recs[] = {
+		{ .type = TRACE_POLL, .ts = 1000, .x = 1, .a = pend },
+		{ .type = TRACE_SPAWN, .ts = 1000, .x = 9 },
+		{ .type = TRACE_POLL, .ts = 1000, .x = 2, .a = pend },
+		{ .type = TRACE_IPI, .ts = 1800, .a = 1 },
+		{ .type = TRACE_POLL, .ts = 1000, .x = 3,
+		  .a = trace_poll_untimed_a(TRACE_POLL_READY) },
+		{ .type = TRACE_POLL, .ts = 4000, .x = 4, .a = pend },
+		{ .type = TRACE_POLL, .ts = 4000, .x = 5, .a = pend },
+		{ .type = TRACE_IDLE_ENTER, .ts = 5000 },
+		{ .type = TRACE_IDLE_EXIT, .ts = 6000 },
+		{ .type = TRACE_POLL, .ts = 7000, .x = 6, .a = pend },
+		{ .type = TRACE_WAKE, .ts = 7300, .x = 6, .a = 0 },
+	};
+	struct trace_read rd = { 0 };
+
+	(void)state;
+	trace_json_begin(&j, &out, 0, 1, 1);
+	/* Two steps: the batch's state survives a step's end. */
+	{
+		struct trace_json_lane l;
+
+		trace_json_core_start(&j, &l, 0, recs, ARRAY_SIZE(recs), &rd);
+		assert_false(trace_json_core_step(&j, &l, 3));
+		assert_true(trace_json_core_step(&j, &l, ARRAY_SIZE(recs)));
+	}
+	trace_json_end(&j);
+	assert_non_null(strstr(k.buf, "\"ts\":1.000,\"dur\":1.000,\"name\":\"task\","
+			       "\"args\":{\"id\":1,\"untimed\":1}}"));
+	assert_non_null(strstr(k.buf, "\"ts\":2.000,\"dur\":1.000,\"name\":\"task\","
+			       "\"args\":{\"id\":2,\"untimed\":1}}"));
+	assert_non_null(strstr(k.buf, "\"ts\":3.000,\"dur\":1.000,\"name\":\"task\","
+			       "\"args\":{\"id\":3,\"end\":\"ready\",\"untimed\":1}}"));
+	assert_non_null(strstr(k.buf, "\"ts\":4.000,\"dur\":0.500,\"name\":\"task\","
+			       "\"args\":{\"id\":4,\"untimed\":1}}"));
+	assert_non_null(strstr(k.buf, "\"ts\":4.500,\"dur\":0.500,\"name\":\"task\","
+			       "\"args\":{\"id\":5,\"untimed\":1}}"));
+	assert_non_null(strstr(k.buf, "\"ts\":7.000,\"dur\":0.300,\"name\":\"task\","
+			       "\"args\":{\"id\":6,\"untimed\":1}}"));
+	/* The instants keep their own stamps. */
+	assert_non_null(strstr(k.buf, "\"ts\":1.800,\"name\":\"ipi\""));
+	assert_non_null(strstr(k.buf, "\"ts\":1.000,\"name\":\"spawn\""));
+}
+
+/*
+ * Task context writes without masking interrupts: an interrupt handler's
+ * trace point that comes while task context is in the middle of an event
+ * drops its own event and counts it as lost; a clear forgets the count.
+ * (The host runs a kick's handler as the core's interrupt.)
+ */
+static struct trace_ring *irq_ring;
+static bool irq_mid_write;
+
+static void irq_trace(void)
+{
+	assert_true(arch_in_interrupt());
+	if (irq_mid_write)
+		atomic_store_explicit(&irq_ring->writing, 1, memory_order_relaxed);
+	trace_event(TRACE_IPI, 1, 0, 0);
+	atomic_store_explicit(&irq_ring->writing, 0, memory_order_relaxed);
+}
+
+static void test_interrupt_drops_mid_event(void **state)
+{
+	struct trace_record out[8];
+	struct trace_read rd;
+	int dummy_core;
+
+	(void)state;
+	assert_int_equal(trace_setup(1), 0);
+	irq_ring = trace_ring_of(0);
+	arch_cpu_bind(0);
+	arch_set_cpu_local(&dummy_core);
+	arch_set_kick_handler(irq_trace);
+	trace_clear();
+	trace_set_enabled(true);
+
+	irq_mid_write = false;
+	arch_kick(0);
+	arch_cpu_relax();		/* the handler: recorded */
+	irq_mid_write = true;
+	arch_kick(0);
+	arch_cpu_relax();		/* the handler, mid-event: dropped */
+	arch_kick(0);
+	arch_cpu_relax();
+	trace_event(TRACE_TIMERS, 0, 3, 0);	/* task context */
+	trace_ring_copy(irq_ring, out, ARRAY_SIZE(out), &rd);
+	assert_int_equal(rd.copied, 2);
+	assert_int_equal(out[0].type, TRACE_IPI);
+	assert_int_equal(out[1].type, TRACE_TIMERS);
+	assert_int_equal(rd.lost, 2);
+	assert_false(atomic_load_explicit(&irq_ring->writing, memory_order_relaxed));
+
+	trace_clear();
+	trace_ring_copy(irq_ring, out, ARRAY_SIZE(out), &rd);
+	assert_int_equal(rd.copied, 0);
+	assert_int_equal(rd.lost, 0);
+
+	trace_set_enabled(false);
+	arch_set_kick_handler(NULL);
+	arch_set_cpu_local(NULL);
 }
 
 /* A whole poll in one event is one complete JSON slice; the fault hook
@@ -400,6 +533,8 @@ int main(void)
 		cmocka_unit_test(test_trace_points),
 		cmocka_unit_test(test_json_empty),
 		cmocka_unit_test(test_json_events),
+		cmocka_unit_test(test_json_untimed_batches),
+		cmocka_unit_test(test_interrupt_drops_mid_event),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

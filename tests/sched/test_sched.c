@@ -287,6 +287,129 @@ static void test_trace_before_completion(void **st)
 	trace_clear();
 }
 
+/*
+ * Tracing reads no clock of its own: with poll timing off, the polls of a
+ * batch carry the batch's start, marked untimed; with it on, each poll
+ * its own start and duration, and a poll starts where the one before it
+ * in the batch ended (one stamp for both).  Three tasks queued make two
+ * batches (a batch leaves the queue's last node to the next).
+ */
+static void test_trace_poll_stamps(void **st)
+{
+	static const enum tstep once[] = { TS_READY };
+	static struct trace_record out[32];
+	struct trace_record p[4];
+	struct join_handle jh[3];
+	struct trace_read rd;
+	int dummy_core;
+
+	(void)st;
+	assert_int_equal(trace_setup(1), 0);
+	tr_ring = trace_ring_of(0);
+	arch_cpu_bind(0);
+	arch_set_cpu_local(&dummy_core);
+	trace_set_enabled(true);
+	for (int timed = 0; timed < 2; timed++) {
+		unsigned n = 0;
+
+		sched_poll_timing_set(timed);
+		trace_clear();
+		for (int i = 0; i < 3; i++)
+			assert_int_equal(tt_spawn(&sched, i, once, 1, &jh[i]), 0);
+		(void)sched_tick(&sched);
+		trace_ring_copy(tr_ring, out, ARRAY_SIZE(out), &rd);
+		for (size_t i = 0; i < rd.copied; i++)
+			if (out[i].type == TRACE_POLL) {
+				assert_true(n < ARRAY_SIZE(p));
+				p[n++] = out[i];
+			}
+		assert_int_equal(n, 3);
+		for (unsigned i = 0; i < 3; i++) {
+			assert_int_equal(p[i].x, jh[i].task->id);
+			assert_int_equal(trace_poll_how(p[i].a), TRACE_POLL_READY);
+			assert_int_equal(trace_poll_untimed(p[i].a), !timed);
+		}
+		if (timed) {
+			/* B starts where A ended; C's batch after B's end. */
+			assert_int_equal(p[1].ts, p[0].ts + trace_poll_stamps(p[0].a));
+			assert_true(p[2].ts >= p[1].ts + trace_poll_stamps(p[1].a));
+		} else {
+			/* One stamp a batch; the second batch's is later. */
+			assert_int_equal(p[0].ts, p[1].ts);
+			assert_true(p[2].ts > p[1].ts);
+			assert_int_equal(trace_poll_stamps(p[0].a), 0);
+		}
+		for (int i = 0; i < 3; i++)
+			join_drop(&jh[i]);
+	}
+	sched_poll_timing_set(false);
+	trace_set_enabled(false);
+	arch_set_cpu_local(NULL);
+	trace_clear();
+}
+
+/*
+ * Tracing turned on by a poll (`trace COMMAND` does) records the rest of
+ * that tick: the tick looks its ring up at its first event, not at its
+ * start.
+ */
+static enum poll tron_poll(struct task *t, struct context *cx)
+{
+	(void)t;
+	(void)cx;
+	trace_set_enabled(true);
+	return POLL_READY;
+}
+
+static void tron_dealloc(struct task *t)
+{
+	(void)t;
+}
+
+static void test_trace_on_mid_tick(void **st)
+{
+	static const struct task_vtable tron_vt = {
+		.poll = tron_poll, .deallocate = tron_dealloc, .name = "tron",
+	};
+	static const enum tstep once[] = { TS_READY };
+	static struct trace_record out[32];
+	struct task tron = { 0 };
+	struct join_handle jh[2];
+	struct trace_read rd;
+	unsigned seen = 0;
+	int dummy_core;
+
+	(void)st;
+	assert_int_equal(trace_setup(1), 0);
+	tr_ring = trace_ring_of(0);
+	arch_cpu_bind(0);
+	arch_set_cpu_local(&dummy_core);
+	trace_set_enabled(false);
+	trace_clear();
+	assert_int_equal(sched_spawn(&sched, &tron_vt, &tron, sizeof(tron), NULL), 0);
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(tt_spawn(&sched, i, once, 1, &jh[i]), 0);
+	(void)sched_tick(&sched);
+	trace_set_enabled(false);
+	trace_ring_copy(tr_ring, out, ARRAY_SIZE(out), &rd);
+	for (size_t i = 0; i < rd.copied; i++)
+		if (out[i].type == TRACE_POLL) {
+			const char *name = (const char *)(uintptr_t)out[i].y;
+
+			assert_true(seen < 3);
+			if (seen == 0)
+				assert_string_equal(name, "tron");
+			else
+				assert_int_equal(out[i].x, jh[seen - 1].task->id);
+			seen++;
+		}
+	assert_int_equal(seen, 3);
+	for (int i = 0; i < 2; i++)
+		join_drop(&jh[i]);
+	arch_set_cpu_local(NULL);
+	trace_clear();
+}
+
 /* ---- the TASK_* macros: the example from task.h -------------------------- */
 
 struct counter {
@@ -893,6 +1016,8 @@ int main(void)
 		T(test_tick_fields),
 		T(test_tick_counts_spawns),
 		T(test_trace_before_completion),
+		T(test_trace_poll_stamps),
+		T(test_trace_on_mid_tick),
 		T(test_macros),
 		T(test_yield_fast_path),
 		T(test_yield_holds_task),
