@@ -5,7 +5,10 @@
  *   trace_emit run N FILE     2 cores; from inside the runtime a parent
  *                             task spawns N children ("emit-child"), each
  *                             yields once and sleeps 1 ms; the parent
- *                             joins them.  Tracing on for all of it.
+ *                             joins them.  Tracing on for all of it; poll
+ *                             timing off (the host's default): the polls
+ *                             carry their batches' starts
+ *   trace_emit timed N FILE   as run with poll timing on: each poll timed
  *   trace_emit wrap FILE      as run with enough children that the
  *                             spawning core's ring wraps
  *   trace_emit empty FILE     tracing switched on and off, nothing run
@@ -20,6 +23,7 @@
 
 #include "lib/trace.h"
 #include "lib/trace_json.h"
+#include "sched/scheduler.h"
 #include "sched/task.h"
 #include "tests/support/rt_harness.h"
 #include "timer/sleep.h"
@@ -103,12 +107,13 @@ int main(int argc, char **argv)
 	struct fmt_out out;
 	FILE *f;
 
-	if (argc == 4 && strcmp(mode, "run") == 0)
+	if (argc == 4 && (strcmp(mode, "run") == 0 || strcmp(mode, "timed") == 0))
 		n = (unsigned)atoi(argv[2]);
 	else if (argc == 3 && strcmp(mode, "wrap") == 0)
 		n = TRACE_RING_EVENTS / 2;
 	else if (!(argc == 3 && strcmp(mode, "empty") == 0)) {
-		fprintf(stderr, "usage: trace_emit run N FILE | wrap FILE | empty FILE\n");
+		fprintf(stderr, "usage: trace_emit run|timed N FILE | wrap FILE | "
+			"empty FILE\n");
 		return 2;
 	}
 	path = argv[argc - 1];
@@ -116,6 +121,7 @@ int main(int argc, char **argv)
 	the_rt = h.rt;
 	if (trace_setup(CORES) != 0)
 		abort();
+	sched_poll_timing_set(strcmp(mode, "timed") == 0);
 	trace_set_enabled(true);
 	if (n) {
 		static struct parent init;
