@@ -226,6 +226,40 @@ static unsigned tr_count_polls(uint64_t id, unsigned how)
 	return n;
 }
 
+/* This thread poses as core 0 with a ring, cleared; and back. */
+static void tr_begin(int *core)
+{
+	assert_int_equal(trace_setup(1), 0);
+	tr_ring = trace_ring_of(0);
+	arch_cpu_bind(0);
+	arch_set_cpu_local(core);
+	trace_clear();
+}
+
+static void tr_end(void)
+{
+	sched_poll_timing_set(false);
+	trace_set_enabled(false);
+	arch_set_cpu_local(NULL);
+	trace_clear();
+}
+
+/* The ring's POLL events, oldest first, into p (room for max). */
+static unsigned tr_polls(struct trace_record *p, unsigned max)
+{
+	static struct trace_record out[64];
+	struct trace_read rd;
+	unsigned n = 0;
+
+	trace_ring_copy(tr_ring, out, ARRAY_SIZE(out), &rd);
+	for (size_t i = 0; i < rd.copied; i++)
+		if (out[i].type == TRACE_POLL) {
+			assert_true(n < max);
+			p[n++] = out[i];
+		}
+	return n;
+}
+
 static uint64_t tr_id;
 static void tr_wake(const void *d)
 {
@@ -256,11 +290,7 @@ static void test_trace_before_completion(void **st)
 	int dummy_core, out;
 
 	(void)st;
-	assert_int_equal(trace_setup(1), 0);
-	tr_ring = trace_ring_of(0);
-	arch_cpu_bind(0);
-	arch_set_cpu_local(&dummy_core);
-	trace_clear();
+	tr_begin(&dummy_core);
 	trace_set_enabled(true);
 
 	assert_int_equal(tt_spawn(&sched, 1, ready, 1, &jh), 0);
@@ -281,10 +311,7 @@ static void test_trace_before_completion(void **st)
 	assert_int_equal(tr_count_polls(tr_id, TRACE_POLL_RETIRED), 1);
 	assert_int_equal(tr_count_polls(tr_id, TRACE_POLL_READY), 0);
 	join_drop(&jc);
-
-	trace_set_enabled(false);
-	arch_set_cpu_local(NULL);
-	trace_clear();
+	tr_end();
 }
 
 /*
@@ -297,33 +324,20 @@ static void test_trace_before_completion(void **st)
 static void test_trace_poll_stamps(void **st)
 {
 	static const enum tstep once[] = { TS_READY };
-	static struct trace_record out[32];
 	struct trace_record p[4];
 	struct join_handle jh[3];
-	struct trace_read rd;
 	int dummy_core;
 
 	(void)st;
-	assert_int_equal(trace_setup(1), 0);
-	tr_ring = trace_ring_of(0);
-	arch_cpu_bind(0);
-	arch_set_cpu_local(&dummy_core);
+	tr_begin(&dummy_core);
 	trace_set_enabled(true);
 	for (int timed = 0; timed < 2; timed++) {
-		unsigned n = 0;
-
 		sched_poll_timing_set(timed);
 		trace_clear();
 		for (int i = 0; i < 3; i++)
 			assert_int_equal(tt_spawn(&sched, i, once, 1, &jh[i]), 0);
 		(void)sched_tick(&sched);
-		trace_ring_copy(tr_ring, out, ARRAY_SIZE(out), &rd);
-		for (size_t i = 0; i < rd.copied; i++)
-			if (out[i].type == TRACE_POLL) {
-				assert_true(n < ARRAY_SIZE(p));
-				p[n++] = out[i];
-			}
-		assert_int_equal(n, 3);
+		assert_int_equal(tr_polls(p, ARRAY_SIZE(p)), 3);
 		for (unsigned i = 0; i < 3; i++) {
 			assert_int_equal(p[i].x, jh[i].task->id);
 			assert_int_equal(trace_poll_how(p[i].a), TRACE_POLL_READY);
@@ -342,10 +356,7 @@ static void test_trace_poll_stamps(void **st)
 		for (int i = 0; i < 3; i++)
 			join_drop(&jh[i]);
 	}
-	sched_poll_timing_set(false);
-	trace_set_enabled(false);
-	arch_set_cpu_local(NULL);
-	trace_clear();
+	tr_end();
 }
 
 /*
@@ -372,42 +383,27 @@ static void test_trace_on_mid_tick(void **st)
 		.poll = tron_poll, .deallocate = tron_dealloc, .name = "tron",
 	};
 	static const enum tstep once[] = { TS_READY };
-	static struct trace_record out[32];
+	struct trace_record p[4];
 	struct task tron = { 0 };
 	struct join_handle jh[2];
-	struct trace_read rd;
-	unsigned seen = 0;
 	int dummy_core;
 
 	(void)st;
-	assert_int_equal(trace_setup(1), 0);
-	tr_ring = trace_ring_of(0);
-	arch_cpu_bind(0);
-	arch_set_cpu_local(&dummy_core);
+	tr_begin(&dummy_core);
 	trace_set_enabled(false);
-	trace_clear();
 	assert_int_equal(sched_spawn(&sched, &tron_vt, &tron, sizeof(tron), NULL), 0);
 	for (int i = 0; i < 2; i++)
 		assert_int_equal(tt_spawn(&sched, i, once, 1, &jh[i]), 0);
 	(void)sched_tick(&sched);
 	trace_set_enabled(false);
-	trace_ring_copy(tr_ring, out, ARRAY_SIZE(out), &rd);
-	for (size_t i = 0; i < rd.copied; i++)
-		if (out[i].type == TRACE_POLL) {
-			const char *name = (const char *)(uintptr_t)out[i].y;
-
-			assert_true(seen < 3);
-			if (seen == 0)
-				assert_string_equal(name, "tron");
-			else
-				assert_int_equal(out[i].x, jh[seen - 1].task->id);
-			seen++;
-		}
-	assert_int_equal(seen, 3);
-	for (int i = 0; i < 2; i++)
+	/* tron's own poll, and both after it, the second in a later batch. */
+	assert_int_equal(tr_polls(p, ARRAY_SIZE(p)), 3);
+	assert_string_equal((const char *)(uintptr_t)p[0].y, "tron");
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(p[i + 1].x, jh[i].task->id);
 		join_drop(&jh[i]);
-	arch_set_cpu_local(NULL);
-	trace_clear();
+	}
+	tr_end();
 }
 
 /* ---- the TASK_* macros: the example from task.h -------------------------- */
