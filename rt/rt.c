@@ -163,24 +163,35 @@ void rt_wake_slot(struct runtime *rt, unsigned i)
  * Notify hook of slot i's scheduler: a task became runnable there.  From
  * another core (or a thread that is no core): wake the owner if it sleeps.
  * On the owner itself nothing is needed (it is running, or this is an
- * interrupt that ends its hlt) unless it has more queued than it can start
- * now: then wake an idle peer to steal, so work spawned on one core reaches
- * every core.  That last check is a relaxed hint, not part of the protocol.
+ * interrupt that ends its hlt) unless it has as many queued as a thief
+ * takes from (RT_STEAL_MIN): then wake an idle peer to steal, so work
+ * spawned on one core reaches every core.  With 3 up to that, a peer
+ * woken would find nothing it may take (rt_steal_peers) until the poll
+ * in front of them has run RT_STRAND_NS: make sure the watcher looks by
+ * then, as for a batch (rt_slot_batch), which wakes a core only when no
+ * watcher would look in time.  Waking a peer at 3 woke the other core of
+ * rwlock_read_mostly at 2 workers some 2,000 times an iteration, a futex
+ * wake and wait each (docs/PERFORMANCE.md).  Relaxed hints, not part of
+ * the protocol.
  */
 static void rt_slot_notify(void *arg)
 {
 	struct rt_slot *slot = arg;
 	struct runtime *rt = slot->rt;
 	struct rt_core *cur = rt_current_core();
+	size_t queued;
 
 	if (cur == NULL || cur->slot != slot) {
 		rt_wake_slot(rt, slot->index);
 		return;
 	}
-	if (sched_queued(&slot->sched) > 2 &&
+	queued = sched_queued(&slot->sched);
+	if (queued >= RT_STEAL_MIN &&
 	    atomic_load_explicit(&rt->idle_count, memory_order_relaxed) > 0 &&
 	    atomic_load_explicit(&rt->searching, memory_order_relaxed) == 0)
 		rt_wake_any(rt);
+	else if (queued > 2)
+		rt_slot_batch(slot);
 }
 
 /* on_owner hook of slot i's scheduler: is the caller the core ticking it? */

@@ -496,6 +496,111 @@ static void test_no_stranded_second_spawn(void **st)
 
 static struct harness wd_h;
 
+/*
+ * Every other core asleep (past its halt poll), a poll queues a few
+ * tasks on its own core (fewer than a thief takes: no peer is woken to
+ * steal them) and then runs long.  The watcher must still take them once
+ * the poll has run RT_STRAND_NS: the owner's notify makes sure one will
+ * look (rt_slot_notify, rt_slot_batch).  Without that they wait for the
+ * watchdog timer's look (100 ms) or the end of the spin (400 ms).  Up to
+ * five tries, as above: the first within 20 ms passes.
+ */
+#define QUEUED_SHORTS	4
+
+struct queueing_spinner {
+	struct task task;
+	unsigned pt;
+};
+
+static enum poll queueing_spinner_poll(struct task *t, struct context *cx)
+{
+	struct queueing_spinner *q = container_of(t, struct queueing_spinner, task);
+	struct rt_core *cur = rt_current_core();
+	uint64_t end = now_ns() + 2000 * MS, idle_since = 0;
+
+	TASK_BEGIN(q->pt);
+	/* Core 1 asleep first (it wakes once as a burst of work begins),
+	 * and for 5 ms: past any halt poll (HOST_POLL_MAX_NS), in its
+	 * futex wait, where only a wakeup or its timer ends the sleep. */
+	while (now_ns() < end) {
+		if (atomic_load(&cur->rt->slots[1].state) != RT_CORE_IDLE)
+			idle_since = 0;
+		else if (idle_since == 0)
+			idle_since = now_ns();
+		else if (now_ns() - idle_since > 5 * MS)
+			break;
+		arch_cpu_relax();
+	}
+	/* A new poll for the spawns: that one has run long and may have
+	 * been kicked already (its own count shows a task behind it). */
+	TASK_YIELD();
+	spin_wake_ns = now_ns();
+	/* The first goes to the LIFO slot, the rest to the queue. */
+	for (unsigned i = 0; i < QUEUED_SHORTS; i++) {
+		struct short_task init = { .i = i };
+
+		if (sched_spawn(&cur->slot->sched, &short_vt, &init,
+				sizeof(init), NULL))
+			abort();
+	}
+	atomic_store(&spinner_started, true);
+	spin(NULL, LONG_SPIN);
+	TASK_END;
+}
+
+static const struct task_vtable queueing_spinner_vt = {
+	.poll = queueing_spinner_poll, .name = "queueing-spinner" };
+
+/* One try: when the last short task ran after the spawns (ns). */
+static uint64_t queued_once(struct harness *h)
+{
+	struct scheduler *s0 = &h->rt->slots[0].sched;
+	uint64_t worst = 0;
+
+	atomic_store(&spinner_started, false);
+	atomic_store(&shorts_done, 0);
+	for (unsigned i = 0; i < QUEUED_SHORTS; i++)
+		short_core[i] = -2;
+	assert_int_equal(sched_spawn(s0, &queueing_spinner_vt, NULL,
+				     sizeof(struct queueing_spinner), NULL), 0);
+	assert_true(wait_until(&spinner_started, 5000));
+	while (atomic_load(&shorts_done) < QUEUED_SHORTS &&
+	       now_ns() - spin_wake_ns < 2 * LONG_SPIN)
+		nap();
+	assert_int_equal(atomic_load(&shorts_done), QUEUED_SHORTS);
+	for (unsigned i = 0; i < QUEUED_SHORTS; i++)
+		worst = MAX(worst, short_end[i] > spin_wake_ns ?
+				   short_end[i] - spin_wake_ns : 0);
+	print_message("the %u queued tasks ran on cores %d %d %d %d, the last "
+		      "%llu us after the spawns\n", QUEUED_SHORTS, short_core[0],
+		      short_core[1], short_core[2], short_core[3],
+		      (unsigned long long)(worst / 1000));
+	/* The spin ends; then nothing is left behind. */
+	while (sched_queued(s0) > 0 || (atomic_load(&s0->poll_seq) & 1))
+		nap();
+	for (unsigned i = 0; i < QUEUED_SHORTS; i++)
+		if (short_core[i] != 1)
+			return UINT64_MAX;
+	return worst;
+}
+
+static void test_no_stranded_queue_while_peers_sleep(void **st)
+{
+	struct harness h;
+	uint64_t best = UINT64_MAX;
+
+	(void)st;
+	h_start(&h, WORKERS);
+	for (unsigned k = 0; k < 5 && best > 20 * MS; k++) {
+		uint64_t w = queued_once(&h);
+
+		best = MIN(best, w);
+	}
+	assert_true(best <= 20 * MS);
+	h_stop(&h);
+	h_free(&h);
+}
+
 /* The watchdog at 20 ms: one 120 ms poll on core 1. */
 static void stuck_poll(void)
 {
@@ -966,6 +1071,7 @@ int main(void)
 		cmocka_unit_test(test_no_stranded_lifo),
 		cmocka_unit_test(test_no_stranded_spawn),
 		cmocka_unit_test(test_no_stranded_second_spawn),
+		cmocka_unit_test(test_no_stranded_queue_while_peers_sleep),
 		cmocka_unit_test(test_watchdog_reports_once),
 		cmocka_unit_test(test_watchdog_rules),
 		cmocka_unit_test(test_watchdog_untimed_rules),
