@@ -494,19 +494,21 @@ static __always_inline struct task *tick_poll(struct scheduler *s,
 	enum task_run_result rr;
 	/* Read now: after the poll the task may be gone. */
 	uint64_t id = t->id;
-	const char *name = trace_enabled() ? task_name(t) : NULL;
 
 	rr = task_run(s, t);
 	/* task_run traced a completing poll (or a cancelled task's end)
 	 * itself, before the completion could be seen; the poll's start
-	 * is in poll_start (the batch's, flagged, if untimed). */
+	 * is in poll_start (the batch's, flagged, if untimed), its name in
+	 * poll_name (poll_begin: owner-written, so relaxed). */
 	if (rr != TASK_RUN_DONE && rr != TASK_RUN_RETIRED && trace_enabled()) {
 		uint64_t start = atomic_load_explicit(&s->poll_start,
 						      memory_order_relaxed);
 
 		poll_trace(s, !(start & SCHED_POLL_START_BATCH),
 			   start & ~SCHED_POLL_START_BATCH, s->poll_clock, id,
-			   name, trace_poll_end_of(rr));
+			   atomic_load_explicit(&s->poll_name,
+						memory_order_relaxed),
+			   trace_poll_end_of(rr));
 	}
 	/* A task the poll woke here (unless a kick took it back). */
 	atomic_signal_fence(memory_order_seq_cst);

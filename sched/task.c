@@ -604,7 +604,9 @@ enum task_run_result task_run(struct scheduler *s, struct task *t)
 			 */
 			if (!traced && trace_enabled()) {
 				poll_trace(s, timed, start, s->poll_clock, t->id,
-					   task_name(t), TRACE_POLL_READY);
+					   atomic_load_explicit(&s->poll_name,
+								memory_order_relaxed),
+					   TRACE_POLL_READY);
 				traced = true;
 			}
 		} else if (old & TASK_WOKEN) {
