@@ -1,9 +1,9 @@
 /*
  * trace.c - the per-core trace rings (see trace.h for the design).
  *
- * An event's generation word is the seqlock (the writer, trace_ring_write(),
- * is inline in trace.h): the writer stores it odd
- * (busy), then the fields, then 2 * (index + 1) with the type and a.  A
+ * An event's generation word is the seqlock.  The writer
+ * (trace_ring_write(), inline in trace.h) stores it odd (busy), then the
+ * fields, then 2 * (index + 1) with the type and a.  A
  * reader that wants event i loads the word, the fields, and the word
  * again; it keeps the event only if both loads saw the complete stamp of
  * index i.  A writer that overwrote the slot in between changed the word

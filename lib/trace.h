@@ -373,8 +373,8 @@ static __always_inline void trace_event(enum trace_type type, uint32_t a,
  * event a poll is half the ring traffic of a POLL_BEGIN/POLL_END pair; a
  * poll still running has no event yet (the watchdog reports a stuck one).
  * The scheduler writes its polls' events with trace_ring_put() on the
- * ring it looked up once per tick; this is the same event by the
- * calling core's ring.
+ * ring its tick looked up (sched/poll.h); this is the same event on the
+ * calling core's ring, looked up now.
  */
 static __always_inline void trace_poll(uint64_t start, uint64_t end,
 				       uint64_t id, const char *name,

@@ -146,6 +146,22 @@ static void sched_notify(struct scheduler *s)
 }
 
 /*
+ * A trace event stamped `ts` on this core's ring: inline on the ring of
+ * `cur`'s tick (arch_cpu_sched(), in task context), else through
+ * trace_record_at() (outside a tick, or in an interrupt handler).
+ */
+static void tick_trace(struct scheduler *cur, enum trace_type type,
+		       uint32_t a, uint64_t ts, uint64_t x, uint64_t y)
+{
+	struct trace_ring *r;
+
+	if (cur && !arch_in_interrupt() && (r = tick_trace_ring(cur)) != NULL)
+		trace_ring_put(r, type, a, ts, x, y);
+	else
+		trace_record_at(type, a, ts, x, y);
+}
+
+/*
  * The trace's wake event, on the waker's ring.  A wake from a poll takes
  * the poll's stamp (its start, or its batch's if untimed), as a spawn
  * from one does: no clock read.
@@ -154,13 +170,9 @@ static void trace_wake(struct scheduler *s, struct task *t)
 {
 	struct scheduler *cur = arch_cpu_sched();
 	bool irq = arch_in_interrupt();
-	struct trace_ring *r;
 
-	if (cur && !irq && (r = tick_trace_ring(cur)) != NULL)
-		trace_ring_put(r, TRACE_WAKE, s->index, cur->poll_clock, t->id, 0);
-	else
-		trace_record(TRACE_WAKE, s->index | (irq ? TRACE_WAKE_IRQ : 0),
-			     t->id, 0);
+	tick_trace(cur, TRACE_WAKE, s->index | (irq ? TRACE_WAKE_IRQ : 0),
+		   cur && !irq ? cur->poll_clock : trace_now(), t->id, 0);
 }
 
 /* sched_count_wake(); true if the on_owner hook said the owner woke. */
@@ -318,17 +330,8 @@ static void sched_spawn_task(const struct task_site *site, struct scheduler *s,
 	uint64_t born = cur ? cur->poll_clock : arch_cycles();
 
 	task_prepare(t, vt, id, s, flags, jh, site, born);
-	if (trace_enabled()) {
-		struct trace_ring *r;
-
-		if (cur && !arch_in_interrupt() &&
-		    (r = tick_trace_ring(cur)) != NULL)
-			trace_ring_put(r, TRACE_SPAWN, 0, born, id,
-				       (uintptr_t)task_name(t));
-		else
-			trace_record_at(TRACE_SPAWN, 0, born, id,
-					(uintptr_t)task_name(t));
-	}
+	if (trace_enabled())
+		tick_trace(cur, TRACE_SPAWN, 0, born, id, (uintptr_t)task_name(t));
 	/*
 	 * A spawn by a poll of s's owner onto s: polled when that poll
 	 * returns, from the LIFO slot, if the slot is free (as a task the
@@ -584,8 +587,6 @@ struct sched_tick sched_tick(struct scheduler *s)
 	unsigned retries = 0;
 	void *outer = arch_cpu_sched();
 
-	struct trace_ring *trace_outer = s->trace;
-
 	/* task_current() and the registry's batches know who ticks. */
 	arch_set_cpu_sched(s);
 	/* The ring this tick traces to: looked up by its first event. */
@@ -675,7 +676,7 @@ struct sched_tick sched_tick(struct scheduler *s)
 	}
 	if (s->reg_ndead | s->reg_ndone)
 		registry_flush(s);
-	s->trace = trace_outer;
+	s->trace = NULL;
 	arch_set_cpu_sched(outer);
 	owner_add(&s->polled, ts.tick.polled);
 	owner_add(&s->completed, ts.tick.completed);
