@@ -19,13 +19,29 @@
 
 struct clock;
 
+/*
+ * ARCH_HOT marks the hooks that polls, spinlocks and trace events call
+ * many times each: the target's own header defines them inline
+ * (arch_host.h, arch_x86_64.h, included at the end of this file), chosen
+ * by the build with -DARCH_TARGET_HOST or -DARCH_TARGET_X86_64.  As
+ * calls they cost the host's ping_pong and chained_spawn 6-8% of their
+ * time (docs/perf-log.md).  A build without a target (the model checker,
+ * which supplies its own arch; the fuzzer, which needs none of them) gets
+ * plain declarations.
+ */
+#if defined(ARCH_TARGET_HOST) || defined(ARCH_TARGET_X86_64)
+#define ARCH_HOT static inline
+#else
+#define ARCH_HOT
+#endif
+
 /* ---- per-core data ------------------------------------------------------ */
 
 /*
  * The calling core's private pointer (the runtime stores its struct
  * rt_core here).  NULL until set.  Any context, including interrupts.
  */
-void *arch_cpu_local(void);
+ARCH_HOT void *arch_cpu_local(void);
 void arch_set_cpu_local(void *p);
 
 /*
@@ -35,7 +51,7 @@ void arch_set_cpu_local(void *p);
 void arch_cpu_bind(unsigned index);
 
 /* The runtime slot index given to arch_cpu_bind(); 0 before binding. */
-unsigned arch_cpu_index(void);
+ARCH_HOT unsigned arch_cpu_index(void);
 
 /* Hardware id of the calling core (APIC id; host: thread number). */
 uint32_t arch_cpu_hwid(void);
@@ -43,9 +59,9 @@ uint32_t arch_cpu_hwid(void);
 /* ---- interrupts --------------------------------------------------------- */
 
 /* Disable interrupts on this core and return the previous state. */
-unsigned long arch_irq_save(void);
+ARCH_HOT unsigned long arch_irq_save(void);
 /* Restore the state returned by arch_irq_save(). */
-void arch_irq_restore(unsigned long flags);
+ARCH_HOT void arch_irq_restore(unsigned long flags);
 void arch_irq_disable(void);
 void arch_irq_enable(void);
 
@@ -94,37 +110,29 @@ void arch_cpu_relax(void);
  * sched_tick(); task_current() and the registry read it).  NULL outside a
  * tick.  Any context; an interrupt handler sees the interrupted tick's.
  */
-void *arch_cpu_sched(void);
+ARCH_HOT void *arch_cpu_sched(void);
 void arch_set_cpu_sched(void *s);
 
 /* True inside an interrupt handler on this core (host: inside a kick). */
-bool arch_in_interrupt(void);
+ARCH_HOT bool arch_in_interrupt(void);
 
 /*
  * Spinlocks held by this core (include/spinlock.h counts them): a fault
  * with one held is never contained.  Any context.
  */
-void arch_lock_acquired(void);
-void arch_lock_released(void);
-unsigned arch_locks_held(void);
+ARCH_HOT void arch_lock_acquired(void);
+ARCH_HOT void arch_lock_released(void);
+ARCH_HOT unsigned arch_locks_held(void);
 
 /*
  * A cheap monotonic counter for timing polls, comparable across cores
  * (kernel and host: RDTSC).  arch_cycles_to_ns() and arch_ns_to_cycles()
  * convert (host: against CLOCK_MONOTONIC, measured once).  Any context.
  *
- * Inline: every poll reads it once, and a call around RDTSC cost 3% of
- * yield_many's time.  The interleaving checker keeps its own clock
- * (tests/model/arch_model.c), so it builds with ARCH_CYCLES_EXTERN.
+ * Inline (ARCH_HOT): every poll reads it once, and a call around RDTSC
+ * cost 3% of yield_many's time.
  */
-#ifdef ARCH_CYCLES_EXTERN
-uint64_t arch_cycles(void);
-#else
-static inline uint64_t arch_cycles(void)
-{
-	return __builtin_ia32_rdtsc();
-}
-#endif
+ARCH_HOT uint64_t arch_cycles(void);
 uint64_t arch_cycles_to_ns(uint64_t cycles);
 uint64_t arch_ns_to_cycles(uint64_t ns);
 
@@ -175,5 +183,11 @@ uint64_t arch_random_seed(void);
 
 /* Write bytes to the console (serial; host: stdout).  Any core. */
 void arch_console_write(const char *s, size_t n);
+
+#if defined(ARCH_TARGET_HOST)
+#include "arch_host.h"
+#elif defined(ARCH_TARGET_X86_64)
+#include "arch_x86_64.h"
+#endif
 
 #endif /* HYPHAE_ARCH_H */

@@ -20,10 +20,10 @@ HOST_SRCS	:= $(filter-out lib/string.c,$(PORTABLE_SRCS)) $(HOST_ARCH_SRCS) \
 		   $(ARCH_PURE_SRCS)
 SUPPORT_SRCS	:= $(sort $(wildcard tests/support/*.c))
 
-HOST_CFLAGS	:= $(COMMON_CFLAGS) -O1 -fno-omit-frame-pointer -pthread
+HOST_CFLAGS	:= $(COMMON_CFLAGS) -DARCH_TARGET_HOST -O1 -fno-omit-frame-pointer -pthread
 HOST_CFLAGS_asan := $(HOST_CFLAGS) -fsanitize=address,undefined -fno-sanitize-recover=undefined
 HOST_CFLAGS_tsan := $(HOST_CFLAGS) -O2 -fsanitize=thread
-HOST_CFLAGS_rel  := $(COMMON_CFLAGS) -O2 -fno-omit-frame-pointer -pthread -DNDEBUG
+HOST_CFLAGS_rel  := $(COMMON_CFLAGS) -DARCH_TARGET_HOST -O2 -fno-omit-frame-pointer -pthread -DNDEBUG
 HOST_LDLIBS	:= -lcmocka -pthread -lm
 
 define host_variant

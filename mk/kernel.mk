@@ -31,7 +31,7 @@ KTEST_TIMEOUT	?= 60
 KDIR		:= $(BUILD)/kernel
 HYPHAE_VERSION	:= $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 
-KERNEL_CFLAGS	:= $(COMMON_CFLAGS) -O2 -ffreestanding -nostdlib -fno-pic -fno-pie \
+KERNEL_CFLAGS	:= $(COMMON_CFLAGS) -DARCH_TARGET_X86_64 -O2 -ffreestanding -nostdlib -fno-pic -fno-pie \
 		   -mno-red-zone -mgeneral-regs-only -mcmodel=small \
 		   -fno-omit-frame-pointer -mno-omit-leaf-frame-pointer \
 		   -fstack-protector-strong -mstack-protector-guard=global \

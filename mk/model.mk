@@ -26,12 +26,10 @@ MODEL_OBJS	:= $(patsubst %.c,$(MODEL_DIR)/code/%.o,$(MODEL_CODE)) \
 		   $(patsubst %.c,$(MODEL_DIR)/checker/%.o,$(MODEL_CHECKER))
 
 MODEL_CFLAGS_CODE := -Itests/model/override $(COMMON_CFLAGS) -O1 \
-		     -DARCH_CYCLES_EXTERN \
 		     -fno-omit-frame-pointer -fsanitize=thread \
 		     --param=tsan-instrument-func-entry-exit=0 \
 		     -include tests/model/atomics.h
-MODEL_CFLAGS_CHECKER := $(COMMON_CFLAGS) -O2 -fno-omit-frame-pointer \
-			-DARCH_CYCLES_EXTERN
+MODEL_CFLAGS_CHECKER := $(COMMON_CFLAGS) -O2 -fno-omit-frame-pointer
 
 # What `make test` runs (at most ~60 s here) and what `make model` runs.
 MODEL_TEST_FLAGS  ?= --bound 2 --pct 1000

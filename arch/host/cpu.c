@@ -79,13 +79,14 @@ struct host_core {
 } __cacheline_aligned;
 
 static struct host_core host_cores[MAX_CORES];
-static _Thread_local void *cpu_local;
-static _Thread_local int bound_index = -1;
+/* The per-core data arch_host.h's inline hooks read. */
+_Thread_local struct arch_host_cpu arch_host_cpu = {
+	.index = -1, .irq_flags = 1,
+};
 static _Thread_local uint64_t timer_deadline = UINT64_MAX;
 /* How long this core's next wait polls before it sleeps (0: not at all). */
 static _Thread_local uint64_t poll_ns;
 static _Thread_local struct host_poll_stats poll_stats;
-static _Thread_local unsigned long irq_flags = 1;
 static atomic_uint next_hwid;
 /* Threads bound to a core now (each counted once; its exit uncounts it),
  * and the CPUs this process may run on (0: not read yet). */
@@ -94,20 +95,13 @@ static atomic_uint host_cpus;
 static pthread_key_t bound_key;
 static pthread_once_t bound_once = PTHREAD_ONCE_INIT;
 static _Thread_local uint32_t hwid = UINT32_MAX;
-/* Inside a kick's handler (the host's only "interrupt"). */
-static _Thread_local unsigned irq_depth;
 static void (*kick_handler)(void);
 
 static void deliver_kick(void);
 
-void *arch_cpu_local(void)
-{
-	return cpu_local;
-}
-
 void arch_set_cpu_local(void *p)
 {
-	cpu_local = p;
+	arch_host_cpu.local = p;
 }
 
 static void bound_thread_exit(void *unused)
@@ -143,19 +137,14 @@ void arch_cpu_bind(unsigned index)
 	if (index >= MAX_CORES)
 		panic("arch_cpu_bind: index %u out of range", index);
 	pthread_once(&bound_once, bound_key_init);
-	if (bound_index < 0) {
+	if (arch_host_cpu.index < 0) {
 		atomic_fetch_add_explicit(&bound_threads, 1, memory_order_relaxed);
 		pthread_setspecific(bound_key, &bound_threads);
 	}
 	/* A wakeup sent before binding stays pending: at worst one spurious
 	 * return from the first wait, which callers tolerate anyway. */
-	bound_index = (int)index;
+	arch_host_cpu.index = (int)index;
 	timer_deadline = UINT64_MAX;
-}
-
-unsigned arch_cpu_index(void)
-{
-	return bound_index < 0 ? 0 : (unsigned)bound_index;
 }
 
 uint32_t arch_cpu_hwid(void)
@@ -165,27 +154,14 @@ uint32_t arch_cpu_hwid(void)
 	return hwid;
 }
 
-unsigned long arch_irq_save(void)
-{
-	unsigned long old = irq_flags;
-
-	irq_flags = 0;
-	return old;
-}
-
-void arch_irq_restore(unsigned long flags)
-{
-	irq_flags = flags;
-}
-
 void arch_irq_disable(void)
 {
-	irq_flags = 0;
+	arch_host_cpu.irq_flags = 0;
 }
 
 void arch_irq_enable(void)
 {
-	irq_flags = 1;
+	arch_host_cpu.irq_flags = 1;
 }
 
 static long futex(atomic_uint *uaddr, int op, unsigned val,
@@ -295,10 +271,10 @@ enum arch_wake_reason arch_wait_for_interrupt(void)
 	enum arch_wake_reason why = ARCH_WOKE_OTHER;
 	uint64_t start;
 
-	if (bound_index < 0)
+	if (arch_host_cpu.index < 0)
 		panic("arch_wait_for_interrupt: thread not bound to a core");
-	c = &host_cores[bound_index];
-	irq_flags = 1;
+	c = &host_cores[arch_host_cpu.index];
+	arch_host_cpu.irq_flags = 1;
 	start = clk->now(clk);
 	if (poll_ns && halt_poll(c, clk, start, poll_ns, &why)) {
 		poll_stats.polled++;
@@ -366,18 +342,18 @@ static void deliver_kick(void)
 {
 	struct host_core *c;
 
-	if (bound_index < 0)
+	if (arch_host_cpu.index < 0)
 		return;
-	c = &host_cores[bound_index];
+	c = &host_cores[arch_host_cpu.index];
 	/* relaxed first: the common case costs one load.  acquire on the
 	 * exchange: pairs with the release exchange in arch_kick(). */
 	if (!atomic_load_explicit(&c->kick, memory_order_relaxed) ||
 	    !atomic_exchange_explicit(&c->kick, false, memory_order_acquire))
 		return;
 	if (kick_handler) {
-		irq_depth++;
+		arch_host_cpu.irq_depth++;
 		kick_handler();
-		irq_depth--;
+		arch_host_cpu.irq_depth--;
 	}
 }
 
@@ -390,11 +366,6 @@ void arch_cpu_relax(void)
 uint64_t arch_trace_stamp(void)
 {
 	return __builtin_ia32_rdtsc();
-}
-
-bool arch_in_interrupt(void)
-{
-	return irq_depth > 0;
 }
 
 void arch_set_kick_handler(void (*fn)(void))

@@ -31,36 +31,17 @@
 #define HOST_CYCLES_CAL_NS	2000000ull
 #define NS_PER_S		1000000000ull
 
-static _Thread_local void *cpu_sched;
-static _Thread_local unsigned locks_held;
 static _Thread_local jmp_buf *guard;
 static atomic_bool guard_enabled;
 
-void *arch_cpu_sched(void)
-{
-	return cpu_sched;
-}
-
 void arch_set_cpu_sched(void *s)
 {
-	cpu_sched = s;
+	arch_host_cpu.sched = s;
 }
 
-void arch_lock_acquired(void)
+void arch_host_lock_underflow(void)
 {
-	locks_held++;
-}
-
-void arch_lock_released(void)
-{
-	if (locks_held == 0)
-		panic("arch_lock_released: no spinlock is held");
-	locks_held--;
-}
-
-unsigned arch_locks_held(void)
-{
-	return locks_held;
+	panic("arch_lock_released: no spinlock is held");
 }
 
 /* ---- cycles ------------------------------------------------------------ */
@@ -131,9 +112,9 @@ int arch_poll_call(int (*fn)(void *a, void *b), void *a, void *b)
 void host_poll_fault(void)
 {
 	/* The kernel's rules: only a poll's own code, lock-free, is ended. */
-	if (guard == NULL || locks_held > 0 || arch_in_interrupt())
+	if (guard == NULL || arch_host_cpu.locks_held > 0 || arch_in_interrupt())
 		panic("host_poll_fault: a fault outside a guarded poll (%s)",
 		      guard == NULL ? "no guard" :
-		      locks_held ? "a spinlock is held" : "in a kick");
+		      arch_host_cpu.locks_held ? "a spinlock is held" : "in a kick");
 	_longjmp(*guard, 1);
 }

@@ -39,11 +39,16 @@ _Static_assert(offsetof(struct cpu, locks_held) == 40, "gs:40 is locks_held");
 _Static_assert(offsetof(struct cpu, irq_depth) == 44, "gs:44 is irq_depth");
 _Static_assert(sizeof(struct tss) == 104, "64-bit TSS is 104 bytes");
 
-#define CPU_OFF_LOCAL	"8"
-#define CPU_OFF_INDEX	"16"
-#define CPU_OFF_SCHED	"24"
-#define CPU_OFF_LOCKS	"40"
-#define CPU_OFF_IRQS	"44"
+/* The offsets include/arch_x86_64.h's inline hooks use. */
+_Static_assert(offsetof(struct cpu, local) == ARCH_X86_64_GS_LOCAL, "local");
+_Static_assert(offsetof(struct cpu, index) == ARCH_X86_64_GS_INDEX, "index");
+_Static_assert(offsetof(struct cpu, sched) == ARCH_X86_64_GS_SCHED, "sched");
+_Static_assert(offsetof(struct cpu, locks_held) == ARCH_X86_64_GS_LOCKS,
+	       "locks_held");
+_Static_assert(offsetof(struct cpu, irq_depth) == ARCH_X86_64_GS_IRQS,
+	       "irq_depth");
+_Static_assert(offsetof(struct cpu, trapstat.irq_mask) ==
+	       ARCH_X86_64_GS_IRQ_MASK, "trapstat.irq_mask");
 
 /* RDRAND may transiently fail; Intel recommends 10 retries. */
 #define RDRAND_RETRIES	10
@@ -165,31 +170,20 @@ bool cpu_on_stack(const struct cpu *c, uintptr_t addr, size_t len)
 
 /* ---- arch.h: per-core data ---------------------------------------------- */
 
-void *arch_cpu_local(void)
-{
-	void *p;
-
-	__asm__ volatile("mov %%gs:" CPU_OFF_LOCAL ", %0" : "=r"(p));
-	return p;
-}
+/* The readers, the lock count and arch_irq_save/restore are inline in
+ * include/arch_x86_64.h, over the offsets asserted above. */
 
 void arch_set_cpu_local(void *p)
 {
-	__asm__ volatile("mov %0, %%gs:" CPU_OFF_LOCAL : : "r"(p) : "memory");
+	__asm__ volatile("mov %0, %%gs:%c1" : : "r"(p), "i"(ARCH_X86_64_GS_LOCAL)
+			 : "memory");
 }
 
 void arch_cpu_bind(unsigned index)
 {
-	__asm__ volatile("movl %0, %%gs:" CPU_OFF_INDEX : : "r"(index) : "memory");
+	__asm__ volatile("movl %0, %%gs:%c1" : : "r"(index),
+			 "i"(ARCH_X86_64_GS_INDEX) : "memory");
 	smp_bind(index, this_cpu());
-}
-
-unsigned arch_cpu_index(void)
-{
-	unsigned i;
-
-	__asm__ volatile("movl %%gs:" CPU_OFF_INDEX ", %0" : "=r"(i));
-	return i;
 }
 
 uint32_t arch_cpu_hwid(void)
@@ -199,44 +193,10 @@ uint32_t arch_cpu_hwid(void)
 
 /* ---- arch.h: the scheduler's per-core hooks ----------------------------- */
 
-void *arch_cpu_sched(void)
-{
-	void *p;
-
-	__asm__ volatile("mov %%gs:" CPU_OFF_SCHED ", %0" : "=r"(p));
-	return p;
-}
-
 void arch_set_cpu_sched(void *s)
 {
-	__asm__ volatile("mov %0, %%gs:" CPU_OFF_SCHED : : "r"(s) : "memory");
-}
-
-/* One instruction each, so an interrupt sees the count before or after. */
-void arch_lock_acquired(void)
-{
-	__asm__ volatile("incl %%gs:" CPU_OFF_LOCKS : : : "memory");
-}
-
-void arch_lock_released(void)
-{
-	__asm__ volatile("decl %%gs:" CPU_OFF_LOCKS : : : "memory");
-}
-
-unsigned arch_locks_held(void)
-{
-	unsigned n;
-
-	__asm__ volatile("movl %%gs:" CPU_OFF_LOCKS ", %0" : "=r"(n));
-	return n;
-}
-
-bool arch_in_interrupt(void)
-{
-	unsigned n;
-
-	__asm__ volatile("movl %%gs:" CPU_OFF_IRQS ", %0" : "=r"(n));
-	return n > 0;
+	__asm__ volatile("mov %0, %%gs:%c1" : : "r"(s), "i"(ARCH_X86_64_GS_SCHED)
+			 : "memory");
 }
 
 uint64_t arch_cycles_to_ns(uint64_t cycles)
@@ -254,23 +214,6 @@ uint64_t arch_ns_to_cycles(uint64_t ns)
 }
 
 /* ---- arch.h: interrupts ------------------------------------------------- */
-
-unsigned long arch_irq_save(void)
-{
-	unsigned long flags = read_rflags();
-
-	cli();
-	TRAPSTAT_INC(irq_mask);
-	return flags & RFLAGS_IF;
-}
-
-void arch_irq_restore(unsigned long flags)
-{
-	if (flags & RFLAGS_IF) {
-		sti();
-		TRAPSTAT_INC(irq_mask);
-	}
-}
 
 void arch_irq_disable(void)
 {
