@@ -295,93 +295,209 @@ void wait_entry_drop(struct wait_queue *wq, struct wait_entry *e)
 
 /* ---- oneshot ------------------------------------------------------------ */
 
+/* The protocol is in sync.h, above struct oneshot. */
+
+static inline unsigned os_phase(unsigned s)
+{
+	return s & ONESHOT_PHASE_MASK;
+}
+
 void oneshot_init(struct oneshot *o, void *buf, size_t size)
 {
-	spin_init(&o->lock);
-	o->state = ONESHOT_EMPTY;
+	atomic_init(&o->state, ONESHOT_EMPTY);
 	o->rx_waker = WAKER_NONE;
 	o->buf = buf;
 	o->size = size;
 }
 
+/*
+ * The sending side: move EMPTY to CLAIMED, keeping the receiver's bit.
+ * 0, or the error a send reports.
+ */
+static int os_claim(struct oneshot *o)
+{
+	/* relaxed: the claim publishes nothing; os_finish()'s acquire load
+	 * is what reads the receiver's waker. */
+	unsigned s = atomic_load_explicit(&o->state, memory_order_relaxed);
+	unsigned claimed;
+
+	for (;;) {
+		if (os_phase(s) == ONESHOT_RX_CLOSED)
+			return -ECANCELED;
+		if (os_phase(s) != ONESHOT_EMPTY)
+			return -EBUSY;
+		claimed = ONESHOT_CLAIMED | (s & ONESHOT_RX_WAKER);
+		if (atomic_compare_exchange_weak_explicit(&o->state, &s, claimed,
+							  memory_order_relaxed,
+							  memory_order_relaxed))
+			return 0;
+	}
+}
+
+/*
+ * The claimant leaves CLAIMED for `phase` (FULL or TX_CLOSED), taking the
+ * receiver's waker if one is registered.  While CLAIMED the receiver may
+ * only set the bit, never clear it or touch a registered waker, so the
+ * waker read here is the one the CAS takes.  Nothing of the channel is
+ * touched after the CAS: the receiver may free it as soon as it sees
+ * the phase.
+ */
+static struct waker os_finish(struct oneshot *o, unsigned phase)
+{
+	/* acquire: pairs with the receiver's release CAS that set the bit,
+	 * so the waker written before it is seen. */
+	unsigned s = atomic_load_explicit(&o->state, memory_order_acquire);
+	struct waker w;
+
+	for (;;) {
+		w = s & ONESHOT_RX_WAKER ? o->rx_waker : WAKER_NONE;
+		/* release: publishes the value (and the waker's slot as
+		 * taken) to the receiver's acquire load of the phase.
+		 * acquire on failure: a bit set meanwhile, with its waker
+		 * (acq_rel on success: C11 wants it no weaker). */
+		if (atomic_compare_exchange_weak_explicit(&o->state, &s, phase,
+							  memory_order_acq_rel,
+							  memory_order_acquire))
+			return w;
+	}
+}
+
 int oneshot_send(struct oneshot *o, const void *val, size_t size)
 {
-	unsigned long flags;
 	struct waker w;
-	int ret = 0;
+	int ret;
 
 	if (size != o->size)
 		panic("oneshot_send: %zu bytes into a %zu-byte channel", size, o->size);
-	flags = spin_lock_irqsave(&o->lock);
-	switch (o->state) {
-	case ONESHOT_EMPTY:
-		memcpy(o->buf, val, size);
-		o->state = ONESHOT_FULL;
-		break;
-	case ONESHOT_RX_CLOSED:
-		ret = -ECANCELED;
-		break;
-	default:
-		ret = -EBUSY;
-		break;
-	}
-	w = ret == 0 ? take_waker(&o->rx_waker) : WAKER_NONE;
-	spin_unlock_irqrestore(&o->lock, flags);
+	ret = os_claim(o);
+	if (ret)
+		return ret;
+	memcpy(o->buf, val, size);
+	w = os_finish(o, ONESHOT_FULL);
 	waker_wake(&w);
-	return ret;
+	return 0;
+}
+
+void oneshot_close_tx(struct oneshot *o)
+{
+	struct waker w;
+
+	if (os_claim(o))
+		return;		/* sent, closed, or a send under way */
+	w = os_finish(o, ONESHOT_TX_CLOSED);
+	waker_wake(&w);
+}
+
+/* A final phase seen by the receiver: READY with the value or the error. */
+static enum poll os_ready(struct oneshot *o, unsigned s, void *out,
+			  int *result)
+{
+	switch (os_phase(s)) {
+	case ONESHOT_FULL:
+		memcpy(out, o->buf, o->size);
+		/* relaxed: only the receiver leaves FULL; nothing reads the
+		 * buffer after this. */
+		atomic_store_explicit(&o->state, ONESHOT_DONE, memory_order_relaxed);
+		*result = 0;
+		return POLL_READY;
+	case ONESHOT_TX_CLOSED:
+		*result = -ECANCELED;
+		return POLL_READY;
+	default:
+		panic("oneshot_recv: receive in state %u", s);
+	}
 }
 
 enum poll oneshot_recv(struct oneshot *o, struct context *cx, void *out,
 		       int *result)
 {
-	unsigned long flags = spin_lock_irqsave(&o->lock);
-	struct waker old = WAKER_NONE;
-	enum poll p = POLL_READY;
+	/* acquire: pairs with os_finish()'s release CAS (the value). */
+	unsigned s = atomic_load_explicit(&o->state, memory_order_acquire);
+	struct waker mine;
+	unsigned registered;
 
-	switch (o->state) {
-	case ONESHOT_FULL:
-		memcpy(out, o->buf, o->size);
-		o->state = ONESHOT_DONE;
-		*result = 0;
-		break;
-	case ONESHOT_TX_CLOSED:
-		*result = -ECANCELED;
-		break;
-	case ONESHOT_EMPTY:
-		old = register_waker(&o->rx_waker, cx);
-		p = POLL_PENDING;
-		break;
-	default:
-		spin_unlock_irqrestore(&o->lock, flags);
-		panic("oneshot_recv: receive in state %d", (int)o->state);
+	kassert(cx->waker != NULL);
+	for (;;) {
+		unsigned ph = os_phase(s);
+
+		if (ph != ONESHOT_EMPTY && ph != ONESHOT_CLAIMED)
+			return os_ready(o, s, out, result);
+		if (!(s & ONESHOT_RX_WAKER))
+			break;
+		/* Registered: the sender wakes it, unless it is another's. */
+		if (waker_will_wake(&o->rx_waker, cx->waker))
+			return POLL_PENDING;
+		if (ph == ONESHOT_CLAIMED) {
+			/* The claimant owns the registered waker until it
+			 * leaves CLAIMED, a few stores away. */
+			arch_cpu_relax();
+			s = atomic_load_explicit(&o->state, memory_order_acquire);
+			continue;
+		}
+		/* EMPTY: take the slot back to replace the waker.  acquire
+		 * for a failure that finds FULL (the value); a success needs
+		 * no order: in EMPTY no sender has read the slot (one reads
+		 * it only while CLAIMED, which ends in a final phase). */
+		if (atomic_compare_exchange_weak_explicit(&o->state, &s, ONESHOT_EMPTY,
+							  memory_order_acquire,
+							  memory_order_acquire)) {
+			mine = take_waker(&o->rx_waker);
+			waker_drop(&mine);
+			s = ONESHOT_EMPTY;
+			break;
+		}
 	}
-	if (p == POLL_READY)
-		old = take_waker(&o->rx_waker);
-	spin_unlock_irqrestore(&o->lock, flags);
-	waker_drop(&old);
-	return p;
-}
+	/* The bit is clear: the slot is ours until we set it. */
+	o->rx_waker = waker_clone(cx->waker);
+	for (;;) {
+		unsigned ph = os_phase(s);
 
-void oneshot_close_tx(struct oneshot *o)
-{
-	unsigned long flags = spin_lock_irqsave(&o->lock);
-	struct waker w = WAKER_NONE;
-
-	if (o->state == ONESHOT_EMPTY) {
-		o->state = ONESHOT_TX_CLOSED;
-		w = take_waker(&o->rx_waker);
+		if (ph != ONESHOT_EMPTY && ph != ONESHOT_CLAIMED) {
+			/* Finished meanwhile: the waker was never published. */
+			mine = take_waker(&o->rx_waker);
+			waker_drop(&mine);
+			return os_ready(o, s, out, result);
+		}
+		/* release: publishes the waker to os_finish()'s acquire;
+		 * acquire on failure: the value, if the phase is FULL
+		 * (acq_rel on success: C11 wants it no weaker). */
+		registered = s | ONESHOT_RX_WAKER;
+		if (atomic_compare_exchange_weak_explicit(&o->state, &s, registered,
+							  memory_order_acq_rel,
+							  memory_order_acquire))
+			return POLL_PENDING;
 	}
-	spin_unlock_irqrestore(&o->lock, flags);
-	waker_wake(&w);
 }
 
 void oneshot_close_rx(struct oneshot *o)
 {
-	unsigned long flags = spin_lock_irqsave(&o->lock);
-	struct waker w = take_waker(&o->rx_waker);
+	/* acquire: a registered waker is ours to drop after the CAS. */
+	unsigned s = atomic_load_explicit(&o->state, memory_order_acquire);
+	struct waker w;
 
-	if (o->state == ONESHOT_EMPTY || o->state == ONESHOT_FULL)
-		o->state = ONESHOT_RX_CLOSED;
-	spin_unlock_irqrestore(&o->lock, flags);
-	waker_drop(&w);
+	for (;;) {
+		switch (os_phase(s)) {
+		case ONESHOT_CLAIMED:
+			/* A send under way: let it finish, then discard. */
+			arch_cpu_relax();
+			s = atomic_load_explicit(&o->state, memory_order_acquire);
+			continue;
+		case ONESHOT_EMPTY:
+		case ONESHOT_FULL:
+			if (!atomic_compare_exchange_weak_explicit(&o->state, &s,
+								   ONESHOT_RX_CLOSED,
+								   memory_order_acquire,
+								   memory_order_acquire))
+				continue;
+			if (s & ONESHOT_RX_WAKER) {
+				w = take_waker(&o->rx_waker);
+				waker_drop(&w);
+			}
+			return;
+		default:
+			/* DONE, TX_CLOSED, RX_CLOSED: the waker, if any, was
+			 * taken by whoever finished the channel. */
+			return;
+		}
+	}
 }

@@ -4,8 +4,9 @@
  * All three speak the waker protocol (sched/waker.h), so tasks await them
  * with TASK_AWAIT().  The wait side runs in task context; the wake side
  * (wake, wake_one, wake_all, close, send) may also run in an interrupt
- * handler.  Each guards its few fields with a spinlock taken with
- * interrupts disabled, and calls wakers only after dropping it, so a waker
+ * handler.  The cell and the queue guard their few fields with a spinlock
+ * taken with interrupts disabled, and call wakers only after dropping it
+ * (the oneshot after its last access to the channel), so a waker
  * (and the task deallocation a waker drop can cause) may use the same
  * primitive again.  The polls need a context with a waker (not NULL).
  *
@@ -14,7 +15,8 @@
  *   wait_queue  many waiters in FIFO order, each an intrusive wait_entry;
  *               wake_one (remembered if nobody waits), wake_all (those
  *               waiting at the call); a dropped waiter unlinks itself.
- *   oneshot     one value of fixed size from a sender to a receiver.
+ *   oneshot     one value of fixed size from a sender to a receiver,
+ *               lock-free (one state word; see below).
  * The async locks, semaphore, wait map and bounded channel have their own
  * headers: semaphore.h, mutex.h, rwlock.h, wait_map.h, channel.h.
  * Reference: Mycelium maitake sync (WaitCell, WaitQueue).
@@ -124,18 +126,36 @@ void wait_entry_drop(struct wait_queue *wq, struct wait_entry *e);
 
 /* ---- oneshot channel ---------------------------------------------------- */
 
+/*
+ * Lock-free (no spinlock, no interrupt mask): one state word, the phase
+ * below plus ONESHOT_RX_WAKER.  The rules that make it safe:
+ *   - the value buffer is written only by the side that moved the phase
+ *     from EMPTY to CLAIMED (a send or a close of the sending side), and
+ *     read by the receiver only once the phase is FULL;
+ *   - rx_waker is written only by the receiver, and only while the bit is
+ *     clear; with the bit set it is the channel's, and the side that
+ *     leaves CLAIMED (for FULL or TX_CLOSED) takes it, clearing the bit
+ *     in the same CAS, and wakes it after its last access to the channel;
+ *   - the receiver clears the bit itself (to replace its waker, or to
+ *     give up) only in EMPTY.
+ * A receive or close of the receiving side that meets CLAIMED with work
+ * to do on the waker waits for the sender's few stores (a memcpy).
+ */
 enum oneshot_state {
 	ONESHOT_EMPTY = 0,
 	ONESHOT_FULL,		/* value sent, not yet received */
 	ONESHOT_DONE,		/* value received */
 	ONESHOT_TX_CLOSED,	/* sender gone without sending */
 	ONESHOT_RX_CLOSED,	/* receiver gone */
+	ONESHOT_CLAIMED,	/* a send or close_tx is under way */
 };
 
+#define ONESHOT_PHASE_MASK	0x7u
+#define ONESHOT_RX_WAKER	0x8u	/* rx_waker holds the receiver's */
+
 struct oneshot {
-	struct spinlock lock;
-	/* Under lock: */
-	enum oneshot_state state;
+	_Atomic unsigned state;	/* oneshot_state | ONESHOT_RX_WAKER */
+	/* The receiver's, or the channel's: see above. */
 	struct waker rx_waker;
 	/* Constant: the value's storage (caller's), and its size. */
 	void *buf;

@@ -11,6 +11,9 @@
  *               when done with it
  *   oneshot     a sender sends 42, a closer closes the sending side, the
  *               receiver receives until READY
+ *   oneshot_rx  a sender sends 42; the receiver polls once, polls again
+ *               with another waker (replacing the first), and if still
+ *               PENDING gives up (closes the receiving side)
  *
  * Along the way: no lost wake (a waiter whose wake never comes while
  * everyone else has ended fails), no access to an entry after its owner
@@ -18,7 +21,9 @@
  * entry state's release/acquire).  At the end: every reference to each
  * waiter's waker came back exactly once, the queue holds no entry and
  * counts none, the oneshot's receiver got 42 exactly when the send
- * succeeded and -ECANCELED otherwise.
+ * succeeded and -ECANCELED otherwise; the receiver that gave up either
+ * made the send fail or had the value discarded, and both its wakers'
+ * references came back exactly once.
  *
  * scenario_mutex.c, scenario_sem.c and scenario_chan.c do the same for
  * the async mutex, the semaphore and the channel.
@@ -187,7 +192,7 @@ static void os_setup(void)
 	waiter_init(&G.w1, "receiver.woken");
 	oneshot_init(&S.os, &S.os_buf, sizeof(S.os_buf));
 	model_track(&S.os, sizeof(S.os), "oneshot");
-	model_name(&S.os.lock, sizeof(S.os.lock), "oneshot.lock");
+	model_name(&S.os.state, sizeof(S.os.state), "oneshot.state");
 	model_track(&S.os_buf, sizeof(S.os_buf), "oneshot.buf");
 	model_track(&S.os_out, sizeof(S.os_out), "received");
 	model_track(&S.os_result, sizeof(S.os_result), "receive_result");
@@ -208,6 +213,56 @@ static void os_check(void)
 			    S.os_result == -ECANCELED,
 			    "send %d, receive %d", S.send_result, S.os_result);
 	waiter_check_refs(&G.w1);
+}
+
+/* ---- oneshot: replacing the waker, giving up -------------------------- */
+
+static void osr_receiver(void *arg)
+{
+	struct waker wk1, wk2;
+	struct context cx1 = waiter_context(&G.w1, &wk1);
+	struct context cx2 = waiter_context(&G.w2, &wk2);
+
+	(void)arg;
+	S.ready1 = oneshot_recv(&S.os, &cx1, &S.os_out, &S.os_result) ==
+		   POLL_READY;
+	if (!S.ready1)
+		S.ready2 = oneshot_recv(&S.os, &cx2, &S.os_out,
+					&S.os_result) == POLL_READY;
+	if (!S.ready1 && !S.ready2)
+		oneshot_close_rx(&S.os);
+}
+
+static void osr_setup(void)
+{
+	memset(&S, 0, sizeof(S));
+	waiter_init(&G.w1, "receiver.first");
+	waiter_init(&G.w2, "receiver.second");
+	oneshot_init(&S.os, &S.os_buf, sizeof(S.os_buf));
+	S.os_result = 1;
+	model_track(&S.os, sizeof(S.os), "oneshot");
+	model_name(&S.os.state, sizeof(S.os.state), "oneshot.state");
+	model_track(&S.os_buf, sizeof(S.os_buf), "oneshot.buf");
+	model_track(&S.os_out, sizeof(S.os_out), "received");
+	model_track(&S.os_result, sizeof(S.os_result), "receive_result");
+	model_track(&S.send_result, sizeof(S.send_result), "send_result");
+	model_spawn("sender", os_sender, NULL);
+	model_spawn("receiver", osr_receiver, NULL);
+}
+
+static void osr_check(void)
+{
+	if (S.ready1 || S.ready2)
+		model_check(S.send_result == 0 && S.os_result == 0 &&
+			    S.os_out == 42, "READY: send %d, receive %d, "
+			    "value %d", S.send_result, S.os_result, S.os_out);
+	else
+		model_check(S.os_result == 1 && (S.send_result == 0 ||
+						 S.send_result == -ECANCELED),
+			    "gave up: send %d, receive %d", S.send_result,
+			    S.os_result);
+	waiter_check_refs(&G.w1);
+	waiter_check_refs(&G.w2);
 }
 
 /* ---- scenarios and their mutations ------------------------------------------- */
@@ -235,11 +290,54 @@ static const struct model_mutation wq_mutations[] = {
 
 static const struct model_mutation os_mutations[] = {
 	{
-		.name = "send_unlocked",
-		.what = "oneshot_send fills the value without the lock",
-		.kind = MUT_NOLOCK, .file = "sched/sync.c",
-		.text = "flags = spin_lock_irqsave(&o->lock);",
-		.func = "oneshot_send",
+		.name = "finish_relaxed",
+		.what = "the sender publishes FULL with a relaxed CAS (the "
+			"receiver copies a value it may not see written)",
+		.kind = MUT_WEAKEN, .file = "sched/sync.c",
+		.text = "if (atomic_compare_exchange_weak_explicit(&o->state, &s, phase,",
+		.order = memory_order_relaxed,
+	},
+	{
+		.name = "register_relaxed",
+		.what = "the receiver sets ONESHOT_RX_WAKER with a relaxed CAS "
+			"(the sender reads a waker it may not see written)",
+		.kind = MUT_WEAKEN, .file = "sched/sync.c",
+		.text = "if (atomic_compare_exchange_weak_explicit(&o->state, &s, registered,",
+		.order = memory_order_relaxed,
+	},
+	{
+		.name = "claim_unchecked",
+		.what = "the sending side goes ahead even when its claim's CAS "
+			"failed (a send and a close both finish)",
+		.kind = MUT_FORCE, .file = "sched/sync.c",
+		.text = "if (atomic_compare_exchange_weak_explicit(&o->state, &s, claimed,",
+		.value = 1,
+	},
+	{
+		.name = "finish_split",
+		.what = "the sender's CAS to FULL is a load and a store (a "
+			"waker registered between them is never woken)",
+		.kind = MUT_SPLIT, .file = "sched/sync.c",
+		.text = "if (atomic_compare_exchange_weak_explicit(&o->state, &s, phase,",
+	},
+};
+
+static const struct model_mutation osr_mutations[] = {
+	{
+		.name = "takeback_unchecked",
+		.what = "the receiver replaces its waker even when its CAS "
+			"failed (a sender that claimed meanwhile reads it)",
+		.kind = MUT_FORCE, .file = "sched/sync.c",
+		.text = "if (atomic_compare_exchange_weak_explicit(&o->state, &s, ONESHOT_EMPTY,",
+		.value = 1,
+	},
+	{
+		.name = "rx_close_unchecked",
+		.what = "giving up drops the waker even when its CAS failed "
+			"(a sender that claimed meanwhile takes it too)",
+		.kind = MUT_FORCE, .file = "sched/sync.c",
+		.text = "if (!atomic_compare_exchange_weak_explicit(&o->state, &s,",
+		.value = 1,
 	},
 };
 
@@ -266,8 +364,14 @@ const struct model_scenario scenario_oneshot = {
 	.name = "oneshot",
 	.what = "a receiver against a send and a close of the sending side",
 	.setup = os_setup, .check = os_check,
-	.modes = MODEL_SC,
-	.why_no_tso = "every field is under the channel's lock, and lock and "
-		      "unlock drain the store buffer",
+	.modes = MODEL_SC | MODEL_TSO,
 	.mutations = os_mutations, .n_mutations = ARRAY_SIZE(os_mutations),
+};
+
+const struct model_scenario scenario_oneshot_rx = {
+	.name = "oneshot_rx",
+	.what = "a receiver replacing its waker, then giving up, against a send",
+	.setup = osr_setup, .check = osr_check,
+	.modes = MODEL_SC | MODEL_TSO,
+	.mutations = osr_mutations, .n_mutations = ARRAY_SIZE(osr_mutations),
 };

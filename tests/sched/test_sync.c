@@ -200,6 +200,67 @@ static void test_oneshot(void **st)
 	expect_assert_failure(send_wrong_size(&o, &v));
 }
 
+/* The receiver's other paths: a second waker replaces the first, a value
+ * sent before any receive, giving up with a value sent, a close after a
+ * send.  (stress_sync and the model's oneshot scenarios race them.) */
+static void test_oneshot_waker_paths(void **st)
+{
+	struct oneshot o;
+	int buf, out = 0, res = 1, v = 7;
+	struct waker_counter c1 = { 0 }, c2 = { 0 };
+	struct waker w1 = counter_waker(&c1), w2 = counter_waker(&c2);
+	struct context cx1 = { &w1 }, cx2 = { &w2 };
+
+	(void)st;
+	oneshot_init(&o, &buf, sizeof(buf));
+	assert_int_equal(oneshot_recv(&o, &cx1, &out, &res), POLL_PENDING);
+	assert_int_equal(oneshot_recv(&o, &cx1, &out, &res), POLL_PENDING);
+	assert_int_equal(c1.refs, 1);		/* the same waker: kept */
+	assert_int_equal(oneshot_recv(&o, &cx2, &out, &res), POLL_PENDING);
+	assert_int_equal(c1.refs, 0);		/* replaced */
+	assert_int_equal(c2.refs, 1);
+	assert_int_equal(oneshot_send(&o, &v, sizeof(v)), 0);
+	assert_int_equal(c1.wakes, 0);
+	assert_int_equal(c2.wakes, 1);
+	assert_int_equal(c2.refs, 0);		/* woken by value */
+	assert_int_equal(oneshot_recv(&o, &cx2, &out, &res), POLL_READY);
+	assert_int_equal(out, 7);
+	assert_int_equal(res, 0);
+	assert_int_equal(c2.refs, 0);
+	assert_int_equal(oneshot_send(&o, &v, sizeof(v)), -EBUSY);
+	oneshot_close_tx(&o);			/* after the value: nothing */
+	assert_int_equal(c2.wakes, 1);
+
+	/* Sent before anyone waited: READY at once, no waker kept. */
+	oneshot_init(&o, &buf, sizeof(buf));
+	assert_int_equal(oneshot_send(&o, &v, sizeof(v)), 0);
+	out = 0;
+	assert_int_equal(oneshot_recv(&o, &cx1, &out, &res), POLL_READY);
+	assert_int_equal(out, 7);
+	assert_int_equal(c1.refs, 0);
+
+	/* Giving up with a value waiting discards it; the waker went with
+	 * the send. */
+	oneshot_init(&o, &buf, sizeof(buf));
+	assert_int_equal(oneshot_recv(&o, &cx1, &out, &res), POLL_PENDING);
+	assert_int_equal(oneshot_send(&o, &v, sizeof(v)), 0);
+	assert_int_equal(c1.wakes, 1);
+	oneshot_close_rx(&o);
+	assert_int_equal(c1.refs, 0);
+	assert_int_equal(oneshot_send(&o, &v, sizeof(v)), -ECANCELED);
+
+	/* Closing the sending side after it closed, or after giving up:
+	 * nothing. */
+	oneshot_init(&o, &buf, sizeof(buf));
+	oneshot_close_tx(&o);
+	oneshot_close_tx(&o);
+	assert_int_equal(oneshot_send(&o, &v, sizeof(v)), -EBUSY);
+	assert_int_equal(oneshot_recv(&o, &cx1, &out, &res), POLL_READY);
+	assert_int_equal(res, -ECANCELED);
+	assert_int_equal(c1.refs, 0);
+	assert_int_equal(c1.wakes, 1);		/* nobody was waiting */
+}
+
 /* Tasks on a scheduler waiting on a wait queue. */
 struct qwaiter {
 	struct task task;
@@ -287,6 +348,7 @@ int main(void)
 		cmocka_unit_test(test_queue_wake_all),
 		cmocka_unit_test(test_queue_drop_unlinks),
 		cmocka_unit_test(test_oneshot),
+		cmocka_unit_test(test_oneshot_waker_paths),
 		cmocka_unit_test(test_tasks_on_queue),
 	};
 
