@@ -24,8 +24,8 @@ struct clock;
  * many times each: the target's own header defines them inline
  * (arch_host.h, arch_x86_64.h, included at the end of this file), chosen
  * by the build with -DARCH_TARGET_HOST or -DARCH_TARGET_X86_64.  As
- * calls they cost the host's ping_pong and chained_spawn 6-8% of their
- * time (docs/perf-log.md).  A build without a target (the model checker,
+ * calls they cost the host's ping_pong and chained_spawn about 4% of
+ * their time (docs/perf-log.md).  A build without a target (the model checker,
  * which supplies its own arch; the fuzzer, which needs none of them) gets
  * plain declarations.
  */

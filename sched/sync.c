@@ -1,9 +1,11 @@
 /*
- * sync.c - wait cell, wait queue and oneshot channel over spinlocks.
+ * sync.c - wait cell and wait queue over spinlocks; the oneshot channel
+ * lock-free (its protocol is in sync.h).
  *
- * Each primitive keeps a handful of fields under an IRQ-safe spinlock; a
- * waker to wake or drop is moved out under the lock and used after it is
- * released, so nothing a waker does can deadlock on the primitive.  A
+ * The cell and the queue keep a handful of fields under an IRQ-safe
+ * spinlock; a waker to wake or drop is moved out under the lock and used
+ * after it is released, so nothing a waker does can deadlock on the
+ * primitive.  A
  * wait_entry's state is also read without the lock by its owner: a wake
  * moves the waker out first and then stores WOKEN (release), and never
  * touches the entry again.
@@ -329,8 +331,15 @@ static int os_claim(struct oneshot *o)
 		claimed = ONESHOT_CLAIMED | (s & ONESHOT_RX_WAKER);
 		if (atomic_compare_exchange_weak_explicit(&o->state, &s, claimed,
 							  memory_order_relaxed,
-							  memory_order_relaxed))
+							  memory_order_relaxed)) {
+			/* Until os_finish() the channel is stuck in CLAIMED,
+			 * and a receiver may spin on it: counted as a held
+			 * lock, so a CPU fault in the window (a bad `val`)
+			 * halts with a report instead of ending the task
+			 * alone and leaving the channel claimed forever. */
+			arch_lock_acquired();
 			return 0;
+		}
 	}
 }
 
@@ -357,8 +366,10 @@ static struct waker os_finish(struct oneshot *o, unsigned phase)
 		 * (acq_rel on success: C11 wants it no weaker). */
 		if (atomic_compare_exchange_weak_explicit(&o->state, &s, phase,
 							  memory_order_acq_rel,
-							  memory_order_acquire))
+							  memory_order_acquire)) {
+			arch_lock_released();	/* os_claim()'s */
 			return w;
+		}
 	}
 }
 
@@ -416,12 +427,13 @@ enum poll oneshot_recv(struct oneshot *o, struct context *cx, void *out,
 	struct waker mine;
 	unsigned registered;
 
-	kassert(cx->waker != NULL);
 	for (;;) {
 		unsigned ph = os_phase(s);
 
 		if (ph != ONESHOT_EMPTY && ph != ONESHOT_CLAIMED)
 			return os_ready(o, s, out, result);
+		/* Waiting needs someone to wake (a READY poll does not). */
+		kassert(cx->waker != NULL);
 		if (!(s & ONESHOT_RX_WAKER))
 			break;
 		/* Registered: the sender wakes it, unless it is another's. */

@@ -144,6 +144,28 @@ enum arch_wake_reason arch_wait_for_interrupt(void)
 	return why;
 }
 
+/* The count of spinlocks held: the checker's own locks (override/) do
+ * not count; code that marks a window as a held lock (the oneshot's
+ * claim) does, and must leave it balanced. */
+void arch_lock_acquired(void)
+{
+	arch_self()->locks_held++;
+}
+
+void arch_lock_released(void)
+{
+	struct mthread *t = arch_self();
+
+	if (t->locks_held == 0)
+		model_fail("arch_lock_released: no lock is held");
+	t->locks_held--;
+}
+
+unsigned arch_locks_held(void)
+{
+	return arch_self()->locks_held;
+}
+
 /* No interrupt handlers run in the model. */
 bool arch_in_interrupt(void)
 {

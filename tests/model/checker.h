@@ -128,6 +128,7 @@ struct mthread {
 	void *cpu_sched;	/* arch_set_cpu_sched() */
 	int core;		/* runtime slot bound, or -1 */
 	bool irq_off;
+	unsigned locks_held;	/* arch_lock_acquired(), the oneshot's claim */
 	bool ipi_pending;	/* an arch_wake() taken with interrupts off */
 	uint64_t timer_deadline;
 

@@ -13,7 +13,8 @@
  *               receiver receives until READY
  *   oneshot_rx  a sender sends 42; the receiver polls once, polls again
  *               with another waker (replacing the first), and if still
- *               PENDING gives up (closes the receiving side)
+ *               PENDING gives up (closes the receiving side); a READY
+ *               receiver frees the channel at once
  *
  * Along the way: no lost wake (a waiter whose wake never comes while
  * everyone else has ended fails), no access to an entry after its owner
@@ -231,6 +232,13 @@ static void osr_receiver(void *arg)
 					&S.os_result) == POLL_READY;
 	if (!S.ready1 && !S.ready2)
 		oneshot_close_rx(&S.os);
+	else {
+		/* READY: the sender is past its last access to the channel,
+		 * so its owner may free it now (a sender touching it after
+		 * its final CAS fails here). */
+		model_free(&S.os);
+		model_free(&S.os_buf);
+	}
 }
 
 static void osr_setup(void)

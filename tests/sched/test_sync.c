@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <cmocka.h>
 
+#include "arch.h"
 #include "errno.h"
 #include "sched/sync.h"
 #include "task_util.h"
@@ -223,6 +224,7 @@ static void test_oneshot_waker_paths(void **st)
 	assert_int_equal(c1.wakes, 0);
 	assert_int_equal(c2.wakes, 1);
 	assert_int_equal(c2.refs, 0);		/* woken by value */
+	assert_int_equal(arch_locks_held(), 0);	/* the claim's count undone */
 	assert_int_equal(oneshot_recv(&o, &cx2, &out, &res), POLL_READY);
 	assert_int_equal(out, 7);
 	assert_int_equal(res, 0);
@@ -249,8 +251,7 @@ static void test_oneshot_waker_paths(void **st)
 	assert_int_equal(c1.refs, 0);
 	assert_int_equal(oneshot_send(&o, &v, sizeof(v)), -ECANCELED);
 
-	/* Closing the sending side after it closed, or after giving up:
-	 * nothing. */
+	/* Closing the sending side twice: the second does nothing. */
 	oneshot_init(&o, &buf, sizeof(buf));
 	oneshot_close_tx(&o);
 	oneshot_close_tx(&o);
@@ -258,7 +259,8 @@ static void test_oneshot_waker_paths(void **st)
 	assert_int_equal(oneshot_recv(&o, &cx1, &out, &res), POLL_READY);
 	assert_int_equal(res, -ECANCELED);
 	assert_int_equal(c1.refs, 0);
-	assert_int_equal(c1.wakes, 1);		/* nobody was waiting */
+	assert_int_equal(c1.wakes, 1);		/* nobody waited this time */
+	assert_int_equal(arch_locks_held(), 0);
 }
 
 /* Tasks on a scheduler waiting on a wait queue. */
