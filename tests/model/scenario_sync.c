@@ -187,10 +187,10 @@ static void os_receiver(void *arg)
 					     &S.os_result));
 }
 
-static void os_setup(void)
+/* Both oneshot scenarios: a fresh channel and its results, tracked. */
+static void os_init_tracked(void)
 {
 	memset(&S, 0, sizeof(S));
-	waiter_init(&G.w1, "receiver.woken");
 	oneshot_init(&S.os, &S.os_buf, sizeof(S.os_buf));
 	model_track(&S.os, sizeof(S.os), "oneshot");
 	model_name(&S.os.state, sizeof(S.os.state), "oneshot.state");
@@ -198,6 +198,12 @@ static void os_setup(void)
 	model_track(&S.os_out, sizeof(S.os_out), "received");
 	model_track(&S.os_result, sizeof(S.os_result), "receive_result");
 	model_track(&S.send_result, sizeof(S.send_result), "send_result");
+}
+
+static void os_setup(void)
+{
+	os_init_tracked();
+	waiter_init(&G.w1, "receiver.woken");
 	model_spawn("sender", os_sender, NULL);
 	model_spawn("closer", os_closer, NULL);
 	model_spawn("receiver", os_receiver, NULL);
@@ -243,17 +249,10 @@ static void osr_receiver(void *arg)
 
 static void osr_setup(void)
 {
-	memset(&S, 0, sizeof(S));
+	os_init_tracked();
+	S.os_result = 1;
 	waiter_init(&G.w1, "receiver.first");
 	waiter_init(&G.w2, "receiver.second");
-	oneshot_init(&S.os, &S.os_buf, sizeof(S.os_buf));
-	S.os_result = 1;
-	model_track(&S.os, sizeof(S.os), "oneshot");
-	model_name(&S.os.state, sizeof(S.os.state), "oneshot.state");
-	model_track(&S.os_buf, sizeof(S.os_buf), "oneshot.buf");
-	model_track(&S.os_out, sizeof(S.os_out), "received");
-	model_track(&S.os_result, sizeof(S.os_result), "receive_result");
-	model_track(&S.send_result, sizeof(S.send_result), "send_result");
 	model_spawn("sender", os_sender, NULL);
 	model_spawn("receiver", osr_receiver, NULL);
 }
