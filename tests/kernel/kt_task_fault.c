@@ -7,7 +7,8 @@
  *     handle says JOIN_FAULTED, the next task runs, the heap is back to
  *     its baseline;
  *   - the same fault with a spinlock held, or with interrupts disabled,
- *     is not contained: the report says why and the core would halt (the
+ *     or inside a oneshot send's claim (which counts as a held lock), is
+ *     not contained: the report says why and the core would halt (the
  *     harness's expected-fault hook resumes it instead);
  *   - 1,000 faulting tasks in a row on every core (-smp 4): all end
  *     JOIN_FAULTED, then a task pinned to each core still runs there, and
@@ -28,6 +29,7 @@
 #include "lib/log.h"
 #include "lib/string.h"
 #include "rt/rt.h"
+#include "sched/sync.h"
 #include "sched/task.h"
 #include "spinlock.h"
 #include "tests/kernel/kt_aps.h"
@@ -206,8 +208,27 @@ static enum poll kt_irqoff_fault_poll(struct task *t, struct context *cx)
 	return POLL_READY;
 }
 
+/* A send whose value cannot be read: the copy faults while the channel
+ * is CLAIMED.  Contained, it would end the task and leave the channel
+ * claimed forever, a receiver spinning on it. */
+static struct oneshot kt_os;
+static uint64_t kt_os_buf;
+
+static enum poll kt_oneshot_fault_poll(struct task *t, struct context *cx)
+{
+	int r;
+
+	(void)t;
+	(void)cx;
+	r = oneshot_send(&kt_os, (const void *)(uintptr_t)KT_UNMAPPED,
+			 sizeof(kt_os_buf));
+	(void)r;
+	return POLL_READY;
+}
+
 static const struct task_vtable kt_locked_vt = { .poll = kt_locked_fault_poll };
 static const struct task_vtable kt_irqoff_vt = { .poll = kt_irqoff_fault_poll };
+static const struct task_vtable kt_oneshot_vt = { .poll = kt_oneshot_fault_poll };
 
 /* Run `vt` as the only task of a fresh runtime on the boot core: the
  * fault must reach the harness (the core would halt). */
@@ -232,7 +253,13 @@ KTEST(task_fault_with_interrupts_off_halts)
 	kt_uncontained(&kt_irqoff_vt, TRAP_UD);
 }
 
-/* The harness put the boot core back in order after those two. */
+KTEST(task_fault_in_a_oneshot_send_halts)
+{
+	oneshot_init(&kt_os, &kt_os_buf, sizeof(kt_os_buf));
+	kt_uncontained(&kt_oneshot_vt, TRAP_PF);
+}
+
+/* The harness put the boot core back in order after those three. */
 KTEST(task_fault_state_clean_after_a_halt)
 {
 	KT_ASSERT_EQ(arch_locks_held(), 0);
