@@ -15,6 +15,8 @@
  *               with another waker (replacing the first), and if still
  *               PENDING gives up (closes the receiving side); a READY
  *               receiver frees the channel at once
+ *   oneshot_rewake  the receiver polls once, then waits with another
+ *               waker until READY: the send must wake the second
  *
  * Along the way: no lost wake (a waiter whose wake never comes while
  * everyone else has ended fails), no access to an entry after its owner
@@ -272,6 +274,39 @@ static void osr_check(void)
 	waiter_check_refs(&G.w2);
 }
 
+/* ---- oneshot: the replacement waker is the one woken ------------------- */
+
+static void osw_receiver(void *arg)
+{
+	struct waker wk1;
+	struct context cx1 = waiter_context(&G.w1, &wk1);
+
+	(void)arg;
+	if (oneshot_recv(&S.os, &cx1, &S.os_out, &S.os_result) == POLL_READY)
+		return;
+	/* Another waker from now on: the send must wake this one. */
+	POLL_UNTIL_READY(&G.w2, oneshot_recv(&S.os, &cx, &S.os_out,
+					     &S.os_result));
+}
+
+static void osw_setup(void)
+{
+	os_init_tracked();
+	waiter_init(&G.w1, "receiver.first");
+	waiter_init(&G.w2, "receiver.second");
+	model_spawn("sender", os_sender, NULL);
+	model_spawn("receiver", osw_receiver, NULL);
+}
+
+static void osw_check(void)
+{
+	model_check(S.send_result == 0 && S.os_result == 0 && S.os_out == 42,
+		    "send %d, receive %d, value %d", S.send_result,
+		    S.os_result, S.os_out);
+	waiter_check_refs(&G.w1);
+	waiter_check_refs(&G.w2);
+}
+
 /* ---- scenarios and their mutations ------------------------------------------- */
 
 static const struct model_mutation cell_mutations[] = {
@@ -348,6 +383,18 @@ static const struct model_mutation osr_mutations[] = {
 	},
 };
 
+static const struct model_mutation osw_mutations[] = {
+	{
+		.name = "register_misread",
+		.what = "the receiver's CAS that registers its waker reports "
+			"failure when it stored the bit (the receiver takes "
+			"back a waker the sender also takes)",
+		.kind = MUT_FORCE, .file = "sched/sync.c",
+		.text = "if (atomic_compare_exchange_weak_explicit(&o->state, &s, registered,",
+		.value = 0,
+	},
+};
+
 const struct model_scenario scenario_wait_cell = {
 	.name = "wait_cell",
 	.what = "a waiter polling a cell against a wake and a close",
@@ -381,4 +428,12 @@ const struct model_scenario scenario_oneshot_rx = {
 	.setup = osr_setup, .check = osr_check,
 	.modes = MODEL_SC | MODEL_TSO,
 	.mutations = osr_mutations, .n_mutations = ARRAY_SIZE(osr_mutations),
+};
+
+const struct model_scenario scenario_oneshot_rewake = {
+	.name = "oneshot_rewake",
+	.what = "a receiver that replaces its waker and waits on the new one, against a send",
+	.setup = osw_setup, .check = osw_check,
+	.modes = MODEL_SC | MODEL_TSO,
+	.mutations = osw_mutations, .n_mutations = ARRAY_SIZE(osw_mutations),
 };

@@ -27,6 +27,7 @@ extern const struct model_scenario scenario_wait_cell;
 extern const struct model_scenario scenario_wait_queue;
 extern const struct model_scenario scenario_oneshot;
 extern const struct model_scenario scenario_oneshot_rx;
+extern const struct model_scenario scenario_oneshot_rewake;
 extern const struct model_scenario scenario_mutex;
 extern const struct model_scenario scenario_sem;
 extern const struct model_scenario scenario_sem_close;
@@ -51,6 +52,7 @@ extern const struct model_scenario scenario_chan_close;
 	&scenario_wait_queue,						\
 	&scenario_oneshot,						\
 	&scenario_oneshot_rx,						\
+	&scenario_oneshot_rewake,					\
 	&scenario_mutex,						\
 	&scenario_sem,							\
 	&scenario_sem_close,						\
