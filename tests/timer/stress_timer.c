@@ -140,6 +140,21 @@ static void *worker_main(void *arg)
 		mock_clock_advance(&clk, 1 + xoro_below(&w->rng, 4096));
 		turn();
 	}
+	/* What the next run that fails here should say (one failure seen
+	 * under make test's load, 2026-12-07, not reproduced idle). */
+	for (unsigned i = 0; i < WINDOW; i++) {
+		struct sleep *s = w->live[i];
+
+		if (s)
+			fprintf(stderr, "worker %u sleep %u: deadline %llu state %u "
+				"slot %u, wakes %d; clock %llu, hint %llu\n",
+				w->id, i, (unsigned long long)sleep_deadline(s),
+				(unsigned)atomic_load(&s->entry.state),
+				(unsigned)s->entry.slot,
+				atomic_load(&w->live_rec[i]->wc.wakes),
+				(unsigned long long)clock_now(&clk.clock),
+				(unsigned long long)timer_next_hint(&tmr));
+	}
 	CHECK(0, "worker %u: sleeps never fired", w->id);
 	return NULL;
 }
