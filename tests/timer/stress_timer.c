@@ -11,11 +11,14 @@
  * the end every record must show exactly that and no waker reference
  * leaked.  HYPHAE_SOAK=1 runs 50x longer.
  */
+#define _POSIX_C_SOURCE 200809L
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "kmalloc.h"
 #include "tests/support/rng.h"
@@ -26,7 +29,8 @@
 #define THREADS		4
 #define ITERATIONS	60000
 #define WINDOW		16
-#define DRAIN_ROUNDS	100000
+/* How long a worker waits for its last sleeps to fire. */
+#define DRAIN_SECONDS	60
 
 #define CHECK(...)	STRESS_CHECK(__VA_ARGS__)
 
@@ -52,13 +56,23 @@ static struct timer tmr;
 static unsigned long iterations;
 static atomic_size_t total_fired, total_busy;
 
-static void turn(void)
+/* Returns true if the turn found the lock taken. */
+static bool turn(void)
 {
 	struct timer_turn r = timer_turn(&tmr);
 
 	atomic_fetch_add(&total_fired, r.fired);
 	if (r.busy)
 		atomic_fetch_add(&total_busy, 1);
+	return r.busy;
+}
+
+static double seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
 /* Create, poll once. */
@@ -125,23 +139,45 @@ static void *worker_main(void *arg)
 		turn();
 		work_on(w, (unsigned)xoro_below(&w->rng, WINDOW), true);
 	}
-	/* Drain: wait for every sleep still live (no more cancelling). */
-	for (unsigned long round = 0; round < DRAIN_ROUNDS; round++) {
-		bool any = false;
+	/*
+	 * Drain: wait for every sleep still live (no more cancelling), for a
+	 * time, not a number of rounds.  Another worker preempted while it
+	 * holds the timer lock, or between a turn's unlock and the wakes it
+	 * took, holds up every sleep it has for as long as it is off its CPU:
+	 * 1-5 ms under make test's load, when 100,000 quick rounds were the
+	 * bound here (one run in 500 failed so, 2026-12-07).  A round that
+	 * moves nothing yields the CPU to it.
+	 */
+	double give_up = seconds() + DRAIN_SECONDS;
+	unsigned long rounds = 0, busy = 0;
+
+	for (;; rounds++) {
+		bool any = false, waiting = true;
 
 		for (unsigned i = 0; i < WINDOW; i++) {
 			if (w->live[i]) {
 				any = true;
 				work_on(w, i, false);
+				if (!w->live[i])
+					waiting = false;
 			}
 		}
 		if (!any)
 			return NULL;
 		mock_clock_advance(&clk, 1 + xoro_below(&w->rng, 4096));
-		turn();
+		if (turn()) {
+			busy++;
+			waiting = true;
+		}
+		if (waiting && (rounds & 63) == 63) {
+			if (seconds() > give_up)
+				break;
+			sched_yield();
+		}
 	}
-	/* What the next run that fails here should say (one failure seen
-	 * under make test's load, 2026-12-07, not reproduced idle). */
+	fprintf(stderr, "worker %u: %lu drain rounds in %d s, %lu found the "
+		"timer lock taken; taken now: %d\n", w->id, rounds, DRAIN_SECONDS,
+		busy, spin_is_locked(&tmr.lock));
 	for (unsigned i = 0; i < WINDOW; i++) {
 		struct sleep *s = w->live[i];
 
