@@ -38,7 +38,10 @@
 struct trace_ring;
 
 /*
- * Tasks polled per tick at most.  Between ticks the runtime turns the
+ * Polls per tick: a tick takes no task off its queue once it has polled
+ * this many.  Chains from the LIFO slot count, and are not cut by it: they
+ * may take a tick past it by at most SCHED_TICK_BATCH * SCHED_LIFO_MAX
+ * polls (sched_tick).  Between ticks the runtime turns the
  * timer and looks at the injector, so with tasks that run long per poll
  * this bounds how long injected work waits (tokio's budget is 61 polls):
  * smaller ticks let a busy core start injected tasks sooner

@@ -1002,6 +1002,66 @@ static void test_lifo_slot(void **st)
 	lifo_run(chain, 2, chain_want, 8);
 }
 
+/*
+ * The budget stops a tick taking another batch but does not cut a LIFO
+ * chain: 48 plain tasks use three batches, then a batch of 16 whose
+ * tasks each spawn a chain three deep runs every chain whole, in order,
+ * in the same tick, SCHED_TICK_BUDGET + SCHED_TICK_BATCH * SCHED_LIFO_MAX
+ * polls in all (the most a tick makes).  Cut by the budget, the chains
+ * went to the queue's tail.  One more plain task queued behind them
+ * (a batch does not take the queue's last task when it would have to
+ * put the stub back: mpsc.c) waits for the next tick.
+ */
+static void test_lifo_not_cut_by_budget(void **st)
+{
+	enum { PLAIN = SCHED_TICK_BUDGET - SCHED_TICK_BATCH };
+	const unsigned most = SCHED_TICK_BUDGET +
+			      SCHED_TICK_BATCH * SCHED_LIFO_MAX;
+	struct sched_tick t;
+	unsigned k = 0;
+
+	(void)st;
+	_Static_assert(SCHED_TICK_BUDGET + SCHED_TICK_BATCH * SCHED_LIFO_MAX <=
+		       ARRAY_SIZE(order), "order[] holds a whole tick");
+	norder = 0;
+	on_owner_answer = true;
+	for (int i = 0; i < PLAIN; i++) {
+		struct lifo_task l = { .tag = i };
+
+		assert_int_equal(sched_spawn(&sched, &lifo_vt, &l, sizeof(l),
+					     NULL), 0);
+	}
+	for (int i = 0; i < SCHED_TICK_BATCH; i++) {
+		struct lifo_task l = {
+			.tag = 1000 + 10 * i, .spawn_chain = SCHED_LIFO_MAX,
+		};
+
+		assert_int_equal(sched_spawn(&sched, &lifo_vt, &l, sizeof(l),
+					     NULL), 0);
+	}
+	{
+		struct lifo_task l = { .tag = 2000 };
+
+		assert_int_equal(sched_spawn(&sched, &lifo_vt, &l, sizeof(l),
+					     NULL), 0);
+	}
+	t = sched_tick(&sched);
+	assert_int_equal(t.polled, most);
+	assert_int_equal(t.completed, most);
+	assert_true(t.has_remaining);
+	assert_int_equal(norder, most);
+	for (int i = 0; i < PLAIN; i++)
+		assert_int_equal(order[k++], i);
+	for (int i = 0; i < SCHED_TICK_BATCH; i++)
+		for (int d = 0; d <= SCHED_LIFO_MAX; d++)
+			assert_int_equal(order[k++], 1000 + 10 * i + d);
+	norder = 0;
+	t = sched_tick(&sched);
+	assert_int_equal(t.polled, 1);
+	assert_false(t.has_remaining);
+	assert_int_equal(order[0], 2000);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -1019,6 +1079,7 @@ int main(void)
 		T(test_yield_holds_task),
 		T(test_yield_after_tick),
 		T(test_lifo_slot),
+		T(test_lifo_not_cut_by_budget),
 		T(test_yield_budget_order),
 		T(test_yield_without_scheduler),
 		T(test_injector),
