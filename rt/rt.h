@@ -39,17 +39,20 @@
 /* Most tasks one steal moves (from the injector or from a peer). */
 #define RT_MAX_STEAL		256
 /*
- * A thief takes from a peer's queue only when it holds more than one
- * tick's batch (the owner starts up to SCHED_TICK_BATCH of them in its
- * next tick), or when the poll in front of it has run RT_STRAND_NS.
- * Moving a few short tasks costs more than it saves: each brings its
- * lines to the thief's cache, and they were about to run where they
- * were (rwlock_read_mostly at 2 workers: half of all steals moved one
- * task; 0.82 of the time with this rule, docs/PERFORMANCE.md).  Long
+ * A thief takes from a peer's queue only when it holds more than two
+ * of a tick's batches (the owner starts SCHED_TICK_BATCH of them at each
+ * hold of its queue, up to four a tick), or when the poll in front of it
+ * has run RT_STRAND_NS.  Moving a few short tasks costs more than it
+ * saves: each brings its lines to the thief's cache, and they were about
+ * to run where they were.  Tasks that take turns at a lock do not gain
+ * from a second core at all, only bounce the lock's line between them:
+ * rwlock_read_mostly at 2 workers, where half of all steals had moved one
+ * task, took 0.82 of the time with more than one batch as the bound, and
+ * 0.48 (4 workers: 0.62) again with two (docs/PERFORMANCE.md).  Long
  * tasks still spread: a batch behind a long poll is kicked back
  * (watch.c), and a queue behind one is taken by this rule's exception.
  */
-#define RT_STEAL_MIN		(SCHED_TICK_BATCH + 1)
+#define RT_STEAL_MIN		(2 * SCHED_TICK_BATCH + 1)
 /* Random peers tried per try_steal before giving up. */
 #define RT_STEAL_ATTEMPTS	16
 /*
