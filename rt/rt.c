@@ -367,6 +367,35 @@ struct rt_core *rt_current_core(void)
 	return arch_cpu_local();
 }
 
+unsigned rt_tick_marks(const struct runtime *rt, uint64_t *marks, unsigned max)
+{
+	struct rt_core *cur = rt_current_core();
+	unsigned n = MIN(rt_active_cores(rt), max);
+
+	for (unsigned i = 0; i < n; i++) {
+		const struct rt_slot *slot = &rt->slots[i];
+
+		/* acquire: pairs with the release store in rt_core_new(). */
+		if (!atomic_load_explicit(&((struct rt_slot *)slot)->initialised,
+					  memory_order_acquire) ||
+		    (cur != NULL && cur->slot == slot))
+			marks[i] = 0;	/* nothing to wait for */
+		else
+			marks[i] = sched_tick_seq(&slot->sched);
+	}
+	return n;
+}
+
+bool rt_ticks_passed(const struct runtime *rt, const uint64_t *marks,
+		     unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		if ((marks[i] & 1) &&
+		    sched_tick_seq(&rt->slots[i].sched) == marks[i])
+			return false;
+	return true;
+}
+
 void rt_core_new(struct rt_core *core, struct runtime *rt)
 {
 	unsigned i = atomic_fetch_add_explicit(&rt->next_slot, 1,

@@ -296,6 +296,19 @@ void rt_dump_polls(struct runtime *rt, void (*out)(const char *s, size_t n));
 unsigned rt_active_cores(const struct runtime *rt);
 
 /*
+ * Which cores are inside a tick now: marks[i] for each of the first
+ * min(active, max) slots (the returned count), the caller's own core
+ * marked as not (0).  rt_ticks_passed() is then true once every core
+ * that was inside a tick has left it: each poll running at the marks has
+ * ended, its trace event and its completion with it (sched_tick_seq).
+ * Any core; `trace COMMAND` waits so before it turns tracing off.
+ */
+unsigned rt_tick_marks(const struct runtime *rt, uint64_t *marks,
+		       unsigned max);
+bool rt_ticks_passed(const struct runtime *rt, const uint64_t *marks,
+		     unsigned n);
+
+/*
  * Print the runtime (the shell's `rt`): active cores, the injector, one row
  * per core, the timer.  Any core, task context.
  */

@@ -87,6 +87,7 @@ void sched_init(struct scheduler *s, unsigned index,
 	atomic_init(&s->pstats.released, 0);
 	atomic_init(&s->pstats.faulted, 0);
 	atomic_init(&s->poll_seq, 0);
+	atomic_init(&s->tick_seq, 0);
 	atomic_init(&s->poll_start, 0);
 	atomic_init(&s->poll_id, 0);
 	atomic_init(&s->poll_name, NULL);
@@ -587,6 +588,14 @@ struct sched_tick sched_tick(struct scheduler *s)
 	unsigned retries = 0;
 	void *outer = arch_cpu_sched();
 
+	/* Odd from here to the end (owner-written: a load and a store).
+	 * relaxed: a reader that learns of a poll of this tick through the
+	 * poll's own release (a count it lowered, a task it woke) reads this
+	 * value or a later one, by coherence. */
+	atomic_store_explicit(&s->tick_seq,
+			      atomic_load_explicit(&s->tick_seq,
+						   memory_order_relaxed) + 1,
+			      memory_order_relaxed);
 	/* task_current() and the registry's batches know who ticks. */
 	arch_set_cpu_sched(s);
 	/* The ring this tick traces to: looked up by its first event. */
@@ -683,6 +692,12 @@ struct sched_tick sched_tick(struct scheduler *s)
 		registry_flush(s);
 	s->trace = NULL;
 	arch_set_cpu_sched(outer);
+	/* release: the tick's writes (its trace events) happen before a
+	 * reader that sees the even value (sched_tick_seq). */
+	atomic_store_explicit(&s->tick_seq,
+			      atomic_load_explicit(&s->tick_seq,
+						   memory_order_relaxed) + 1,
+			      memory_order_release);
 	owner_add(&s->polled, ts.tick.polled);
 	owner_add(&s->completed, ts.tick.completed);
 	ts.tick.spawned = (unsigned)(sched_spawned(s) - spawned0);

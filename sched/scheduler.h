@@ -176,6 +176,11 @@ struct scheduler {
 	 * it if poll_seq reads the same before and after them.
 	 */
 	_Atomic uint64_t poll_seq __cacheline_aligned;
+	/* Odd while sched_tick() runs: a poll's whole run, its ending and
+	 * trace event included (which poll_seq does not cover), lies within
+	 * one odd value.  Owner-written with release, read with acquire
+	 * (sched_tick_seq). */
+	_Atomic uint64_t tick_seq;
 	/* arch_cycles(); with SCHED_POLL_START_BATCH, the start of the
 	 * poll's batch (poll timing off: the poll's own is not read). */
 	_Atomic uint64_t poll_start;
@@ -331,6 +336,19 @@ static inline bool sched_poll_in_progress(const struct scheduler *s,
 	*exact = !(v & SCHED_POLL_START_BATCH);
 	*start = v & ~SCHED_POLL_START_BATCH;
 	return (*seq & 1) != 0;
+}
+
+/*
+ * s's tick sequence: odd while its owner is inside sched_tick().  A value
+ * read odd and then read again unchanged means the same tick still runs.
+ * Any core.
+ */
+static inline uint64_t sched_tick_seq(const struct scheduler *s)
+{
+	/* acquire: pairs with the release stores in sched_tick(), so what
+	 * the tick wrote (its trace events) is seen once it is seen over. */
+	return atomic_load_explicit(&((struct scheduler *)s)->tick_seq,
+				    memory_order_acquire);
 }
 
 /*

@@ -9,8 +9,22 @@
  * tools/trace reports as truncated).  `trace COMMAND` runs COMMAND
  * through the same registry, as the shell would, in a job of trace's
  * own: it awaits COMMAND's job if it left one (spawn, sleep, bench),
- * turns tracing off, awaits a dump, and cancels both if it is cancelled
- * itself.
+ * lets the ticks running on the other cores end, turns tracing off,
+ * awaits a dump, and cancels both if it is cancelled itself.
+ *
+ * The wait for the ticks: a task of COMMAND's may tell the job it is
+ * done from inside its poll (a batch child counts itself down, and the
+ * job's join sees the count), before the runtime has written that poll's
+ * trace event, which it does after the poll returns and only while
+ * tracing is on.  Turned off at once, a trace could lack the last poll
+ * it was meant to show (once in the kernel's trace-test: 299 of 300 batch
+ * children polled to ready).  So the job marks every other core that is
+ * inside a tick (rt_tick_marks) and looks every TRACE_SETTLE_STEP_NS
+ * until they have all left them, for at most TRACE_SETTLE_NS (a poll
+ * that runs longer is shown as running, as any poll whose event is not
+ * written yet).  It sleeps between looks: yielding, each look would be
+ * a poll of its own in the trace (a 30 ms poll elsewhere made thousands
+ * of them on the host).
  */
 #include "errno.h"
 #include "kmalloc.h"
@@ -21,6 +35,7 @@
 #include "shell/line.h"
 #include "shell/rt_commands.h"
 #include "shell/trace_cmd.h"
+#include "timer/sleep.h"
 
 /*
  * Ring events a dump writes before it yields: about 850 bytes of JSON,
@@ -28,6 +43,11 @@
  * watchdog's 100 ms even on a real serial line (TCG's runs ~10x faster).
  */
 #define DUMP_STEP	8
+
+/* How long `trace COMMAND` waits for the other cores' ticks to end, and
+ * how often it looks. */
+#define TRACE_SETTLE_NS		(100ull * 1000 * 1000)
+#define TRACE_SETTLE_STEP_NS	(1000ull * 1000)
 
 static const struct shell_commands *trace_reg;
 
@@ -156,7 +176,43 @@ struct trace_job {
 	struct shell_out out;
 	struct join_handle inner;	/* COMMAND's job, if it left one */
 	struct join_handle dump;
+	/* The settle: the ticks marked, until when to wait for them, and
+	 * the sleep between two looks. */
+	uint64_t *marks;
+	unsigned nmarks;
+	ticks_t settle_end;
+	struct sleep nap;
+	bool napping;
 };
+
+/* Mark the other cores' ticks; false if there is nothing to wait for. */
+static bool settle_begin(struct trace_job *j)
+{
+	struct runtime *rt = shell_runtime();
+
+	j->marks = kmalloc(MAX_CORES * sizeof(*j->marks));
+	if (j->marks == NULL)
+		return false;	/* no memory: dump without waiting */
+	j->nmarks = rt_tick_marks(rt, j->marks, MAX_CORES);
+	if (clock_deadline_after(rt->clock, clock_now(rt->clock),
+				 TRACE_SETTLE_NS, &j->settle_end) != 0)
+		j->settle_end = 0;
+	return true;
+}
+
+/* Have the marked ticks ended (or has the wait run out)? */
+static bool settle_done(struct trace_job *j)
+{
+	struct runtime *rt = shell_runtime();
+
+	if (rt_ticks_passed(rt, j->marks, j->nmarks) ||
+	    clock_now(rt->clock) >= j->settle_end) {
+		kfree(j->marks);
+		j->marks = NULL;
+		return true;
+	}
+	return false;
+}
 
 static enum poll trace_job_poll(struct task *t, struct context *cx)
 {
@@ -170,6 +226,20 @@ static enum poll trace_job_poll(struct task *t, struct context *cx)
 			status = -ECANCELED;
 		if (status)
 			j->status = status;
+		if (settle_begin(j)) {
+			while (!settle_done(j)) {
+				if (sleep_init_duration(&j->nap,
+							&shell_runtime()->timer,
+							TRACE_SETTLE_STEP_NS) != 0) {
+					TASK_YIELD();
+					continue;
+				}
+				j->napping = true;
+				TASK_AWAIT(sleep_poll(&j->nap, cx));
+				sleep_drop(&j->nap);
+				j->napping = false;
+			}
+		}
 	}
 	trace_set_enabled(false);
 	if (dump_spawn(&j->out, &j->dump) != 0) {
@@ -195,6 +265,9 @@ static void trace_job_drop_state(struct task *t)
 		(void)join_cancel(&j->dump);
 		join_drop(&j->dump);
 	}
+	if (j->napping)
+		sleep_drop(&j->nap);
+	kfree(j->marks);
 	trace_set_enabled(false);
 }
 

@@ -30,6 +30,7 @@
 #include "errno.h"
 #include "lib/fmt.h"
 #include "rt/rt.h"
+#include "sched/sync.h"
 #include "shell/builtins.h"
 #include "shell/rt_commands.h"
 #include "shell/task.h"
@@ -131,6 +132,84 @@ static void end_shell(struct shell_input *in, struct join_handle *jh)
 	join_drop(jh);
 }
 
+/*
+ * `lagger`, a command of this test's: its job spawns a task and ends as
+ * soon as that task says, from inside its poll, that it is done; the task
+ * then runs on for LAG_MS before its poll returns READY.  So does a batch
+ * child that counted itself down when the host deschedules its core
+ * before the runtime writes the poll's trace event (trace_cmd.c).
+ */
+#define LAG_MS		30
+
+static struct oneshot lag_os;
+static uint8_t lag_buf;
+
+static enum poll lag_child_poll(struct task *t, struct context *cx)
+{
+	static const uint8_t one = 1;
+	uint64_t end;
+
+	(void)t;
+	(void)cx;
+	if (oneshot_send(&lag_os, &one, sizeof(one)))
+		abort();
+	end = h_now_ms() + LAG_MS;
+	while (h_now_ms() < end)
+		arch_cpu_relax();
+	return POLL_READY;
+}
+
+static const struct task_vtable lag_child_vt = {
+	.poll = lag_child_poll, .name = "lagger-child",
+};
+
+struct lag_job {
+	struct task task;
+	unsigned pt;
+	int status, res;
+	uint8_t v;
+};
+
+static enum poll lag_job_poll(struct task *t, struct context *cx)
+{
+	struct lag_job *j = container_of(t, struct lag_job, task);
+
+	TASK_BEGIN(j->pt);
+	oneshot_init(&lag_os, &lag_buf, sizeof(lag_buf));
+	/* On the other core, so this job (and trace's, spawned next to it)
+	 * can end while the task still runs. */
+	if (rt_spawn_on(rt, (rt_current_core()->slot->index + 1) % CORES,
+			&lag_child_vt, NULL, sizeof(struct task), NULL)) {
+		j->status = -ENOMEM;
+		return POLL_READY;
+	}
+	TASK_AWAIT(oneshot_recv(&lag_os, cx, &j->v, &j->res));
+	j->status = j->res;
+	TASK_END;
+}
+
+static const struct task_vtable lag_job_vt = {
+	.poll = lag_job_poll, .name = "lagger",
+	TASK_OUTPUT(struct lag_job, status),
+};
+
+static int start_lagger(const struct shell_cmd *cmd, int argc, char **argv,
+			const struct shell_out *o, struct shell_job *job)
+{
+	(void)cmd;
+	(void)argc;
+	(void)argv;
+	(void)o;
+	if (rt_spawn(rt, &lag_job_vt, NULL, sizeof(struct lag_job), &job->jh))
+		return -ENOMEM;
+	return SHELL_PENDING;
+}
+
+static const struct shell_cmd lag_cmd = {
+	.name = "lagger", .help = "a job whose task outlives its last word",
+	.usage = "lagger", .min_args = 0, .max_args = 0, .start = start_lagger,
+};
+
 static int setup(void **state)
 {
 	(void)state;
@@ -142,7 +221,8 @@ static int setup(void **state)
 	shell_commands_init(&cmds);
 	if (shell_register_builtins(&cmds) != 0 ||
 	    shell_register_rt_commands(&cmds, rt, NULL) != 0 ||
-	    shell_register_trace(&cmds) != 0)
+	    shell_register_trace(&cmds) != 0 ||
+	    shell_register(&cmds, &lag_cmd) != 0)
 		return -1;
 	shell_input_init(&input);
 	if (shell_task_spawn(rt, &input, &cmds, &out, &shell_jh) != 0)
@@ -198,6 +278,30 @@ static unsigned count(const char *hay, const char *needle)
 	for (const char *p = hay; (p = strstr(p, needle)) != NULL; p++)
 		n++;
 	return n;
+}
+
+/*
+ * `trace COMMAND` waits for the polls still running on other cores when
+ * COMMAND's job ends, so the trace shows them ending: lagger's task is
+ * still in its poll, LAG_MS long, when the job that awaits it ends.
+ * Tracing turned off at once, the dump lacked its READY poll.
+ */
+static void test_trace_waits_for_running_polls(void **state)
+{
+	char *got, *p, *end;
+
+	(void)state;
+	type("trace lagger\r");
+	got = wait_for(TRACE_JSON_END "\n");
+	p = strstr(got, "\"name\":\"lagger-child\",\"args\":{\"id\":");
+	assert_non_null(p);
+	end = strchr(p, '}');
+	assert_non_null(end);
+	*end = '\0';
+	assert_non_null(strstr(p, "\"end\":\"ready\""));
+	free(got);
+	expect("trace: ");
+	expect("hyphae> ");
 }
 
 static void test_trace(void **state)
@@ -678,6 +782,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_prompt_and_echo),
 		cmocka_unit_test_setup(test_trace, resync),
+		cmocka_unit_test_setup(test_trace_waits_for_running_polls, resync),
 		cmocka_unit_test_setup(test_sleep_measures, resync),
 		cmocka_unit_test_setup(test_spawn_counts, resync),
 		cmocka_unit_test_setup(test_ctrl_c_cancels_jobs, resync),
