@@ -47,8 +47,9 @@
  * to run where they were.  Tasks that take turns at a lock do not gain
  * from a second core at all, only bounce the lock's line between them:
  * rwlock_read_mostly at 2 workers, where half of all steals had moved one
- * task, took 0.82 of the time with more than one batch as the bound, and
- * 0.48 (4 workers: 0.62) again with two (docs/PERFORMANCE.md).  Long
+ * task, took 0.82 of the rule before's time with more than one batch as
+ * the bound, and with two batches 0.48 of that (4 workers: 0.62;
+ * docs/PERFORMANCE.md).  Long
  * tasks still spread: a batch behind a long poll is kicked back
  * (watch.c), and a queue behind one is taken by this rule's exception.
  */

@@ -178,8 +178,8 @@ struct scheduler {
 	_Atomic uint64_t poll_seq __cacheline_aligned;
 	/* Odd while sched_tick() runs: a poll's whole run, its ending and
 	 * trace event included (which poll_seq does not cover), lies within
-	 * one odd value.  Owner-written with release, read with acquire
-	 * (sched_tick_seq). */
+	 * one odd value.  Owner-written, the tick's end with release; read
+	 * with acquire (sched_tick_seq). */
 	_Atomic uint64_t tick_seq;
 	/* arch_cycles(); with SCHED_POLL_START_BATCH, the start of the
 	 * poll's batch (poll timing off: the poll's own is not read). */

@@ -185,15 +185,19 @@ struct trace_job {
 	bool napping;
 };
 
-/* Mark the other cores' ticks; false if there is nothing to wait for. */
+/* Mark the other cores' ticks; false if it cannot (no core, no memory):
+ * the dump then goes ahead without waiting. */
 static bool settle_begin(struct trace_job *j)
 {
 	struct runtime *rt = shell_runtime();
+	unsigned n = rt_active_cores(rt);
 
-	j->marks = kmalloc(MAX_CORES * sizeof(*j->marks));
+	if (n == 0)
+		return false;
+	j->marks = kmalloc(n * sizeof(*j->marks));
 	if (j->marks == NULL)
-		return false;	/* no memory: dump without waiting */
-	j->nmarks = rt_tick_marks(rt, j->marks, MAX_CORES);
+		return false;
+	j->nmarks = rt_tick_marks(rt, j->marks, n);
 	if (clock_deadline_after(rt->clock, clock_now(rt->clock),
 				 TRACE_SETTLE_NS, &j->settle_end) != 0)
 		j->settle_end = 0;
