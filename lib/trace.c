@@ -1,24 +1,33 @@
 /*
  * trace.c - the per-core trace rings (see trace.h for the design).
  *
- * An event's generation word is the seqlock.  The writer
- * (trace_ring_write(), inline in trace.h) stores it odd (busy), then the
- * fields, then 2 * (index + 1) with the type and a.  A
- * reader that wants event i loads the word, the fields, and the word
- * again; it keeps the event only if both loads saw the complete stamp of
- * index i.  A writer that overwrote the slot in between changed the word
- * first (busy), so a mix of old and new fields never passes.  Every field
- * is an atomic, so the race itself is defined behaviour and
+ * The ring's count, `written`, is the seqlock.  The writer
+ * (trace_ring_write(), inline in trace.h) stores event i's fields into
+ * slot i mod N, then written = i + 1.  That store is also event i + 1's
+ * reservation: the writer stores it before any field of event i + 1, the
+ * one that overwrites the slot of event i + 1 - N.  A reader loads
+ * written (h), copies events h - (N - 1) .. h - 1 (the slot of h, which
+ * the writer fills next, is left out), then loads written again (w).  A
+ * field it copied from an event k newer than the one it wanted came
+ * after written = k, so w >= k; so every event below w + 1 - N may have
+ * been overwritten during the copy and is dropped (torn, always the
+ * oldest), and every event from it up was copied whole.  One writer
+ * store a field, none a slot, and an unraced copy loses nothing.
+ *
+ * Every field is an atomic, so the race itself is defined behaviour and
  * ThreadSanitizer sees no data race.  No fences (ThreadSanitizer does not
  * model them): the fields are stored with release and loaded with
- * acquire instead, so a reader that loads a new field also sees the busy
- * mark stored before it (on x86_64 every one of these is a plain mov).
+ * acquire instead, so a reader that loads a field of event k also sees
+ * written = k stored before it (on x86_64 every one of these is a plain
+ * mov).
  *
- *   writer (owner core)                 reader (any core)
- *   word = busy          relaxed        w1 = word            acquire
- *   ts, x, y             release        ts, x, y             acquire
- *   word = stamp(i)      release        w2 = word            relaxed
- *   written = i + 1      release        keep if w1 == w2 == stamp(i)
+ *   writer (owner core)                  reader (any core)
+ *   (written = i, the event before)      h = written          acquire
+ *   ts, x, y, word of slot i  release    copy h-(N-1) .. h-1  acquire
+ *   written = i + 1           release    w = written          acquire
+ *                                        keep those >= w + 1 - N
+ * Reference: the seqlock of Linux's include/linux/seqlock.h, with the
+ * ring's count as its sequence; Boehm (trace.h).
  */
 #include <stdatomic.h>
 
@@ -27,6 +36,7 @@
 #include "config.h"
 #include "errno.h"
 #include "kmalloc.h"
+#include "lib/string.h"
 #include "lib/trace.h"
 #include "panic.h"
 
@@ -64,38 +74,17 @@ void trace_ring_init(struct trace_ring *r, unsigned core, size_t events)
 	}
 }
 
-/* Copy event i into *out if it is complete and untouched meanwhile. */
-static bool read_event(struct trace_ring *r, uint64_t i,
-		       struct trace_record *out)
-{
-	struct trace_event *e = &r->ev[i & r->mask];
-	uint64_t w1, w2;
-
-	/* acquire: pairs with the writer's release store of the stamp. */
-	w1 = atomic_load_explicit(&e->word, memory_order_acquire);
-	if ((w1 >> TRACE_GEN_SHIFT) != (trace_gen_done(i) >> TRACE_GEN_SHIFT))
-		return false;
-	/* acquire: a field from a newer write brings its busy mark with it,
-	 * which the second load of the word then sees; pairs with the
-	 * writer's release stores of the fields. */
-	out->ts = atomic_load_explicit(&e->ts, memory_order_acquire);
-	out->x = atomic_load_explicit(&e->x, memory_order_acquire);
-	out->y = atomic_load_explicit(&e->y, memory_order_acquire);
-	w2 = atomic_load_explicit(&e->word, memory_order_relaxed);
-	if (w2 != w1)
-		return false;
-	out->type = (uint8_t)((w1 >> TRACE_TYPE_SHIFT) & TRACE_TYPE_MASK);
-	out->a = (uint32_t)(w1 & TRACE_A_MAX);
-	return true;
-}
-
 void trace_ring_copy(struct trace_ring *r, struct trace_record *out,
 		     size_t max, struct trace_read *rd)
 {
-	/* acquire: pairs with the release store of `written`. */
+	/* acquire: pairs with the release store of `written`; every event
+	 * below it is complete. */
 	uint64_t end = atomic_load_explicit(&r->written, memory_order_acquire);
 	uint64_t start = atomic_load_explicit(&r->cleared, memory_order_relaxed);
-	uint64_t cap = (uint64_t)r->mask + 1;
+	/* The slot of `end` is the writer's next: never read. */
+	uint64_t cap = r->mask;
+	uint64_t now;
+	size_t n, torn;
 
 	rd->copied = 0;
 	rd->lost = 0;
@@ -116,12 +105,31 @@ void trace_ring_copy(struct trace_ring *r, struct trace_record *out,
 	rd->lost += atomic_load_explicit(&r->dropped, memory_order_relaxed) -
 		    atomic_load_explicit(&r->cleared_dropped, memory_order_relaxed);
 	rd->first = start;
-	for (uint64_t i = start; i < end; i++) {
-		if (read_event(r, i, &out[rd->copied]))
-			rd->copied++;
-		else
-			rd->torn++;
+	n = (size_t)(end - start);
+	for (size_t k = 0; k < n; k++) {
+		const struct trace_event *e = &r->ev[(start + k) & r->mask];
+		struct trace_record *o = &out[k];
+		uint64_t w;
+
+		/* acquire, each: a field of a newer event brings the count
+		 * its writer stored before it (the look below sees it). */
+		o->ts = atomic_load_explicit(&e->ts, memory_order_acquire);
+		o->x = atomic_load_explicit(&e->x, memory_order_acquire);
+		o->y = atomic_load_explicit(&e->y, memory_order_acquire);
+		w = atomic_load_explicit(&e->word, memory_order_acquire);
+		o->type = (uint8_t)((w >> TRACE_TYPE_SHIFT) & TRACE_TYPE_MASK);
+		o->a = (uint32_t)(w & TRACE_A_MAX);
 	}
+	/* The second look: the writer may have reached event `now` (it
+	 * reserved it), so the slots of now - N and older may be torn. */
+	now = atomic_load_explicit(&r->written, memory_order_acquire);
+	torn = trace_copy_torn(start, n, now, r->mask);
+	if (torn) {
+		memmove(out, out + torn, (n - (size_t)torn) * sizeof(*out));
+		n -= (size_t)torn;
+	}
+	rd->copied = n;
+	rd->torn = torn;
 }
 
 void trace_ring_clear(struct trace_ring *r)

@@ -7,13 +7,14 @@
  * when full.  Task context writes with no interrupt mask: it flags the
  * ring `writing` for the few stores of one event, and a trace point in
  * an interrupt handler that finds the flag up drops its event and counts
- * it (reported with the events lost to wrapping).  Anyone
- * may copy a ring out at any time: each event carries a generation word
- * that the writer marks busy before it changes the event and stamps with
- * the event's index after (a seqlock per event), so a copy that raced an
- * overwrite is detected and dropped (counted as torn), never returned
- * half old, half new.  A ring counts the events written since it was last
- * cleared; the reader reports how many the ring lost by wrapping.
+ * it (reported with the events lost to wrapping).  Anyone may copy a ring
+ * out at any time, without waiting for the writer: the ring's count of
+ * events written is the seqlock (trace.c), so a copy that raced an
+ * overwrite sees it and drops the events the writer may have reached
+ * (counted as torn), never returning one half old, half new.  A copy
+ * holds at most one event less than the ring (the slot the writer fills
+ * next).  A ring counts the events written since it was last cleared;
+ * the reader reports how many the ring lost by wrapping.
  *
  * Tracing is off by default.  Each trace point is one relaxed load of a
  * global flag and a branch predicted not taken (trace_event()); only when
@@ -161,9 +162,7 @@ static inline uint64_t trace_poll_stamps(uint32_t a)
 /* The largest a (24 bits); counts in x are full 64-bit. */
 #define TRACE_A_MAX		0xffffffu
 
-/* One event as it sits in a ring.  word: generation (32 bits; odd while
- * the owner writes the event, 2 * (index + 1) once it is complete), type
- * (8 bits), a (24 bits). */
+/* One event as it sits in a ring.  word: type (8 bits), a (24 bits). */
 struct trace_event {
 	_Atomic uint64_t word;
 	_Atomic uint64_t ts;
@@ -222,49 +221,53 @@ struct trace_read {
  */
 void trace_ring_init(struct trace_ring *r, unsigned core, size_t events);
 
-/* An event's word: generation (32 bits: odd while written, 2 * (index +
- * 1) once complete), type (8 bits), a (24 bits). */
-#define TRACE_GEN_SHIFT		32
+/* An event's word: type (8 bits) over a (24 bits). */
 #define TRACE_TYPE_SHIFT	24
 #define TRACE_TYPE_MASK		0xffu
 
-static inline uint64_t trace_gen_busy(uint64_t index)
+/* The word of an event of `type` with argument a. */
+static __always_inline uint64_t trace_word(enum trace_type type, uint32_t a)
 {
-	return (uint64_t)(uint32_t)(2 * index + 1) << TRACE_GEN_SHIFT;
-}
-
-static inline uint64_t trace_gen_done(uint64_t index)
-{
-	return (uint64_t)(uint32_t)(2 * index + 2) << TRACE_GEN_SHIFT;
+	return ((uint64_t)(type & TRACE_TYPE_MASK) << TRACE_TYPE_SHIFT) |
+	       (a & TRACE_A_MAX);
 }
 
 /*
- * Append one event, overwriting the oldest when full.  The owning core
- * only, never reentered: an interrupt handler on the core does not write
- * while task context is (trace_ring_put()).  Six plain stores on x86_64.
- * The writer's half of the seqlock that trace.c's header draws.
+ * Append one event, its word made already (trace_word()), overwriting
+ * the oldest when full.  The owning core only, never reentered: an
+ * interrupt handler on the core does not write while task context is
+ * (trace_ring_put()).  Five plain stores on x86_64: the event's four
+ * words, then the count.  The writer's half of the seqlock that trace.c's
+ * header draws: the count stored by the event before (release) is this
+ * event's reservation, and every field store is a release, so a reader
+ * that loads a field of this event also sees that count, and so knows
+ * the slot may be changing under it.
  */
-static __always_inline void trace_ring_write(struct trace_ring *r,
-					     enum trace_type type, uint32_t a,
-					     uint64_t ts, uint64_t x, uint64_t y)
+static __always_inline void trace_ring_write_word(struct trace_ring *r,
+						  uint64_t word, uint64_t ts,
+						  uint64_t x, uint64_t y)
 {
 	/* relaxed: only this core writes `written`. */
 	uint64_t i = atomic_load_explicit(&r->written, memory_order_relaxed);
 	struct trace_event *e = &r->ev[i & r->mask];
 
-	atomic_store_explicit(&e->word, trace_gen_busy(i), memory_order_relaxed);
-	/* release: a reader that loads any of these (acquire) also sees the
-	 * busy mark stored before them. */
+	/* release, each: a reader that loads one of these (acquire) sees
+	 * `written` >= i when it looks again, and drops the slot. */
 	atomic_store_explicit(&e->ts, ts, memory_order_release);
 	atomic_store_explicit(&e->x, x, memory_order_release);
 	atomic_store_explicit(&e->y, y, memory_order_release);
-	/* release: publishes the fields; pairs with the reader's acquire
-	 * load of the word. */
-	atomic_store_explicit(&e->word, trace_gen_done(i) |
-			      ((uint64_t)(type & TRACE_TYPE_MASK) << TRACE_TYPE_SHIFT) |
-			      (a & TRACE_A_MAX), memory_order_release);
-	/* release: a reader that sees the count sees the event complete. */
+	atomic_store_explicit(&e->word, word, memory_order_release);
+	/* release: a reader that sees the count sees the event complete;
+	 * it is also the next event's reservation (above). */
 	atomic_store_explicit(&r->written, i + 1, memory_order_release);
+}
+
+/* The same, of `type` with argument a. */
+static __always_inline void trace_ring_write(struct trace_ring *r,
+					     enum trace_type type, uint32_t a,
+					     uint64_t ts, uint64_t x, uint64_t y)
+{
+	trace_ring_write_word(r, trace_word(type, a), ts, x, y);
 }
 
 /*
@@ -275,15 +278,22 @@ static __always_inline void trace_ring_write(struct trace_ring *r,
  * the stores out from under the flag; the handler runs on this core, so
  * program order is all it needs.
  */
+static __always_inline void trace_ring_put_word(struct trace_ring *r,
+						uint64_t word, uint64_t ts,
+						uint64_t x, uint64_t y)
+{
+	atomic_store_explicit(&r->writing, 1, memory_order_relaxed);
+	atomic_signal_fence(memory_order_seq_cst);
+	trace_ring_write_word(r, word, ts, x, y);
+	atomic_signal_fence(memory_order_seq_cst);
+	atomic_store_explicit(&r->writing, 0, memory_order_relaxed);
+}
+
 static __always_inline void trace_ring_put(struct trace_ring *r,
 					   enum trace_type type, uint32_t a,
 					   uint64_t ts, uint64_t x, uint64_t y)
 {
-	atomic_store_explicit(&r->writing, 1, memory_order_relaxed);
-	atomic_signal_fence(memory_order_seq_cst);
-	trace_ring_write(r, type, a, ts, x, y);
-	atomic_signal_fence(memory_order_seq_cst);
-	atomic_store_explicit(&r->writing, 0, memory_order_relaxed);
+	trace_ring_put_word(r, trace_word(type, a), ts, x, y);
 }
 
 /*
@@ -294,6 +304,20 @@ static __always_inline void trace_ring_put(struct trace_ring *r,
  */
 void trace_ring_copy(struct trace_ring *r, struct trace_record *out,
 		     size_t max, struct trace_read *rd);
+
+/*
+ * Of n events copied from index `first` up, how many (the oldest) may
+ * have been overwritten during the copy, given that the ring's count was
+ * `now` after it (a ring of mask + 1 events): those below now - mask.
+ * trace_ring_copy()'s second look.
+ */
+static inline size_t trace_copy_torn(uint64_t first, size_t n, uint64_t now,
+				     uint32_t mask)
+{
+	if (now < mask || now - mask <= first)
+		return 0;
+	return now - mask - first < n ? (size_t)(now - mask - first) : n;
+}
 
 /* Forget the events written so far (they are not read again).  Any core. */
 void trace_ring_clear(struct trace_ring *r);

@@ -80,20 +80,22 @@ static __always_inline struct trace_ring *tick_trace_ring(struct scheduler *s)
 /*
  * The trace event of a poll of task `id` that began at `start` (the batch's
  * start if untimed) and ended at `end`, on s's tick's ring: inline, a
- * handful of stores, nothing when tracing is off.
+ * handful of stores.  Tracing is on: the caller tested trace_enabled().
  */
 static __always_inline void poll_trace(struct scheduler *s, bool timed,
 				       uint64_t start, uint64_t end,
 				       uint64_t id, const char *name,
 				       unsigned how)
 {
-	struct trace_ring *r;
+	struct trace_ring *r = tick_trace_ring(s);
 
-	if (trace_enabled() && (r = tick_trace_ring(s)) != NULL)
-		trace_ring_put(r, TRACE_POLL,
-			       timed ? trace_poll_a(how, end - start) :
-			       trace_poll_untimed_a(how),
-			       start, id, (uintptr_t)name);
+	if (r != NULL)
+		trace_ring_put_word(r, timed ?
+				    trace_word(TRACE_POLL,
+					       trace_poll_a(how, end - start)) :
+				    trace_word(TRACE_POLL, TRACE_POLL_UNTIMED_EXP) |
+				    (how & 7),
+				    start, id, (uintptr_t)name);
 }
 
 /*

@@ -20,19 +20,15 @@
 #include "sched/poll.h"
 #include "sched/sched_internal.h"
 
-/* How a poll ended, for the trace. */
-static inline uint32_t trace_poll_end_of(enum task_run_result rr)
-{
-	switch (rr) {
-	case TASK_RUN_DONE:		return TRACE_POLL_READY;
-	case TASK_RUN_REQUEUE:		return TRACE_POLL_REQUEUED;
-	case TASK_RUN_YIELDED:
-	case TASK_RUN_YIELDED_WOKEN:	return TRACE_POLL_YIELDED;
-	case TASK_RUN_RETIRED:		return TRACE_POLL_RETIRED;
-	case TASK_RUN_PENDING:		break;
-	}
-	return TRACE_POLL_PENDING;
-}
+/* How a poll ended, for the trace (a table: one load on the hot path). */
+static const uint8_t trace_poll_end_of[] = {
+	[TASK_RUN_PENDING] = TRACE_POLL_PENDING,
+	[TASK_RUN_REQUEUE] = TRACE_POLL_REQUEUED,
+	[TASK_RUN_YIELDED] = TRACE_POLL_YIELDED,
+	[TASK_RUN_YIELDED_WOKEN] = TRACE_POLL_YIELDED,
+	[TASK_RUN_DONE] = TRACE_POLL_READY,
+	[TASK_RUN_RETIRED] = TRACE_POLL_RETIRED,
+};
 
 /* A counter only one thread writes: no read-modify-write needed. */
 static inline void owner_add(_Atomic uint64_t *c, uint64_t n)
@@ -151,12 +147,14 @@ static void sched_notify(struct scheduler *s)
  * `cur`'s tick (arch_cpu_sched(), in task context), else through
  * trace_record_at() (outside a tick, or in an interrupt handler).
  */
-static void tick_trace(struct scheduler *cur, enum trace_type type,
-		       uint32_t a, uint64_t ts, uint64_t x, uint64_t y)
+static __always_inline void tick_trace(struct scheduler *cur,
+				       enum trace_type type, uint32_t a,
+				       uint64_t ts, uint64_t x, uint64_t y)
 {
 	struct trace_ring *r;
 
-	if (cur && !arch_in_interrupt() && (r = tick_trace_ring(cur)) != NULL)
+	if (likely(cur && !arch_in_interrupt() &&
+		   (r = tick_trace_ring(cur)) != NULL))
 		trace_ring_put(r, type, a, ts, x, y);
 	else
 		trace_record_at(type, a, ts, x, y);
@@ -512,7 +510,7 @@ static __always_inline struct task *tick_poll(struct scheduler *s,
 			   start & ~SCHED_POLL_START_BATCH, s->poll_clock, id,
 			   atomic_load_explicit(&s->poll_name,
 						memory_order_relaxed),
-			   trace_poll_end_of(rr));
+			   trace_poll_end_of[rr]);
 	}
 	/* A task the poll woke here (unless a kick took it back). */
 	atomic_signal_fence(memory_order_seq_cst);

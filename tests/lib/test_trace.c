@@ -3,8 +3,8 @@
  *
  * The ring: events come back in order with their fields; a full ring
  * keeps the newest and counts what it lost; a clear hides what came
- * before; a slot caught mid-write (its generation word odd) or rewritten
- * by a later lap is dropped, never returned.  The per-core trace: nothing
+ * before; a copy leaves out the slot the writer fills next, and drops the
+ * slots the writer reached while it copied, never returning them.  The per-core trace: nothing
  * is recorded while off or on a thread that runs no core; on, every
  * trace point lands in the calling core's ring.  The JSON: an empty
  * trace is an empty event list; polls pair into complete events, a wake
@@ -86,12 +86,13 @@ static void test_ring_wraps_and_counts_lost(void **state)
 	(void)state;
 	for (uint64_t k = 0; k < 3 * SMALL + 3; k++)
 		put(r, k);
+	/* The newest SMALL - 1: the oldest slot is the writer's next. */
 	trace_ring_copy(r, out, SMALL, &rd);
-	assert_int_equal(rd.copied, SMALL);
-	assert_int_equal(rd.lost, 2 * SMALL + 3);
-	assert_int_equal(rd.first, 2 * SMALL + 3);
-	for (uint64_t i = 0; i < SMALL; i++)
-		check(&out[i], 2 * SMALL + 3 + i);
+	assert_int_equal(rd.copied, SMALL - 1);
+	assert_int_equal(rd.lost, 2 * SMALL + 4);
+	assert_int_equal(rd.first, 2 * SMALL + 4);
+	for (uint64_t i = 0; i < SMALL - 1; i++)
+		check(&out[i], 2 * SMALL + 4 + i);
 	/* A smaller buffer keeps the newest and counts the rest lost. */
 	trace_ring_copy(r, out, 3, &rd);
 	assert_int_equal(rd.copied, 3);
@@ -124,29 +125,44 @@ static void test_ring_clear(void **state)
 	kfree(r);
 }
 
-/* A slot whose word is not the complete stamp of the index asked for is
- * dropped: mid-write (odd), or already a later lap's. */
+/* A copy leaves out the slot the writer fills next, and drops the
+ * events whose slots the writer reached while it copied: the oldest. */
 static void test_ring_drops_torn_slots(void **state)
 {
 	struct trace_ring *r = small_ring(0);
 	struct trace_record out[SMALL];
 	struct trace_read rd;
-	uint64_t w;
 
 	(void)state;
-	for (uint64_t k = 0; k < 4; k++)
+	for (uint64_t k = 0; k < SMALL; k++)
 		put(r, k);
-	/* Event 1 caught mid-write by its writer. */
-	w = atomic_load(&r->ev[1].word);
-	atomic_store(&r->ev[1].word, w | (1ull << 32));
-	/* Event 2's slot already holds a later lap's stamp. */
-	atomic_store(&r->ev[2].word, atomic_load(&r->ev[2].word) +
-		     (2ull * SMALL << 32));
+	/* Full: event 0's slot is the writer's next, so it is not read. */
 	trace_ring_copy(r, out, SMALL, &rd);
-	assert_int_equal(rd.copied, 2);
-	assert_int_equal(rd.torn, 2);
-	check(&out[0], 0);
-	check(&out[1], 3);
+	assert_int_equal(rd.copied, SMALL - 1);
+	assert_int_equal(rd.lost, 1);
+	assert_int_equal(rd.torn, 0);
+	for (uint64_t i = 0; i < SMALL - 1; i++)
+		check(&out[i], 1 + i);
+	/* A copy that raced writes: the count looked at after it is
+	 * higher, and every event whose slot the writer may have reached by
+	 * then is dropped, the oldest first. */
+	assert_int_equal(trace_copy_torn(1, SMALL - 1, SMALL, SMALL - 1), 0);
+	assert_int_equal(trace_copy_torn(1, SMALL - 1, SMALL + 1, SMALL - 1), 1);
+	assert_int_equal(trace_copy_torn(1, SMALL - 1, SMALL + 2, SMALL - 1), 2);
+	assert_int_equal(trace_copy_torn(1, SMALL - 1, 3 * SMALL, SMALL - 1),
+			 SMALL - 1);
+	/* Not full: the writer is far from the copied slots. */
+	assert_int_equal(trace_copy_torn(0, 3, 3, SMALL - 1), 0);
+	assert_int_equal(trace_copy_torn(0, 3, SMALL - 1, SMALL - 1), 0);
+	assert_int_equal(trace_copy_torn(0, 3, SMALL, SMALL - 1), 1);
+	/* Two events more: the copy's window moves on by two. */
+	put(r, SMALL);
+	put(r, SMALL + 1);
+	trace_ring_copy(r, out, SMALL, &rd);
+	assert_int_equal(rd.first, 3);
+	assert_int_equal(rd.copied, SMALL - 1);
+	for (uint64_t i = 0; i < SMALL - 1; i++)
+		check(&out[i], 3 + i);
 	kfree(r);
 }
 
