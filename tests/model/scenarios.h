@@ -33,6 +33,7 @@ extern const struct model_scenario scenario_sem;
 extern const struct model_scenario scenario_sem_close;
 extern const struct model_scenario scenario_chan;
 extern const struct model_scenario scenario_chan_close;
+extern const struct model_scenario scenario_trace;
 
 #define MODEL_SCENARIOS							\
 	&scenario_mpsc,							\
@@ -57,6 +58,7 @@ extern const struct model_scenario scenario_chan_close;
 	&scenario_sem,							\
 	&scenario_sem_close,						\
 	&scenario_chan,							\
-	&scenario_chan_close
+	&scenario_chan_close,						\
+	&scenario_trace
 
 #endif /* HYPHAE_MODEL_SCENARIOS_H */
