@@ -11,8 +11,10 @@
  * field it copied from an event k newer than the one it wanted came
  * after written = k, so w >= k; so every event below w + 1 - N may have
  * been overwritten during the copy and is dropped (torn, always the
- * oldest), and every event from it up was copied whole.  One writer
- * store a field, none a slot, and an unraced copy loses nothing.
+ * oldest), and every event from it up was copied whole.  The writer
+ * makes one store a field and one for the count; a copy that no write
+ * raced drops nothing as torn (the oldest event of a full ring, in the
+ * slot the writer fills next, is left out and counted as lost).
  *
  * Every field is an atomic, so the race itself is defined behaviour and
  * ThreadSanitizer sees no data race.  No fences (ThreadSanitizer does not
@@ -66,7 +68,6 @@ void trace_ring_init(struct trace_ring *r, unsigned core, size_t events)
 	r->core = core;
 	r->mask = (uint32_t)(events - 1);
 	for (size_t i = 0; i < events; i++) {
-		/* Generation 0 is never a complete stamp (those start at 2). */
 		atomic_init(&r->ev[i].word, 0);
 		atomic_init(&r->ev[i].ts, 0);
 		atomic_init(&r->ev[i].x, 0);
@@ -83,7 +84,7 @@ void trace_ring_copy(struct trace_ring *r, struct trace_record *out,
 	uint64_t start = atomic_load_explicit(&r->cleared, memory_order_relaxed);
 	/* The slot of `end` is the writer's next: never read. */
 	uint64_t cap = r->mask;
-	uint64_t now;
+	uint64_t now, dropped, mark;
 	size_t n, torn;
 
 	rd->copied = 0;
@@ -101,9 +102,13 @@ void trace_ring_copy(struct trace_ring *r, struct trace_record *out,
 		rd->lost += end - start - max;
 		start = end - max;
 	}
-	/* relaxed: a count a handler raises meanwhile shows next time. */
-	rd->lost += atomic_load_explicit(&r->dropped, memory_order_relaxed) -
-		    atomic_load_explicit(&r->cleared_dropped, memory_order_relaxed);
+	/* relaxed: a count a handler raises meanwhile shows next time.  A
+	 * clear between the two loads can leave the mark above the count
+	 * read first: nothing dropped since, then. */
+	dropped = atomic_load_explicit(&r->dropped, memory_order_relaxed);
+	mark = atomic_load_explicit(&r->cleared_dropped, memory_order_relaxed);
+	if (dropped > mark)
+		rd->lost += dropped - mark;
 	rd->first = start;
 	n = (size_t)(end - start);
 	for (size_t k = 0; k < n; k++) {

@@ -208,8 +208,11 @@ struct trace_record {
 struct trace_read {
 	uint64_t first;		/* index of the oldest event looked at */
 	size_t copied;		/* records returned */
-	uint64_t lost;		/* overwritten before the copy (the ring wrapped),
-				 * or dropped by an interrupt handler */
+	uint64_t lost;		/* not copied: overwritten before the copy (the
+				 * ring wrapped), in the slot the writer fills
+				 * next (a full ring's oldest), beyond the
+				 * caller's buffer, or dropped by an interrupt
+				 * handler */
 	uint64_t torn;		/* overwritten while being copied: dropped */
 };
 
@@ -298,7 +301,8 @@ static __always_inline void trace_ring_put(struct trace_ring *r,
 
 /*
  * Copy the ring's events since its last clear, oldest first, into out
- * (room for max; the newest max are kept), and say in *rd what was lost
+ * (room for max; the newest max are kept, and at most events - 1: the
+ * slot the writer fills next is not read), and say in *rd what was lost
  * to wrapping or torn by a concurrent overwrite.  Any core, any time,
  * while the owner writes; lock-free (never waits for the writer).
  */

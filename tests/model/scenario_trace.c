@@ -2,11 +2,16 @@
  * scenario_trace.c - the trace ring's seqlock (lib/trace.{h,c}): its
  * owner writes while another core copies it.
  *
- * W writes events 0 .. NEV-1 with trace_ring_write() into a ring of RING
- * (4) slots, every field derived from the event's index (none of them 0,
- * the value of a slot never written).  R copies the ring with
+ * W writes events up to NEV-1 with trace_ring_write() into a ring of
+ * RING (4) slots, every field derived from the event's index (none of
+ * them 0, the value of a slot never written).  R copies the ring with
  * trace_ring_copy() COPIES times while W writes: a ring this small is
- * overwritten under almost every copy.
+ * overwritten under almost every copy.  `trace` starts from an empty
+ * ring (W writes events 0-6), `trace_full` from one that setup filled
+ * with events 0-2 (W writes 3-6): there a copy meets an overwrite within
+ * two preemptions, where from empty it takes three (an off-by-one in the
+ * reader's cut of torn events, trace_copy_torn()'s `now` one short, is
+ * caught by `trace_full` at bound 2 and by `trace` only at bound 3).
  *
  * Along the way: every record a copy returns is one whole event (its five
  * fields agree), the records come in a row from rd.first + rd.torn (the
@@ -27,6 +32,7 @@ static struct {
 		unsigned char bytes[TRACE_RING_BYTES(RING)];
 	} u __aligned(64);
 	uint64_t copies;	/* R only */
+	uint64_t prefill;	/* events setup wrote; W writes the rest */
 } S;
 
 /* Event k's fields: each one a different function of k, none 0. */
@@ -39,7 +45,7 @@ static unsigned ev_type(uint64_t k)	{ return 1 + k % (TRACE_TYPES - 1); }
 static void writer(void *arg)
 {
 	(void)arg;
-	for (uint64_t k = 0; k < NEV; k++)
+	for (uint64_t k = S.prefill; k < NEV; k++)
 		trace_ring_write(&S.u.r, (enum trace_type)ev_type(k), ev_a(k),
 				 ev_ts(k), ev_x(k), ev_y(k));
 }
@@ -84,10 +90,14 @@ static void reader(void *arg)
 	}
 }
 
-static void setup(void)
+static void setup_with(uint64_t prefill)
 {
 	memset(&S, 0, sizeof(S));
 	trace_ring_init(&S.u.r, 0, RING);
+	S.prefill = prefill;
+	for (uint64_t k = 0; k < prefill; k++)
+		trace_ring_write(&S.u.r, (enum trace_type)ev_type(k), ev_a(k),
+				 ev_ts(k), ev_x(k), ev_y(k));
 	model_track(&S, sizeof(S), "trace");
 	model_name(&S.u.r.written, sizeof(S.u.r.written), "ring.written");
 	for (unsigned i = 0; i < RING; i++) {
@@ -99,6 +109,16 @@ static void setup(void)
 	}
 	model_spawn("W", writer, NULL);
 	model_spawn("R", reader, NULL);
+}
+
+static void setup(void)
+{
+	setup_with(0);
+}
+
+static void setup_full(void)
+{
+	setup_with(RING - 1);
 }
 
 static void check(void)
@@ -141,12 +161,21 @@ static const struct model_mutation mutations[] = {
 
 const struct model_scenario scenario_trace = {
 	.name = "trace",
-	.what = "the owner writes 7 events into a trace ring of 4 slots "
-		"while a reader "
-		"copies it",
+	.what = "the owner writes 7 events into an empty trace ring of 4 "
+		"slots while a reader copies it",
 	.setup = setup,
 	.check = check,
 	.modes = MODEL_SC | MODEL_TSO,
 	.mutations = mutations,
 	.n_mutations = ARRAY_SIZE(mutations),
+};
+
+const struct model_scenario scenario_trace_full = {
+	.name = "trace_full",
+	.what = "the same from a ring already holding 3 events",
+	.setup = setup_full,
+	.check = check,
+	.modes = MODEL_SC | MODEL_TSO,
+	.mutations = mutations,
+	.n_mutations = 2,	/* count_unpublished: the empty ring's */
 };

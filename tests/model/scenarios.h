@@ -34,6 +34,7 @@ extern const struct model_scenario scenario_sem_close;
 extern const struct model_scenario scenario_chan;
 extern const struct model_scenario scenario_chan_close;
 extern const struct model_scenario scenario_trace;
+extern const struct model_scenario scenario_trace_full;
 
 #define MODEL_SCENARIOS							\
 	&scenario_mpsc,							\
@@ -59,6 +60,7 @@ extern const struct model_scenario scenario_trace;
 	&scenario_sem_close,						\
 	&scenario_chan,							\
 	&scenario_chan_close,						\
-	&scenario_trace
+	&scenario_trace,						\
+	&scenario_trace_full
 
 #endif /* HYPHAE_MODEL_SCENARIOS_H */
