@@ -272,7 +272,7 @@ static struct scheduler *wake_target(struct scheduler *s, struct task *t)
 	    (task_state_load(t) & TASK_PINNED) || arch_in_interrupt() ||
 	    !cur->hooks.pull(cur->hooks.arg, s->hooks.arg))
 		return s;
-	/* release: as a thief's rebind (steal_move_one). */
+	/* release: as a thief's rebind (steal_take_one). */
 	atomic_store_explicit(&t->sched, cur, memory_order_release);
 	owner_add(&cur->pulled_in, 1);
 	return cur;
@@ -903,16 +903,20 @@ static struct task *steal_dequeue(struct stealer *st)
 	return container_of(n, struct task, run_node);
 }
 
-/* Move one task without touching either `queued` count (the callers
- * account for it). */
-static bool steal_move_one(struct stealer *st, struct scheduler *thief)
+/*
+ * Take one task off the victim's queue for the thief, without touching
+ * either `queued` count (the callers account for it); NULL when none is
+ * left to take, or the next is pinned (it goes back to the victim).  The
+ * caller links it into its chain.
+ */
+static struct task *steal_take_one(struct stealer *st, struct scheduler *thief)
 {
 	struct task *t;
 
 	for (;;) {
 		t = steal_dequeue(st);
 		if (t == NULL)
-			return false;
+			return NULL;
 		if (!task_retire_if_cancelled(t))
 			break;
 		st->released++;
@@ -922,18 +926,12 @@ static bool steal_move_one(struct stealer *st, struct scheduler *thief)
 		 * counted there), and this steal ends, so a queue of pinned
 		 * tasks is not cycled through forever. */
 		mpsc_enqueue(st->queue, &t->run_node);
-		return false;
+		return NULL;
 	}
 	/* release: the new binding is visible to wakers that acquire-load
 	 * t->sched (bound_sched() in task.c) once the task runs on thief. */
 	atomic_store_explicit(&t->sched, thief, memory_order_release);
-	/* Counted on thief by the caller, stealer_spawn_n(). */
-	mpsc_enqueue(&thief->queue, &t->run_node);
-	owner_add(&thief->stolen_in, 1);
-	if (st->stolen_out)
-		shared_add(st->stolen_out, 1);
-	st->moved++;
-	return true;
+	return t;
 }
 
 bool stealer_spawn_one(struct stealer *st, struct scheduler *thief)
@@ -944,6 +942,7 @@ bool stealer_spawn_one(struct stealer *st, struct scheduler *thief)
 size_t stealer_spawn_n(struct stealer *st, struct scheduler *thief, size_t max)
 {
 	size_t moved = 0, released0 = st->released, left;
+	struct mpsc_node *first = NULL, *last = NULL;
 
 	if (st->queue == &thief->queue)
 		panic("stealer_spawn_n: scheduler %u stealing from itself",
@@ -958,9 +957,36 @@ size_t stealer_spawn_n(struct stealer *st, struct scheduler *thief, size_t max)
 			      atomic_load_explicit(&thief->queued_own,
 						   memory_order_relaxed) + max,
 			      memory_order_relaxed);
-	/* Check the bound before taking a task, so max + 1 never moves. */
-	while (moved < max && steal_move_one(st, thief))
+	/*
+	 * The tasks taken are linked into a chain of the thief's own and
+	 * appended in one exchange, and the counters move once: per task, a
+	 * locked instruction would wait for the stores into the task's lines
+	 * before it, which missed in the cache (the tasks were the victim's),
+	 * so each steal paid every miss in turn.  Check the bound before
+	 * taking a task, so max + 1 never moves.
+	 */
+	while (moved < max) {
+		struct task *t = steal_take_one(st, thief);
+
+		if (t == NULL)
+			break;
+		/* relaxed: mpsc_enqueue_chain() publishes the chain. */
+		if (last)
+			atomic_store_explicit(&last->next, &t->run_node,
+					      memory_order_relaxed);
+		else
+			first = &t->run_node;
+		last = &t->run_node;
 		moved++;
+	}
+	if (first) {
+		/* Counted on thief above (queued_own) and here. */
+		mpsc_enqueue_chain(&thief->queue, first, last);
+		owner_add(&thief->stolen_in, moved);
+		if (st->stolen_out)
+			shared_add(st->stolen_out, moved);
+		st->moved += moved;
+	}
 	if (moved < max)
 		sched_queued_own_add(thief, moved - max);
 	left = moved + st->released - released0;
