@@ -76,7 +76,7 @@ static inline bool transition_alone(struct task *t, uint64_t *old,
 static struct scheduler *bound_sched(struct task *t)
 {
 	/* acquire: pairs with the release store of a thief's rebind in
-	 * stealer_spawn_one(); also ordered by the state CAS chain. */
+	 * steal_take_one(); also ordered by the state CAS chain. */
 	return atomic_load_explicit(&t->sched, memory_order_acquire);
 }
 
