@@ -17,6 +17,11 @@
  * At the end: each task completed exactly once, both queues are empty with
  * their counts right (sched_check), what T counts stolen in equals what V
  * counts stolen out, and the polls counted equal the polls made.
+ *
+ * steal_cancelled: the same with b cancelled before anything runs.  Then
+ * b is never polled but completed once, by whichever queue's consumer
+ * dequeues it; a thief that takes a, b and c links a straight to c, whose
+ * link in V's queue went through b (the chain's inner link).
  */
 #include "sched/scheduler.h"
 #include "tests/model/model.h"
@@ -39,6 +44,7 @@ static struct {
 	int owner_tid, thief_tid;
 	long polls[NTASKS], done[NTASKS], in_poll[NTASKS];
 	long live, polls_total, moved;
+	bool cancelled;		/* steal_cancelled: b cancelled in setup */
 } G;
 
 static enum poll s_poll(struct task *t, struct context *cx)
@@ -158,6 +164,16 @@ static void setup(void)
 	model_name(&S.t.queued_own, 8, "T.queued_own");
 }
 
+/* steal_cancelled: b is cancelled (the setup thread holds the queue's
+ * reference for it here: nothing runs yet) and never polled. */
+static void setup_cancelled(void)
+{
+	setup();
+	G.cancelled = true;
+	model_check(task_cancel(&S.task[1].task), "task b was not cancelled");
+	G.live = NTASKS - 1;
+}
+
 static void invariant(void)
 {
 	size_t counted = sched_queued(&S.v) + sched_queued(&S.t);
@@ -171,9 +187,18 @@ static void check(void)
 {
 	uint64_t polled, in, out;
 
-	for (unsigned i = 0; i < NTASKS; i++)
+	for (unsigned i = 0; i < NTASKS; i++) {
+		if (G.cancelled && i == 1) {
+			model_check(G.polls[i] == 0, "cancelled task b polled "
+				    "%ld times", G.polls[i]);
+			model_check(task_state_load(&S.task[i].task) &
+				    TASK_COMPLETED, "cancelled task b never "
+				    "completed");
+			continue;
+		}
 		model_check(G.done[i] == 1, "task %u completed %ld times", i,
 			    G.done[i]);
+	}
 	model_check(sched_check(&S.v) == 0, "V: tasks left");
 	model_check(sched_check(&S.t) == 0, "T: tasks left");
 	in = atomic_load_explicit(&S.t.stolen_in, memory_order_relaxed);
@@ -212,6 +237,25 @@ static const struct model_mutation mutations[] = {
 		.kind = MUT_DEFER, .file = "sched/scheduler.c",
 		.text = "atomic_store_explicit(&thief->queued_own,",
 	},
+};
+
+static const struct model_mutation cancelled_mutations[] = {
+	{
+		.name = "chain_unlinked",
+		.what = "the thief does not link a task it took to the one "
+			"before it (the old link, through a retired task, stays)",
+		.kind = MUT_SKIP, .file = "sched/scheduler.c",
+		.text = "atomic_store_explicit(&last->next, &t->run_node,",
+	},
+};
+
+const struct model_scenario scenario_steal_cancelled = {
+	.name = "steal_cancelled",
+	.what = "the same, with one task cancelled before it runs",
+	.setup = setup_cancelled, .check = check, .invariant = invariant,
+	.modes = MODEL_SC | MODEL_TSO,
+	.mutations = cancelled_mutations,
+	.n_mutations = ARRAY_SIZE(cancelled_mutations),
 };
 
 const struct model_scenario scenario_steal = {

@@ -21,6 +21,7 @@ extern const struct model_scenario scenario_idle_wake;
 extern const struct model_scenario scenario_idle_stop;
 extern const struct model_scenario scenario_idle_timer;
 extern const struct model_scenario scenario_steal;
+extern const struct model_scenario scenario_steal_cancelled;
 extern const struct model_scenario scenario_timer_cancel;
 extern const struct model_scenario scenario_timer_poll;
 extern const struct model_scenario scenario_wait_cell;
@@ -48,6 +49,7 @@ extern const struct model_scenario scenario_trace_full;
 	&scenario_idle_stop,						\
 	&scenario_idle_timer,						\
 	&scenario_steal,						\
+	&scenario_steal_cancelled,					\
 	&scenario_timer_cancel,						\
 	&scenario_timer_poll,						\
 	&scenario_wait_cell,						\
