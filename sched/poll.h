@@ -93,8 +93,7 @@ static __always_inline void poll_trace(struct scheduler *s, bool timed,
 		trace_ring_put_word(r, timed ?
 				    trace_word(TRACE_POLL,
 					       trace_poll_a(how, end - start)) :
-				    trace_word(TRACE_POLL, TRACE_POLL_UNTIMED_EXP) |
-				    (how & 7),
+				    trace_word(TRACE_POLL, trace_poll_untimed_a(how)),
 				    start, id, (uintptr_t)name);
 }
 
