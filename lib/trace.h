@@ -131,9 +131,11 @@ static inline uint32_t trace_poll_a(unsigned how, uint64_t stamps)
  */
 #define TRACE_POLL_UNTIMED_EXP	(31u << (TRACE_POLL_HOW_BITS + TRACE_POLL_MANT_BITS))
 
+#define TRACE_POLL_UNTIMED_A(how)	(((how) & 7u) | TRACE_POLL_UNTIMED_EXP)
+
 static inline uint32_t trace_poll_untimed_a(unsigned how)
 {
-	return (uint32_t)(how & 7) | TRACE_POLL_UNTIMED_EXP;
+	return TRACE_POLL_UNTIMED_A(how);
 }
 
 static inline bool trace_poll_untimed(uint32_t a)
@@ -228,11 +230,15 @@ void trace_ring_init(struct trace_ring *r, unsigned core, size_t events);
 #define TRACE_TYPE_SHIFT	24
 #define TRACE_TYPE_MASK		0xffu
 
-/* The word of an event of `type` with argument a. */
+/* The word of an event of `type` with argument a: a constant expression
+ * of constant arguments (for tables of words), else trace_word(). */
+#define TRACE_WORD(type, a) \
+	((((uint64_t)(type) & TRACE_TYPE_MASK) << TRACE_TYPE_SHIFT) | \
+	 ((uint64_t)(a) & TRACE_A_MAX))
+
 static __always_inline uint64_t trace_word(enum trace_type type, uint32_t a)
 {
-	return ((uint64_t)(type & TRACE_TYPE_MASK) << TRACE_TYPE_SHIFT) |
-	       (a & TRACE_A_MAX);
+	return TRACE_WORD(type, a);
 }
 
 /*

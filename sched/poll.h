@@ -65,9 +65,10 @@ static inline bool poll_timed(void)
 
 /*
  * The ring s's tick traces to: s ticks on this core, in task context.
- * Looked up at the tick's first event (tracing may come on in the middle
- * of a tick: `trace COMMAND` turns it on from a poll), then kept until
- * the tick ends; NULL on a thread that runs no core.
+ * Looked up as the tick begins if tracing is on, else at its first event
+ * or next batch (tracing may come on in the middle of a tick: `trace
+ * COMMAND` turns it on from a poll), then kept until the tick ends; NULL
+ * on a thread that runs no core.
  */
 static __always_inline struct trace_ring *tick_trace_ring(struct scheduler *s)
 {
@@ -80,7 +81,9 @@ static __always_inline struct trace_ring *tick_trace_ring(struct scheduler *s)
 /*
  * The trace event of a poll of task `id` that began at `start` (the batch's
  * start if untimed) and ended at `end`, on s's tick's ring: inline, a
- * handful of stores.  Tracing is on: the caller tested trace_enabled().
+ * handful of stores.  Tracing is on: the caller found s->trace set (a
+ * tick that began with tracing on traces its polls to its end) or
+ * tracing on (it came on during the tick: the ring is looked up now).
  */
 static __always_inline void poll_trace(struct scheduler *s, bool timed,
 				       uint64_t start, uint64_t end,
@@ -95,6 +98,30 @@ static __always_inline void poll_trace(struct scheduler *s, bool timed,
 					       trace_poll_a(how, end - start)) :
 				    trace_word(TRACE_POLL, trace_poll_untimed_a(how)),
 				    start, id, (uintptr_t)name);
+}
+
+/*
+ * The same for the poll of task `id` that just returned, `word` its event
+ * word as if untimed (trace_poll_untimed_a()): its start is in poll_start
+ * (the batch's, flagged, if untimed), its name in poll_name, its end in
+ * poll_clock (poll_begin, poll_end: owner-written, so relaxed).  Untimed
+ * (poll timing off, the default), the word is the caller's.  The caller
+ * found s->trace set: sched_tick's polls are traced from the first batch
+ * of the tick after tracing came on.
+ */
+static __always_inline void poll_trace_ended(struct scheduler *s, uint64_t id,
+					     uint64_t word)
+{
+	uint64_t start = atomic_load_explicit(&s->poll_start,
+					      memory_order_relaxed);
+
+	if (unlikely(!(start & SCHED_POLL_START_BATCH)))
+		word = trace_word(TRACE_POLL,
+				  trace_poll_a(trace_poll_how((uint32_t)word),
+					       s->poll_clock - start));
+	trace_ring_put_word(s->trace, word, start & ~SCHED_POLL_START_BATCH, id,
+			    (uintptr_t)atomic_load_explicit(&s->poll_name,
+							    memory_order_relaxed));
 }
 
 /*

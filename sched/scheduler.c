@@ -20,15 +20,25 @@
 #include "sched/poll.h"
 #include "sched/sched_internal.h"
 
-/* How a poll ended, for the trace (a table: one load on the hot path). */
-static const uint8_t trace_poll_end_of[] = {
-	[TASK_RUN_PENDING] = TRACE_POLL_PENDING,
-	[TASK_RUN_REQUEUE] = TRACE_POLL_REQUEUED,
-	[TASK_RUN_YIELDED] = TRACE_POLL_YIELDED,
-	[TASK_RUN_YIELDED_WOKEN] = TRACE_POLL_YIELDED,
-	[TASK_RUN_DONE] = TRACE_POLL_READY,
-	[TASK_RUN_RETIRED] = TRACE_POLL_RETIRED,
+/*
+ * The trace event word of a poll that ended with sched_tick to trace it,
+ * as if untimed (poll_trace_ended() makes a timed one's from its how),
+ * by what task_run() returned (one load on the hot path); 0 for the two
+ * endings task_run() traced itself, the last two values.
+ */
+#define POLL_UNTIMED_WORD(how)	TRACE_WORD(TRACE_POLL, TRACE_POLL_UNTIMED_A(how))
+static const uint32_t trace_poll_word_of[] = {
+	[TASK_RUN_PENDING] = POLL_UNTIMED_WORD(TRACE_POLL_PENDING),
+	[TASK_RUN_REQUEUE] = POLL_UNTIMED_WORD(TRACE_POLL_REQUEUED),
+	[TASK_RUN_YIELDED] = POLL_UNTIMED_WORD(TRACE_POLL_YIELDED),
+	[TASK_RUN_YIELDED_WOKEN] = POLL_UNTIMED_WORD(TRACE_POLL_YIELDED),
+	[TASK_RUN_DONE] = 0,
+	[TASK_RUN_RETIRED] = 0,
 };
+_Static_assert(ARRAY_SIZE(trace_poll_word_of) == TASK_RUN_RETIRED + 1 &&
+	       TASK_RUN_DONE + 1 == TASK_RUN_RETIRED,
+	       "trace_poll_word_of: every task_run() result, the two that "
+	       "task_run() traces last");
 
 /* A counter only one thread writes: no read-modify-write needed. */
 static inline void owner_add(_Atomic uint64_t *c, uint64_t n)
@@ -500,19 +510,9 @@ static __always_inline struct task *tick_poll(struct scheduler *s,
 
 	rr = task_run(s, t);
 	/* task_run traced a completing poll (or a cancelled task's end)
-	 * itself, before the completion could be seen; the poll's start
-	 * is in poll_start (the batch's, flagged, if untimed), its name in
-	 * poll_name (poll_begin: owner-written, so relaxed). */
-	if (rr != TASK_RUN_DONE && rr != TASK_RUN_RETIRED && trace_enabled()) {
-		uint64_t start = atomic_load_explicit(&s->poll_start,
-						      memory_order_relaxed);
-
-		poll_trace(s, !(start & SCHED_POLL_START_BATCH),
-			   start & ~SCHED_POLL_START_BATCH, s->poll_clock, id,
-			   atomic_load_explicit(&s->poll_name,
-						memory_order_relaxed),
-			   trace_poll_end_of[rr]);
-	}
+	 * itself, before the completion could be seen. */
+	if (unlikely(s->trace != NULL) && rr < TASK_RUN_DONE)
+		poll_trace_ended(s, id, trace_poll_word_of[rr]);
 	/* A task the poll woke here (unless a kick took it back). */
 	atomic_signal_fence(memory_order_seq_cst);
 	next = atomic_load_explicit(&s->lifo, memory_order_relaxed);
@@ -597,8 +597,10 @@ struct sched_tick sched_tick(struct scheduler *s)
 			      memory_order_relaxed);
 	/* task_current() and the registry's batches know who ticks. */
 	arch_set_cpu_sched(s);
-	/* The ring this tick traces to: looked up by its first event. */
-	s->trace = NULL;
+	/* The ring this tick traces to, if tracing is on as it begins;
+	 * else looked up by the tick's first event (tick_trace_ring) or
+	 * at its next batch, whichever comes first. */
+	s->trace = trace_enabled() ? trace_ring_here() : NULL;
 
 	while (ts.tick.polled < SCHED_TICK_BUDGET) {
 		unsigned want = MIN(SCHED_TICK_BATCH,
@@ -615,6 +617,11 @@ struct sched_tick sched_tick(struct scheduler *s)
 		if (sched_queued(s) <= ts.held)
 			break;
 		n = sched_take_batch(s, s->batch, want, &inconsistent);
+		/* Tracing came on during the tick (a poll turned it on, as
+		 * `trace COMMAND` does): its polls are traced from this
+		 * batch on (task_run traces completing ones at once). */
+		if (unlikely(trace_enabled()) && s->trace == NULL)
+			s->trace = trace_ring_here();
 
 		if (n == 0) {
 			/* Not a poll: does not count against the budget. */

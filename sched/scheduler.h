@@ -207,8 +207,10 @@ struct scheduler {
 	 * an untimed poll ran since (poll.h). */
 	uint64_t poll_clock;
 	bool poll_clock_stale;
-	/* This core's trace ring, looked up by a tick's first trace event
-	 * (tick_trace_ring); NULL outside a tick and until then. */
+	/* This core's trace ring while its tick traces: set as the tick
+	 * begins if tracing is on, else by its first trace event
+	 * (tick_trace_ring); NULL outside a tick and until then.  The
+	 * switch of the tick's poll events. */
 	struct trace_ring *trace;
 	unsigned reg_ndead, reg_ndone;
 	struct task *reg_dead[SCHED_REG_BATCH];	/* freed by this tick */

@@ -520,7 +520,7 @@ enum task_run_result task_run(struct scheduler *s, struct task *t)
 			      held ? " (held since a yield)" : "");
 		if (old & TASK_CANCELED) {
 			/* Traced first, as a completing poll is (below). */
-			if (!traced && trace_enabled()) {
+			if (!traced && (unlikely(s->trace != NULL) || trace_enabled())) {
 				poll_trace(s, poll_timed(), s->poll_clock,
 					   s->poll_clock, t->id, task_name(t),
 					   TRACE_POLL_RETIRED);
@@ -602,7 +602,7 @@ enum task_run_result task_run(struct scheduler *s, struct task *t)
 			 * once it sees it (`trace spawn 50`) must find it.
 			 * Every other ending is traced by sched_tick, after.
 			 */
-			if (!traced && trace_enabled()) {
+			if (!traced && (unlikely(s->trace != NULL) || trace_enabled())) {
 				poll_trace(s, timed, start, s->poll_clock, t->id,
 					   atomic_load_explicit(&s->poll_name,
 								memory_order_relaxed),

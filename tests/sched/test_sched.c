@@ -361,8 +361,9 @@ static void test_trace_poll_stamps(void **st)
 
 /*
  * Tracing turned on by a poll (`trace COMMAND` does) records the rest of
- * that tick: the tick looks its ring up at its first event, not at its
- * start.
+ * that tick: a completing poll at once (task_run looks the ring up), the
+ * others from the tick's next batch (sched_tick looks it up at each batch
+ * while it has none).
  */
 static enum poll tron_poll(struct task *t, struct context *cx)
 {
@@ -403,6 +404,63 @@ static void test_trace_on_mid_tick(void **st)
 		assert_int_equal(p[i + 1].x, jh[i].task->id);
 		join_drop(&jh[i]);
 	}
+	tr_end();
+}
+
+/* Turns tracing on and waits (PENDING, with no wake or spawn: its poll
+ * writes no event); READY when polled again. */
+static struct waker tron_waker;
+
+static enum poll tron_wait_poll(struct task *t, struct context *cx)
+{
+	static bool again;
+
+	(void)t;
+	if (again) {
+		again = false;
+		return POLL_READY;
+	}
+	again = true;
+	trace_set_enabled(true);
+	tron_waker = waker_clone(cx->waker);
+	return POLL_PENDING;
+}
+
+/*
+ * The same when no poll of the batch writes an event (no wake, no spawn,
+ * none completes), so that nothing looks the ring up during it: the
+ * polls of the batch after it are traced, in that tick.
+ */
+static void test_trace_on_mid_tick_next_batch(void **st)
+{
+	static const struct task_vtable tron_vt = {
+		.poll = tron_wait_poll, .deallocate = tron_dealloc,
+		.name = "tron",
+	};
+	static const enum tstep twice[] = { TS_SAVE, TS_READY };
+	enum { LATER = 5, N = SCHED_TICK_BATCH - 1 + LATER };
+	struct task tron = { 0 };
+	struct join_handle jh[N];
+	int dummy_core;
+
+	(void)st;
+	tr_begin(&dummy_core);
+	trace_set_enabled(false);
+	assert_int_equal(sched_spawn(&sched, &tron_vt, &tron, sizeof(tron), NULL), 0);
+	for (int i = 0; i < N; i++)
+		assert_int_equal(tt_spawn(&sched, i, twice, 2, &jh[i]), 0);
+	(void)sched_tick(&sched);
+	trace_set_enabled(false);
+	for (int i = SCHED_TICK_BATCH - 1; i < N; i++)
+		assert_int_equal(tr_count_polls(jh[i].task->id,
+						TRACE_POLL_PENDING), 1);
+	for (int i = 0; i < N; i++) {
+		waker_wake(&container_of(jh[i].task, struct ttask, task)->saved);
+		join_drop(&jh[i]);
+	}
+	waker_wake(&tron_waker);
+	while (sched_check(&sched) != 0)
+		(void)sched_tick(&sched);
 	tr_end();
 }
 
@@ -1074,6 +1132,7 @@ int main(void)
 		T(test_trace_before_completion),
 		T(test_trace_poll_stamps),
 		T(test_trace_on_mid_tick),
+		T(test_trace_on_mid_tick_next_batch),
 		T(test_macros),
 		T(test_yield_fast_path),
 		T(test_yield_holds_task),
