@@ -77,6 +77,10 @@ void registry_init(struct scheduler *s);
  */
 void registry_flush(struct scheduler *s);
 
+/* Make the outside joiners' wakes s's batch held back (wake_joiner() in
+ * task.c).  s's owner, in its tick. */
+void sched_wake_joiners(struct scheduler *s);
+
 /* Link t, which no registry holds yet, into s's: its first poll (by s's
  * owner, which holds its run-queue reference) returned PENDING.  One
  * lock hold.  Owner only. */

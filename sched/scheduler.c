@@ -104,6 +104,8 @@ void sched_init(struct scheduler *s, unsigned index,
 	s->current = NULL;
 	s->poll_clock = 0;
 	s->poll_clock_stale = true;
+	s->trace = NULL;
+	s->njoin_wakes = 0;
 	s->reg_ndone = 0;
 	registry_init(s);
 	s->hooks = hooks ? *hooks : (struct sched_hooks){ 0 };
@@ -485,6 +487,15 @@ static unsigned sched_take_batch(struct scheduler *s, struct mpsc_node **out,
 	return n;
 }
 
+void sched_wake_joiners(struct scheduler *s)
+{
+	unsigned n = s->njoin_wakes;
+
+	s->njoin_wakes = 0;
+	for (unsigned i = 0; i < n; i++)
+		waker_wake(&s->join_wakes[i]);
+}
+
 /* What sched_tick() carries from one poll to the next. */
 struct tick_state {
 	struct sched_tick tick;
@@ -681,6 +692,10 @@ struct sched_tick sched_tick(struct scheduler *s)
 		}
 		atomic_store_explicit(&s->batch_end, 0, memory_order_relaxed);
 		atomic_store_explicit(&s->batch_next, 0, memory_order_relaxed);
+		/* Every completion is in a batch: its outside joiners'
+		 * wakes end with it. */
+		if (s->njoin_wakes != 0)
+			sched_wake_joiners(s);
 	}
 	/*
 	 * A task that yielded runs again only after everything that was

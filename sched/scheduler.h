@@ -68,6 +68,15 @@ struct trace_ring;
  * spawned or woke, polled next; sched_tick): tokio's
  * MAX_LIFO_POLLS_PER_TICK. */
 #define SCHED_LIFO_MAX			3
+/*
+ * Joiners outside the runtime (a waker that is not a task's: a thread's
+ * parker, a test's counter) whose wakes one batch of a tick holds back
+ * until it ends (sched_tick), the same joiner held once; a batch that
+ * completes tasks of more wakes the ones held so far at once and holds
+ * on.  Few: a thread joins one task at a time, and every one of the 512
+ * slots holds room for them (the kernel has no such joiner).
+ */
+#define SCHED_JOIN_WAKES		4
 /* Poll-time histogram: bucket i counts polls that took [2^i, 2^(i+1))
  * cycles (bucket 0: under 2), the last one everything longer. */
 #define SCHED_POLL_BUCKETS		40
@@ -212,6 +221,10 @@ struct scheduler {
 	 * (tick_trace_ring); NULL outside a tick and until then.  The
 	 * switch of the tick's poll events. */
 	struct trace_ring *trace;
+	/* Outside joiners' wakes the batch holds back (wake_joiner() in
+	 * task.c, sched_wake_joiners()); owner only. */
+	unsigned njoin_wakes;
+	struct waker join_wakes[SCHED_JOIN_WAKES];
 	unsigned reg_ndead, reg_ndone;
 	struct task *reg_dead[SCHED_REG_BATCH];	/* freed by this tick */
 	struct task *reg_done[SCHED_REG_BATCH];	/* completed, still held */

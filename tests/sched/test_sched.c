@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <cmocka.h>
 
 #include "lib/trace.h"
@@ -792,6 +793,161 @@ static void test_yield_without_scheduler(void **st)
 	assert_int_equal(c.refs, 0);
 }
 
+/* ---- joiners outside the runtime ---------------------------------------- */
+
+static struct waker_counter jw_counter;
+static int jw_seen;
+
+/* Reads how many outside joiners were woken so far, then completes. */
+static enum poll jw_probe_poll(struct task *t, struct context *cx)
+{
+	(void)t;
+	(void)cx;
+	jw_seen = atomic_load(&jw_counter.wakes);
+	return POLL_READY;
+}
+
+static const struct task_vtable jw_probe_vt = {
+	.poll = jw_probe_poll, .deallocate = tron_dealloc, .name = "probe",
+};
+
+/*
+ * A joiner outside the runtime (a counter's waker here, a thread's parker
+ * in a program) is woken when the batch that completed its task ends: the
+ * probe, polled after A in the same batch, sees no wake yet.
+ */
+static void test_outside_joiner_woken_at_batch_end(void **st)
+{
+	static const enum tstep once[] = { TS_READY };
+	struct waker w;
+	struct context cx;
+	struct task probe = { 0 };
+	struct join_handle a;
+	int out;
+
+	(void)st;
+	atomic_store(&jw_counter.wakes, 0);
+	atomic_store(&jw_counter.refs, 0);
+	w = counter_waker(&jw_counter);
+	cx = (struct context){ &w };
+	jw_seen = -1;
+	assert_int_equal(tt_spawn(&sched, 1, once, 1, &a), 0);
+	assert_int_equal(sched_spawn(&sched, &jw_probe_vt, &probe, sizeof(probe),
+				     NULL), 0);
+	/* A batch leaves the queue's last task to the next: this one. */
+	assert_int_equal(tt_spawn(&sched, 3, once, 1, NULL), 0);
+	assert_int_equal(join_poll(&a, &cx, &out, sizeof(out)), POLL_PENDING);
+	assert_int_equal(atomic_load(&jw_counter.refs), 1);
+	(void)sched_tick(&sched);
+	assert_int_equal(jw_seen, 0);
+	assert_int_equal(atomic_load(&jw_counter.wakes), 1);
+	assert_int_equal(atomic_load(&jw_counter.refs), 0);
+	assert_int_equal(join_poll(&a, &cx, &out, sizeof(out)), POLL_READY);
+	assert_int_equal(out, 101);
+}
+
+/*
+ * Joiners of three tasks of one batch with the same waker (a thread
+ * joining in order): one wake, every reference given back.
+ */
+static void test_outside_joiner_woken_once(void **st)
+{
+	static const enum tstep once[] = { TS_READY };
+	struct waker w;
+	struct context cx;
+	struct join_handle jh[3];
+	int out;
+
+	(void)st;
+	atomic_store(&jw_counter.wakes, 0);
+	atomic_store(&jw_counter.refs, 0);
+	w = counter_waker(&jw_counter);
+	cx = (struct context){ &w };
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(tt_spawn(&sched, i, once, 1, &jh[i]), 0);
+	/* A batch leaves the queue's last task to the next: this one. */
+	assert_int_equal(tt_spawn(&sched, 9, once, 1, NULL), 0);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(join_poll(&jh[i], &cx, &out, sizeof(out)),
+				 POLL_PENDING);
+	assert_int_equal(atomic_load(&jw_counter.refs), 3);
+	(void)sched_tick(&sched);
+	assert_int_equal(atomic_load(&jw_counter.wakes), 1);
+	assert_int_equal(atomic_load(&jw_counter.refs), 0);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(join_poll(&jh[i], &cx, &out, sizeof(out)),
+				 POLL_READY);
+}
+
+/*
+ * More outside joiners in one batch than it holds: each parent joins a
+ * child it spawns (the child runs next, from the LIFO slot) from outside,
+ * and is joined from outside itself, each by a waker of its own.  Every
+ * one is woken by the tick's end, once.
+ */
+enum { JW_PARENTS = SCHED_TICK_BATCH + 1 };
+static struct waker_counter jw_counters[2 * JW_PARENTS];
+static struct join_handle jw_child[JW_PARENTS];
+static unsigned jw_nchild;
+
+static enum poll jw_parent_poll(struct task *t, struct context *cx)
+{
+	static const enum tstep once[] = { TS_READY };
+	unsigned k = jw_nchild++;
+	struct waker w = counter_waker(&jw_counters[JW_PARENTS + k]);
+	struct context outside = { &w };
+	int out;
+
+	(void)t;
+	(void)cx;
+	assert_int_equal(tt_spawn(&sched, 50, once, 1, &jw_child[k]), 0);
+	assert_int_equal(join_poll(&jw_child[k], &outside, &out, sizeof(out)),
+			 POLL_PENDING);
+	return POLL_READY;
+}
+
+static const struct task_vtable jw_parent_vt = {
+	.poll = jw_parent_poll, .deallocate = tron_dealloc, .name = "parent",
+};
+
+static void test_outside_joiners_overflow_batch(void **st)
+{
+	struct join_handle p[JW_PARENTS];
+	struct task init = { 0 };
+	int out;
+
+	(void)st;
+	memset(jw_counters, 0, sizeof(jw_counters));
+	jw_nchild = 0;
+	/* A batch of SCHED_TICK_BATCH parents, the last left for the next:
+	 * 2 x 16 joiners in the first, 8 times what it holds. */
+	_Static_assert(2 * SCHED_TICK_BATCH > SCHED_JOIN_WAKES,
+		       "the first batch overflows");
+	for (int i = 0; i < JW_PARENTS; i++) {
+		struct waker w = counter_waker(&jw_counters[i]);
+		struct context cx = { &w };
+
+		assert_int_equal(sched_spawn(&sched, &jw_parent_vt, &init,
+					     sizeof(init), &p[i]), 0);
+		assert_int_equal(join_poll(&p[i], &cx, NULL, 0), POLL_PENDING);
+	}
+	while (sched_check(&sched) != 0)
+		(void)sched_tick(&sched);
+	assert_int_equal(jw_nchild, JW_PARENTS);
+	for (int i = 0; i < 2 * JW_PARENTS; i++) {
+		assert_int_equal(atomic_load(&jw_counters[i].wakes), 1);
+		assert_int_equal(atomic_load(&jw_counters[i].refs), 0);
+	}
+	for (int i = 0; i < JW_PARENTS; i++) {
+		struct waker w = counter_waker(&jw_counters[i]);
+		struct context cx = { &w };
+
+		assert_int_equal(join_poll(&p[i], &cx, NULL, 0), POLL_READY);
+		assert_int_equal(join_poll(&jw_child[i], &cx, &out, sizeof(out)),
+				 POLL_READY);
+	}
+}
+
 /* ---- injector and stealer ------------------------------------------------ */
 
 static struct injector inj = INJECTOR_INIT(inj);
@@ -1133,6 +1289,9 @@ int main(void)
 		T(test_trace_poll_stamps),
 		T(test_trace_on_mid_tick),
 		T(test_trace_on_mid_tick_next_batch),
+		T(test_outside_joiner_woken_at_batch_end),
+		T(test_outside_joiner_woken_once),
+		T(test_outside_joiners_overflow_batch),
 		T(test_macros),
 		T(test_yield_fast_path),
 		T(test_yield_holds_task),
