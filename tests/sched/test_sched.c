@@ -798,6 +798,15 @@ static void test_yield_without_scheduler(void **st)
 static struct waker_counter jw_counter;
 static int jw_seen;
 
+/* jw_counter back to zero, and a context of *w, its waker. */
+static struct context jw_reset(struct waker *w)
+{
+	atomic_store(&jw_counter.wakes, 0);
+	atomic_store(&jw_counter.refs, 0);
+	*w = counter_waker(&jw_counter);
+	return (struct context){ w };
+}
+
 /* Reads how many outside joiners were woken so far, then completes. */
 static enum poll jw_probe_poll(struct task *t, struct context *cx)
 {
@@ -826,10 +835,7 @@ static void test_outside_joiner_woken_at_batch_end(void **st)
 	int out;
 
 	(void)st;
-	atomic_store(&jw_counter.wakes, 0);
-	atomic_store(&jw_counter.refs, 0);
-	w = counter_waker(&jw_counter);
-	cx = (struct context){ &w };
+	cx = jw_reset(&w);
 	jw_seen = -1;
 	assert_int_equal(tt_spawn(&sched, 1, once, 1, &a), 0);
 	assert_int_equal(sched_spawn(&sched, &jw_probe_vt, &probe, sizeof(probe),
@@ -859,10 +865,7 @@ static void test_outside_joiner_woken_once(void **st)
 	int out;
 
 	(void)st;
-	atomic_store(&jw_counter.wakes, 0);
-	atomic_store(&jw_counter.refs, 0);
-	w = counter_waker(&jw_counter);
-	cx = (struct context){ &w };
+	cx = jw_reset(&w);
 	for (int i = 0; i < 3; i++)
 		assert_int_equal(tt_spawn(&sched, i, once, 1, &jh[i]), 0);
 	/* A batch leaves the queue's last task to the next: this one. */
